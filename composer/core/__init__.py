@@ -1,0 +1,1 @@
+"""The engine: MIDI, tokens, corpus, model, training, generation. Never imports Qt."""

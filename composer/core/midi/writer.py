@@ -1,0 +1,67 @@
+"""Writing a Piece as a Standard MIDI File (type 1) with mido, atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+
+from composer.core.atomic import atomic_path
+from composer.core.midi.piece import DRUM_CHANNEL, Piece
+
+_PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
+
+
+def write_midi(piece: Piece, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write `piece` to `path`: a conductor track (tempo, time signatures), then one track per
+    instrument, drums on channel 10. Refuses to replace an existing file unless `overwrite`."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; choose another name or allow overwriting")
+    midi = mido.MidiFile(type=1, ticks_per_beat=piece.ticks_per_beat)
+    midi.tracks.append(_conductor_track(piece))
+    for index, track in enumerate(piece.tracks):
+        channel = DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
+        events: list[tuple[int, int, mido.Message]] = []
+        if not track.is_drum:
+            events.append((0, 0, mido.Message("program_change", program=track.program, channel=channel)))
+        for start, end, pitch, velocity in track.notes.tolist():
+            # At one tick, note-offs (order 1) come before note-ons (order 2) so repeated notes sound.
+            events.append((start, 2, mido.Message("note_on", note=pitch, velocity=velocity, channel=channel)))
+            events.append((end, 1, mido.Message("note_off", note=pitch, velocity=0, channel=channel)))
+        mtrack = mido.MidiTrack()
+        if track.name:
+            mtrack.append(mido.MetaMessage("track_name", name=track.name))
+        mtrack.extend(_with_delta_times(events))
+        midi.tracks.append(mtrack)
+    with atomic_path(path) as tmp:
+        midi.save(tmp)
+    return path
+
+
+def _conductor_track(piece: Piece) -> mido.MidiTrack:
+    events = [
+        (int(tick), 0, mido.MetaMessage("set_tempo", tempo=int(us)))
+        for tick, us in piece.tempos.tolist()
+    ]
+    for tick, numerator, denominator in piece.time_signatures.tolist():
+        # MIDI stores the denominator as a power of two; anything else cannot be written.
+        if denominator > 0 and (denominator & (denominator - 1)) == 0:
+            events.append(
+                (int(tick), 0, mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator))
+            )
+    track = mido.MidiTrack()
+    track.extend(_with_delta_times(events))
+    return track
+
+
+def _with_delta_times(events: list) -> list:
+    """Sort (tick, order, message) triples and give each message its delta time in ticks."""
+    events.sort(key=lambda e: (e[0], e[1]))
+    out, now = [], 0
+    for tick, _, message in events:
+        out.append(message.copy(time=int(tick) - now))
+        now = int(tick)
+    return out
+
+
