@@ -1,0 +1,248 @@
+"""Ingest: scan a folder, tokenise every usable MIDI file in parallel, report what could not be used.
+
+The loop knows nothing of terminals or Qt: it reports progress through a callback and checks a stop
+request between files. Parsing runs in worker processes (spawned, so that it is safe from a GUI
+process with threads); if a native parser crashes, the files that were in flight are retried one
+per process, so the crash costs only the file that causes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from composer.core.corpus.cache import TokenCache
+from composer.core.corpus.scan import find_midi_files
+from composer.core.tokens.config import TokenizerConfig
+
+CRASH_REASON = "the MIDI parser crashed on this file; export it again or remove it"
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    done: int  # files finished (from the cache or freshly tokenised)
+    total: int  # files found
+    path: str  # the file just finished
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    reason: str  # one sentence a musician can act on
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    """One usable, distinct file: where it is, its content hash (the cache key), its token count."""
+
+    path: str
+    sha: str
+    tokens: int
+
+
+@dataclass
+class IngestReport:
+    folder: str
+    cache_dir: str  # the cache folder for this tokenizer config (TokenCache.dir)
+    files: int = 0  # MIDI files found
+    ok: int = 0  # distinct usable files
+    duplicates: int = 0  # files byte-identical to one found earlier, counted once
+    failed: list[FileFailure] = field(default_factory=list)
+    notes: int = 0
+    tokens: int = 0
+    seconds_of_music: float = 0.0
+    instruments: dict[str, int] = field(default_factory=dict)  # instrument -> usable files with it
+    pitch_range: tuple[int, int] | None = None
+    from_cache: int = 0  # distinct files answered by the cache without parsing
+    elapsed_s: float = 0.0
+    cancelled: bool = False
+    entries: list[CorpusEntry] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict:
+        data = asdict(self)
+        data["elapsed_s"] = round(self.elapsed_s, 3)
+        data["seconds_of_music"] = round(self.seconds_of_music, 3)
+        data.pop("entries")
+        return data
+
+
+Worker = Callable[[str, str, str, str], dict]
+
+
+def ingest(
+    folder: str | Path,
+    cache_root: str | Path,
+    config: TokenizerConfig | None = None,
+    *,
+    jobs: int | None = None,
+    on_progress: Callable[[IngestProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    worker: Worker | None = None,
+) -> IngestReport:
+    """Tokenise every MIDI file under `folder` into the cache at `cache_root`.
+
+    jobs: worker processes (None: one per CPU core; 0: in this process, without crash isolation).
+    worker: the per-file function (default worker.tokenize_file); tests pass one that crashes.
+    Raises FileNotFoundError / NotADirectoryError for a missing folder; never for a bad file.
+    """
+    started = time.perf_counter()
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder} does not exist; check the path")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder; give the folder that holds your MIDI files")
+    config = config or TokenizerConfig()
+    cache = TokenCache(cache_root, config)
+    cache.ensure()
+    report = IngestReport(folder=str(folder), cache_dir=str(cache.dir))
+    paths = find_midi_files(folder)
+    report.files = len(paths)
+    notify = on_progress or (lambda progress: None)
+    stop = should_stop or (lambda: False)
+
+    # 1. Content hashes, reusing the last scan's hash for files whose size and mtime are unchanged.
+    old_index, new_index = cache.load_folder_index(folder), {}
+    first_path_of: dict[str, str] = {}  # sha -> first path with that content
+    paths_of: dict[str, list[str]] = {}
+    done = 0
+    for path in paths:
+        rel = str(path.relative_to(folder))
+        try:
+            sha, stat_key = _content_hash(path, old_index.get(rel))
+        except OSError as exc:
+            report.failed.append(FileFailure(str(path), f"could not be read ({exc.strerror})"))
+            done += 1
+            notify(IngestProgress(done, report.files, str(path)))
+            continue
+        new_index[rel] = [*stat_key, sha]
+        if sha in first_path_of:
+            report.duplicates += 1
+        else:
+            first_path_of[sha] = str(path)
+        paths_of.setdefault(sha, []).append(str(path))
+
+    # 2. What the cache already knows; the rest is tokenised.
+    results: dict[str, dict] = {}
+    todo = []
+    for sha, path in first_path_of.items():
+        meta = cache.get(sha)
+        if meta is None:
+            todo.append((path, sha))
+        else:
+            results[sha] = meta
+            report.from_cache += 1
+            done += len(paths_of[sha])
+    if results:
+        notify(IngestProgress(done, report.files, next(iter(first_path_of.values()))))
+
+    def on_result(path: str, sha: str, meta: dict) -> None:
+        nonlocal done
+        results[sha] = meta
+        done += len(paths_of[sha])
+        notify(IngestProgress(done, report.files, path))
+
+    if todo:
+        if worker is None:
+            from composer.core.corpus.worker import tokenize_file as worker
+        args = (str(cache.root), config.to_json())
+        if jobs == 0:
+            for path, sha in todo:
+                if stop():
+                    report.cancelled = True
+                    break
+                on_result(path, sha, worker(path, sha, *args))
+        else:
+            report.cancelled = _run_in_processes(
+                todo, worker, args, jobs or os.cpu_count() or 1, on_result, stop, cache
+            )
+
+    cache.save_folder_index(folder, new_index)
+    _summarise(report, first_path_of, paths_of, results)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _content_hash(path: Path, previous: list | None) -> tuple[str, tuple[int, int]]:
+    stat = path.stat()
+    stat_key = (stat.st_size, stat.st_mtime_ns)
+    if previous and len(previous) == 3 and tuple(previous[:2]) == stat_key:
+        return previous[2], stat_key
+    return hashlib.sha256(path.read_bytes()).hexdigest(), stat_key
+
+
+def _run_in_processes(todo, worker, args, jobs, on_result, stop, cache) -> bool:
+    """Run `worker` over (path, sha) pairs in `jobs` processes. Returns True if stopped early."""
+    pending = list(reversed(todo))  # pop() from the end keeps the scan order
+    context = get_context("spawn")
+    while pending:
+        suspects = []
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            in_flight = {}
+            while pending or in_flight:
+                if stop():
+                    for future in in_flight:
+                        future.cancel()
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    return True
+                while pending and len(in_flight) < 2 * jobs:  # a short queue: few suspects on a crash
+                    path, sha = pending.pop()
+                    in_flight[pool.submit(worker, path, sha, *args)] = (path, sha)
+                finished, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
+                broken = False
+                for future in finished:
+                    path, sha = in_flight.pop(future)
+                    try:
+                        on_result(path, sha, future.result())
+                    except BrokenProcessPool:
+                        suspects.append((path, sha))
+                        broken = True
+                if broken:
+                    suspects.extend(in_flight.values())
+                    break
+        # A worker died: every file it might have been holding is retried alone.
+        for path, sha in suspects:
+            if stop():
+                return True
+            on_result(path, sha, _run_alone(worker, path, sha, args, context, cache))
+    return False
+
+
+def _run_alone(worker, path, sha, args, context, cache) -> dict:
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as solo:
+        try:
+            return solo.submit(worker, path, sha, *args).result()
+        except BrokenProcessPool:
+            meta = {"ok": False, "reason": CRASH_REASON}
+            cache.put(sha, meta)  # remembered, so the next ingest does not crash on it again
+            return meta
+
+
+def _summarise(report: IngestReport, first_path_of, paths_of, results) -> None:
+    lowest, highest = 128, -1
+    for sha, path in first_path_of.items():
+        meta = results.get(sha)
+        if meta is None:  # not reached before a stop
+            continue
+        if not meta.get("ok"):
+            report.failed.extend(FileFailure(p, meta["reason"]) for p in paths_of[sha])
+            continue
+        report.ok += 1
+        report.notes += meta["notes"]
+        report.tokens += meta["tokens"]
+        report.seconds_of_music += meta["seconds"]
+        for name in meta["instruments"]:
+            report.instruments[name] = report.instruments.get(name, 0) + 1
+        if meta.get("pitch_range"):
+            lowest = min(lowest, meta["pitch_range"][0])
+            highest = max(highest, meta["pitch_range"][1])
+        report.entries.append(CorpusEntry(path, sha, meta["tokens"]))
+    report.failed.sort(key=lambda failure: failure.path)
+    report.instruments = dict(sorted(report.instruments.items(), key=lambda kv: (-kv[1], kv[0])))
+    report.pitch_range = (lowest, highest) if highest >= 0 else None
