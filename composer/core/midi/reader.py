@@ -123,7 +123,9 @@ def _close_hanging_notes(data: bytes) -> bytes:
         chunk_id = data[pos : pos + 4]
         length = struct.unpack(">I", data[pos + 4 : pos + 8])[0]
         body = data[pos + 8 : pos + 8 + length]
-        if chunk_id == b"MTrk" and len(body) == length:
+        if len(body) < length:
+            break  # a truncated chunk stays as it was, so the parser reports it
+        if chunk_id == b"MTrk":
             if body.endswith(_END_OF_TRACK):
                 # The end-of-track's own delta time now precedes the first appended note-off.
                 body = body[: -len(_END_OF_TRACK)] + _ALL_NOTES_OFF + _END_OF_TRACK
@@ -131,7 +133,7 @@ def _close_hanging_notes(data: bytes) -> bytes:
                 body = body + b"\x00" + _ALL_NOTES_OFF + _END_OF_TRACK
         out += chunk_id + struct.pack(">I", len(body)) + body
         pos += 8 + length
-    out += data[pos:]  # a truncated chunk stays as it was, so the parser reports it
+    out += data[pos:]
     return bytes(out)
 
 
