@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("folder", metavar="DIR", type=Path, help="folder of .mid/.midi files")
     ingest.add_argument("--cache-dir", metavar="D", type=Path, help="token cache folder")
     ingest.add_argument(
-        "--jobs", metavar="N", type=int, default=None,
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=None,
         help="worker processes (default: one per CPU core; 0: no worker processes)",
     )
     ingest.add_argument("--json", action="store_true", help="print one JSON object instead")

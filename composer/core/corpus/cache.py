@@ -61,9 +61,11 @@ class TokenCache:
         """Store facts (and for a usable file its tokens: uint16, shape (L,)). Tokens go first, so
         a facts file that says "ok" always has its tokens beside it."""
         if tokens is not None:
-            with atomic_path(self._object(sha, ".npy"), durable=False) as tmp:
-                with open(tmp, "wb") as f:
-                    np.save(f, np.ascontiguousarray(tokens, dtype=np.uint16))
+            with (
+                atomic_path(self._object(sha, ".npy"), durable=False) as tmp,
+                open(tmp, "wb") as f,
+            ):
+                np.save(f, np.ascontiguousarray(tokens, dtype=np.uint16))
         atomic_write_bytes(self._object(sha, ".json"), json.dumps(meta).encode(), durable=False)
 
     def tokens(self, sha: str) -> np.ndarray:

@@ -97,7 +97,9 @@ def ingest(
     if not folder.exists():
         raise FileNotFoundError(f"{folder} does not exist; check the path")
     if not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is not a folder; give the folder that holds your MIDI files")
+        raise NotADirectoryError(
+            f"{folder} is not a folder; give the folder that holds your MIDI files"
+        )
     config = config or TokenizerConfig()
     cache = TokenCache(cache_root, config)
     cache.ensure()
@@ -191,7 +193,9 @@ def _run_in_processes(todo, worker, args, jobs, on_result, stop, cache) -> bool:
                         future.cancel()
                     pool.shutdown(wait=True, cancel_futures=True)
                     return True
-                while pending and len(in_flight) < 2 * jobs:  # a short queue: few suspects on a crash
+                while (
+                    pending and len(in_flight) < 2 * jobs
+                ):  # a short queue: few suspects on a crash
                     path, sha = pending.pop()
                     in_flight[pool.submit(worker, path, sha, *args)] = (path, sha)
                 finished, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)

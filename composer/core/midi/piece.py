@@ -96,7 +96,9 @@ class Piece:
         change_ticks = self.tempos["tick"].astype(np.float64)
         sec_per_tick = self.tempos["us_per_beat"] / 1e6 / self.ticks_per_beat
         # Seconds elapsed at each tempo change, then linear within the segment.
-        seconds_at_change = np.concatenate([[0.0], np.cumsum(np.diff(change_ticks) * sec_per_tick[:-1])])
+        seconds_at_change = np.concatenate(
+            [[0.0], np.cumsum(np.diff(change_ticks) * sec_per_tick[:-1])]
+        )
         segment = np.searchsorted(change_ticks, ticks, side="right") - 1
         return seconds_at_change[segment] + (ticks - change_ticks[segment]) * sec_per_tick[segment]
 

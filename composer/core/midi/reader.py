@@ -34,7 +34,9 @@ from composer.core.midi.piece import (
 _END_OF_TRACK = b"\xff\x2f\x00"
 # Note-off for every channel and pitch, each followed by a zero delta time (so that the next event,
 # another note-off or the end-of-track meta event, happens at the same tick).
-_ALL_NOTES_OFF = b"".join(bytes([0x80 | ch, pitch, 0, 0]) for ch in range(16) for pitch in range(128))
+_ALL_NOTES_OFF = b"".join(
+    bytes([0x80 | ch, pitch, 0, 0]) for ch in range(16) for pitch in range(128)
+)
 
 
 class MidiReadError(ValueError):
@@ -52,7 +54,9 @@ def read_midi(path: str | Path) -> Piece:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise MidiReadError(path, f"could not be read ({exc.strerror or type(exc).__name__})") from exc
+        raise MidiReadError(
+            path, f"could not be read ({exc.strerror or type(exc).__name__})"
+        ) from exc
     return read_midi_bytes(data, path)
 
 

@@ -21,14 +21,22 @@ def write_midi(piece: Piece, path: str | Path, *, overwrite: bool = False) -> Pa
     midi = mido.MidiFile(type=1, ticks_per_beat=piece.ticks_per_beat)
     midi.tracks.append(_conductor_track(piece))
     for index, track in enumerate(piece.tracks):
-        channel = DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
+        channel = (
+            DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
+        )
         events: list[tuple[int, int, mido.Message]] = []
         if not track.is_drum:
-            events.append((0, 0, mido.Message("program_change", program=track.program, channel=channel)))
+            events.append(
+                (0, 0, mido.Message("program_change", program=track.program, channel=channel))
+            )
         for start, end, pitch, velocity in track.notes.tolist():
             # At one tick, note-offs (order 1) come before note-ons (order 2) so repeated notes sound.
-            events.append((start, 2, mido.Message("note_on", note=pitch, velocity=velocity, channel=channel)))
-            events.append((end, 1, mido.Message("note_off", note=pitch, velocity=0, channel=channel)))
+            events.append(
+                (start, 2, mido.Message("note_on", note=pitch, velocity=velocity, channel=channel))
+            )
+            events.append(
+                (end, 1, mido.Message("note_off", note=pitch, velocity=0, channel=channel))
+            )
         mtrack = mido.MidiTrack()
         if track.name:
             mtrack.append(mido.MetaMessage("track_name", name=track.name))
@@ -48,7 +56,13 @@ def _conductor_track(piece: Piece) -> mido.MidiTrack:
         # MIDI stores the denominator as a power of two; anything else cannot be written.
         if denominator > 0 and (denominator & (denominator - 1)) == 0:
             events.append(
-                (int(tick), 0, mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator))
+                (
+                    int(tick),
+                    0,
+                    mido.MetaMessage(
+                        "time_signature", numerator=numerator, denominator=denominator
+                    ),
+                )
             )
     track = mido.MidiTrack()
     track.extend(_with_delta_times(events))
@@ -63,5 +77,3 @@ def _with_delta_times(events: list) -> list:
         out.append(message.copy(time=int(tick) - now))
         now = int(tick)
     return out
-
-

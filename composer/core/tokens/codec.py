@@ -71,10 +71,14 @@ def _resolve_same_pitch(notes: np.ndarray) -> np.ndarray:
     """Within one instrument and pitch: keep the longest of notes that start together, and end a
     note where the next one of the same pitch starts."""
     notes = notes[np.lexsort((-notes["end"], notes["start"], notes["pitch"], notes["slot"]))]
-    same_key = (notes["slot"][1:] == notes["slot"][:-1]) & (notes["pitch"][1:] == notes["pitch"][:-1])
+    same_key = (notes["slot"][1:] == notes["slot"][:-1]) & (
+        notes["pitch"][1:] == notes["pitch"][:-1]
+    )
     duplicate = same_key & (notes["start"][1:] == notes["start"][:-1])
     notes = notes[np.concatenate([[True], ~duplicate])]
-    same_key = (notes["slot"][1:] == notes["slot"][:-1]) & (notes["pitch"][1:] == notes["pitch"][:-1])
+    same_key = (notes["slot"][1:] == notes["slot"][:-1]) & (
+        notes["pitch"][1:] == notes["pitch"][:-1]
+    )
     cut = np.minimum(notes["end"][:-1], notes["start"][1:])
     notes["end"][:-1] = np.where(same_key, cut, notes["end"][:-1])
     return notes
@@ -237,7 +241,7 @@ def piece_from_grid(notes: np.ndarray, tempos: np.ndarray, vocab: Vocabulary) ->
 def _lookup_tables(vocab: Vocabulary) -> tuple[list[str], list[int]]:
     """Event type and value of every id, so that decoding does no range search per token."""
     kinds, values = [], []
-    for name, (first, size) in vocab.ranges.items():
+    for name, (_, size) in vocab.ranges.items():  # ranges are in id order
         kinds.extend([name] * size)
         values.extend(range(1, size + 1) if name == "TimeShift" else range(size))
     return kinds, values

@@ -24,11 +24,15 @@ class TokenizerConfig:
     """Every number the vocabulary is derived from. Serialised with each model and cache entry."""
 
     steps_per_beat: int = 12  # grid resolution per quarter note; 12 = 16ths and triplets exact
-    max_shift_steps: int = 48  # longest single TimeShift token (48 = one 4/4 bar); longer rests chain
+    max_shift_steps: int = (
+        48  # longest single TimeShift token (48 = one 4/4 bar); longer rests chain
+    )
     velocity_bins: int = 32  # loudness levels kept (Performance RNN uses 32; the ear hears fewer)
     tempo_bins: int = 31  # log-spaced levels: 30 bins over 3 octaves = 10 per octave, ~7% apart,
     # so 30, 60, 120 and 240 BPM are exact
-    min_bpm: float = 30.0  # tempos below are clamped; slower than any real largo at quarter-note beat
+    min_bpm: float = (
+        30.0  # tempos below are clamped; slower than any real largo at quarter-note beat
+    )
     max_bpm: float = 240.0  # tempos above are clamped
     # General MIDI programs with their own token; any other program is played by the first listed
     # program of its GM family (eight programs per family), else by programs[0].

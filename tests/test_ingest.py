@@ -1,0 +1,184 @@
+"""Ingest: the token cache, bad files, crashes, duplicates, cancellation and the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from composer.cli import main
+from composer.core.corpus import TokenCache, ingest
+from composer.core.midi import read_midi
+from composer.core.tokens import TokenizerConfig, Vocabulary, decode, quantize
+from tests.conftest import corpus
+from tests.crashing_worker import crash_on_some_files
+from tests.midi_files import simple_tune
+
+
+@pytest.fixture
+def mixed_folder(tmp_path):
+    """Real files from the shared corpora mixed with every kind of bad file, in subfolders."""
+    folder = tmp_path / "collection"
+    (folder / "sub" / "deeper").mkdir(parents=True)
+    bach = sorted(corpus("bach_chorales").glob("*.mid"))[:6]
+    for path in bach[:3]:
+        shutil.copy(path, folder / path.name)
+    for path in bach[3:]:
+        shutil.copy(path, folder / "sub" / "deeper" / path.name.upper().replace(".MID", ".MIDI"))
+    shutil.copy(bach[0], folder / "sub" / "copy-of-first.mid")  # a byte-identical duplicate
+    data = bach[1].read_bytes()
+    (folder / "truncated.mid").write_bytes(data[: len(data) // 3])
+    (folder / "empty.mid").write_bytes(b"")
+    (folder / "notes.mid").write_text("shopping list: eggs, milk\n")
+    (folder / "header-only.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0")
+    (folder / "readme.txt").write_text("not MIDI and not named like it: ignored")
+    return folder
+
+
+def test_mixed_folder_ingests_every_good_file_and_names_every_bad_one(mixed_folder, tmp_path):
+    report = ingest(mixed_folder, tmp_path / "cache", jobs=2)
+    assert report.files == 11 and report.ok == 6 and report.duplicates == 1
+    failed = {p.split("/")[-1]: reason for p, reason in ((f.path, f.reason) for f in report.failed)}
+    assert set(failed) == {"truncated.mid", "empty.mid", "notes.mid", "header-only.mid"}
+    assert "empty" in failed["empty.mid"] and "not a MIDI file" in failed["notes.mid"]
+    assert all(reason and "\n" not in reason for reason in failed.values())
+    assert report.notes > 1000 and report.seconds_of_music > 60
+    assert report.instruments and report.pitch_range[0] < report.pitch_range[1]
+
+
+def test_cached_tokens_are_memory_mapped_uint16_that_decode_to_the_file(mixed_folder, tmp_path):
+    config = TokenizerConfig()
+    report = ingest(mixed_folder, tmp_path / "cache", config, jobs=0)
+    cache = TokenCache(tmp_path / "cache", config)
+    vocab = Vocabulary(config)
+    for entry in report.entries:
+        tokens = cache.tokens(entry.sha)
+        assert isinstance(tokens, np.memmap) and tokens.dtype == np.uint16
+        assert len(tokens) == entry.tokens
+        want = quantize(read_midi(entry.path), vocab)
+        assert decode(tokens, vocab).note_count == want.note_count
+
+
+def test_second_ingest_reads_only_the_cache(mixed_folder, tmp_path, monkeypatch):
+    first = ingest(mixed_folder, tmp_path / "cache", jobs=0)
+    import composer.core.corpus.worker as worker_module
+
+    def fail(*args):
+        raise AssertionError("the second ingest parsed a file")
+
+    monkeypatch.setattr(worker_module, "tokenize_file", fail)
+    second = ingest(mixed_folder, tmp_path / "cache", jobs=0)
+    assert second.from_cache == first.ok + 4  # failures are remembered too
+    assert second.ok == first.ok and second.failed == first.failed and second.tokens == first.tokens
+
+
+def test_an_edited_file_is_read_again(tmp_path):
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    simple_tune(folder / "a.mid")
+    assert ingest(folder, tmp_path / "cache", jobs=0).notes == 5
+    simple_tune(folder / "a.mid", pitches=(60, 62, 64))
+    report = ingest(folder, tmp_path / "cache", jobs=0)
+    assert report.notes == 3 and report.from_cache == 0
+
+
+def test_a_crashing_parser_costs_only_its_file(tmp_path):
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    for i in range(6):
+        simple_tune(folder / f"tune{i}.mid", pitches=(60 + i, 64))
+    simple_tune(folder / "crash-me.mid")
+    report = ingest(folder, tmp_path / "cache", jobs=2, worker=crash_on_some_files)
+    assert report.ok == 6
+    assert [f.path.split("/")[-1] for f in report.failed] == ["crash-me.mid"]
+    assert "crashed" in report.failed[0].reason
+    again = ingest(folder, tmp_path / "cache", jobs=2, worker=crash_on_some_files)
+    assert again.from_cache == 7  # the crash is remembered: no second crash
+
+
+def test_stop_request_ends_ingest_and_keeps_finished_work(tmp_path):
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    for i in range(8):
+        simple_tune(folder / f"tune{i}.mid", pitches=(50 + i,))
+    seen = []
+    report = ingest(
+        folder, tmp_path / "cache", jobs=0,
+        on_progress=seen.append, should_stop=lambda: len(seen) >= 3,
+    )  # fmt: skip
+    assert report.cancelled and report.ok == 3
+    assert [p.done for p in seen] == [1, 2, 3] and seen[-1].total == 8
+    assert ingest(folder, tmp_path / "cache", jobs=0).from_cache == 3
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        ingest(tmp_path / "nowhere", tmp_path / "cache")
+
+
+@pytest.mark.corpus
+def test_nottingham_counts_every_file_and_each_duplicate_once(tmp_path):
+    folder = corpus("nottingham")
+    report = ingest(folder, tmp_path / "cache", jobs=2)
+    assert report.files == 1034 and not report.failed
+    assert report.duplicates == 5  # five pairs of byte-identical files in this corpus
+    assert report.ok == 1034 - 5
+    again = ingest(folder, tmp_path / "cache", jobs=2)
+    assert again.from_cache == again.ok == report.ok and again.tokens == report.tokens
+
+
+def run_cli(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "composer", *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_cli_json_summary_and_exit_status(mixed_folder, tmp_path):
+    result = run_cli("ingest", str(mixed_folder), "--cache-dir", str(tmp_path / "c"), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    expected = {"files", "ok", "duplicates", "failed", "notes", "tokens", "seconds_of_music",
+                "instruments", "elapsed_s"}  # fmt: skip
+    assert expected <= set(data)
+    assert data["files"] == 11 and data["ok"] == 6 and len(data["failed"]) == 4
+    assert all(set(f) == {"path", "reason"} for f in data["failed"])
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_readable_summary_lists_bad_files(mixed_folder, tmp_path, capsys):
+    assert (
+        main(["ingest", str(mixed_folder), "--cache-dir", str(tmp_path / "c"), "--jobs", "0"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "11 MIDI files, 6 usable, 1 duplicates" in out
+    assert "empty.mid: the file is empty" in out
+
+
+def test_cli_fails_clearly_for_a_missing_folder_or_no_usable_file(tmp_path):
+    result = run_cli("ingest", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.mid").write_bytes(b"nonsense")
+    result = run_cli("ingest", str(tmp_path / "bad"), "--jobs", "0")
+    assert result.returncode == 1 and "no usable MIDI file" in result.stderr
+
+
+def test_ingest_command_does_not_import_torch_or_qt(tmp_path):
+    simple_tune(tmp_path / "a.mid")
+    code = (
+        "import sys; from composer.cli import main; "
+        f"main(['ingest', {str(tmp_path)!r}, '--jobs', '0', '--json']); "
+        "print([m for m in ('torch', 'PySide6') if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_no_arguments_prints_help_and_version_works():
+    assert "ingest" in run_cli().stdout
+    assert run_cli("--version").stdout.startswith("composer ")
