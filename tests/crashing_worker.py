@@ -9,7 +9,7 @@ from pathlib import Path
 from composer.core.corpus.worker import tokenize_file
 
 
-def crash_on_some_files(path: str, sha: str, cache_root: str, config_json: str) -> dict:
+def crash_on_some_files(path: str, config_json: str):
     if Path(path).name.startswith("crash"):
         os.abort()  # SIGABRT, as a segfaulting C++ parser would end the process
-    return tokenize_file(path, sha, cache_root, config_json)
+    return tokenize_file(path, config_json)

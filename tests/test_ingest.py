@@ -57,7 +57,7 @@ def test_cached_tokens_are_memory_mapped_uint16_that_decode_to_the_file(mixed_fo
     vocab = Vocabulary(config)
     for entry in report.entries:
         tokens = cache.tokens(entry.sha)
-        assert isinstance(tokens, np.memmap) and tokens.dtype == np.uint16
+        assert isinstance(tokens, np.memmap) and tokens.dtype == np.uint16  # memory-mapped
         assert len(tokens) == entry.tokens
         want = quantize(read_midi(entry.path), vocab)
         assert decode(tokens, vocab).note_count == want.note_count

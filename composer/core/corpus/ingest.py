@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
+
 from composer.core.corpus.cache import TokenCache
 from composer.core.corpus.scan import find_midi_files
 from composer.core.tokens.config import TokenizerConfig
@@ -73,7 +75,9 @@ class IngestReport:
         return data
 
 
-Worker = Callable[[str, str, str, str], dict]
+Worker = Callable[
+    [str, str], tuple[dict, "np.ndarray | None"]
+]  # (path, config JSON) -> facts, tokens
 
 
 def ingest(
@@ -144,26 +148,32 @@ def ingest(
     if results:
         notify(IngestProgress(done, report.files, next(iter(first_path_of.values()))))
 
-    def on_result(path: str, sha: str, meta: dict) -> None:
+    def on_result(path: str, sha: str, outcome: tuple[dict, np.ndarray | None]) -> None:
         nonlocal done
+        meta, tokens = outcome
         results[sha] = meta
+        if not meta.get("retry"):  # remembered, so the next ingest reads it from the cache
+            cache.put(sha, meta, tokens)
         done += len(paths_of[sha])
         notify(IngestProgress(done, report.files, path))
 
     if todo:
         if worker is None:
             from composer.core.corpus.worker import tokenize_file as worker
-        args = (str(cache.root), config.to_json())
-        if jobs == 0:
-            for path, sha in todo:
-                if stop():
-                    report.cancelled = True
-                    break
-                on_result(path, sha, worker(path, sha, *args))
-        else:
-            report.cancelled = _run_in_processes(
-                todo, worker, args, jobs or os.cpu_count() or 1, on_result, stop, cache
-            )
+        config_json = config.to_json()
+        try:
+            if jobs == 0:
+                for path, sha in todo:
+                    if stop():
+                        report.cancelled = True
+                        break
+                    on_result(path, sha, worker(path, config_json))
+            else:
+                report.cancelled = _run_in_processes(
+                    todo, worker, config_json, jobs or os.cpu_count() or 1, on_result, stop
+                )
+        finally:
+            cache.flush()  # whatever was finished is kept, also after a stop or an error
 
     cache.save_folder_index(folder, new_index)
     _summarise(report, first_path_of, paths_of, results)
@@ -179,7 +189,7 @@ def _content_hash(path: Path, previous: list | None) -> tuple[str, tuple[int, in
     return hashlib.sha256(path.read_bytes()).hexdigest(), stat_key
 
 
-def _run_in_processes(todo, worker, args, jobs, on_result, stop, cache) -> bool:
+def _run_in_processes(todo, worker, config_json, jobs, on_result, stop) -> bool:
     """Run `worker` over (path, sha) pairs in `jobs` processes. Returns True if stopped early."""
     pending = list(reversed(todo))  # pop() from the end keeps the scan order
     context = get_context("spawn")
@@ -197,7 +207,7 @@ def _run_in_processes(todo, worker, args, jobs, on_result, stop, cache) -> bool:
                     pending and len(in_flight) < 2 * jobs
                 ):  # a short queue: few suspects on a crash
                     path, sha = pending.pop()
-                    in_flight[pool.submit(worker, path, sha, *args)] = (path, sha)
+                    in_flight[pool.submit(worker, path, config_json)] = (path, sha)
                 finished, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
                 broken = False
                 for future in finished:
@@ -214,18 +224,16 @@ def _run_in_processes(todo, worker, args, jobs, on_result, stop, cache) -> bool:
         for path, sha in suspects:
             if stop():
                 return True
-            on_result(path, sha, _run_alone(worker, path, sha, args, context, cache))
+            on_result(path, sha, _run_alone(worker, path, config_json, context))
     return False
 
 
-def _run_alone(worker, path, sha, args, context, cache) -> dict:
+def _run_alone(worker, path, config_json, context) -> tuple[dict, None]:
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as solo:
         try:
-            return solo.submit(worker, path, sha, *args).result()
+            return solo.submit(worker, path, config_json).result()
         except BrokenProcessPool:
-            meta = {"ok": False, "reason": CRASH_REASON}
-            cache.put(sha, meta)  # remembered, so the next ingest does not crash on it again
-            return meta
+            return {"ok": False, "reason": CRASH_REASON}, None
 
 
 def _summarise(report: IngestReport, first_path_of, paths_of, results) -> None:

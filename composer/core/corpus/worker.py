@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from composer.core.corpus.cache import TokenCache
+import numpy as np
+
 from composer.core.midi.reader import MidiReadError, read_midi
 from composer.core.tokens.codec import encode
 from composer.core.tokens.config import TokenizerConfig
@@ -15,29 +16,26 @@ from composer.core.tokens.vocab import Vocabulary
 
 
 @lru_cache(maxsize=4)
-def _cache_and_vocab(cache_root: str, config_json: str) -> tuple[TokenCache, Vocabulary]:
-    config = TokenizerConfig.from_json(config_json)
-    return TokenCache(cache_root, config), Vocabulary(config)
+def _vocabulary(config_json: str) -> Vocabulary:
+    return Vocabulary(TokenizerConfig.from_json(config_json))
 
 
-def tokenize_file(path: str, sha: str, cache_root: str, config_json: str) -> dict:
-    """Read, tokenise and cache one file; return the facts stored for it (see TokenCache).
+def tokenize_file(path: str, config_json: str) -> tuple[dict, np.ndarray | None]:
+    """Read and tokenise one file. Returns (facts, tokens); tokens are uint16, shape (L,).
 
-    Never raises for a bad file: the returned facts say {"ok": False, "reason": ...}.
+    Never raises for a bad file: the facts then say {"ok": False, "reason": ...} and tokens is None.
+    A reason that may not hold another day (a bug, no memory) also says {"retry": True}.
     """
-    cache, vocab = _cache_and_vocab(cache_root, config_json)
     try:
         piece = read_midi(path)
         if piece.note_count == 0:
             raise MidiReadError(path, "contains no notes; nothing to learn from it")
-        tokens = encode(piece, vocab)
+        tokens = encode(piece, _vocabulary(config_json))
     except MidiReadError as exc:
-        meta = {"ok": False, "reason": exc.reason}
-        cache.put(sha, meta)
-        return meta
+        return {"ok": False, "reason": exc.reason}, None
     except Exception as exc:  # a bug or an exhausted resource must cost one file, not the run
-        meta = {"ok": False, "reason": f"could not be processed ({type(exc).__name__}: {exc})"}
-        return meta  # not cached: it may succeed on another day
+        reason = f"could not be processed ({type(exc).__name__}: {exc})"
+        return {"ok": False, "reason": reason, "retry": True}, None
     pitch_range = piece.pitch_range
     meta = {
         "ok": True,
@@ -47,5 +45,4 @@ def tokenize_file(path: str, sha: str, cache_root: str, config_json: str) -> dic
         "instruments": sorted({t.label for t in piece.tracks}),
         "pitch_range": list(pitch_range) if pitch_range else None,
     }
-    cache.put(sha, meta, tokens)
-    return meta
+    return meta, tokens

@@ -6,7 +6,7 @@ corrected on purpose, each covered by tests/test_midi_reader.py:
 
 - A note that is never turned off is dropped by symusic (and by pretty_midi). We keep it, ending
   at the end of its track, as a DAW would play it: before parsing, every track gets note-offs for all
-  channels and pitches appended just before its end-of-track event. Those only pair with notes still
+  pitches of the channels it plays appended just before its end-of-track event. Those only pair with notes still
   sounding, so they change nothing else (FIFO pairing of same-pitch notes is untouched).
 - A file with no tempo event gets the standard's 120 BPM at tick 0 (see Piece).
 
@@ -32,11 +32,20 @@ from composer.core.midi.piece import (
 )
 
 _END_OF_TRACK = b"\xff\x2f\x00"
-# Note-off for every channel and pitch, each followed by a zero delta time (so that the next event,
-# another note-off or the end-of-track meta event, happens at the same tick).
-_ALL_NOTES_OFF = b"".join(
-    bytes([0x80 | ch, pitch, 0, 0]) for ch in range(16) for pitch in range(128)
-)
+# Per channel: a note-off for every pitch, each followed by a zero delta time (so that the next
+# event, another note-off or the end-of-track meta event, happens at the same tick).
+_NOTES_OFF = [b"".join(bytes([0x80 | ch, pitch, 0, 0]) for pitch in range(128)) for ch in range(16)]
+_NOTE_ON_STATUS = [bytes([0x90 | ch]) for ch in range(16)]
+
+
+def _all_notes_off(track: bytes) -> bytes:
+    """Note-offs for every pitch of each channel that may have a note-on in `track`.
+
+    A channel's first note-on carries its status byte (running status only repeats it), so a
+    channel whose status byte never occurs has no notes. Other bytes with that value (long delta
+    times, meta data) only add a few unneeded note-offs, which pair with nothing.
+    """
+    return b"".join(off for off, on in zip(_NOTES_OFF, _NOTE_ON_STATUS) if on in track)
 
 
 class MidiReadError(ValueError):
@@ -132,9 +141,9 @@ def _close_hanging_notes(data: bytes) -> bytes:
         if chunk_id == b"MTrk":
             if body.endswith(_END_OF_TRACK):
                 # The end-of-track's own delta time now precedes the first appended note-off.
-                body = body[: -len(_END_OF_TRACK)] + _ALL_NOTES_OFF + _END_OF_TRACK
+                body = body[: -len(_END_OF_TRACK)] + _all_notes_off(body) + _END_OF_TRACK
             else:  # a track without an end-of-track marker: the next byte would be a delta time
-                body = body + b"\x00" + _ALL_NOTES_OFF + _END_OF_TRACK
+                body = body + b"\x00" + _all_notes_off(body) + _END_OF_TRACK
         out += chunk_id + struct.pack(">I", len(body)) + body
         pos += 8 + length
     out += data[pos:]
