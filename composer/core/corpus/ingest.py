@@ -115,8 +115,7 @@ def ingest(
 
     # 1. Content hashes, reusing the last scan's hash for files whose size and mtime are unchanged.
     old_index, new_index = cache.load_folder_index(folder), {}
-    first_path_of: dict[str, str] = {}  # sha -> first path with that content
-    paths_of: dict[str, list[str]] = {}
+    paths_of: dict[str, list[str]] = {}  # sha -> paths with that content, in scan order
     done = 0
     for path in paths:
         rel = str(path.relative_to(folder))
@@ -128,25 +127,23 @@ def ingest(
             notify(IngestProgress(done, report.files, str(path)))
             continue
         new_index[rel] = [*stat_key, sha]
-        if sha in first_path_of:
+        if sha in paths_of:
             report.duplicates += 1
-        else:
-            first_path_of[sha] = str(path)
         paths_of.setdefault(sha, []).append(str(path))
 
     # 2. What the cache already knows; the rest is tokenised.
     results: dict[str, dict] = {}
     todo = []
-    for sha, path in first_path_of.items():
+    for sha, same_content in paths_of.items():
         meta = cache.get(sha)
         if meta is None:
-            todo.append((path, sha))
+            todo.append((same_content[0], sha))
         else:
             results[sha] = meta
             report.from_cache += 1
-            done += len(paths_of[sha])
+            done += len(same_content)
     if results:
-        notify(IngestProgress(done, report.files, next(iter(first_path_of.values()))))
+        notify(IngestProgress(done, report.files, str(folder)))
 
     def on_result(path: str, sha: str, outcome: tuple[dict, np.ndarray | None]) -> None:
         nonlocal done
@@ -176,7 +173,7 @@ def ingest(
             cache.flush()  # whatever was finished is kept, also after a stop or an error
 
     cache.save_folder_index(folder, new_index)
-    _summarise(report, first_path_of, paths_of, results)
+    _summarise(report, paths_of, results)
     report.elapsed_s = time.perf_counter() - started
     return report
 
@@ -236,14 +233,14 @@ def _run_alone(worker, path, config_json, context) -> tuple[dict, None]:
             return {"ok": False, "reason": CRASH_REASON}, None
 
 
-def _summarise(report: IngestReport, first_path_of, paths_of, results) -> None:
+def _summarise(report: IngestReport, paths_of, results) -> None:
     lowest, highest = 128, -1
-    for sha, path in first_path_of.items():
+    for sha, same_content in paths_of.items():
         meta = results.get(sha)
         if meta is None:  # not reached before a stop
             continue
         if not meta.get("ok"):
-            report.failed.extend(FileFailure(p, meta["reason"]) for p in paths_of[sha])
+            report.failed.extend(FileFailure(p, meta["reason"]) for p in same_content)
             continue
         report.ok += 1
         report.notes += meta["notes"]
@@ -254,7 +251,7 @@ def _summarise(report: IngestReport, first_path_of, paths_of, results) -> None:
         if meta.get("pitch_range"):
             lowest = min(lowest, meta["pitch_range"][0])
             highest = max(highest, meta["pitch_range"][1])
-        report.entries.append(CorpusEntry(path, sha, meta["tokens"]))
+        report.entries.append(CorpusEntry(same_content[0], sha, meta["tokens"]))
     report.failed.sort(key=lambda failure: failure.path)
     report.instruments = dict(sorted(report.instruments.items(), key=lambda kv: (-kv[1], kv[0])))
     report.pitch_range = (lowest, highest) if highest >= 0 else None
