@@ -25,10 +25,14 @@ def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); give it the mode an ordinary new file would get.
+        os.chmod(tmp, 0o666 & ~_umask())
         if durable:
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+        if durable:
+            _fsync_folder(path.parent)  # make the rename itself survive a power cut
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -37,3 +41,28 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -
     """Write `data` to `path` atomically (see atomic_path)."""
     with atomic_path(path, durable=durable) as tmp:
         tmp.write_bytes(data)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder; its rename is durable enough
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    """The process umask, read from /proc where possible (setting it to read it is not thread-safe)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022

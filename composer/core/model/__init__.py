@@ -1,0 +1,13 @@
+"""The LSTM and its config. The config imports without torch (the CLI's --help lists presets)."""
+
+from composer.core.model.config import PRESETS, ModelConfig, preset
+
+__all__ = ["PRESETS", "ModelConfig", "MusicLSTM", "State", "preset"]
+
+
+def __getattr__(name: str):
+    if name in ("MusicLSTM", "State"):
+        from composer.core.model import lstm
+
+        return getattr(lstm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,84 @@
+"""The model's shape: one dataclass, saved with every checkpoint, validated before anything is built.
+
+A model file may come from the internet, so its config is checked against hard limits before a
+single tensor is allocated: a JSON file asking for a 10^9-unit layer is refused, not obeyed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+# Hard limits, far above any preset, so that a hostile or damaged file cannot ask for terabytes.
+MAX_VOCAB_SIZE = 65_536  # token ids are stored as uint16
+MAX_WIDTH = 8192  # embedding and hidden units
+MAX_LAYERS = 16
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Embedding -> multi-layer LSTM -> linear projection to next-token logits."""
+
+    vocab_size: int  # token ids the model reads and predicts; fixed by the tokenizer config
+    hidden_size: int = 256  # LSTM units per layer: its memory; cost grows with its square
+    layers: int = 2  # stacked LSTM layers; 2-3 is where LSTM language models stop improving
+    embedding_size: int = 256  # width of each token's learnt vector, fed to the first layer
+    dropout: float = 0.1  # between layers and before the projection; more for small collections
+
+    def __post_init__(self) -> None:
+        checks = [
+            (2 <= self.vocab_size <= MAX_VOCAB_SIZE, f"vocab_size must be 2 to {MAX_VOCAB_SIZE}"),
+            (1 <= self.hidden_size <= MAX_WIDTH, f"hidden_size must be 1 to {MAX_WIDTH}"),
+            (1 <= self.embedding_size <= MAX_WIDTH, f"embedding_size must be 1 to {MAX_WIDTH}"),
+            (1 <= self.layers <= MAX_LAYERS, f"layers must be 1 to {MAX_LAYERS}"),
+            (0.0 <= self.dropout < 1.0, "dropout must be at least 0 and below 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def parameter_count(self) -> int:
+        """Number of weights, computed from the shape alone (nothing is allocated)."""
+        v, e, h, n = self.vocab_size, self.embedding_size, self.hidden_size, self.layers
+        lstm = 4 * h * (e + h + 2) + (n - 1) * 4 * h * (h + h + 2)
+        return v * e + lstm + h * v + v
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        """Build from JSON data, refusing unknown keys and values of the wrong type."""
+        if not isinstance(data, dict):
+            raise ValueError("the model config must be a JSON object")
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = set(data) - set(known)
+        if unknown:
+            raise ValueError(f"unknown model settings: {', '.join(sorted(unknown))}")
+        for name, value in data.items():
+            number_types = (int, float) if name == "dropout" else (int,)
+            if isinstance(value, bool) or not isinstance(value, number_types):
+                raise ValueError(f"model setting {name} must be a number, not {value!r}")
+        return cls(**data)
+
+
+#: Sizes a musician can pick without knowing the maths. Parameters at the default vocabulary:
+#: small about 1.3 M, medium about 6.5 M, large about 24 M.
+PRESETS: dict[str, dict] = {
+    "small": {"layers": 2, "hidden_size": 256, "embedding_size": 256, "dropout": 0.1},
+    "medium": {"layers": 3, "hidden_size": 512, "embedding_size": 384, "dropout": 0.2},
+    "large": {"layers": 3, "hidden_size": 1024, "embedding_size": 512, "dropout": 0.3},
+}
+PRESET_HELP = {
+    "small": "2 x 256, trains on a laptop CPU in minutes, for a few hundred files",
+    "medium": "3 x 512, for a GPU or a patient CPU and thousands of files",
+    "large": "3 x 1024, for a GPU and a large collection (it over-fits small ones)",
+}
+
+
+def preset(name: str, vocab_size: int, **overrides) -> ModelConfig:
+    """The named preset for a vocabulary, with any field overridden (None values are ignored)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    config = ModelConfig(vocab_size=vocab_size, **PRESETS[name])
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
