@@ -1,0 +1,63 @@
+"""Training settings: one dataclass, saved with every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Steps are optimizer steps; one step reads `batch_size` windows per process."""
+
+    steps: int | None = None  # total steps; None: `epochs` passes over the training files
+    epochs: int = 10  # used when steps is None
+    batch_size: int = 32  # lanes per process: pieces read side by side
+    window: int = 128  # tokens per truncated-BPTT window; the state carries across windows
+    learning_rate: float = 2e-3  # AdamW peak; LSTMs tolerate more than transformers
+    min_learning_rate: float = 1e-4  # the cosine decay ends here
+    warmup_steps: int = 100  # linear warm-up from 0 (shortened to a tenth of a short run)
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0  # global gradient norm; LSTMs explode without it
+    validation_fraction: float = 0.1  # of the files, chosen by content hash and split_seed
+    max_validation_tokens: int = 200_000  # cap so that validation stays quick on big collections
+    eval_every: int = 100  # steps between validations; each also writes a checkpoint
+    log_every: int = 10  # steps between train-loss lines in metrics.jsonl
+    seed: int = 0  # weights, data order, augmentation and dropout
+    split_seed: int = 0  # which files validate; kept apart so a new seed keeps the same split
+    transpose: int = 3  # semitones of random transposition (0: off); drums are never transposed
+    tempo_stretch: float = 0.05  # random tempo factor 1 +- this (0: off)
+    device: str = "auto"  # auto (cuda, mps, cpu), cpu, cuda or mps
+    precision: str = "auto"  # auto (bf16/fp16 autocast on CUDA, fp32 elsewhere), fp32, bf16, fp16
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.steps is None or self.steps >= 1, "steps must be at least 1"),
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.batch_size >= 1, "batch size must be at least 1"),
+            (2 <= self.window <= 65_536, "window must be 2 to 65536 tokens"),
+            (self.learning_rate > 0, "learning rate must be positive"),
+            (
+                0 <= self.min_learning_rate <= self.learning_rate,
+                "min learning rate must be 0 to lr",
+            ),
+            (self.warmup_steps >= 0, "warm-up steps must be 0 or more"),
+            (self.grad_clip > 0, "gradient clip must be positive"),
+            (0 <= self.validation_fraction < 1, "validation fraction must be 0 or more, below 1"),
+            (self.eval_every >= 1 and self.log_every >= 1, "eval/log intervals must be at least 1"),
+            (0 <= self.transpose <= 24, "transpose must be 0 to 24 semitones"),
+            (0 <= self.tempo_stretch < 0.5, "tempo stretch must be 0 to 0.5"),
+            (self.precision in ("auto", "fp32", "bf16", "fp16"), "precision: auto/fp32/bf16/fp16"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        return cls(**data)

@@ -1,0 +1,111 @@
+"""Starting a training run in a folder, or resuming one from its latest checkpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from composer import __version__
+from composer.core.model import ModelConfig
+from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.vocab import Vocabulary
+from composer.core.training import checkpoint as ckpt
+from composer.core.training.config import TrainConfig
+from composer.core.training.data import Collection, split_by_file
+from composer.core.training.distributed import Ranks
+from composer.core.training.progress import TrainControl, TrainingError
+from composer.core.training.trainer import Trainer
+
+
+def new_run(
+    run_dir: str | Path,
+    collection: Collection,
+    model_config: ModelConfig,
+    config: TrainConfig,
+    *,
+    control: TrainControl | None = None,
+    ranks: Ranks | None = None,
+) -> Trainer:
+    """Start a run in an empty (or new) folder, splitting the collection's files by `split_seed`."""
+    run_dir = Path(run_dir)
+    if (run_dir / "run.json").exists():
+        raise TrainingError(
+            f"{run_dir} already holds a training run; resume it, or choose another output folder"
+        )
+    vocab = Vocabulary(collection.tokenizer)
+    if model_config.vocab_size != len(vocab):
+        raise TrainingError(
+            f"the model reads {model_config.vocab_size} token ids, the tokenizer makes {len(vocab)}"
+        )
+    train, validation = split_by_file(
+        list(collection.files), config.validation_fraction, config.split_seed
+    )
+    if not train:
+        raise TrainingError("there are no usable MIDI files to train on; add .mid files with notes")
+    run = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "composer": __version__,
+        "folder": collection.folder,
+        "latest": None,
+        "best": None,
+        "best_val_loss": None,
+        "step": 0,
+        "model": model_config.to_dict(),
+        "tokenizer": json.loads(collection.tokenizer.to_json()),
+        "vocabulary": vocab.to_json_dict()["tokens"],
+        "training": config.to_dict(),
+        "data": {
+            "train": [[s, collection.files[s]] for s in train],
+            "validation": [[s, collection.files[s]] for s in validation],
+        },
+    }
+    return Trainer(run_dir, run, collection, None, control, ranks)
+
+
+def resume_run(
+    run_dir: str | Path,
+    collection: Collection,
+    *,
+    steps: int | None = None,
+    epochs: int | None = None,
+    device: str | None = None,
+    control: TrainControl | None = None,
+    ranks: Ranks | None = None,
+) -> Trainer:
+    """Continue a run from its latest checkpoint, at the same step, optimizer state and data order.
+
+    Only the length of training and the device may change; the vocabulary must be the one the run
+    was trained with.
+    """
+    run_dir = Path(run_dir)
+    run = ckpt.read_run(run_dir)
+    saved = TokenizerConfig.from_json(run["tokenizer"])
+    if (
+        collection.tokenizer != saved
+        or Vocabulary(saved).to_json_dict()["tokens"] != run["vocabulary"]
+    ):
+        raise TrainingError(
+            f"{run_dir} was trained with a different vocabulary ({len(run['vocabulary'])} tokens) "
+            f"than the one given now ({len(Vocabulary(collection.tokenizer))} tokens); it cannot be "
+            "resumed with it: start a new run instead"
+        )
+    missing = [
+        p for s, p in run["data"]["train"] + run["data"]["validation"] if s not in collection.files
+    ]
+    if missing:
+        raise TrainingError(
+            f"{len(missing)} file(s) this run trained on are gone or changed (first: {missing[0]}); "
+            "put them back, or start a new run on the folder as it is now"
+        )
+    config = TrainConfig.from_dict(run["training"])
+    if steps is not None or epochs is not None:
+        config = replace(config, steps=steps, epochs=epochs or config.epochs)
+    if device is not None:
+        config = replace(config, device=device)
+    run["training"] = config.to_dict()
+    latest = None
+    if run.get("latest"):
+        latest = ckpt.read_checkpoint(run_dir / run["latest"])
+    return Trainer(run_dir, run, collection, latest, control, ranks)

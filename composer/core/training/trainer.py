@@ -1,0 +1,436 @@
+"""The training loop: a generator of progress that honours pause and stop within one step.
+
+    trainer = new_run(run_dir, collection, model_config, TrainConfig(steps=300))
+    for progress in trainer.run():      # or: resume_run(run_dir, collection).run()
+        print(progress.step, progress.train_loss)
+
+It knows nothing of terminals or Qt: the CLI draws a progress bar from the events, the app turns
+them into signals. Under torchrun every rank runs the same loop on its share of the lanes; rank 0
+alone writes files. Resuming restores weights, optimizer moments, the LSTM state carried by every
+lane and the RNG, so a resumed run reaches the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from composer import __version__
+from composer.core.model import ModelConfig, MusicLSTM
+from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.vocab import PAD, Vocabulary
+from composer.core.training import checkpoint as ckpt
+from composer.core.training.config import TrainConfig
+from composer.core.training.data import (
+    Augmentation,
+    Batcher,
+    Collection,
+    PieceSet,
+    WindowStream,
+)
+from composer.core.training.distributed import Ranks, autocast_dtype, cpu_cores, select_device
+from composer.core.training.progress import (
+    Pace,
+    TrainControl,
+    TrainingError,
+    TrainProgress,
+    count_label,
+)
+from composer.core.training.validation import Validation
+
+
+class Trainer:
+    """One run's loop. Build it with new_run or resume_run; iterate run() to train."""
+
+    def __init__(
+        self, run_dir, run: dict, collection: Collection, latest: dict | None, control, ranks
+    ):
+        self.run_dir = Path(run_dir)
+        self.info = run
+        self.control = control or TrainControl()
+        self.ranks = ranks or Ranks.from_environment()
+        self.config = TrainConfig.from_dict(run["training"])
+        self.model_config = ModelConfig.from_dict(run["model"])
+        self.tokenizer = TokenizerConfig.from_json(run["tokenizer"])
+        self.vocab = Vocabulary(self.tokenizer)
+        self._latest = latest
+        self.device = select_device(self.config.device, self.ranks.local_rank)
+        self.ranks.init(self.device)
+        if self.device.type == "cpu":  # share the cores among the processes on this machine
+            torch.set_num_threads(max(1, cpu_cores() // self.ranks.local_world_size))
+
+        c, r = self.config, self.ranks
+        self.train_set = PieceSet(
+            [collection.tokens(s) for s, _ in run["data"]["train"]], self.vocab
+        )
+        self.val_set = PieceSet(
+            [collection.tokens(s) for s, _ in run["data"]["validation"]], self.vocab
+        )
+        self.lanes = c.batch_size * r.world_size  # all ranks together
+        self.my_lanes = slice(r.rank * c.batch_size, (r.rank + 1) * c.batch_size)
+        self.batcher = Batcher(self.train_set, c.window)
+        self.stream = WindowStream(self.train_set.lengths, self.lanes, c.window, c.seed)
+        self.augmentation = Augmentation(c.transpose, c.tempo_stretch)
+        self._augmentations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.total_steps = c.steps or math.ceil(c.epochs * self.stream.steps_per_epoch)
+        self.validation = Validation(
+            self.val_set, c.window, self.lanes, c.max_validation_tokens, self.ranks
+        )
+
+        torch.manual_seed(c.seed)  # the same initial weights on every rank
+        self.model = MusicLSTM(self.model_config).to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(),
+            lr=c.learning_rate,
+            betas=(0.9, 0.99),
+            weight_decay=c.weight_decay,
+        )
+        self.amp_dtype = autocast_dtype(self.device, c.precision)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.net = self.model
+        if r.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
+        torch.manual_seed(c.seed * 1_000_003 + r.rank + 1)  # dropout differs between ranks
+
+        self.step = 0
+        self.tokens_seen = 0
+        self.best_val_loss: float | None = run.get("best_val_loss")
+        self.last_val_loss: float | None = None
+        self._val_step = -1  # the step the last validation ran at
+        self._improved = False  # that validation beat the best so far
+        self.state = self.model.initial_state(c.batch_size, self.device)
+        if latest is not None:
+            self._restore(latest)
+        self._saved_step = self.step if latest is not None else 0
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def run(self) -> Iterator[TrainProgress]:
+        """Train until total_steps, a stop request or an error (TrainingError). Yields progress."""
+        c = self.config
+        resumed = self.step > 0
+        if self.ranks.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            if not resumed:
+                ckpt.write_run(self.run_dir, self.info)
+            self._log(
+                {
+                    "event": "resume" if resumed else "start",
+                    "world_size": self.ranks.world_size,
+                    "device": str(self.device),
+                    "total_steps": self.total_steps,
+                }
+            )
+        yield self._progress("started", message=self._describe(resumed))
+
+        pace = Pace()
+        losses: list[float] = []
+        stop = False
+        while self.step < self.total_steps and not stop:
+            if self.control.pause_requested and not self.ranks.distributed:
+                yield self._progress("paused", message="Paused; the run is kept in memory.")
+                while self.control.pause_requested and not self.control.stop_requested:
+                    self.control.wait_while_paused()
+                pace.restart()
+                yield self._progress("resumed")
+            if self.control.stop_requested and not self.ranks.distributed:
+                break
+            pieces, offsets, targets, epochs = self.stream.row(self.step)
+            mine = self.my_lanes
+            batch = self.batcher.batch(
+                pieces[mine], offsets[mine], *self._augment(pieces[mine], epochs[mine])
+            )
+            count = int(targets.sum())  # all ranks' targets this step
+            lr = self._learning_rate(self.step)
+            loss, stop = self._train_step(batch, count, lr)
+            self.step += 1
+            self.tokens_seen += count
+            losses.append(loss)
+            pace.tick(count)
+            if self.step % c.log_every == 0 and self.ranks.is_main:
+                self._log(
+                    {
+                        "event": "train",
+                        "step": self.step,
+                        "epoch": self.epoch,
+                        "loss": round(float(np.mean(losses[-c.log_every :])), 5),
+                        "lr": lr,
+                        "tokens_per_s": round(pace.tokens_per_s, 1),
+                    }
+                )
+            yield self._progress(
+                "step",
+                train_loss=float(np.mean(losses[-c.log_every :])),
+                learning_rate=lr,
+                pace=pace,
+            )
+            if self.step % c.eval_every == 0 or self.step == self.total_steps:
+                yield self._validate(pace)
+                yield self._checkpoint(pace)
+                pace.restart()  # the pace shown is training's own
+
+        if self.step > self._saved_step:  # stopped between checkpoints: keep what was done
+            yield self._checkpoint(pace)
+        finished = self.step >= self.total_steps
+        if self.ranks.is_main:
+            self._log({"event": "finish" if finished else "stop", "step": self.step})
+        text = (
+            f"Finished {self.step} steps."
+            if finished
+            else f"Stopped at step {self.step} of {self.total_steps}; the checkpoint is saved."
+        )
+        yield self._progress("finished" if finished else "stopped", message=text, pace=pace)
+
+    def _train_step(self, batch, count: int, lr: float) -> tuple[float, bool]:
+        """One optimizer step on one batch. Returns (mean loss per token, stop requested anywhere)."""
+        inputs = torch.from_numpy(batch.inputs).to(self.device, non_blocking=True)
+        targets = torch.from_numpy(batch.targets).to(self.device, non_blocking=True)
+        keep = torch.from_numpy(~batch.fresh).to(self.device).float()[None, :, None]
+        state = (self.state[0] * keep, self.state[1] * keep)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        try:
+            with self._autocast():
+                logits, (h, c) = self.net(inputs, state)
+            loss_sum = F.cross_entropy(
+                logits.float().flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"
+            )
+            # One collective per step: stop requests, a non-finite loss anywhere, the loss itself.
+            flags = torch.stack(
+                [
+                    torch.tensor(float(self.control.stop_requested), device=self.device),
+                    (~torch.isfinite(loss_sum.detach())).float(),
+                    torch.nan_to_num(loss_sum.detach(), nan=0.0, posinf=0.0, neginf=0.0),
+                ]
+            )
+            stop_votes, bad, total = self.ranks.sum(flags).tolist()
+            if bad:
+                raise TrainingError(self._nan_message())
+            # Scaled so that DDP's gradient average is the mean over all ranks' tokens.
+            loss = loss_sum * (self.ranks.world_size / max(count, 1))
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            if not torch.isfinite(norm) and not self.scaler.is_enabled():
+                raise TrainingError(self._nan_message())
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        except torch.OutOfMemoryError:
+            raise TrainingError(self._oom_message()) from None
+        self.state = (h.detach().float(), c.detach().float())
+        return total / max(count, 1), bool(stop_votes)
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    # --- validation -------------------------------------------------------------------------------
+    def validation_loss(self) -> float | None:
+        """Mean nats per token over the validation files (the same windows every time)."""
+        return self.validation.loss(self.model, self._autocast)
+
+    def _validate(self, pace) -> TrainProgress:
+        self.last_val_loss = self.validation_loss()
+        improved = self.last_val_loss is not None and (
+            self.best_val_loss is None or self.last_val_loss < self.best_val_loss
+        )
+        if improved:
+            self.best_val_loss = self.last_val_loss
+        if self.ranks.is_main and self.last_val_loss is not None:
+            self._log(
+                {
+                    "event": "validation",
+                    "step": self.step,
+                    "loss": round(self.last_val_loss, 5),
+                    "best": improved,
+                }
+            )
+        self._improved, self._val_step = improved, self.step
+        return self._progress("validation", pace=pace)
+
+    # --- checkpoints ------------------------------------------------------------------------------
+    def _checkpoint(self, pace) -> TrainProgress:
+        """Write the latest checkpoint (and make it the best if validation improved); every rank
+        takes part because the carried states and RNG of all lanes are gathered to rank 0."""
+        h = self.ranks.gather_lanes(self.state[0], dim=1)
+        c = self.ranks.gather_lanes(self.state[1], dim=1)
+        rng = self.ranks.gather_lanes(torch.get_rng_state().to(self.device)[None], dim=0)
+        path = None
+        if self.ranks.is_main:
+            tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+            optimizer_tensors, optimizer_json = ckpt.optimizer_to_files(self.optimizer)
+            tensors.update(optimizer_tensors)
+            tensors.update({"train.h": h, "train.c": c, "rng.cpu": rng})
+            if self.device.type == "cuda":
+                tensors["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+            info = {
+                "composer": __version__,
+                "torch": torch.__version__,
+                "model": self.info["model"],
+                "tokenizer": self.info["tokenizer"],
+                "vocabulary": self.info["vocabulary"],
+                "training": self.info["training"],
+                "epoch": round(self.step / self.stream.steps_per_epoch, 4),
+                "tokens_seen": self.tokens_seen,
+                "val_loss": self.last_val_loss if self._val_step == self.step else None,
+                "best_val_loss": self.best_val_loss,
+                "world_size": self.ranks.world_size,
+                "optimizer": optimizer_json,
+                "grad_scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
+            }
+            path = ckpt.write_checkpoint(self.run_dir, self.step, tensors, info)
+            name = f"checkpoints/{path.name}"
+            self.info["latest"], self.info["step"] = name, self.step
+            if self._improved or not len(self.val_set):  # without validation, best is latest
+                self.info["best"] = name
+                self.info["best_val_loss"] = self.best_val_loss
+            ckpt.write_run(self.run_dir, self.info)
+            keep = {Path(self.info[k]).stem for k in ("latest", "best") if self.info.get(k)}
+            ckpt.prune_checkpoints(self.run_dir, keep)
+            self._log({"event": "checkpoint", "step": self.step, "path": name})
+        self._improved = False
+        self._saved_step = self.step
+        self.ranks.barrier()
+        return self._progress("checkpoint", checkpoint=str(path) if path else None, pace=pace)
+
+    def _restore(self, info: dict) -> None:
+        tensors = ckpt.read_tensors(self.run_dir / self.info["latest"], info)
+        model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+        try:
+            self.model.load_state_dict(model_state)
+        except RuntimeError as exc:
+            raise TrainingError(
+                f"{self.run_dir / self.info['latest']} does not fit this model: {exc}"
+            ) from None
+        ckpt.optimizer_from_files(self.optimizer, tensors, info["optimizer"])
+        if info.get("grad_scaler") and self.scaler.is_enabled():
+            self.scaler.load_state_dict(info["grad_scaler"])
+        self.step = int(info["step"])
+        self.tokens_seen = int(info["tokens_seen"])
+        self.last_val_loss = info.get("val_loss")
+        mine = self.my_lanes
+        if tensors["train.h"].shape[1] == self.lanes:  # same lanes: carry on exactly
+            self.state = (
+                tensors["train.h"][:, mine].to(self.device),
+                tensors["train.c"][:, mine].to(self.device),
+            )
+        else:
+            raise TrainingError(
+                f"{self.run_dir} was trained with {tensors['train.h'].shape[1]} lanes in all "
+                f"(batch size x processes) and now has {self.lanes}; resume with the same batch size "
+                "and number of processes"
+            )
+        if tensors["rng.cpu"].shape[0] == self.ranks.world_size:
+            torch.set_rng_state(tensors["rng.cpu"][self.ranks.rank].cpu())
+        if "rng.cuda" in tensors and self.device.type == "cuda" and self.ranks.world_size == 1:
+            torch.cuda.set_rng_state(tensors["rng.cuda"], self.device)
+
+    # --- helpers ----------------------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        """The pass over the training files that the last step was in (1-based)."""
+        return 1 + int(max(self.step - 1, 0) / self.stream.steps_per_epoch)
+
+    def _augment(self, pieces: np.ndarray, epochs: np.ndarray):
+        """(semitones, tempo factor) per lane, as drawn for each piece in its epoch; () when off."""
+        a = self.augmentation
+        if a.transpose == 0 and a.tempo_stretch == 0:
+            return ()
+        for epoch in np.unique(epochs).tolist():
+            if epoch not in self._augmentations:
+                self._augmentations[epoch] = a.draw(self.train_set, self.config.seed, epoch)
+        for old in [e for e in self._augmentations if e < epochs.min()]:
+            del self._augmentations[old]
+        shift = np.array(
+            [self._augmentations[e][0][p] for e, p in zip(epochs.tolist(), pieces.tolist())]
+        )
+        stretch = np.array(
+            [self._augmentations[e][1][p] for e, p in zip(epochs.tolist(), pieces.tolist())]
+        )
+        return shift, stretch
+
+    def _learning_rate(self, step: int) -> float:
+        """Linear warm-up, then cosine decay to min_learning_rate at the last step."""
+        c = self.config
+        warmup = min(c.warmup_steps, self.total_steps // 10)
+        if step < warmup:
+            return c.learning_rate * (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, self.total_steps - warmup))
+        return c.min_learning_rate + (c.learning_rate - c.min_learning_rate) * 0.5 * (
+            1 + math.cos(math.pi * progress)
+        )
+
+    def _progress(self, event: str, *, pace=None, **fields) -> TrainProgress:
+        rate = pace.tokens_per_s if pace else 0.0
+        eta = (
+            pace.seconds_per_step * (self.total_steps - self.step)
+            if pace and pace.seconds_per_step
+            else None
+        )
+        return TrainProgress(
+            event=event,
+            step=self.step,
+            total_steps=self.total_steps,
+            epoch=self.epoch,
+            val_loss=self.last_val_loss,
+            best_val_loss=self.best_val_loss,
+            tokens_per_s=rate,
+            eta_s=eta,
+            device=self.device_label,
+            **fields,
+        )
+
+    @property
+    def device_label(self) -> str:
+        if self.device.type == "cuda":
+            name = torch.cuda.get_device_name(self.device)
+            return f"{name} x{self.ranks.world_size}" if self.ranks.distributed else name
+        if self.device.type == "mps":
+            return "Apple GPU (MPS)"
+        threads = torch.get_num_threads()
+        label = f"CPU, {threads} thread{'s' if threads > 1 else ''}"
+        return f"{label} x{self.ranks.world_size} processes" if self.ranks.distributed else label
+
+    def _describe(self, resumed: bool) -> str:
+        what = f"Resuming at step {self.step}" if resumed else "Training"
+        return (
+            f"{what}: {self.model_config.layers} x {self.model_config.hidden_size} LSTM "
+            f"({count_label(self.model_config.parameter_count)} weights) on {len(self.train_set)} files, "
+            f"validating on {len(self.val_set)}, {self.total_steps} steps, on {self.device_label}"
+        )
+
+    def _nan_message(self) -> str:
+        kept = (
+            f"the checkpoint of step {self._saved_step} is kept"
+            if self._saved_step
+            else "no checkpoint was written yet"
+        )
+        return (
+            f"The loss became NaN or infinite at step {self.step + 1}, so training stopped and {kept}; "
+            f"try a lower learning rate (now {self.config.learning_rate:g})"
+        )
+
+    def _oom_message(self) -> str:
+        return (
+            f"The {self.device.type.upper()} ran out of memory with batch size {self.config.batch_size} "
+            f"and a {self.model_config.layers} x {self.model_config.hidden_size} model; try "
+            f"--batch-size {max(1, self.config.batch_size // 2)} or a smaller --preset"
+        )
+
+    def _log(self, record: dict) -> None:
+        """Append one line to metrics.jsonl (rank 0 only). Readers skip a last line cut short."""
+        record = {"time": round(time.time(), 3), **record}
+        with open(self.run_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")

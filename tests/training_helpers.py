@@ -1,0 +1,49 @@
+"""A small real collection and tiny model settings, so that training tests take seconds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from composer.core.corpus import TokenCache, ingest
+from composer.core.model import ModelConfig
+from composer.core.tokens import TokenizerConfig, Vocabulary
+from composer.core.training import Collection, TrainConfig
+
+VOCAB_SIZE = len(Vocabulary(TokenizerConfig()))
+
+
+def copy_chorales(source: Path, folder: Path, count: int) -> Path:
+    """The first `count` Bach chorales (by name) copied into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.glob("*.mid"))[:count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def collection_of(
+    folder: Path, cache_root: Path, tokenizer: TokenizerConfig | None = None
+) -> Collection:
+    tokenizer = tokenizer or TokenizerConfig()
+    report = ingest(folder, cache_root, tokenizer, jobs=0)
+    return Collection.from_ingest(report, TokenCache(cache_root, tokenizer))
+
+
+def tiny_model(dropout: float = 0.1) -> ModelConfig:
+    return ModelConfig(VOCAB_SIZE, hidden_size=32, layers=2, embedding_size=16, dropout=dropout)
+
+
+def tiny_training(**changes) -> TrainConfig:
+    settings = dict(
+        steps=12,
+        batch_size=4,
+        window=64,
+        eval_every=4,
+        log_every=2,
+        warmup_steps=2,
+        max_validation_tokens=2000,
+        validation_fraction=0.2,
+        device="cpu",
+    )
+    settings.update(changes)
+    return TrainConfig(**settings)
