@@ -1,0 +1,314 @@
+"""`composer train`: ingest a folder (through the cache) and train an LSTM on it, or resume a run.
+
+Under `torchrun --nproc_per_node=N -m composer train ...` every process runs this command; rank 0
+ingests and prints while the others wait, then all train together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+from pathlib import Path
+
+from composer.cli import default_cache_dir
+from composer.cli.ingest import add_cache_options
+
+# Options that shape the model or the data order; a resumed run keeps its own.
+_FIXED_ON_RESUME = {
+    "preset": "--preset",
+    "layers": "--layers",
+    "hidden_size": "--hidden-size",
+    "embedding_size": "--embedding-size",
+    "dropout": "--dropout",
+    "batch_size": "--batch-size",
+    "window": "--window",
+    "seed": "--seed",
+    "learning_rate": "--learning-rate",
+    "validation_fraction": "--validation-fraction",
+    "eval_every": "--eval-every",
+    "transpose": "--transpose",
+    "tempo_stretch": "--tempo-stretch",
+    "precision": "--precision",
+}
+
+# Every model and training setting, for those who want to change one: (flag, type, metavar, help).
+_ADVANCED = [
+    ("--layers", int, "N", "LSTM layers (preset)"),
+    ("--hidden-size", int, "N", "LSTM units per layer (preset)"),
+    ("--embedding-size", int, "N", "token vector width (preset)"),
+    ("--dropout", float, "P", "dropout probability (preset)"),
+    ("--window", int, "T", "tokens per backprop window (128)"),
+    ("--learning-rate", float, "LR", "peak AdamW rate (2e-3)"),
+    ("--validation-fraction", float, "F", "files held out (0.1)"),
+    ("--eval-every", int, "N", "steps between validation and checkpoint (100)"),
+    ("--transpose", int, "N", "random transposition, semitones (3)"),
+    ("--tempo-stretch", float, "F", "random tempo factor 1+-F (0.05)"),
+]
+
+
+def add_parser(commands) -> None:
+    from composer.core.model.config import PRESET_HELP
+
+    train = commands.add_parser(
+        "train",
+        help="train an LSTM on a folder of MIDI files (or resume a run)",
+        description="Read DIR through the token cache, split its files into training and "
+        "validation, and train an LSTM, writing checkpoints (safetensors + JSON) and a metrics "
+        "log (metrics.jsonl) into RUN. Ctrl+C saves a checkpoint and stops; --resume continues.",
+    )
+    train.add_argument(
+        "folder",
+        metavar="DIR",
+        type=Path,
+        nargs="?",
+        help="folder of MIDI files (with --resume, defaults to the folder the run was started on)",
+    )
+    train.add_argument("--out", metavar="RUN", type=Path, required=True, help="run folder")
+    presets = "; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
+    train.add_argument(
+        "--preset", choices=list(PRESET_HELP), help=f"model size, default small. {presets}"
+    )
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, metavar="N", help="optimizer steps in all")
+    length.add_argument(
+        "--epochs", type=int, metavar="N", help="passes over the files (default 10)"
+    )
+    train.add_argument(
+        "--device", choices=["auto", "cpu", "cuda", "mps"], help="default auto: cuda, mps, then cpu"
+    )
+    train.add_argument(
+        "--batch-size", type=int, metavar="B", help="pieces read side by side per process (32)"
+    )
+    train.add_argument(
+        "--seed", type=int, metavar="S", help="weights, data order and augmentation (0)"
+    )
+    train.add_argument(
+        "--resume", action="store_true", help="continue RUN from its latest checkpoint"
+    )
+    advanced = train.add_argument_group("advanced")
+    for flag, kind, metavar, text in _ADVANCED:
+        advanced.add_argument(flag, type=kind, metavar=metavar, help=text)
+    advanced.add_argument(
+        "--precision", choices=["auto", "fp32", "bf16", "fp16"], help="CUDA autocast (auto)"
+    )
+    add_cache_options(train)
+    train.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from composer.core.training import CheckpointError, DeviceError, Ranks, TrainingError
+
+    ranks = Ranks.from_environment()
+    try:
+        trainer = _build(args, ranks)
+        return _train(trainer, ranks, args.out)
+    except (
+        TrainingError,
+        CheckpointError,
+        DeviceError,
+        FileNotFoundError,
+        NotADirectoryError,
+        ValueError,
+    ) as exc:
+        print(f"composer train: {str(exc).rstrip('.')}.", file=sys.stderr)
+        return 1 if isinstance(exc, TrainingError) else 2
+    finally:
+        ranks.close()
+
+
+def _build(args, ranks):
+    from composer.core.corpus import TokenCache, ingest
+    from composer.core.model import preset
+    from composer.core.tokens import TokenizerConfig, Vocabulary
+    from composer.core.training import Collection, TrainConfig, new_run, resume_run
+    from composer.core.training.checkpoint import read_run
+    from composer.core.training.distributed import select_device
+
+    tokenizer = TokenizerConfig()
+    folder = args.folder
+    if args.resume:
+        saved = read_run(args.out)
+        given = [flag for name, flag in _FIXED_ON_RESUME.items() if getattr(args, name) is not None]
+        if given:
+            raise ValueError(
+                f"--resume continues {args.out} with its own settings; only --steps, --epochs and "
+                f"--device may change (drop {', '.join(given)})"
+            )
+        tokenizer = TokenizerConfig.from_json(saved["tokenizer"])
+        folder = folder or Path(saved["folder"])
+    elif (args.out / "run.json").exists():
+        raise ValueError(
+            f"{args.out} already holds a training run; add --resume to continue it, or choose another --out"
+        )
+    if folder is None:
+        raise ValueError("give the folder of MIDI files to train on")
+
+    device = select_device(args.device or "auto", ranks.local_rank)
+    ranks.init(device)  # before ingest: the other ranks wait for rank 0's ingest at a barrier
+    cache_root = args.cache_dir or default_cache_dir()
+    if ranks.is_main:
+        report = _ingest(folder, cache_root, tokenizer, args.jobs)
+    ranks.barrier()
+    if not ranks.is_main:  # everything is in the cache now
+        report = ingest(folder, cache_root, tokenizer, jobs=0)
+    if report.ok == 0:
+        raise ValueError(
+            f"no usable MIDI file in {folder} ({report.files} found); add .mid files that contain notes"
+        )
+    collection = Collection.from_ingest(report, TokenCache(cache_root, tokenizer))
+
+    if args.resume:
+        return resume_run(
+            args.out,
+            collection,
+            steps=args.steps,
+            epochs=args.epochs,
+            device=args.device,
+            ranks=ranks,
+        )
+    model = preset(
+        args.preset or "small",
+        len(Vocabulary(tokenizer)),
+        layers=args.layers,
+        hidden_size=args.hidden_size,
+        embedding_size=args.embedding_size,
+        dropout=args.dropout,
+    )
+    options = {
+        "steps": args.steps,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "window": args.window,
+        "learning_rate": args.learning_rate,
+        "validation_fraction": args.validation_fraction,
+        "eval_every": args.eval_every,
+        "transpose": args.transpose,
+        "tempo_stretch": args.tempo_stretch,
+        "device": args.device,
+        "precision": args.precision,
+    }
+    config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
+    return new_run(args.out, collection, model, config, ranks=ranks)
+
+
+def _ingest(folder, cache_root, tokenizer, jobs):
+    from composer.cli.ingest import ProgressBar
+    from composer.core.corpus import ingest
+
+    progress = ProgressBar("Reading MIDI") if sys.stderr.isatty() else None
+    try:
+        report = ingest(
+            folder,
+            cache_root,
+            tokenizer,
+            jobs=jobs,
+            on_progress=progress.update if progress else None,
+        )
+    finally:
+        if progress:
+            progress.close()
+    print(
+        f"{report.folder}: {report.ok:,} usable files of {report.files:,}, {report.tokens:,} tokens, "
+        f"{report.seconds_of_music / 3600:.1f} hours of music"
+        + (
+            f"; {len(report.failed)} could not be used (see `composer ingest`)"
+            if report.failed
+            else ""
+        )
+    )
+    return report
+
+
+def _train(trainer, ranks, out: Path) -> int:
+    from composer.core.training import TrainControl
+
+    control = trainer.control = TrainControl()
+
+    def request_stop(signum, frame):
+        if control.stop_requested:  # a second Ctrl+C: stop now, without a checkpoint
+            raise KeyboardInterrupt
+        control.stop()
+        if ranks.is_main:
+            print(
+                "\nStopping after this step and saving a checkpoint (Ctrl+C again to quit now)...",
+                file=sys.stderr,
+            )
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    show = ranks.is_main
+    line = _StatusLine() if show and sys.stderr.isatty() else None
+    last, train_loss = None, None
+    try:
+        for progress in trainer.run():
+            last = progress
+            train_loss = progress.train_loss if progress.event == "step" else train_loss
+            if not show:
+                continue
+            if progress.event == "started":
+                print(progress.message)
+                print(
+                    f"  a uniform guess scores {math.log(len(trainer.vocab)):.2f} nats per token; lower is better"
+                )
+            elif progress.event == "step" and line:
+                line.update(progress)
+            elif progress.event == "validation" and progress.val_loss is not None:
+                if line:
+                    line.clear()
+                print(
+                    f"step {progress.step}/{progress.total_steps}  epoch {progress.epoch}  "
+                    f"train {_fmt(train_loss)}  validation {progress.val_loss:.3f}"
+                    f"{'  (best)' if progress.val_loss == progress.best_val_loss else ''}  "
+                    f"{progress.tokens_per_s:,.0f} tokens/s"
+                )
+    finally:
+        if line:
+            line.clear()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if show and last is not None:
+        best = trainer.best_val_loss
+        if best is not None:
+            print(
+                f"Best validation loss {best:.3f} nats per token (perplexity {math.exp(best):.1f})."
+            )
+        print(
+            f"{last.message} Run folder: {out}"
+            + (" (continue with --resume)" if last.event == "stopped" else "")
+        )
+    return 130 if last is not None and last.event == "stopped" else 0
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+class _StatusLine:
+    """One line on stderr, rewritten at most ten times a second."""
+
+    def __init__(self) -> None:
+        self._shown = 0.0
+        self._width = 0
+
+    def update(self, p) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self._shown < 0.1 and p.step != p.total_steps:
+            return
+        self._shown = now
+        eta = "-" if p.eta_s is None else f"{int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d}"
+        text = (
+            f"step {p.step}/{p.total_steps}  epoch {p.epoch}  loss {_fmt(p.train_loss)}  "
+            f"val {_fmt(p.val_loss)}  {p.tokens_per_s:,.0f} tok/s  lr {p.learning_rate:.1e}  ETA {eta}  {p.device}"
+        )
+        sys.stderr.write("\r" + text.ljust(self._width))
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def clear(self) -> None:
+        if self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
