@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
+from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import BOS, EOS, Vocabulary
 
 _OFF, _TEMPO, _ON = 0, 1, 2  # event kinds, in their order within one grid step
@@ -163,50 +164,18 @@ def decode(tokens, vocab: Vocabulary) -> Piece:
     Decoding stops at the first Eos. Times come out in ticks at a resolution that is a multiple of
     steps_per_beat (at least 480 per beat, as DAWs like).
     """
-    config = vocab.config
-    kinds, values = _lookup_tables(vocab)
-    drum_slot = len(config.programs)
-    time, slot, vbin = 0, 0, config.velocity_bins // 2
-    sounding: dict[tuple[int, int], tuple[int, int]] = {}  # (slot, pitch) -> (start step, vbin)
-    finished: list[tuple[int, int, int, int, int]] = []  # (start, end, pitch, vbin, slot)
-    tempos: list[tuple[int, int]] = [(0, int(vocab.tempo_bin(120.0)))]
+    decoder = StreamDecoder(vocab)
+    decoder.feed_many(tokens)
+    return decoder_piece(decoder)
 
-    for token in np.asarray(tokens, dtype=np.int64).tolist():
-        if not 0 <= token < len(kinds):
-            raise ValueError(f"token id {token} is outside this vocabulary of {len(kinds)} ids")
-        kind, value = kinds[token], values[token]
-        if kind == "TimeShift":
-            time += value
-        elif kind == "NoteOn":
-            if (slot, value) in sounding:  # struck again while sounding: end the old note here
-                start, old_vbin = sounding.pop((slot, value))
-                finished.append((start, max(time, start + 1), value, old_vbin, slot))
-            sounding[(slot, value)] = (time, vbin)
-        elif kind == "NoteOff":
-            if (slot, value) in sounding:
-                start, note_vbin = sounding.pop((slot, value))
-                finished.append((start, max(time, start + 1), value, note_vbin, slot))
-        elif kind == "Velocity":
-            vbin = value
-        elif kind == "Program":
-            slot = value
-        elif kind == "Drums":
-            slot = drum_slot
-        elif kind == "Tempo":
-            tempos.append((time, value))
-        elif kind == "Eos":
-            break
-    for (note_slot, pitch), (start, note_vbin) in sounding.items():
-        finished.append((start, max(time, start + 1), pitch, note_vbin, note_slot))
 
-    notes = np.array(finished, dtype=np.int64).reshape(-1, 5)
+def decoder_piece(decoder: StreamDecoder) -> Piece:
+    """The piece a StreamDecoder has read so far, sounding notes ending now."""
+    notes = np.array(decoder.notes(), dtype=np.int64).reshape(-1, 5)
     grid = np.empty(len(notes), dtype=GRID_DTYPE)
     for i, name in enumerate(GRID_DTYPE.names):
         grid[name] = notes[:, i]
-    steps = np.array([s for s, _ in tempos], np.int64)
-    keep = np.append(steps[1:] != steps[:-1], True)
-    tempo_rows = np.array(tempos, np.int64)[keep]
-    return piece_from_grid(grid, tempo_rows, vocab)
+    return piece_from_grid(grid, decoder.tempo_rows(), decoder.vocab)
 
 
 def quantize(piece: Piece, vocab: Vocabulary) -> Piece:
@@ -236,12 +205,3 @@ def piece_from_grid(notes: np.ndarray, tempos: np.ndarray, vocab: Vocabulary) ->
         (int(step) * ticks_per_step, round(60e6 / vocab.tempo_values[b])) for step, b in tempos
     )
     return Piece(config.steps_per_beat * ticks_per_step, tracks, tempo_map)
-
-
-def _lookup_tables(vocab: Vocabulary) -> tuple[list[str], list[int]]:
-    """Event type and value of every id, so that decoding does no range search per token."""
-    kinds, values = [], []
-    for name, (_, size) in vocab.ranges.items():  # ranges are in id order
-        kinds.extend([name] * size)
-        values.extend(range(1, size + 1) if name == "TimeShift" else range(size))
-    return kinds, values

@@ -1,0 +1,120 @@
+"""Decoding token by token: what `decode` does, one id at a time, for a sampler and a live view.
+
+The state machine repairs what a model may get wrong: a note-off for a silent note is ignored, a
+note-on for a sounding note restarts it, a note never overlaps the previous one of its key (notes
+last at least one step), notes still sounding at the end are closed, and the first Eos ends the
+piece. Its state (time, instrument, sounding notes, the last event) is also what the
+sampler masks impossible tokens with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from composer.core.tokens.vocab import Vocabulary
+
+Note = tuple[
+    int, int, int, int, int
+]  # (start step, end step, pitch, velocity bin, instrument slot)
+
+
+class StreamDecoder:
+    """Feed token ids; read finished notes as they come, or the whole piece at the end."""
+
+    def __init__(self, vocab: Vocabulary):
+        self.vocab = vocab
+        self.kinds, self.values = lookup_tables(vocab)
+        self.drum_slot = len(vocab.config.programs)
+        self.time = 0  # grid steps since the start
+        self.slot = 0  # instrument slot of the next note event (drum_slot for drums)
+        self.vbin = vocab.config.velocity_bins // 2
+        self.bpm = 120.0  # the tempo now, for counting seconds
+        self.seconds = 0.0  # seconds of music so far, by the tempo tokens
+        self.sounding: dict[tuple[int, int], tuple[int, int]] = {}  # (slot, pitch) -> (start, vbin)
+        self.finished: list[Note] = []
+        self.tempos: list[tuple[int, int]] = [(0, int(vocab.tempo_bin(120.0)))]
+        self.last_kind = "Bos"
+        self._free_at: dict[tuple[int, int], int] = {}  # (slot, pitch) -> end of its last note
+        self.ended = False  # an Eos was read; later ids are ignored
+        self._taken = 0
+
+    def feed(self, token: int) -> None:
+        if self.ended:
+            return
+        if not 0 <= token < len(self.kinds):
+            raise ValueError(
+                f"token id {token} is outside this vocabulary of {len(self.kinds)} ids"
+            )
+        kind, value = self.kinds[token], self.values[token]
+        self.last_kind = kind
+        if kind == "TimeShift":
+            self.time += value
+            self.seconds += value / self.vocab.config.steps_per_beat * 60.0 / self.bpm
+        elif kind == "NoteOn":
+            key = (self.slot, value)
+            if key in self.sounding:
+                if self.sounding[key][0] == self.time:  # struck twice at once: one note
+                    return
+                self._end(*key)  # struck again while sounding: end it here
+            # A note lasts at least one step, so one ended at this very step may reach past now:
+            # the new one starts when it ends, never on top of it.
+            self.sounding[key] = (max(self.time, self._free_at.get(key, 0)), self.vbin)
+        elif kind == "NoteOff":
+            if (self.slot, value) in self.sounding:
+                self._end(self.slot, value)
+        elif kind == "Velocity":
+            self.vbin = value
+        elif kind == "Program":
+            self.slot = value
+        elif kind == "Drums":
+            self.slot = self.drum_slot
+        elif kind == "Tempo":
+            self.tempos.append((self.time, value))
+            self.bpm = float(self.vocab.tempo_values[value])
+        elif kind == "Eos":
+            self.ended = True
+
+    def feed_many(self, tokens) -> None:
+        for token in np.asarray(tokens, dtype=np.int64).tolist():
+            if self.ended:
+                break
+            self.feed(token)
+
+    def _end(self, slot: int, pitch: int) -> None:
+        start, vbin = self.sounding.pop((slot, pitch))
+        end = max(self.time, start + 1)
+        self.finished.append((start, end, pitch, vbin, slot))
+        self._free_at[(slot, pitch)] = end
+
+    def take_finished(self) -> list[Note]:
+        """Notes finished since the last call."""
+        notes = self.finished[self._taken :]
+        self._taken = len(self.finished)
+        return notes
+
+    def close(self) -> None:
+        """End every sounding note now (at least one step long)."""
+        for slot, pitch in list(self.sounding):
+            self._end(slot, pitch)
+
+    def notes(self) -> list[Note]:
+        """Finished notes, plus sounding ones as if they ended now."""
+        now = [
+            (s, max(self.time, s + 1), p, v, slot) for (slot, p), (s, v) in self.sounding.items()
+        ]
+        return self.finished + now
+
+    def tempo_rows(self) -> np.ndarray:
+        """(step, tempo bin) rows, one per step (the last change at a step wins)."""
+        steps = np.array([s for s, _ in self.tempos], np.int64)
+        keep = np.append(steps[1:] != steps[:-1], True)
+        return np.array(self.tempos, np.int64)[keep]
+
+
+def lookup_tables(vocab: Vocabulary) -> tuple[list[str], list[int]]:
+    """Event type and value of every id, so that decoding does no range search per token."""
+    kinds, values = [], []
+    for name, (_, size) in vocab.ranges.items():  # ranges are in id order
+        kinds.extend([name] * size)
+        values.extend(range(1, size + 1) if name == "TimeShift" else range(size))
+    return kinds, values
