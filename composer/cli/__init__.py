@@ -24,7 +24,7 @@ def default_cache_dir() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from composer.cli import ingest, train
+    from composer.cli import generate, ingest, train
 
     parser = argparse.ArgumentParser(
         prog="composer",
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     ingest.add_parser(commands)
     train.add_parser(commands)
+    generate.add_parser(commands)
     return parser
 
 

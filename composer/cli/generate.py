@@ -1,0 +1,156 @@
+"""`composer generate`: sample new MIDI files from a trained model, optionally continuing a primer."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+
+
+def add_parser(commands) -> None:
+    generate = commands.add_parser(
+        "generate",
+        help="write new MIDI files sampled from a trained model",
+        description="Sample music from MODEL (a run folder from `composer train`, or a model "
+        ".json/.safetensors file; default: the bundled model) and write it as MIDI. With "
+        "--variations N, writes N files named from PATH (name-1.mid, name-2.mid, ...). "
+        "Greedy output (always the likeliest token) is --top-k 1.",
+    )
+    generate.add_argument(
+        "model", metavar="MODEL", nargs="?", type=Path, help="run folder or model file"
+    )
+    generate.add_argument(
+        "--out", metavar="PATH", type=Path, required=True, help="MIDI file to write"
+    )
+    length = generate.add_mutually_exclusive_group()
+    length.add_argument("--tokens", type=int, metavar="N", help="length in tokens")
+    length.add_argument(
+        "--seconds", type=float, metavar="S", help="length in seconds of music (default 30)"
+    )
+    generate.add_argument(
+        "--temperature", type=float, default=1.0, metavar="T", help="> 0; lower is safer (1.0)"
+    )
+    generate.add_argument(
+        "--top-k",
+        type=int,
+        default=0,
+        metavar="K",
+        help="sample from the K likeliest tokens (0: all)",
+    )
+    generate.add_argument(
+        "--top-p",
+        type=float,
+        default=0.95,
+        metavar="P",
+        help="nucleus: the likeliest tokens holding P of the probability (0.95)",
+    )
+    generate.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="same seed and settings, same music (default: random, printed)",
+    )
+    generate.add_argument(
+        "--variations", type=int, default=1, metavar="N", help="pieces to write (1)"
+    )
+    generate.add_argument("--primer", type=Path, metavar="FILE.mid", help="continue this MIDI file")
+    generate.add_argument(
+        "--continuation-only", action="store_true", help="with --primer: write only the new music"
+    )
+    generate.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        default="cpu",
+        help="where to run the model (cpu)",
+    )
+    generate.add_argument("--force", action="store_true", help="overwrite existing files")
+    generate.set_defaults(run=run)
+
+
+def output_paths(out: Path, variations: int) -> list[Path]:
+    """PATH for one piece; name-1.mid, name-2.mid, ... beside it for several."""
+    if variations == 1:
+        return [out]
+    suffix = out.suffix or ".mid"
+    return [out.with_name(f"{out.stem}-{i}{suffix}") for i in range(1, variations + 1)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from composer.core.generation import ModelFileError
+    from composer.core.midi.reader import MidiReadError
+    from composer.core.training.distributed import DeviceError
+
+    try:
+        return _generate(args)
+    except (
+        ModelFileError,
+        MidiReadError,
+        DeviceError,
+        ValueError,
+        FileExistsError,
+        OSError,
+    ) as exc:
+        print(f"composer generate: {str(exc).rstrip('.')}.", file=sys.stderr)
+        return 2
+
+
+def _generate(args) -> int:
+    from composer.core.generation import Sampler, SamplingSettings, load_model
+    from composer.core.midi import read_midi, write_midi
+    from composer.core.tokens import encode
+    from composer.core.training.distributed import select_device
+
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    settings = SamplingSettings(
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        max_tokens=args.tokens,
+        seconds=None if args.tokens else (args.seconds or 30.0),
+        seed=seed,
+        variations=args.variations,
+    )
+    paths = output_paths(args.out, args.variations)
+    taken = [p for p in paths if p.exists()]
+    if taken and not args.force:
+        raise FileExistsError(
+            f"{taken[0]} already exists; choose another --out or add --force to replace it"
+        )
+    if args.continuation_only and not args.primer:
+        raise ValueError("--continuation-only needs --primer")
+
+    model = load_model(args.model or default_model(), select_device(args.device))
+    primer = None
+    if args.primer:
+        primer = encode(read_midi(args.primer), model.vocab)
+        if len(primer) <= 2:
+            raise ValueError(f"{args.primer} has no notes to continue; choose a primer with notes")
+    sampler = Sampler(model, settings, primer)
+    show = sys.stderr.isatty()
+    for update in sampler.run():
+        if show:
+            sys.stderr.write(
+                f"\rGenerating: {update.step} tokens, {max(update.seconds):.1f} s of music"
+            )
+    if show:
+        sys.stderr.write("\n")
+    print(f"Model {model.name}; seed {seed}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for path, piece in zip(paths, sampler.pieces(args.continuation_only)):
+        write_midi(piece, path, overwrite=args.force)
+        print(f"Wrote {path} ({piece.duration_seconds:.1f} s, {piece.note_count} notes)")
+    return 0
+
+
+def default_model() -> Path:
+    """The bundled model, once one ships with Composer."""
+    from importlib import resources
+
+    bundled = resources.files("composer") / "assets" / "model" / "model.json"
+    if not bundled.is_file():
+        raise ValueError(
+            "no MODEL given and no bundled model is installed; give a run folder made by "
+            "`composer train` or a model .json file"
+        )
+    return Path(str(bundled))

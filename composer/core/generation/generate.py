@@ -1,0 +1,182 @@
+"""Generating music: a stateful, batched, streaming sampler over a loaded model.
+
+    sampler = Sampler(load_model("runs/bach"), SamplingSettings(seconds=30, variations=4, seed=7))
+    for update in sampler.run():          # new notes, a chunk at a time; stop() ends it at once
+        draw(update.notes)
+    pieces = sampler.pieces()              # one Piece per variation
+
+The LSTM state is carried and one token per variation is fed per step (never the whole sequence
+again); every variation of the batch moves in the same step. A primer (the tokens of a MIDI file,
+without its Eos) is read first, in one call; the output holds the primer and its continuation,
+or the continuation alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from composer.core.generation.loading import LoadedModel
+from composer.core.generation.sampling import Grammar, SamplingSettings, draw, filter_logits
+from composer.core.generation.stepper import LSTMStepper
+from composer.core.midi.piece import Piece
+from composer.core.tokens.codec import GRID_DTYPE, piece_from_grid
+from composer.core.tokens.stream import StreamDecoder
+from composer.core.tokens.vocab import BOS, EOS
+
+#: (start tick, end tick, pitch, velocity, program, is drum) of a note as the stream reports it.
+StreamNote = tuple[int, int, int, int, int, bool]
+
+
+@dataclass(frozen=True)
+class GenerationUpdate:
+    step: int  # tokens sampled so far per variation
+    notes: list[list[StreamNote]]  # per variation: notes finished since the last update
+    seconds: list[float]  # per variation: seconds of new music so far
+    done: list[bool]  # per variation: finished (Eos or length reached)
+
+
+@dataclass
+class _Variation:
+    decoder: StreamDecoder
+    tokens: list[int] = field(default_factory=list)  # sampled ids (after the primer)
+    done: bool = False
+    notes_written: int = 0
+
+
+class Sampler:
+    """Samples `settings.variations` pieces from `loaded`, optionally continuing `primer`."""
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        settings: SamplingSettings,
+        primer: np.ndarray | None = None,
+        *,
+        chunk_tokens: int = 16,
+    ):
+        self.loaded, self.settings, self.chunk_tokens = loaded, settings, chunk_tokens
+        self.vocab = loaded.vocab
+        self.primer = np.asarray(primer if primer is not None else [BOS], dtype=np.int64)
+        ends = np.flatnonzero(self.primer == EOS)
+        self.primer = self.primer[: ends[0]] if len(ends) else self.primer  # continue, not end
+        if self.primer[0] != BOS:
+            self.primer = np.concatenate([[BOS], self.primer])
+        self.grammar = Grammar(self.vocab)
+        self.stepper = LSTMStepper(loaded.model)
+        self.variations: list[_Variation] = []
+        self._stop = threading.Event()
+        self.primer_steps = 0
+        self.primer_seconds = 0.0
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Ask run() to end after the current step (thread-safe)."""
+        self._stop.set()
+
+    def run(self) -> Iterator[GenerationUpdate]:
+        s = self.settings
+        device = self.loaded.model.head.weight.device
+        n = s.variations
+        self.variations = [_Variation(StreamDecoder(self.vocab)) for _ in range(n)]
+        for v in self.variations:
+            v.decoder.feed_many(self.primer)
+            v.decoder.take_finished()  # the primer's notes are not news
+        self.primer_steps = self.variations[0].decoder.time
+        self.primer_seconds = self.variations[0].decoder.seconds
+        generators = [torch.Generator().manual_seed(s.seed + i) for i in range(n)]
+        primer = torch.from_numpy(self.primer)[None].expand(n, -1).to(device)
+        logits, state = self.stepper.prime(primer)
+        limit = s.max_tokens if s.max_tokens is not None else 1 << 62
+        step = 0
+        while step < limit and not all(v.done for v in self.variations):
+            if self._stop.is_set():
+                self.stopped = True
+                break
+            allowed = torch.from_numpy(
+                np.stack(
+                    [self.grammar.allowed(v.decoder, v.notes_written) for v in self.variations]
+                )
+            ).to(device)
+            tokens = draw(filter_logits(logits, allowed, s), generators)
+            for v, token in zip(self.variations, tokens.tolist()):
+                if not v.done:
+                    self._accept(v, token)
+            step += 1
+            if step % self.chunk_tokens == 0:
+                yield self._update(step)
+            logits, state = self.stepper.step(tokens, state)
+        for v in self.variations:
+            v.decoder.close()
+        yield self._update(step)
+
+    def _accept(self, v: _Variation, token: int) -> None:
+        decoder = v.decoder
+        kind = decoder.kinds[token]
+        if kind == "TimeShift" and self.settings.seconds is not None:
+            # A shift past the requested length is cut at the end: the music ends there.
+            left = self.settings.seconds - (decoder.seconds - self.primer_seconds)
+            steps_left = int(left * decoder.bpm / 60.0 * self.vocab.config.steps_per_beat + 1e-6)
+            if decoder.values[token] >= steps_left:
+                v.done = True
+                if steps_left < 1:
+                    return
+                token = self.vocab.ranges["TimeShift"][0] + steps_left - 1
+        v.tokens.append(token)
+        decoder.feed(token)
+        if kind == "NoteOn":
+            v.notes_written += 1
+        if decoder.ended:
+            v.done = True
+
+    def _update(self, step: int) -> GenerationUpdate:
+        return GenerationUpdate(
+            step=step,
+            notes=[
+                [self._stream_note(n) for n in v.decoder.take_finished()] for v in self.variations
+            ],
+            seconds=[v.decoder.seconds - self.primer_seconds for v in self.variations],
+            done=[v.done for v in self.variations],
+        )
+
+    def _stream_note(self, note) -> StreamNote:
+        start, end, pitch, vbin, slot = note
+        per_step = self._ticks_per_step
+        drum = slot == len(self.vocab.config.programs)
+        program = 0 if drum else self.vocab.config.programs[slot]
+        velocity = int(self.vocab.velocity_values[vbin])
+        return (start * per_step, end * per_step, pitch, velocity, program, drum)
+
+    @property
+    def _ticks_per_step(self) -> int:
+        return -(-480 // self.vocab.config.steps_per_beat)  # as decode writes them
+
+    def tokens(self, variation: int) -> np.ndarray:
+        """Primer (with Bos) and sampled ids of one variation."""
+        return np.concatenate(
+            [self.primer, np.asarray(self.variations[variation].tokens, np.int64)]
+        )
+
+    def pieces(self, continuation_only: bool = False) -> list[Piece]:
+        """One Piece per variation (after run()): primer and continuation, or the continuation
+        alone, moved to start at time 0 with the tempo in force where it began."""
+        out = []
+        for v in self.variations:
+            notes = np.array(v.decoder.notes(), dtype=np.int64).reshape(-1, 5)
+            tempos = v.decoder.tempo_rows()
+            if continuation_only:
+                notes = notes[notes[:, 0] >= self.primer_steps]
+                notes[:, :2] -= self.primer_steps
+                before = tempos[tempos[:, 0] <= self.primer_steps][-1:]
+                after = tempos[tempos[:, 0] > self.primer_steps]
+                tempos = np.concatenate([before, after]) - [self.primer_steps, 0]
+                tempos[0, 0] = 0
+            grid = np.empty(len(notes), dtype=GRID_DTYPE)
+            for i, name in enumerate(GRID_DTYPE.names):
+                grid[name] = notes[:, i]
+            out.append(piece_from_grid(grid, tempos, self.vocab))
+        return out
