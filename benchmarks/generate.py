@@ -1,0 +1,93 @@
+"""Generation speed: Composer's sampler against the naive loop, in one run, with the same weights.
+
+Baseline ("naive loop"): call the model (nn.Embedding + nn.LSTM + nn.Linear) once per token with
+its (h, c) state, softmax, torch.multinomial: what most LSTM tutorials do. Composer: the Sampler,
+whole (grammar mask, top-p, seeded draws, decoding as it goes), and its LSTMStepper alone.
+Also the time per step of 8 variations sampled as one batch against 1.
+
+    python benchmarks/generate.py [--preset medium] [--tokens 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from composer.core.generation import Sampler, SamplingSettings
+from composer.core.generation.loading import LoadedModel
+from composer.core.generation.stepper import LSTMStepper
+from composer.core.model import MusicLSTM, preset
+from composer.core.tokens import BOS, TokenizerConfig, Vocabulary
+from composer.core.training.distributed import cpu_cores
+
+
+@torch.inference_mode()
+def naive(model: MusicLSTM, tokens: int) -> float:
+    """Seconds per token of the per-token nn.LSTM loop at batch 1."""
+    generator = torch.Generator().manual_seed(0)
+    token, state = torch.tensor([[BOS]]), None
+    started = time.perf_counter()
+    for _ in range(tokens):
+        logits, state = model(token, state)
+        token = torch.multinomial(torch.softmax(logits[:, -1], -1), 1, generator=generator)
+    return (time.perf_counter() - started) / tokens
+
+
+@torch.inference_mode()
+def stepper_alone(model: MusicLSTM, tokens: int) -> float:
+    generator = torch.Generator().manual_seed(0)
+    stepper = LSTMStepper(model)
+    logits, state = stepper.prime(torch.tensor([[BOS]]))
+    started = time.perf_counter()
+    for _ in range(tokens):
+        token = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0]
+        logits, state = stepper.step(token, state)
+    return (time.perf_counter() - started) / tokens
+
+
+def sampler(loaded: LoadedModel, tokens: int, variations: int) -> float:
+    """Seconds per step of the whole Sampler."""
+    run = Sampler(
+        loaded, SamplingSettings(seconds=None, max_tokens=tokens, top_p=0.95, variations=variations)
+    )
+    started = time.perf_counter()
+    updates = list(run.run())
+    return (time.perf_counter() - started) / max(updates[-1].step, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="medium")
+    parser.add_argument("--tokens", type=int, default=600)
+    args = parser.parse_args()
+    torch.set_num_threads(cpu_cores())
+    vocab = Vocabulary(TokenizerConfig())
+    config = preset(args.preset, len(vocab))
+    torch.manual_seed(0)
+    model = MusicLSTM(config).eval()
+    loaded = LoadedModel(model, config, vocab, None, {})
+    for warm in (naive, stepper_alone):
+        warm(model, 20)
+    sampler(loaded, 20, 1)
+
+    base = naive(model, args.tokens)
+    alone = stepper_alone(model, args.tokens)
+    one = sampler(loaded, args.tokens, 1)
+    eight = sampler(loaded, args.tokens, 8)
+    print(
+        f"{args.preset} ({config.layers} x {config.hidden_size}), CPU, {torch.get_num_threads()} threads, "
+        f"{args.tokens} tokens"
+    )
+    print(f"naive nn.LSTM loop, batch 1: {1 / base:8,.0f} tokens/s ({base * 1e3:.2f} ms/token)")
+    print(f"LSTMStepper alone,  batch 1: {1 / alone:8,.0f} tokens/s  ratio {base / alone:.2f}")
+    print(f"Sampler (whole),    batch 1: {1 / one:8,.0f} tokens/s  ratio {base / one:.2f}")
+    print(
+        f"Sampler, 8 variations:       {8 / eight:8,.0f} tokens/s  time per step vs 1: "
+        f"{eight / one:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
