@@ -144,13 +144,18 @@ def _generate(args) -> int:
 
 
 def default_model() -> Path:
-    """The bundled model, once one ships with Composer."""
+    """The bundled model: assets/model/model.json in a checkout, or the copy installed with the
+    package (importlib.resources), once one ships with Composer."""
     from importlib import resources
 
-    bundled = resources.files("composer") / "assets" / "model" / "model.json"
-    if not bundled.is_file():
-        raise ValueError(
-            "no MODEL given and no bundled model is installed; give a run folder made by "
-            "`composer train` or a model .json file"
-        )
-    return Path(str(bundled))
+    candidates = [
+        Path(__file__).resolve().parents[2] / "assets" / "model" / "model.json",
+        Path(str(resources.files("composer") / "assets" / "model" / "model.json")),
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ValueError(
+        "no MODEL given and no bundled model is installed; give a run folder made by "
+        "`composer train` or a model .json file"
+    )

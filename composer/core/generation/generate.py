@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from composer.core.generation.loading import LoadedModel
-from composer.core.generation.sampling import Grammar, SamplingSettings, draw, filter_logits
+from composer.core.generation.sampling import Grammar, SamplingSettings, choose
 from composer.core.generation.stepper import LSTMStepper
 from composer.core.midi.piece import Piece
 from composer.core.tokens.codec import GRID_DTYPE, piece_from_grid
@@ -97,12 +97,11 @@ class Sampler:
             if self._stop.is_set():
                 self.stopped = True
                 break
-            allowed = torch.from_numpy(
-                np.stack(
-                    [self.grammar.allowed(v.decoder, v.notes_written) for v in self.variations]
-                )
-            ).to(device)
-            tokens = draw(filter_logits(logits, allowed, s), generators)
+            allowed = self.grammar.allowed(
+                [v.decoder for v in self.variations], [v.notes_written for v in self.variations]
+            )
+            allowed = torch.from_numpy(allowed).to(device)
+            tokens = choose(logits, allowed, s, generators)
             for v, token in zip(self.variations, tokens.tolist()):
                 if not v.done:
                     self._accept(v, token)

@@ -61,45 +61,50 @@ class Grammar:
         self.only_note_on = np.zeros(self.size, bool)
         self.only_note_on[self.on : self.on + 128] = True
 
-    def allowed(self, decoder: StreamDecoder, notes_written: int) -> np.ndarray:
-        """Bool mask over the vocabulary, shape (V,)."""
-        mask = self.only_note_on.copy() if decoder.last_kind == "Velocity" else self.base.copy()
-        for slot, pitch in decoder.sounding:
-            if slot == decoder.slot:
-                mask[self.on + pitch] = False
-                if decoder.last_kind != "Velocity":
-                    mask[self.off + pitch] = True
-        mask[self.eos] = bool(mask[self.eos] and not decoder.sounding and notes_written > 0)
-        if not mask.any():  # cannot happen with 128 pitches, but never leave nothing to draw
-            mask[self.eos] = True
+    def allowed(self, decoders: list[StreamDecoder], notes_written: list[int]) -> np.ndarray:
+        """Bool mask over the vocabulary for each decoder, shape (B, V)."""
+        after_velocity = np.array([d.last_kind == "Velocity" for d in decoders])
+        mask = np.where(after_velocity[:, None], self.only_note_on, self.base)
+        sounding = np.zeros((len(decoders), 128), bool)  # in each decoder's current instrument
+        for row, d in enumerate(decoders):
+            for slot, pitch in d.sounding:
+                if slot == d.slot:
+                    sounding[row, pitch] = True
+        mask[:, self.on : self.on + 128] &= ~sounding
+        mask[:, self.off : self.off + 128] = sounding & ~after_velocity[:, None]
+        silent = np.array([not d.sounding for d in decoders])
+        mask[:, self.eos] &= silent & (np.asarray(notes_written) > 0)
+        mask[~mask.any(axis=1), self.eos] = True  # never leave nothing to draw
         return mask
 
 
-def filter_logits(
-    logits: torch.Tensor, allowed: torch.Tensor, settings: SamplingSettings
+def choose(
+    logits: torch.Tensor,
+    allowed: torch.Tensor,
+    settings: SamplingSettings,
+    generators: list[torch.Generator],
 ) -> torch.Tensor:
-    """Probabilities (B, V) from logits (B, V): grammar mask, temperature, top-k, then top-p."""
-    logits = logits.float().masked_fill(~allowed, float("-inf")) / settings.temperature
+    """The next token of each row, (B,) int64, from logits (B, V) and the grammar mask (B, V).
+
+    Temperature divides the logits; top-k and top-p keep the likeliest tokens (worked out on the
+    sorted probabilities, which are then sampled directly); each row draws one uniform number from
+    its own generator and takes the token where the cumulative probability passes it (inverse
+    transform sampling), so a variation does not depend on how many share the batch.
+    """
+    logits = logits.float().masked_fill(~allowed, float("-inf"))
+    if settings.temperature != 1.0:
+        logits = logits / settings.temperature
+    order = None
     if settings.top_k:
-        k = min(settings.top_k, logits.shape[-1])
-        kth = torch.topk(logits, k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+        logits, order = torch.topk(logits, min(settings.top_k, logits.shape[-1]), dim=-1)
+    elif settings.top_p < 1.0:
+        logits, order = torch.sort(logits, dim=-1, descending=True)
     probs = torch.softmax(logits, dim=-1)
-    if settings.top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
-        before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs  # mass of likelier tokens
-        sorted_probs = sorted_probs.masked_fill(before >= settings.top_p, 0.0)  # keeps the first
-        probs = torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
-        probs = probs / probs.sum(dim=-1, keepdim=True)
-    return probs
-
-
-def draw(probs: torch.Tensor, generators: list[torch.Generator]) -> torch.Tensor:
-    """One token per row by inverse transform sampling, row i with generators[i]: (B,) int64.
-
-    A uniform number per row from its own generator keeps each variation's draws independent of
-    how many variations share the batch."""
-    u = torch.cat([torch.rand(1, generator=g) for g in generators]).to(probs.device)
     cdf = torch.cumsum(probs, dim=-1)
-    u = u[:, None] * cdf[:, -1:]  # strictly inside the total mass, which rounding may put below 1
-    return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_(max=probs.shape[-1] - 1)
+    if settings.top_p < 1.0:  # keep tokens while the likelier ones hold less than top_p
+        probs = probs.masked_fill(cdf - probs >= settings.top_p, 0.0)
+        cdf = torch.cumsum(probs, dim=-1)
+    u = torch.cat([torch.rand(1, generator=g) for g in generators]).to(logits.device)
+    u = u[:, None] * cdf[:, -1:]  # strictly inside the kept mass (rounding may leave it below 1)
+    index = torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.shape[-1] - 1)
+    return (order.gather(1, index) if order is not None else index)[:, 0]
