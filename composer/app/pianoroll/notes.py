@@ -1,0 +1,254 @@
+"""The notes a piano roll shows: one NumPy structured array, cheap to append to and to query.
+
+Times are MIDI ticks. Rows live in a buffer that doubles its capacity when full, so streaming notes
+in from a generator costs amortised O(rows appended). `visible()` needs the notes sorted by start;
+while notes arrive in start order the buffer itself is that order, otherwise a sorted copy is
+rebuilt lazily, once per query after a change, never once per append.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from composer.core.midi.piece import (
+    TIME_SIGNATURE_DTYPE,
+    Piece,
+    Track,
+    gm_program_name,
+    make_notes,
+    make_tempos,
+)
+
+#: One note: start and end in ticks, MIDI pitch, velocity, General MIDI program, drum or not.
+NOTE_FIELDS = [
+    ("start", "<i8"),
+    ("end", "<i8"),
+    ("pitch", "<i2"),
+    ("velocity", "<i2"),
+    ("program", "<i2"),
+    ("drum", "?"),
+]
+ROLL_DTYPE = np.dtype(NOTE_FIELDS)
+
+
+class NoteModel(QObject):
+    """Notes to display, with the piece's resolution, tempo map and time signatures.
+
+    Signals: `changed()` when everything was replaced (set_piece, set_notes, clear);
+    `notes_added(first, count)` after `append`, the new rows being `notes[first:first + count]`.
+    Use it from the GUI thread only (post streamed notes to it with a queued signal).
+    """
+
+    changed = Signal()
+    notes_added = Signal(int, int)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._ticks_per_beat = 480
+        self._tempos = make_tempos()
+        self._time_signatures = np.array([(0, 4, 4)], dtype=TIME_SIGNATURE_DTYPE)
+        self._revision = 0
+        self._reset(np.empty(0, ROLL_DTYPE))
+
+    def _reset(self, rows: np.ndarray) -> None:
+        """Replace all storage by `rows` (already sorted by start)."""
+        self._buffer = rows
+        self._starts = np.ascontiguousarray(rows["start"])  # searchsorted wants a plain column
+        self._count = len(rows)
+        self._in_order = True  # buffer[:count] is sorted by start
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # (rows, starts) when not
+        # The longest note bounds how far before a window a note that reaches into it can start.
+        self._max_length = int(_lengths(rows).max()) if len(rows) else 1
+        self._end_tick = int(rows["end"].max()) if len(rows) else 0
+        self._revision += 1
+
+    # --- replacing everything -----------------------------------------------------------------
+
+    def set_piece(self, piece: Piece) -> None:
+        """Show all notes of a composer Piece; keeps its tempo map and time signatures."""
+        parts = []
+        for track in piece.tracks:
+            rows = np.empty(len(track.notes), ROLL_DTYPE)
+            for name in ("start", "end", "pitch", "velocity"):
+                rows[name] = track.notes[name]
+            rows["program"], rows["drum"] = track.program, track.is_drum
+            parts.append(rows)
+        self._ticks_per_beat = piece.ticks_per_beat
+        self._tempos = piece.tempos.copy()
+        self._time_signatures = piece.time_signatures.copy()
+        self._replace(np.concatenate(parts) if parts else np.empty(0, ROLL_DTYPE))
+        self.changed.emit()
+
+    def set_notes(
+        self,
+        notes: np.ndarray,
+        ticks_per_beat: int,
+        *,
+        tempos: np.ndarray | None = None,
+        time_signatures: np.ndarray | None = None,
+    ) -> None:
+        """Show `notes` (any array with the NOTE_FIELDS names; copied) at `ticks_per_beat`."""
+        if ticks_per_beat <= 0:
+            raise ValueError(f"ticks_per_beat must be positive, got {ticks_per_beat}")
+        rows = np.empty(len(notes), ROLL_DTYPE)
+        for name in ROLL_DTYPE.names:
+            rows[name] = notes[name]
+        self._ticks_per_beat = int(ticks_per_beat)
+        self._tempos = make_tempos() if tempos is None else tempos.copy()
+        self._time_signatures = (
+            np.array([(0, 4, 4)], dtype=TIME_SIGNATURE_DTYPE)
+            if time_signatures is None
+            else time_signatures.copy()
+        )
+        self._replace(rows)
+        self.changed.emit()
+
+    def clear(self) -> None:
+        """Remove every note (the resolution, tempo map and time signatures stay)."""
+        self._reset(np.empty(0, ROLL_DTYPE))
+        self.changed.emit()
+
+    def _replace(self, rows: np.ndarray) -> None:
+        # Start, then pitch: the order a reader expects and that `notes` promises after a load.
+        self._reset(rows[np.lexsort((rows["pitch"], rows["start"]))])
+
+    # --- streaming ----------------------------------------------------------------------------
+
+    def append(self, rows) -> None:
+        """Add notes: a list of (start_tick, end_tick, pitch, velocity, program, is_drum) tuples
+        or a ROLL_DTYPE array. Amortised O(len(rows)): the buffer grows by doubling."""
+        new = rows if isinstance(rows, np.ndarray) else np.array(list(rows), dtype=ROLL_DTYPE)
+        if new.dtype != ROLL_DTYPE:
+            new = new.astype(ROLL_DTYPE)
+        if len(new) == 0:
+            return
+        first, total = self._count, self._count + len(new)
+        if total > len(self._buffer):
+            capacity = max(total, 2 * len(self._buffer), 256)
+            self._buffer = _grown(self._buffer, self._count, capacity)
+            self._starts = _grown(self._starts, self._count, capacity)
+        self._buffer[first:total] = new
+        self._starts[first:total] = new["start"]
+        starts = new["start"]
+        if self._in_order and (
+            (first and starts[0] < self._starts[first - 1]) or np.any(starts[1:] < starts[:-1])
+        ):
+            self._in_order = False
+        self._sorted = None
+        self._count = total
+        self._max_length = max(self._max_length, int(_lengths(new).max()))
+        self._end_tick = max(self._end_tick, int(new["end"].max()))
+        self._revision += 1
+        self.notes_added.emit(first, len(new))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def notes(self) -> np.ndarray:
+        """All notes (ROLL_DTYPE), in the order they were appended; sorted by start after a
+        set_piece or set_notes. A read-only view: copy it to keep it."""
+        view = self._buffer[: self._count]
+        view.flags.writeable = False
+        return view
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def ticks_per_beat(self) -> int:
+        """MIDI resolution of the ticks: ticks per quarter note."""
+        return self._ticks_per_beat
+
+    @property
+    def end_tick(self) -> int:
+        """The tick at which the last note ends (0 without notes)."""
+        return self._end_tick
+
+    @property
+    def tempos(self) -> np.ndarray:
+        """The tempo map (TEMPO_DTYPE) of the piece last set, or 120 BPM."""
+        return self._tempos
+
+    @property
+    def time_signatures(self) -> np.ndarray:
+        """Time signatures (TIME_SIGNATURE_DTYPE) of the piece last set, or 4/4."""
+        return self._time_signatures
+
+    @property
+    def revision(self) -> int:
+        """A number that changes whenever the notes do (for caches)."""
+        return self._revision
+
+    def pitch_range(self) -> tuple[int, int] | None:
+        """Lowest and highest pitch of any note (drums included), or None without notes."""
+        if not self._count:
+            return None
+        pitches = self._buffer["pitch"][: self._count]
+        return int(pitches.min()), int(pitches.max())
+
+    def sorted_notes(self) -> np.ndarray:
+        """All notes sorted by start tick (a cached array: do not modify it)."""
+        return self._sorted_columns()[0]
+
+    def _sorted_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._in_order:
+            return self._buffer[: self._count], self._starts[: self._count]
+        if self._sorted is None:
+            starts = self._starts[: self._count]
+            order = np.argsort(starts, kind="stable")
+            self._sorted = (self._buffer[: self._count][order], starts[order])
+        return self._sorted
+
+    def visible(
+        self, t0: float, t1: float, low_pitch: int = 0, high_pitch: int = 127
+    ) -> np.ndarray:
+        """Notes (ROLL_DTYPE, sorted by start) that overlap ticks [t0, t1) and whose pitch is in
+        [low_pitch, high_pitch]. A note of zero length counts as one tick long."""
+        rows, starts = self._sorted_columns()
+        # A note starting at or before t0 - max_length ends by t0: binary search skips them all.
+        lo = int(np.searchsorted(starts, t0 - self._max_length, side="right"))
+        hi = int(np.searchsorted(starts, t1, side="left"))
+        window = rows[lo:hi]
+        pitch = window["pitch"]
+        keep = (_ends(window) > t0) & (pitch >= low_pitch) & (pitch <= high_pitch)
+        return window[keep]
+
+    def to_piece(self) -> Piece:
+        """A composer Piece: one Track per (program, drum) pair, same resolution, tempo map and
+        time signatures."""
+        rows = self.sorted_notes()
+        tracks = []
+        keys = np.unique(np.stack([rows["drum"].astype(np.int16), rows["program"]], axis=1), axis=0)
+        for drum, program in keys.tolist():
+            part = rows[(rows["drum"] == bool(drum)) & (rows["program"] == program)]
+            notes = make_notes(
+                part["start"],
+                np.maximum(part["end"], part["start"]),
+                np.clip(part["pitch"], 0, 127),
+                np.clip(part["velocity"], 1, 127),
+            )
+            name = "Drums" if drum else gm_program_name(int(program))
+            tracks.append(Track(int(np.clip(program, 0, 127)), bool(drum), name, notes))
+        return Piece(
+            self._ticks_per_beat,
+            tracks,
+            tempos=self._tempos.copy(),
+            time_signatures=self._time_signatures.copy(),
+        )
+
+
+def _ends(rows: np.ndarray) -> np.ndarray:
+    """End ticks, with a zero-length note lasting one tick (so it is found and drawn)."""
+    return np.maximum(rows["end"], rows["start"] + 1)
+
+
+def _lengths(rows: np.ndarray) -> np.ndarray:
+    return _ends(rows) - rows["start"]
+
+
+def _grown(array: np.ndarray, used: int, capacity: int) -> np.ndarray:
+    """A copy of array[:used] with room for `capacity` rows."""
+    bigger = np.empty(capacity, array.dtype)
+    bigger[:used] = array[:used]
+    return bigger

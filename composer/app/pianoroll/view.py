@@ -1,0 +1,354 @@
+"""The piano roll widget: shows a NoteModel, zooms and scrolls, selects a time range.
+
+The keyboard, ruler, grid and notes are rendered into one cached image, rebuilt only when what
+they show changes (zoom, scroll, size, palette, notes in view); any other repaint (the selection
+band, the part under a moving playhead) is a blit of that image. The playhead is a separate,
+mouse-transparent child widget, so moving it repaints two thin strips, never the notes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
+
+from composer.app.pianoroll import draw_notes, render
+from composer.app.pianoroll.interaction import RollInput
+from composer.app.pianoroll.mapping import HIGHEST_PITCH, RollMapping
+from composer.app.pianoroll.notes import NoteModel
+from composer.app.pianoroll.overlay import PlayheadOverlay
+
+KEY_ZOOM = 1.25  # horizontal zoom factor of one press of + or -
+FOLLOW_MARGIN = 0.25  # following jumps so the followed tick sits this far across the view
+HOME_BARS = 16  # a piece longer than twice this opens showing this many bars
+HOME_KEY_HEIGHT, MAX_FIT_KEY_HEIGHT = 18.0, 48.0  # pixels: a few notes do not fill the height
+
+
+class PianoRollView(RollInput, QAbstractScrollArea):
+    """Displays the notes of a NoteModel (it does not edit them).
+
+    Mouse: Ctrl+wheel zooms time around the pointer, Ctrl+Shift+wheel or Alt+wheel zooms pitch,
+    the wheel scrolls pitch and Shift+wheel time; dragging on the ruler selects a time range
+    (snapped to the grid; hold Shift not to snap). Keys: + and - zoom time.
+    Signal `selection_changed(start_tick, end_tick)`: (0, 0) when the selection is cleared.
+    """
+
+    selection_changed = Signal(int, int)
+
+    def __init__(self, model: NoteModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._model = model
+        self._mapping = RollMapping(model.ticks_per_beat)
+        self._colors: render.RollColors | None = None
+        self._cache: QImage | None = None
+        self._cache_key: tuple | None = None
+        self._content_version = 0  # bumped when notes in view change
+        #: How many times the notes image was rebuilt (a repaint that only blits does not count).
+        self.render_count = 0
+        self._selection: tuple[int, int] | None = None
+        self._playhead: int | None = None
+        self._follow = False
+        self._syncing = False  # set while the scroll bars are moved to match the mapping
+        # "home" or "fit": the framing to apply once the viewport has its real size.
+        self._pending: str | None = "home"
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        # Every pixel is painted from the cache, so Qt need not clear the background first.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._overlay = PlayheadOverlay(self.viewport(), self._paint_playhead)
+        self.horizontalScrollBar().valueChanged.connect(self._on_horizontal_scroll)
+        self.verticalScrollBar().valueChanged.connect(self._on_vertical_scroll)
+        model.changed.connect(self._on_model_changed)
+        model.notes_added.connect(self._on_notes_added)
+        self._on_model_changed()
+
+    # --- public API ---------------------------------------------------------------------------
+
+    @property
+    def model(self) -> NoteModel:
+        return self._model
+
+    @property
+    def mapping(self) -> RollMapping:
+        """The zoom and scroll state; call `refresh()` after changing it directly."""
+        return self._mapping
+
+    @property
+    def overlay(self) -> QWidget:
+        """The child widget that draws the playhead."""
+        return self._overlay
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 480)
+
+    def selection(self) -> tuple[int, int] | None:
+        """The selected (start_tick, end_tick), start < end, or None."""
+        return self._selection
+
+    def set_selection(self, start: int, end: int) -> None:
+        """Select ticks [start, end) (in either order); an empty range clears the selection."""
+        start, end = sorted((max(int(start), 0), max(int(end), 0)))
+        self._set_selection((start, end) if end > start else None)
+
+    def clear_selection(self) -> None:
+        self._set_selection(None)
+
+    def playhead(self) -> int | None:
+        return self._playhead
+
+    def set_playhead(self, tick: int | None) -> None:
+        """Move the playhead line to `tick` (None hides it). Only the overlay repaints, unless
+        following is on and the tick is out of view, which scrolls."""
+        old_x = self._playhead_x()
+        self._playhead = None if tick is None else int(tick)
+        if self._follow and tick is not None and not self._in_view(tick):
+            self.ensure_visible(tick)
+            return
+        new_x = self._playhead_x()
+        if new_x == old_x:
+            return
+        for x in (old_x, new_x):
+            if x is not None:  # the line, and the triangle above it in the ruler
+                self._overlay.update(QRect(math.floor(x) - 7, 0, 16, self._overlay.height()))
+
+    def follow(self) -> bool:
+        return self._follow
+
+    def set_follow(self, on: bool) -> None:
+        """While on, the view scrolls to keep streamed notes and the playhead in sight, and a
+        piece replacing the notes (the stream's final version) leaves zoom and scroll alone."""
+        self._follow = bool(on)
+
+    def ensure_visible(self, tick: float) -> None:
+        """Scroll, if needed, so `tick` is in view (page by page: it lands a quarter across)."""
+        if self._in_view(tick):
+            return
+        t0, t1 = self._mapping.visible_ticks(self.viewport().width())
+        self._mapping.left_tick = tick - FOLLOW_MARGIN * (t1 - t0)
+        self.refresh()
+
+    def zoom_to_fit(self) -> None:
+        """Zoom both ways so the whole piece (every note) is in view (once laid out, when
+        called before the view was shown)."""
+        m, self._pending = self._mapping, "fit"
+        if not self._laid_out():
+            return  # resizeEvent comes back here
+        self._pending = None
+        end = self._model.end_tick or HOME_BARS * m.bar_ticks  # empty: the opening width
+        m.fit_ticks(0, max(end, m.bar_ticks), self.viewport().width())
+        self._fit_pitches(MAX_FIT_KEY_HEIGHT)
+        self.refresh()
+
+    def zoom_in(self) -> None:
+        """Zoom time in by one step around the playhead (when in view) or the middle."""
+        self._mapping.zoom_x(KEY_ZOOM, self._zoom_anchor())
+        self.refresh()
+
+    def zoom_out(self) -> None:
+        self._mapping.zoom_x(1 / KEY_ZOOM, self._zoom_anchor())
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Bring scroll bars and picture up to date after a change of the mapping."""
+        self._sync_scroll_bars()
+        self.viewport().update()
+
+    def redraw(self) -> None:
+        """Drop the cached image and paint everything again (benchmarks; a changed palette)."""
+        self._cache_key = None
+        self.viewport().update()
+
+    # --- model --------------------------------------------------------------------------------
+
+    def _on_model_changed(self) -> None:
+        m = self._mapping
+        m.ticks_per_beat = self._model.ticks_per_beat
+        signatures = self._model.time_signatures
+        if len(signatures):
+            m.set_meter(int(signatures["numerator"][0]), int(signatures["denominator"][0]))
+        self._content_version += 1
+        if self._selection is not None:
+            self.clear_selection()  # its ticks belonged to the previous notes
+        if self._follow and self._pending is None:
+            # Following a stream, a new piece is its final version: keep the view where it is.
+            self.refresh()
+            return
+        self._home()
+
+    def _on_notes_added(self, first: int, count: int) -> None:
+        new = self._model.notes[first : first + count]
+        if self._follow and count:
+            self.ensure_visible(int(new["end"].max()))
+        t0, t1 = self._mapping.visible_ticks(self.viewport().width())
+        low, high = self._mapping.visible_pitches(self.viewport().height())
+        pitch = new["pitch"]
+        if self._follow and count and not ((pitch >= low) & (pitch <= high)).any():
+            # Streamed notes all above or below the view: centre it on them.
+            self._mapping.top_pitch = float(np.median(pitch)) + (high - low) / 2
+            self.refresh()
+            low, high = self._mapping.visible_pitches(self.viewport().height())
+        in_time = (new["start"] < t1) & (new["end"] >= t0)
+        if (
+            in_time & (pitch >= low) & (pitch <= high)
+        ).any():  # notes arriving off screen only lengthen the scroll bar
+            self._content_version += 1
+            self.viewport().update()
+        self._sync_scroll_bars()
+
+    def _home(self) -> None:
+        """The opening view: the start of the piece, the whole of it when short (HOME_BARS when
+        long or empty), its pitch range filling the height."""
+        m, width, self._pending = self._mapping, self.viewport().width(), "home"
+        if not self._laid_out():
+            return  # resizeEvent comes back here
+        self._pending = None
+        bars = self._model.end_tick / m.bar_ticks
+        bars = max(bars, 1) if 0 < bars <= 2 * HOME_BARS else HOME_BARS
+        m.fit_ticks(0, bars * m.bar_ticks, width)
+        self._fit_pitches(HOME_KEY_HEIGHT)
+        self.refresh()
+
+    def _fit_pitches(self, max_key_height: float) -> None:
+        """Show the notes' pitch range, two semitones to spare (middle octaves if no notes)."""
+        low, high = self._model.pitch_range() or (48, 83)
+        low, high = max(low - 2, 0), min(high + 2, HIGHEST_PITCH)
+        self._mapping.fit_pitches(low, high, self.viewport().height(), max_key_height)
+
+    # --- painting -----------------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        viewport = self.viewport()
+        width, height = viewport.width(), viewport.height()
+        ratio = viewport.devicePixelRatioF()
+        key = (self._mapping.state(), self._content_version, width, height, ratio)
+        if self._cache is None or key != self._cache_key:
+            self._cache = self._render(width, height, ratio)
+            self._cache_key = key
+        painter = QPainter(viewport)
+        painter.drawImage(0, 0, self._cache)
+        if self._selection is not None:
+            render.paint_selection(
+                painter, self._mapping, *self._selection, width, height, self.colors()
+            )
+        painter.end()
+
+    def _render(self, width: int, height: int, ratio: float) -> QImage:
+        """Keyboard, ruler, grid and the notes in view, drawn into a new image."""
+        image = QImage(
+            max(round(width * ratio), 1),
+            max(round(height * ratio), 1),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        image.setDevicePixelRatio(ratio)
+        m, colors = self._mapping, self.colors()
+        painter = QPainter(image)
+        render.paint_background(painter, m, width, height, colors)
+        render.paint_grid(painter, m, width, height, colors)
+        t0, t1 = m.visible_ticks(width)
+        notes = self._model.visible(t0, t1, *m.visible_pitches(height))
+        draw_notes.paint_notes(painter, m, notes, width, height, colors)
+        # Keyboard and ruler go on top, covering notes that poke under them.
+        render.paint_keyboard(painter, m, height, colors)
+        render.paint_ruler(painter, m, width, colors)
+        painter.end()
+        self.render_count += 1
+        return image
+
+    def colors(self) -> render.RollColors:
+        """The colours for the current palette (rebuilt when the palette changes)."""
+        if self._colors is None:
+            self._colors = render.RollColors.from_palette(self.palette())
+        return self._colors
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._colors = None  # a theme switch: new colours
+            self.redraw()
+        super().changeEvent(event)
+
+    # --- geometry and scroll bars -------------------------------------------------------------
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._mapping.view_height = self.viewport().height()
+        self._mapping.top_pitch = self._mapping.top_pitch  # re-clamp for the new height
+        self._overlay.setGeometry(self.viewport().rect())
+        if self._pending == "home":
+            self._home()
+        elif self._pending == "fit":
+            self.zoom_to_fit()
+        self._sync_scroll_bars()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        pass  # the scroll bars' valueChanged handlers move the mapping and repaint
+
+    def _sync_scroll_bars(self) -> None:
+        """Set ranges and positions of both scroll bars from the mapping and the notes."""
+        viewport = self.viewport()
+        ranges = self._mapping.scroll_bars(
+            viewport.width(), viewport.height(), self._model.end_tick
+        )
+        self._syncing = True  # these moves come from the mapping: not back into it
+        try:
+            for bar, (maximum, page, step, value) in zip(
+                (self.horizontalScrollBar(), self.verticalScrollBar()), ranges
+            ):
+                bar.setRange(0, maximum)
+                bar.setPageStep(page)
+                bar.setSingleStep(step)
+                bar.setValue(value)
+        finally:
+            self._syncing = False
+
+    def _on_horizontal_scroll(self, value: int) -> None:
+        if not self._syncing:
+            self._mapping.left_tick = value
+            self.viewport().update()
+
+    def _on_vertical_scroll(self, value: int) -> None:
+        if not self._syncing:
+            self._mapping.top_pitch = HIGHEST_PITCH - value / self._mapping.key_height
+            self.viewport().update()
+
+    def _laid_out(self) -> bool:
+        """Whether the viewport has its real geometry (Qt sizes it on the first resize event,
+        which a hidden widget only gets when shown or rendered)."""
+        viewport = self.viewport()
+        return not self.testAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent) and (
+            viewport.width() - self._mapping.keyboard_width >= 50 and viewport.height() > 60
+        )
+
+    def _in_view(self, tick: float) -> bool:
+        t0, t1 = self._mapping.visible_ticks(self.viewport().width())
+        return t0 <= tick <= t1
+
+    def _playhead_x(self) -> float | None:
+        """Pixel column of the playhead, or None when it is hidden or out of view."""
+        if self._playhead is None:
+            return None
+        x = math.floor(self._mapping.tick_to_x(self._playhead))
+        return x if self._mapping.keyboard_width <= x <= self.viewport().width() else None
+
+    def _paint_playhead(self, painter: QPainter) -> None:
+        x = self._playhead_x()
+        if x is not None:
+            render.paint_playhead(
+                painter, self._mapping, x, self.viewport().height(), self.colors()
+            )
+
+    def _zoom_anchor(self) -> float:
+        x = self._playhead_x()
+        if x is not None:
+            return x
+        return (self._mapping.keyboard_width + self.viewport().width()) / 2
+
+    def _set_selection(self, selection: tuple[int, int] | None) -> None:
+        if selection == self._selection:
+            return
+        self._selection = selection
+        self.viewport().update()  # the band is drawn over the cached image: a cheap repaint
+        self.selection_changed.emit(*(selection or (0, 0)))
