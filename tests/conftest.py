@@ -24,3 +24,4 @@ def corpus(name: str) -> Path:
 def _isolated_cache(tmp_path, monkeypatch):
     """No test writes to the user's real cache folder."""
     monkeypatch.setenv("COMPOSER_CACHE_DIR", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("COMPOSER_DATA_DIR", str(tmp_path / "user-data"))

@@ -1,7 +1,8 @@
 """The `composer` command. Thin: parses arguments, calls the core, prints progress and results.
 
-Heavy modules (torch, the MIDI parser) are imported inside the commands that need them, so that
-`composer --help` and a cached `composer ingest` start fast.
+`composer` alone opens the desktop app. Heavy modules (Qt, torch, the MIDI parser) are imported
+inside the commands that need them, so that `composer --help` and a cached `composer ingest` start
+fast.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None:  # no command: open the desktop app
+        from composer.app.main import run
+
+        return run()
     try:
         return args.run(args)
     except KeyboardInterrupt:

@@ -98,20 +98,13 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer.core.training import CheckpointError, DeviceError, Ranks, TrainingError
+    from composer.core.training import USER_ERRORS, Ranks, TrainingError
 
     ranks = Ranks.from_environment()
     try:
         trainer = _build(args, ranks)
         return _train(trainer, ranks, args.out)
-    except (
-        TrainingError,
-        CheckpointError,
-        DeviceError,
-        FileNotFoundError,
-        NotADirectoryError,
-        ValueError,
-    ) as exc:
+    except (*USER_ERRORS, ValueError) as exc:
         print(f"composer train: {str(exc).rstrip('.')}.", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     finally:

@@ -8,7 +8,12 @@ from composer.core.training.progress import TrainControl, TrainingError, TrainPr
 from composer.core.training.runs import new_run, resume_run
 from composer.core.training.trainer import Trainer
 
+#: Failures a user can cause and act on (their messages are one sentence naming the file or the
+#: setting); anything else is a bug.
+USER_ERRORS = (TrainingError, CheckpointError, DeviceError, FileNotFoundError, NotADirectoryError)
+
 __all__ = [
+    "USER_ERRORS",
     "CheckpointError",
     "Collection",
     "DeviceError",

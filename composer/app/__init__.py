@@ -1,0 +1,1 @@
+"""The desktop app (PySide6). Imports Qt; the core never does."""

@@ -1,0 +1,94 @@
+"""Every menu item and shortcut in one table: name, text, shortcuts, menu, toolbar, tip.
+
+The window creates a QAction per row and connects it to its method of the same name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str  # also the window method it calls
+    text: str
+    shortcuts: tuple = ()
+    menu: str = "File"
+    toolbar: bool = False
+    tip: str = ""
+
+
+ACTIONS = [
+    ActionSpec(
+        "open_folder",
+        "&Open folder…",
+        (QKeySequence.StandardKey.Open,),
+        "File",
+        True,
+        "Read a folder of MIDI files to learn from",
+    ),
+    ActionSpec(
+        "open_midi",
+        "Open &MIDI file…",
+        ("Ctrl+Shift+O",),
+        "File",
+        False,
+        "Show a MIDI file in the piano roll",
+    ),
+    ActionSpec(
+        "export_current",
+        "&Export MIDI…",
+        ("Ctrl+E",),
+        "File",
+        True,
+        "Save the variation shown as a MIDI file",
+    ),
+    ActionSpec(
+        "export_all",
+        "Export &all variations…",
+        ("Ctrl+Shift+E",),
+        "File",
+        False,
+        "Save every variation as MIDI files",
+    ),
+    ActionSpec("quit", "&Quit", (QKeySequence.StandardKey.Quit,), "File"),
+    ActionSpec(
+        "generate",
+        "&Generate",
+        ("Ctrl+G", "Ctrl+Return"),
+        "Music",
+        True,
+        "Generate new music with the chosen model",
+    ),
+    ActionSpec("stop_generating", "&Stop generating", ("Esc",), "Music", False),
+    ActionSpec("start_training", "Start &training", ("Ctrl+T",), "Music", False),
+    ActionSpec("zoom_in", "Zoom &in", (QKeySequence.StandardKey.ZoomIn,), "View"),
+    ActionSpec("zoom_out", "Zoom &out", (QKeySequence.StandardKey.ZoomOut,), "View"),
+    ActionSpec("zoom_to_fit", "Zoom to &fit", ("Ctrl+0",), "View"),
+    ActionSpec("about", "&About Composer", (), "Help"),
+]
+
+
+def make_actions(window) -> dict[str, QAction]:
+    """QActions for ACTIONS, triggering the window's methods, added to its menus and toolbar."""
+    actions, menus = {}, {}
+    toolbar = window.addToolBar("Main")
+    toolbar.setObjectName("main-toolbar")  # so that saveState can restore it
+    for spec in ACTIONS:
+        action = QAction(spec.text, window)
+        action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
+        if spec.tip:
+            action.setStatusTip(spec.tip)
+            action.setToolTip(spec.tip)
+        action.triggered.connect(getattr(window, spec.name))
+        if spec.menu not in menus:
+            menus[spec.menu] = window.menuBar().addMenu(f"&{spec.menu}")
+        menus[spec.menu].addAction(action)
+        if spec.toolbar:
+            toolbar.addAction(action)
+        actions[spec.name] = action
+    window.toolbar = toolbar
+    window.menus = menus
+    return actions

@@ -1,0 +1,306 @@
+"""Generation: pick a model and how to sample, then watch the notes stream into the piano roll."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.app import paths, settings
+from composer.app.workers import UserError, Worker, WorkerThreads
+
+BUNDLED = "bundled"
+OPEN_FILE = "open"
+NO_PRIMER, FILE_PRIMER, SELECTION_PRIMER = "none", "file", "selection"
+
+
+class GenerationPanel(QWidget):
+    started = Signal(int, object)  # variations, the primer's Piece (or None)
+    streamed = Signal(object)  # a GenerationUpdate (notes per variation since the last one)
+    finished = Signal(object, str)  # the Pieces, and a description (model, seed)
+    status = Signal(str)
+
+    def __init__(self, threads: WorkerThreads, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.threads = threads
+        self.worker: Worker | None = None
+        self.primer_file: Path | None = None
+        self.selection_primer = lambda: None  # the window supplies: the selected notes as a Piece
+
+        self.model = QComboBox()
+        self.model.activated.connect(self._model_chosen)
+        self.temperature = QSlider(Qt.Orientation.Horizontal)
+        self.temperature.setRange(10, 200)
+        self.temperature_label = QLabel()
+        self.temperature.valueChanged.connect(
+            lambda v: self.temperature_label.setText(f"{v / 100:.2f}")
+        )
+        self.temperature.setValue(round(settings.read(settings.TEMPERATURE) * 100))
+        temperature = QHBoxLayout()
+        temperature.addWidget(self.temperature, 1)
+        temperature.addWidget(self.temperature_label)
+        self.top_k = QSpinBox()
+        self.top_k.setRange(0, 1000)
+        self.top_k.setSpecialValueText("off")
+        self.top_k.setValue(settings.read(settings.TOP_K))
+        self.top_p = QDoubleSpinBox()
+        self.top_p.setRange(0.05, 1.0)
+        self.top_p.setSingleStep(0.05)
+        self.top_p.setValue(settings.read(settings.TOP_P))
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setRange(1, 3600)
+        self.seconds.setSuffix(" s")
+        self.seconds.setValue(settings.read(settings.SECONDS))
+        self.variations = QSpinBox()
+        self.variations.setRange(1, 16)
+        self.variations.setValue(settings.read(settings.VARIATIONS))
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(settings.read(settings.SEED))
+        self.random_seed = QCheckBox("Random")
+        self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
+        self.random_seed.setChecked(settings.read(settings.RANDOM_SEED))
+        seed = QHBoxLayout()
+        seed.addWidget(self.seed, 1)
+        seed.addWidget(self.random_seed)
+        self.primer = QComboBox()
+        self.primer.addItem("None: start from silence", NO_PRIMER)
+        self.primer.addItem("Continue a MIDI file…", FILE_PRIMER)
+        self.primer.addItem("Continue the selected range", SELECTION_PRIMER)
+        self.primer.activated.connect(self._primer_chosen)
+
+        form = QFormLayout()
+        form.addRow("Model", self.model)
+        form.addRow("Temperature", temperature)
+        form.addRow("Top-k", self.top_k)
+        form.addRow("Top-p", self.top_p)
+        form.addRow("Length", self.seconds)
+        form.addRow("Variations", self.variations)
+        form.addRow("Seed", seed)
+        form.addRow("Primer", self.primer)
+
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.stop_button)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        self.refresh_models()
+
+    # --- models -------------------------------------------------------------------------------
+    def refresh_models(self, select: str | None = None) -> None:
+        """List the bundled model, the runs in the user data folder, and 'Open model file…'."""
+        from composer.cli.generate import default_model
+
+        current = select or self.model.currentData()
+        self.model.clear()
+        try:
+            default_model()
+            self.model.addItem("Bundled model", BUNDLED)
+        except ValueError:
+            pass
+        runs = sorted(
+            paths.runs_dir().glob("*/run.json"), key=lambda p: p.stat().st_mtime, reverse=True
+        )
+        for run_file in runs:
+            try:
+                step = json.loads(run_file.read_text()).get("step", 0)
+            except (OSError, ValueError):
+                continue
+            if step:
+                self.model.addItem(f"{run_file.parent.name} (step {step:,})", str(run_file.parent))
+        self.model.addItem("Open model file…", OPEN_FILE)
+        index = self.model.findData(current) if current else -1
+        self.model.setCurrentIndex(index if index >= 0 else 0)
+        if not self.model.currentData() or self.model.currentData() == OPEN_FILE:
+            self.message.setText("No model yet: train one, or open a model file.")
+        else:
+            self.message.setText("")
+
+    @Slot(int)
+    def _model_chosen(self, index: int) -> None:
+        if self.model.itemData(index) == OPEN_FILE:
+            path, _ = QFileDialog.getOpenFileName(
+                self,
+                "Open a Composer model",
+                str(paths.runs_dir()),
+                "Composer model (*.json *.safetensors)",
+            )
+            if path:
+                self.model.insertItem(0, Path(path).name, path)
+                self.model.setCurrentIndex(0)
+
+    @Slot(int)
+    def _primer_chosen(self, index: int) -> None:
+        if self.primer.itemData(index) == FILE_PRIMER:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Continue a MIDI file", "", "MIDI files (*.mid *.midi *.kar *.rmi)"
+            )
+            if path:
+                self.primer_file = Path(path)
+                self.primer.setItemText(index, f"Continue {self.primer_file.name}")
+            else:
+                self.primer.setCurrentIndex(0)
+
+    # --- generating ---------------------------------------------------------------------------
+    def sampling_settings(self):
+        from composer.core.generation import SamplingSettings
+
+        if self.random_seed.isChecked():
+            self.seed.setValue(random.randrange(2**31))
+        for key, value in (
+            (settings.TEMPERATURE, self.temperature.value() / 100),
+            (settings.TOP_K, self.top_k.value()),
+            (settings.TOP_P, self.top_p.value()),
+            (settings.SECONDS, self.seconds.value()),
+            (settings.VARIATIONS, self.variations.value()),
+            (settings.SEED, self.seed.value()),
+            (settings.RANDOM_SEED, self.random_seed.isChecked()),
+        ):
+            settings.write(key, value)
+        return SamplingSettings(
+            temperature=self.temperature.value() / 100,
+            top_k=self.top_k.value(),
+            top_p=self.top_p.value(),
+            seconds=self.seconds.value(),
+            seed=self.seed.value(),
+            variations=self.variations.value(),
+        )
+
+    @property
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    @Slot()
+    def generate(self) -> None:
+        if self.is_running:
+            return
+        choice = self.model.currentData()
+        if choice in (None, OPEN_FILE):
+            self.message.setText("Choose a model first: train one, or open a model file.")
+            return
+        primer_kind = self.primer.currentData()
+        primer = None
+        if primer_kind == SELECTION_PRIMER:
+            primer = self.selection_primer()
+            if primer is None or primer.note_count == 0:
+                self.message.setText(
+                    "Select a time range with notes on the piano roll's ruler first."
+                )
+                return
+        elif primer_kind == FILE_PRIMER and self.primer_file is not None:
+            primer = self.primer_file
+        sampling = self.sampling_settings()
+        model = None if choice == BUNDLED else Path(choice)
+        self.worker = Worker(
+            lambda worker: _generate(worker, model, sampling, primer),
+            merge=_merge,
+            urgent=lambda item: isinstance(item, tuple),
+        )
+        self.worker.progress.connect(self._on_progress)
+        self.worker.succeeded.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.generate_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.message.setText(
+            f"Generating {sampling.variations} variation(s), seed {sampling.seed}…"
+        )
+        self.status.emit("Generating…")
+        self.threads.start(self.worker)
+
+    @Slot()
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+
+    @Slot(object)
+    def _on_progress(self, item) -> None:
+        if isinstance(item, tuple):  # ("start", variations, primer piece)
+            self.started.emit(item[1], item[2])
+            return
+        self.streamed.emit(item)
+        self.status.emit(f"Generating: {max(item.seconds):.1f} s of music")
+
+    @Slot(object)
+    def _on_finished(self, result) -> None:
+        pieces, description = result
+        self._idle()
+        self.message.setText(description)
+        self.status.emit(description)
+        self.finished.emit(pieces, description)
+
+    @Slot(str, bool)
+    def _on_failed(self, message: str, unexpected: bool) -> None:
+        self._idle()
+        self.message.setText(message)
+        self.status.emit(message)
+
+    def _idle(self) -> None:
+        self.worker = None
+        self.generate_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+
+def _merge(old, new):
+    """Two stream updates as one (progress is throttled; no note may be lost)."""
+    if isinstance(old, tuple) or isinstance(new, tuple):
+        return new
+    notes = [a + b for a, b in zip(old.notes, new.notes)]
+    return replace(new, notes=notes)
+
+
+def _generate(worker, model_path, sampling, primer):
+    """The background job: load, prime, sample, stream. Returns (pieces, description)."""
+    from composer.cli.generate import default_model
+    from composer.core.generation import ModelFileError, Sampler, load_model
+    from composer.core.midi import read_midi
+    from composer.core.midi.reader import MidiReadError
+    from composer.core.tokens import decode, encode
+
+    try:
+        loaded = load_model(model_path or default_model())
+        if isinstance(primer, Path):
+            primer = read_midi(primer)
+    except (ModelFileError, MidiReadError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    tokens = encode(primer, loaded.vocab) if primer is not None else None
+    sampler = Sampler(loaded, sampling, tokens)
+    worker.report(
+        ("start", sampling.variations, decode(tokens, loaded.vocab) if tokens is not None else None)
+    )
+    for update in sampler.run():
+        if worker.stop_requested:
+            sampler.stop()
+        worker.report(update)
+    what = "Stopped" if sampler.stopped else "Generated"
+    return (
+        sampler.pieces(),
+        f"{what} {sampling.variations} variation(s) with {loaded.name}, seed {sampling.seed}.",
+    )

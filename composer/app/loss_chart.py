@@ -1,0 +1,115 @@
+"""A small painted chart of training and validation loss against steps."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+TRAIN_COLOUR = QColor(80, 160, 255)
+VALIDATION_COLOUR = QColor(255, 150, 60)
+
+
+class LossChart(QWidget):
+    """Two series of (step, nats per token); the y axis starts at 0, the x axis at step 0."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.train: list[tuple[int, float]] = []
+        self.validation: list[tuple[int, float]] = []
+        self.total_steps = 1
+        self.setMinimumHeight(140)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def clear(self, total_steps: int = 1) -> None:
+        self.train, self.validation, self.total_steps = [], [], max(1, total_steps)
+        self.update()
+
+    def add_train(self, step: int, loss: float) -> None:
+        if math.isfinite(loss):
+            self.train.append((step, loss))
+            self.update()
+
+    def add_validation(self, step: int, loss: float) -> None:
+        if math.isfinite(loss):
+            self.validation.append((step, loss))
+            self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        metrics = painter.fontMetrics()
+        left, bottom = metrics.horizontalAdvance("10.0") + 10, metrics.height() + 8
+        plot = QRectF(left, 8, self.width() - left - 10, self.height() - bottom - 8)
+        values = [v for _, v in self.train + self.validation]
+        top = max(values) * 1.05 if values else 1.0
+        x_max = max([self.total_steps] + [s for s, _ in self.train + self.validation])
+
+        grid = QColor(text)
+        grid.setAlpha(40)
+        painter.setPen(QPen(grid, 1))
+        for i in range(5):
+            y = plot.bottom() - plot.height() * i / 4
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            painter.setPen(text)
+            painter.drawText(
+                QRectF(0, y - 8, left - 6, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"{top * i / 4:.2f}" if top < 10 else f"{top * i / 4:.1f}",
+            )
+            painter.setPen(QPen(grid, 1))
+        painter.setPen(text)
+        painter.drawText(
+            QRectF(plot.left(), plot.bottom() + 4, plot.width(), metrics.height()),
+            Qt.AlignmentFlag.AlignLeft,
+            "0",
+        )
+        painter.drawText(
+            QRectF(plot.left(), plot.bottom() + 4, plot.width(), metrics.height()),
+            Qt.AlignmentFlag.AlignRight,
+            f"step {x_max:,}",
+        )
+        painter.drawText(
+            QRectF(plot.left(), plot.bottom() + 4, plot.width(), metrics.height()),
+            Qt.AlignmentFlag.AlignHCenter,
+            "nats per token",
+        )
+
+        def point(step: int, value: float) -> QPointF:
+            return QPointF(
+                plot.left() + plot.width() * step / x_max,
+                plot.bottom() - plot.height() * value / top,
+            )
+
+        for series, colour, dots in (
+            (self.train, TRAIN_COLOUR, False),
+            (self.validation, VALIDATION_COLOUR, True),
+        ):
+            if not series:
+                continue
+            painter.setPen(QPen(colour, 2))
+            path = QPainterPath(point(*series[0]))
+            for step, value in series[1:]:
+                path.lineTo(point(step, value))
+            painter.drawPath(path)
+            if dots:
+                painter.setBrush(colour)
+                for step, value in series:
+                    painter.drawEllipse(point(step, value), 3, 3)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+        # Legend
+        x = plot.right() - 170
+        for label, colour, dy in (
+            ("training", TRAIN_COLOUR, 0),
+            ("validation", VALIDATION_COLOUR, 16),
+        ):
+            painter.setPen(QPen(colour, 3))
+            painter.drawLine(QPointF(x, plot.top() + 8 + dy), QPointF(x + 18, plot.top() + 8 + dy))
+            painter.setPen(text)
+            painter.drawText(QPointF(x + 24, plot.top() + 12 + dy), label)
+        painter.end()

@@ -1,0 +1,384 @@
+"""Training: choose a model size (and, under Advanced, every setting), start, pause, stop, watch.
+
+The loop runs in a worker thread; its progress arrives as signals, at most 30 a second, with every
+validation and checkpoint delivered. A run lives in the user data folder and can be reopened and
+resumed later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.app import paths, settings
+from composer.app.loss_chart import LossChart
+from composer.app.workers import UserError, Worker, WorkerThreads
+from composer.core.model.config import PRESET_HELP, PRESETS
+
+# Advanced settings: (field, label, minimum, maximum, step or decimals, default or None for the
+# preset's value). Integers get a QSpinBox, floats a QDoubleSpinBox.
+_ADVANCED = [
+    ("layers", "LSTM layers", 1, 16, 1, None),
+    ("hidden_size", "Units per layer", 8, 8192, 64, None),
+    ("embedding_size", "Token vector width", 8, 8192, 64, None),
+    ("dropout", "Dropout", 0.0, 0.9, 2, None),
+    ("batch_size", "Batch size", 1, 4096, 1, 32),
+    ("window", "Window (tokens)", 8, 4096, 16, 128),
+    ("learning_rate", "Learning rate", 0.00001, 0.1, 5, 0.002),
+    ("validation_fraction", "Validation fraction", 0.0, 0.5, 2, 0.1),
+    ("eval_every", "Validate every (steps)", 1, 100_000, 10, 100),
+    ("transpose", "Transpose ± (semitones)", 0, 12, 1, 3),
+    ("tempo_stretch", "Tempo stretch ±", 0.0, 0.3, 2, 0.05),
+    ("seed", "Seed", 0, 2**31 - 1, 1, 0),
+]
+_MODEL_FIELDS = {"layers", "hidden_size", "embedding_size", "dropout"}
+
+
+class TrainingPanel(QWidget):
+    status = Signal(str)
+    run_finished = Signal(str)  # the run folder, when a run ends with a checkpoint
+
+    def __init__(self, threads: WorkerThreads, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.threads = threads
+        self.collection = None
+        self.worker: Worker | None = None
+        self.control = None
+        self.run_dir: Path | None = None
+
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(name.capitalize(), name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_HELP[name], 3)  # tooltip role
+        self.preset.currentIndexChanged.connect(self._apply_preset)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 10_000_000)
+        self.steps.setValue(300)
+        self.device = QComboBox()
+        for label, value in (
+            ("Automatic", "auto"),
+            ("CPU", "cpu"),
+            ("NVIDIA GPU (CUDA)", "cuda"),
+            ("Apple GPU (MPS)", "mps"),
+        ):
+            self.device.addItem(label, value)
+        basics = QFormLayout()
+        basics.addRow("Model size", self.preset)
+        basics.addRow("Steps", self.steps)
+        basics.addRow("Device", self.device)
+
+        self.advanced = QGroupBox("Advanced")
+        self.advanced.setCheckable(True)
+        self.advanced.setChecked(False)
+        grid = QFormLayout()
+        self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        for name, label, low, high, step, default in _ADVANCED:
+            if isinstance(low, int):
+                box = QSpinBox()
+                box.setRange(low, high)
+                box.setSingleStep(step)
+            else:
+                box = QDoubleSpinBox()
+                box.setDecimals(step)
+                box.setRange(low, high)
+                box.setSingleStep(10**-step * 5 if step > 2 else 0.05)
+            if default is not None:
+                box.setValue(default)
+            self.fields[name] = box
+            grid.addRow(label, box)
+        inner = QWidget()
+        inner.setLayout(grid)
+        inner.setVisible(False)
+        self.advanced.toggled.connect(inner.setVisible)
+        QVBoxLayout(self.advanced).addWidget(inner)
+        index = self.preset.findData(settings.read(settings.PRESET))
+        self.preset.setCurrentIndex(max(index, 0))
+        self._apply_preset()
+
+        self.start_button = QPushButton("Start training")
+        self.start_button.clicked.connect(self.start)
+        self.start_button.setEnabled(False)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self._pause)
+        self.pause_button.setEnabled(False)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        self.open_button = QPushButton("Resume a run…")
+        self.open_button.clicked.connect(self.choose_run)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button, self.open_button):
+            buttons.addWidget(button)
+
+        self.readouts: dict[str, QLabel] = {}
+        readouts = QGridLayout()
+        for i, name in enumerate(
+            ("Step", "Epoch", "Loss", "Validation", "Tokens/s", "ETA", "Device")
+        ):
+            label = QLabel("–")
+            self.readouts[name] = label
+            readouts.addWidget(QLabel(name), i // 2, (i % 2) * 2)
+            readouts.addWidget(label, i // 2, (i % 2) * 2 + 1)
+        self.message = QLabel("Open a folder of MIDI files first; then train a model on it.")
+        self.message.setWordWrap(True)
+        self.chart = LossChart()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(basics)
+        layout.addWidget(self.advanced)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addLayout(readouts)
+        layout.addWidget(self.chart, 1)
+
+    # --- settings -----------------------------------------------------------------------------
+    @Slot()
+    def _apply_preset(self) -> None:
+        values = PRESETS[self.preset.currentData()]
+        for name in _MODEL_FIELDS:
+            self.fields[name].setValue(values[name])
+
+    def model_config(self, vocab_size: int):
+        from composer.core.model import ModelConfig
+
+        return ModelConfig(
+            vocab_size=vocab_size, **{n: self.fields[n].value() for n in _MODEL_FIELDS}
+        )
+
+    def train_config(self):
+        from composer.core.training import TrainConfig
+
+        options = {n: self.fields[n].value() for n, *_ in _ADVANCED if n not in _MODEL_FIELDS}
+        options["eval_every"] = min(options["eval_every"], self.steps.value())
+        return TrainConfig(
+            steps=self.steps.value(),
+            device=self.device.currentData(),
+            split_seed=options["seed"],
+            **options,
+        )
+
+    # --- running ------------------------------------------------------------------------------
+    def set_collection(self, collection) -> None:
+        self.collection = collection
+        self.start_button.setEnabled(not self.is_running)
+        self.message.setText(f"Ready to train on {len(collection.files):,} files.")
+
+    @property
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    @Slot()
+    def start(self) -> None:
+        if self.collection is None or self.is_running:
+            return
+        from composer.core.tokens import Vocabulary
+
+        settings.write(settings.PRESET, self.preset.currentData())
+        name = f"{Path(self.collection.folder).name or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.run_dir = paths.runs_dir() / name
+        try:
+            model = self.model_config(len(Vocabulary(self.collection.tokenizer)))
+            config = self.train_config()
+        except ValueError as exc:
+            self.message.setText(f"{exc}.")
+            return
+        self.chart.clear(config.steps)
+        collection, run_dir = self.collection, self.run_dir
+        self._launch(
+            lambda worker, control: _new(worker, control, collection, run_dir, model, config)
+        )
+
+    @Slot()
+    def choose_run(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Resume a training run", str(paths.runs_dir())
+        )
+        if folder:
+            self.resume(Path(folder))
+
+    def resume(self, run_dir: Path) -> None:
+        if self.is_running:
+            return
+        self.run_dir = Path(run_dir)
+        self.chart.clear()
+        self._load_history(self.run_dir)
+        steps = self.steps.value()
+        self._launch(lambda worker, control: _resume(worker, control, run_dir, steps))
+
+    def _launch(self, job) -> None:
+        from composer.core.training import TrainControl
+
+        self.control = control = TrainControl()
+        self.worker = Worker(
+            lambda worker: job(worker, control),
+            urgent=lambda p: p.event != "step",
+        )
+        self.worker.progress.connect(self._on_progress)
+        self.worker.succeeded.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        for button, enabled in (
+            (self.start_button, False),
+            (self.pause_button, True),
+            (self.stop_button, True),
+            (self.open_button, False),
+        ):
+            button.setEnabled(enabled)
+        self.message.setText("Starting…")
+        self.status.emit("Training is starting…")
+        self.threads.start(self.worker)
+
+    @Slot(bool)
+    def _pause(self, paused: bool) -> None:
+        if self.control is None:
+            return
+        if paused:
+            self.control.pause()
+            self.pause_button.setText("Resume")
+        else:
+            self.control.resume()
+            self.pause_button.setText("Pause")
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop after the current step; the loop then writes a checkpoint."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.control.stop()
+            self.message.setText("Stopping after this step and saving a checkpoint…")
+
+    def stop_and_wait(self) -> None:
+        self.stop()
+        self.threads.stop_all()
+
+    @Slot(object)
+    def _on_progress(self, p) -> None:
+        r = self.readouts
+        r["Step"].setText(f"{p.step:,} / {p.total_steps:,}")
+        r["Epoch"].setText(str(p.epoch))
+        r["Device"].setText(p.device)
+        if p.train_loss is not None:
+            r["Loss"].setText(f"{p.train_loss:.3f}")
+        if p.val_loss is not None:
+            r["Validation"].setText(
+                f"{p.val_loss:.3f}" + (f" (best {p.best_val_loss:.3f})" if p.best_val_loss else "")
+            )
+        if p.event == "step":
+            r["Tokens/s"].setText(f"{p.tokens_per_s:,.0f}")
+            eta = p.eta_s or 0
+            r["ETA"].setText(f"{int(eta) // 60}:{int(eta) % 60:02d}")
+            if p.train_loss is not None:
+                self.chart.add_train(p.step, p.train_loss)
+            self.status.emit(
+                f"Training: step {p.step:,} of {p.total_steps:,}, loss {p.train_loss:.3f}"
+            )
+        elif p.event == "started":
+            self.chart.total_steps = p.total_steps
+            self.message.setText(p.message)
+        elif p.event == "validation" and p.val_loss is not None:
+            self.chart.add_validation(p.step, p.val_loss)
+        elif p.event in ("paused", "stopped", "finished"):
+            self.message.setText(p.message or "Paused.")
+            self.status.emit(p.message or "Training paused.")
+
+    @Slot(object)
+    def _on_finished(self, run_dir) -> None:
+        self._idle()
+        self.run_finished.emit(str(run_dir))
+
+    @Slot(str, bool)
+    def _on_failed(self, message: str, unexpected: bool) -> None:
+        self._idle()
+        self.message.setText(message)
+        self.status.emit(message)
+        if self.run_dir and (self.run_dir / "run.json").exists():
+            self.run_finished.emit(str(self.run_dir))  # a failed run still has its checkpoints
+
+    def _idle(self) -> None:
+        self.worker, self.control = None, None
+        self.pause_button.setChecked(False)
+        for button, enabled in (
+            (self.start_button, self.collection is not None),
+            (self.pause_button, False),
+            (self.stop_button, False),
+            (self.open_button, True),
+        ):
+            button.setEnabled(enabled)
+
+    def _load_history(self, run_dir: Path) -> None:
+        """Draw what a reopened run learnt before, from its metrics.jsonl."""
+        try:
+            lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        except OSError:
+            return
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a last line cut short by a crash
+            if record.get("event") == "train":
+                self.chart.add_train(record["step"], record["loss"])
+            elif record.get("event") == "validation":
+                self.chart.add_validation(record["step"], record["loss"])
+
+
+def _new(worker, control, collection, run_dir, model, config):
+    from composer.core.training import new_run
+
+    return _drive(
+        worker,
+        control,
+        lambda: new_run(run_dir, collection, model, config, control=control),
+        run_dir,
+    )
+
+
+def _resume(worker, control, run_dir, steps):
+    from composer.core.corpus import TokenCache, ingest
+    from composer.core.tokens import TokenizerConfig
+    from composer.core.training import Collection, resume_run
+    from composer.core.training.checkpoint import read_run
+
+    def build():
+        run = read_run(run_dir)
+        tokenizer = TokenizerConfig.from_json(run["tokenizer"])
+        report = ingest(
+            run["folder"], paths.cache_dir(), tokenizer, should_stop=lambda: worker.stop_requested
+        )
+        collection = Collection.from_ingest(report, TokenCache(paths.cache_dir(), tokenizer))
+        total = max(steps, run.get("step", 0) + 1)
+        return resume_run(run_dir, collection, steps=total, control=control)
+
+    return _drive(worker, control, build, run_dir)
+
+
+def _drive(worker, control, build, run_dir):
+    """Build the trainer and run it, turning the engine's user errors into UserError."""
+    from composer.core.training import USER_ERRORS
+
+    try:
+        trainer = build()
+        for progress in trainer.run():
+            if worker.stop_requested:
+                control.stop()
+            worker.report(progress)
+    except USER_ERRORS as exc:
+        raise UserError(str(exc)) from None
+    return run_dir

@@ -1,0 +1,186 @@
+"""The desktop app driven as a person would, offscreen, on real chorales: open a folder, train a
+few steps, generate, watch notes arrive, export, drop files, close while training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pretty_midi
+import pytest
+from PySide6.QtCore import QSettings
+
+from composer.app.workers import Worker, WorkerThreads
+from tests.conftest import corpus
+from tests.training_helpers import copy_chorales
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """A main window with its own settings file; fails the test if it leaves a thread running."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
+    from composer.app.main import create_app
+    from composer.app.window import MainWindow
+
+    create_app()
+    python_threads = threading.active_count()
+    main = MainWindow()
+    qtbot.addWidget(main)
+    told: list[str] = []
+    main.tell = told.append  # no modal dialogs in tests; the sentence is kept to check
+    main.told = told
+    main.show()
+    yield main
+    main.ask = lambda question: True
+    main.close()
+    qtbot.waitUntil(lambda: not WorkerThreads.any_running(), timeout=60_000)
+    assert not WorkerThreads.any_running(), "a test left a worker thread running"
+    assert threading.active_count() <= python_threads + 1  # ingest's pool manager may linger
+
+
+@pytest.fixture
+def chorales(tmp_path):
+    return copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)
+
+
+def _tiny_settings(panel, steps: int) -> None:
+    panel.advanced.setChecked(True)
+    for name, value in (
+        ("layers", 1),
+        ("hidden_size", 32),
+        ("embedding_size", 16),
+        ("batch_size", 4),
+        ("window", 64),
+        ("eval_every", 5),
+    ):
+        panel.fields[name].setValue(value)
+    panel.steps.setValue(steps)
+    panel.device.setCurrentIndex(panel.device.findData("cpu"))
+
+
+def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
+    window.library.open_folder(chorales)
+    qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
+    assert window.library.facts["Usable"].text() == "8"
+    assert window.windowTitle() == "Composer — chorales"
+
+    _tiny_settings(window.training, steps=10)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
+    assert window.training.readouts["Step"].text() == "10 / 10"
+    assert window.training.chart.validation  # the chart got validation points
+    assert "Finished 10 steps" in window.training.message.text()
+    run_dir = window.training.run_dir
+    assert (run_dir / "run.json").exists() and str(run_dir).startswith(str(tmp_path / "user-data"))
+    assert window.generation.model.currentData() == str(run_dir)
+
+    streamed = []
+    window.generation.streamed.connect(lambda update: streamed.append(update))  # GUI-thread signal
+    window.generation.seconds.setValue(6)
+    window.generation.variations.setValue(2)
+    window.generate()
+    qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
+    assert window.tabs.count() == 2 and window.tabs.tabText(1) == "Variation 2"
+    assert all(len(model) > 0 for model, _ in window.variations)
+    assert streamed and sum(len(u.notes[0]) for u in streamed) > 0  # notes arrived while writing
+    assert "Generated 2 variation(s)" in window.generation.message.text()
+
+    out = window.export_variation(0, tmp_path / "export" / "first.mid")
+    midi = pretty_midi.PrettyMIDI(str(out))
+    assert sum(len(i.notes) for i in midi.instruments) == len(window.variations[0][0])
+    assert window.export_variation(0, out) is None  # never overwritten silently
+    assert "already exists" in window.told[-1]
+    written = window.export_all_to(tmp_path / "export")
+    assert [p.name for p in written] == ["variation-1.mid", "variation-2.mid"]
+
+
+def test_dropping_a_midi_file_shows_it_and_a_bad_file_says_why(window, tmp_path):
+    chorale = sorted(corpus("bach_chorales").glob("*.mid"))[0]
+    window.open_paths([chorale])
+    assert window.tabs.tabText(0) == chorale.name
+    assert len(window.variations[0][0]) > 100
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"MThd this is not a MIDI file")
+    window.open_paths([bad])
+    assert window.told and "bad.mid" in window.told[-1]
+
+
+def test_a_folder_without_midi_and_a_missing_model_get_one_sentence(window, qtbot, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    window.library.open_folder(empty)
+    qtbot.waitUntil(lambda: window.library.worker is None, timeout=30_000)
+    assert "has no usable MIDI file" in window.library.folder_label.text()
+    broken = tmp_path / "model.json"
+    broken.write_text(
+        json.dumps({"format": "composer-checkpoint", "model": {"hidden_size": 10**9}})
+    )
+    window.generation.model.insertItem(0, "broken", str(broken))
+    window.generation.model.setCurrentIndex(0)
+    window.generate()
+    qtbot.waitUntil(lambda: not window.generation.is_running, timeout=30_000)
+    assert "model.json has an unusable model description" in window.generation.message.text()
+
+
+def test_closing_while_training_asks_then_keeps_the_checkpoint(window, qtbot, chorales):
+    window.library.open_folder(chorales)
+    qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
+    _tiny_settings(window.training, steps=100_000)
+    window.start_training()
+    qtbot.waitUntil(
+        lambda: window.training.readouts["Step"].text().startswith(("2 ", "3 ", "4 ", "5 ")),
+        timeout=60_000,
+    )
+    questions = []
+    window.ask = lambda question: questions.append(question) or False
+    window.close()
+    assert window.isVisible() and window.training.is_running  # "no" keeps it open and training
+    window.ask = lambda question: questions.append(question) or True
+    window.close()
+    assert not window.isVisible() and not WorkerThreads.any_running()
+    assert len(questions) == 2 and "keep its checkpoint" in questions[0]
+    run = json.loads((window.training.run_dir / "run.json").read_text())
+    assert run["step"] >= 2 and run["latest"]
+
+
+def test_unexpected_errors_are_logged_and_reported(qtbot, tmp_path):
+    from composer.app import paths
+    from composer.app.errors import set_up_logging
+
+    set_up_logging()
+
+    def broken_job(worker):
+        raise RuntimeError("a bug")
+
+    worker = Worker(broken_job)
+    failures = []
+    worker.failed.connect(lambda message, unexpected: failures.append((message, unexpected)))
+    threads = WorkerThreads()
+    threads.start(worker)
+    qtbot.waitUntil(lambda: not threads.busy and bool(failures), timeout=10_000)
+    assert failures == [("RuntimeError: a bug", True)]
+    assert "a bug" in paths.log_file().read_text() and "Traceback" in paths.log_file().read_text()
+
+
+def test_composer_without_arguments_opens_the_window(tmp_path):
+    env = {
+        "QT_QPA_PLATFORM": "offscreen",
+        "COMPOSER_STARTUP_PROBE": "1",
+        "COMPOSER_DATA_DIR": str(tmp_path),
+    }
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "composer"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "window shown" in result.stdout
