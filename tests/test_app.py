@@ -184,3 +184,52 @@ def test_composer_without_arguments_opens_the_window(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "window shown" in result.stdout
+
+
+def test_resume_a_run_stop_generation_at_once_and_drag_out(window, qtbot, chorales, tmp_path):
+    window.library.open_folder(chorales)
+    qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
+    _tiny_settings(window.training, steps=4)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
+    run_dir = window.training.run_dir
+
+    window.training.steps.setValue(8)  # reopen the run later and train it further
+    window.training.resume(run_dir)
+    qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
+    assert json.loads((run_dir / "run.json").read_text())["step"] == 8
+    assert window.training.chart.validation[0][0] == 4  # the history was drawn again
+    assert "Finished 8 steps" in window.training.message.text()
+
+    window.generation.seconds.setValue(3600)
+    window.generation.variations.setValue(1)
+    window.generate()
+    qtbot.waitUntil(
+        lambda: len(window.variations) == 1 and len(window.variations[0][0]) > 0, timeout=60_000
+    )
+    window.stop_generating()
+    qtbot.waitUntil(lambda: not window.generation.is_running, timeout=10_000)
+    assert window.generation.message.text().startswith("Stopped 1 variation(s)")
+    assert window.variations[0][0].end_tick < 3600 * 480  # far from the hour asked for
+
+    dragged = window.drag_button.write_temporary()  # what a drag into a DAW carries
+    assert dragged.suffix == ".mid" and dragged.name == "variation-1.mid"
+    assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(dragged)).instruments) == len(
+        window.variations[0][0]
+    )
+
+
+def test_window_layout_is_restored(qtbot, window):
+    from composer.app.window import MainWindow
+
+    window.resize(701, 503)  # inside the offscreen screen: restoring clamps to it
+    window.docks["training"].hide()
+    size = (window.size().width(), window.size().height())  # no narrower than the docks allow
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    # The offscreen screen is 800 px wide, so restoring clamps the width; the height comes back.
+    assert again.size().height() == size[1] == 503
+    assert again.docks["training"].isHidden()
+    again.close()

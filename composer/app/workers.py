@@ -51,11 +51,15 @@ class Worker(QObject):
 
     def report(self, item: Any) -> None:
         """Called by the job (in the worker thread) for each piece of progress."""
+        if self.urgent and self.urgent(item):
+            self.flush()  # what came before goes out first, in order
+            self._pending, self._has_pending = item, True
+            self.flush()
+            return
         if self._has_pending and self.merge is not None:
             item = self.merge(self._pending, item)
         self._pending, self._has_pending = item, True
-        now = time.monotonic()
-        if now - self._last_emit >= self.interval or (self.urgent and self.urgent(item)):
+        if time.monotonic() - self._last_emit >= self.interval:
             self.flush()
 
     def flush(self) -> None:
