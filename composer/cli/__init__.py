@@ -25,7 +25,7 @@ def default_cache_dir() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from composer.cli import generate, ingest, train
+    from composer.cli import generate, ingest, render, train
 
     parser = argparse.ArgumentParser(
         prog="composer",
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_parser(commands)
     train.add_parser(commands)
     generate.add_parser(commands)
+    render.add_parser(commands)
     return parser
 
 

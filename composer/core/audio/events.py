@@ -1,0 +1,50 @@
+"""A Piece as timed note events in seconds, on the channels the MIDI writer would use."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from composer.core.midi.piece import DRUM_CHANNEL, Piece
+
+_PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
+
+#: One note event: time in seconds, 0 for off / 1 for on (offs first at one time), channel, pitch,
+#: velocity.
+EVENT_DTYPE = np.dtype(
+    [("time", "<f8"), ("on", "u1"), ("channel", "u1"), ("pitch", "u1"), ("velocity", "u1")]
+)
+
+
+def channel_programs(piece: Piece) -> dict[int, tuple[int, bool]]:
+    """channel -> (program, is drum), as composer.core.midi.write_midi assigns them."""
+    out = {}
+    for index, track in enumerate(piece.tracks):
+        channel = (
+            DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
+        )
+        out.setdefault(channel, (track.program, track.is_drum))
+    return out
+
+
+def note_events(piece: Piece) -> np.ndarray:
+    """Every note-on and note-off of the piece in playing order (EVENT_DTYPE)."""
+    parts = []
+    for index, track in enumerate(piece.tracks):
+        notes = track.notes
+        if not len(notes):
+            continue
+        channel = (
+            DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
+        )
+        for on, column in ((1, "start"), (0, "end")):
+            events = np.empty(len(notes), EVENT_DTYPE)
+            events["time"] = piece.seconds(notes[column])
+            events["on"] = on
+            events["channel"] = channel
+            events["pitch"] = notes["pitch"]
+            events["velocity"] = notes["velocity"]
+            parts.append(events)
+    if not parts:
+        return np.empty(0, EVENT_DTYPE)
+    events = np.concatenate(parts)
+    return events[np.lexsort((events["on"], events["time"]))]

@@ -1,0 +1,140 @@
+"""Rendering a Piece to audio: FluidSynth with a General MIDI soundfont, or a simple built-in
+synthesiser when FluidSynth is not installed.
+
+The default soundfont is TimGM6mb.sf2, which pretty_midi's wheel ships, so Composer sounds right
+without a download; any other .sf2 can be given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from composer.core.audio.events import channel_programs, note_events
+from composer.core.midi.piece import Piece
+
+SAMPLE_RATE = 44_100
+RELEASE_SECONDS = 1.0  # rendered after the last note-off, so notes can ring out
+_BLOCK = 4096  # samples rendered between stop checks when nothing happens
+
+
+class AudioError(Exception):
+    """Audio that cannot be made; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # float32, shape (frames, 2), within -1..1
+    sample_rate: int
+    engine: str  # "fluidsynth" or "built-in"
+    note: str = ""  # why the built-in synthesiser was used, for the status bar
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def default_soundfont() -> Path:
+    return Path(str(resources.files("pretty_midi") / "TimGM6mb.sf2"))
+
+
+def fluidsynth_status() -> str | None:
+    """None when FluidSynth can be used, else a sentence saying why not."""
+    try:
+        import fluidsynth  # noqa: F401  (pyfluidsynth loads libfluidsynth when imported)
+    except (ImportError, OSError):
+        return (
+            "FluidSynth is not installed, so a simple built-in synthesiser plays instead "
+            "(install libfluidsynth3 for real instrument sounds)"
+        )
+    return None
+
+
+def render(
+    piece: Piece,
+    soundfont: str | Path | None = None,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    engine: str = "auto",
+    should_stop: Callable[[], bool] | None = None,
+) -> Audio:
+    """Audio of the whole piece plus RELEASE_SECONDS, peak-normalised to -1 dBFS.
+
+    engine: "auto" (FluidSynth when it can be loaded), "fluidsynth" or "built-in".
+    """
+    note = fluidsynth_status() if engine != "built-in" else ""
+    if engine == "fluidsynth" and note:
+        raise AudioError(note)
+    if engine == "built-in" or note:
+        from composer.core.audio.builtin import render_builtin
+
+        samples = render_builtin(piece, sample_rate, should_stop)
+        return Audio(_normalise(samples), sample_rate, "built-in", note or "")
+    path = Path(soundfont) if soundfont else default_soundfont()
+    if not path.is_file():
+        raise AudioError(f"{path} does not exist; choose a .sf2 soundfont file")
+    samples = _render_fluidsynth(piece, path, sample_rate, should_stop or (lambda: False))
+    return Audio(_normalise(samples), sample_rate, "fluidsynth")
+
+
+def _render_fluidsynth(piece: Piece, soundfont: Path, rate: int, stop) -> np.ndarray:
+    import fluidsynth
+
+    synth = fluidsynth.Synth(samplerate=float(rate))
+    try:
+        font = synth.sfload(str(soundfont))
+        if font == -1:
+            raise AudioError(
+                f"{soundfont} is not a soundfont FluidSynth can read; choose a .sf2 file"
+            )
+        for channel, (program, drum) in channel_programs(piece).items():
+            synth.program_select(channel, font, 128 if drum else 0, 0 if drum else program)
+        events = note_events(piece)
+        total = int(((events["time"].max() if len(events) else 0.0) + RELEASE_SECONDS) * rate)
+        blocks, done = [], 0
+        frames = np.round(events["time"] * rate).astype(np.int64)
+        for frame, event in zip(frames.tolist(), events.tolist()):
+            while done < frame:  # render up to this event, in blocks so that stop is heard
+                if stop():
+                    return _joined(blocks)
+                n = min(frame - done, _BLOCK)
+                blocks.append(synth.get_samples(n))
+                done += n
+            _, on, channel, pitch, velocity = event
+            if on:
+                synth.noteon(channel, pitch, velocity)
+            else:
+                synth.noteoff(channel, pitch)
+        while done < total and not stop():
+            n = min(total - done, _BLOCK)
+            blocks.append(synth.get_samples(n))
+            done += n
+        return _joined(blocks)
+    finally:
+        synth.delete()
+
+
+def _joined(blocks: list[np.ndarray]) -> np.ndarray:
+    if not blocks:
+        return np.zeros((0, 2), np.float32)
+    return (np.concatenate(blocks).reshape(-1, 2) / 32768.0).astype(np.float32)
+
+
+def _normalise(samples: np.ndarray) -> np.ndarray:
+    """Peak at -1 dBFS (0.89), raising the level at most 20 times: silence (FluidSynth's reverb
+    leaves a faint hiss) stays silence instead of being blown up to full scale."""
+    peak = float(np.abs(samples).max()) if len(samples) else 0.0
+    if peak < 1e-3:
+        return np.zeros_like(samples)
+    return samples * min(0.89 / peak, 20.0)
+
+
+def seconds_to_tick(piece: Piece, seconds: float) -> int:
+    """The tick sounding at `seconds` (the inverse of Piece.seconds), for a playhead."""
+    ticks = np.arange(0, max(piece.end_tick, 1) + 1, max(1, piece.ticks_per_beat // 48))
+    times = piece.seconds(ticks)
+    return int(np.interp(seconds, times, ticks))
