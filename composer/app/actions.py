@@ -18,6 +18,7 @@ class ActionSpec:
     menu: str = "File"
     toolbar: bool = False
     tip: str = ""
+    checkable: bool = False
 
 
 ACTIONS = [
@@ -53,6 +54,14 @@ ACTIONS = [
         False,
         "Save every variation as MIDI files",
     ),
+    ActionSpec(
+        "export_wav",
+        "Export &WAV…",
+        ("Ctrl+Shift+W",),
+        "File",
+        False,
+        "Save the variation shown as audio",
+    ),
     ActionSpec("quit", "&Quit", (QKeySequence.StandardKey.Quit,), "File"),
     ActionSpec(
         "generate",
@@ -64,6 +73,24 @@ ACTIONS = [
     ),
     ActionSpec("stop_generating", "&Stop generating", ("Esc",), "Music", False),
     ActionSpec("start_training", "Start &training", ("Ctrl+T",), "Music", False),
+    ActionSpec(
+        "play_pause",
+        "&Play / Pause",
+        ("Space",),
+        "Playback",
+        True,
+        "Play from the playhead, or the selected range",
+    ),
+    ActionSpec("stop_playback", "&Stop", ("Shift+Space",), "Playback", False),
+    ActionSpec(
+        "loop_selection",
+        "&Loop the selection",
+        ("Ctrl+L",),
+        "Playback",
+        False,
+        "Play the selected range again and again",
+        True,
+    ),
     ActionSpec("zoom_in", "Zoom &in", (QKeySequence.StandardKey.ZoomIn,), "View"),
     ActionSpec("zoom_out", "Zoom &out", (QKeySequence.StandardKey.ZoomOut,), "View"),
     ActionSpec("zoom_to_fit", "Zoom to &fit", ("Ctrl+0",), "View"),
@@ -82,7 +109,9 @@ def make_actions(window) -> dict[str, QAction]:
         if spec.tip:
             action.setStatusTip(spec.tip)
             action.setToolTip(spec.tip)
-        action.triggered.connect(getattr(window, spec.name))
+        action.setCheckable(spec.checkable)
+        if not spec.checkable:
+            action.triggered.connect(getattr(window, spec.name))
         if spec.menu not in menus:
             menus[spec.menu] = window.menuBar().addMenu(f"&{spec.menu}")
         menus[spec.menu].addAction(action)

@@ -27,6 +27,7 @@ from composer.app.generation_panel import GenerationPanel
 from composer.app.library_panel import LibraryPanel
 from composer.app.pianoroll import NoteModel, PianoRollView
 from composer.app.training_panel import TrainingPanel
+from composer.app.window_playback import PlaybackControls
 from composer.app.workers import WorkerThreads
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")
@@ -37,7 +38,7 @@ WELCOME = (
 )
 
 
-class MainWindow(QMainWindow):
+class MainWindow(PlaybackControls, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("composer-main-window")
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.generation.streamed.connect(self._on_streamed)
         self.generation.finished.connect(self._on_generated)
 
+        self.set_up_playback()
         self.setAcceptDrops(True)
         self.resize(1400, 860)
         docks = [self.docks["library"], self.docks["generation"]]
@@ -352,6 +354,7 @@ class MainWindow(QMainWindow):
             self.training.stop()
         self.generation.stop()
         self.library.cancel()
+        self.playback.stop()
         self.threads.stop_all()
         settings.write(settings.GEOMETRY, self.saveGeometry())
         settings.write(settings.WINDOW_STATE, self.saveState())

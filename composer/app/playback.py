@@ -1,0 +1,234 @@
+"""Playback in the app: the piece rendered (FluidSynth, or the built-in synthesiser) and played
+through QtMultimedia's QAudioSink, or sent to a MIDI output port.
+
+The playhead follows the audio clock (the sink's processed microseconds), not a free-running timer,
+so it stays with the sound on long pieces. Without an audio device QAudioSink fails quietly (state
+Stopped, an OpenError, no exception): that is detected, playback is turned off with a sentence, and
+everything else keeps working.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal, Slot
+
+from composer.app.workers import UserError, Worker, WorkerThreads
+from composer.core.midi.piece import Piece
+
+
+def audio_output() -> tuple[object | None, str | None]:
+    """(the default QAudioDevice, None), or (None, why playback is off)."""
+    try:
+        from PySide6.QtMultimedia import QMediaDevices
+    except ImportError:
+        return None, "Playback is off: QtMultimedia could not load (install libpulse0)"
+    device = QMediaDevices.defaultAudioOutput()
+    if device.isNull() or not QMediaDevices.audioOutputs():
+        return (
+            None,
+            "Playback is off: no audio output device was found (export MIDI or WAV instead)",
+        )
+    return device, None
+
+
+def playhead_tick(piece: Piece, start_seconds: float, processed_us: int) -> int:
+    """The tick being heard after the sink has played `processed_us` from `start_seconds`."""
+    from composer.core.audio import seconds_to_tick
+
+    return seconds_to_tick(piece, start_seconds + processed_us / 1e6)
+
+
+class Playback(QObject):
+    playhead = Signal(int)  # tick
+    state = Signal(str)  # "playing", "paused", "stopped"
+    message = Signal(str)
+
+    def __init__(self, threads: WorkerThreads, parent: QObject | None = None):
+        super().__init__(parent)
+        self.threads = threads
+        self.device, self.reason = audio_output()
+        self.soundfont = None  # a .sf2 path, or None for the default
+        self.midi_port = None  # an open mido output port, or None for the internal synthesiser
+        self.sink = None
+        self.buffer: QBuffer | None = None
+        self.worker: Worker | None = None
+        self.piece: Piece | None = None
+        self.start_seconds = 0.0
+        self.loop = False
+        self._cache: tuple[object, object] | None = None  # (piece key, Audio)
+        self._pending: tuple[object, float | None] = (None, None)  # what is being rendered
+        self._base_us = 0  # the sink's processed microseconds when the loop last restarted
+        self.timer = QTimer(self)
+        self.timer.setInterval(30)
+        self.timer.timeout.connect(self._tick)
+
+    @property
+    def available(self) -> bool:
+        return self.device is not None or self.midi_port is not None
+
+    @property
+    def playing(self) -> bool:
+        return self.worker is not None or (self.sink is not None and self.timer.isActive())
+
+    def play(
+        self, piece: Piece, start_tick: int = 0, end_tick: int | None = None, loop: bool = False
+    ) -> None:
+        """Play `piece` from `start_tick` (to `end_tick`, looping when asked)."""
+        self.stop()
+        if not self.available:
+            self.message.emit(self.reason)
+            return
+        self.piece, self.loop = piece, loop
+        self.start_seconds = float(piece.seconds(start_tick))
+        end_seconds = float(piece.seconds(end_tick)) if end_tick else None
+        if self.midi_port is not None:
+            self._play_midi(piece, end_seconds)
+            return
+        key = (id(piece), piece.note_count, piece.end_tick)
+        if self._cache is not None and self._cache[0] == key:
+            self._start_sink(self._cache[1], end_seconds)
+            return
+        soundfont = self.soundfont
+        self.worker = Worker(lambda worker: _render(worker, piece, soundfont))
+        self._pending = (key, end_seconds)
+        self.worker.succeeded.connect(self._on_rendered)
+        self.worker.failed.connect(self._on_failed)
+        self.message.emit("Rendering audio…")
+        self.threads.start(self.worker)
+
+    @Slot(object)
+    def _on_rendered(self, audio) -> None:
+        key, end_seconds = self._pending
+        self._cache = (key, audio)
+        if self.sender() is not self.worker:  # stopped (or replaced) while rendering
+            return
+        self.worker = None
+        if audio.note:
+            self.message.emit(audio.note + ".")
+        self._start_sink(audio, end_seconds)
+
+    @Slot(str, bool)
+    def _on_failed(self, message: str, unexpected: bool) -> None:
+        self.worker = None
+        self.message.emit(message)
+        self.state.emit("stopped")
+
+    def _start_sink(self, audio, end_seconds: float | None) -> None:
+        from PySide6.QtMultimedia import QAudioFormat, QAudioSink
+
+        rate = audio.sample_rate
+        first = int(self.start_seconds * rate)
+        last = int(end_seconds * rate) if end_seconds else len(audio.samples)
+        pcm = (audio.samples[first:last].clip(-1, 1) * 32767).astype("<i2").tobytes()
+        fmt = QAudioFormat()
+        fmt.setSampleRate(rate)
+        fmt.setChannelCount(2)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        self.buffer = QBuffer(self)
+        self.buffer.setData(QByteArray(pcm))
+        self.buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.sink = QAudioSink(self.device, fmt, self)
+        self.sink.start(self.buffer)
+        if self.sink.error().name != "NoError":  # no device after all: fails quietly
+            self.device, self.reason = (
+                None,
+                "Playback is off: the audio output could not be opened (export MIDI or WAV instead)",
+            )
+            self.stop()
+            self.message.emit(self.reason)
+            return
+        self._base_us = 0
+        self.timer.start()
+        self.state.emit("playing")
+
+    def _check_finished(self) -> None:
+        """Loop or stop once the sink has played everything. Polled from the playhead timer:
+        PySide6 cannot deliver the sink's stateChanged(QAudio::State) to a Python slot, and Qt 6.7
+        moved these enums from QAudio to QtAudio (the two do not compare equal), hence the name."""
+        if self.sink is None or self.sink.state().name != "IdleState":
+            return
+        if self.loop and self.buffer is not None:  # the selection again, from its start
+            self.buffer.seek(0)
+            self._base_us = self.sink.processedUSecs()  # the sink's clock keeps counting
+            self.sink.start(self.buffer)
+        else:
+            self.stop()
+
+    @Slot()
+    def _tick(self) -> None:
+        if self.sink is not None and self.piece is not None:
+            self.playhead.emit(
+                playhead_tick(
+                    self.piece, self.start_seconds, self.sink.processedUSecs() - self._base_us
+                )
+            )
+
+    def pause(self) -> None:
+        if self.sink is not None and self.timer.isActive():
+            self.sink.suspend()
+            self.timer.stop()
+            self.state.emit("paused")
+        elif self.sink is not None:
+            self.sink.resume()
+            self.timer.start()
+            self.state.emit("playing")
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        self.timer.stop()
+        if self.sink is not None:
+            self.sink.stop()
+            self.sink.deleteLater()
+            self.sink = None
+        if self.buffer is not None:
+            self.buffer.close()
+            self.buffer = None
+        self.state.emit("stopped")
+
+    # --- MIDI output ------------------------------------------------------------------------------
+    def _play_midi(self, piece: Piece, end_seconds: float | None) -> None:
+        port, start = self.midi_port, self.start_seconds
+        self.worker = Worker(lambda worker: _send(worker, piece, port, start, end_seconds))
+        self.worker.progress.connect(self._on_midi_position)
+        self.worker.succeeded.connect(self._on_midi_done)
+        self.worker.failed.connect(self._on_failed)
+        self.state.emit("playing")
+        self.threads.start(self.worker)
+
+    @Slot(object)
+    def _on_midi_position(self, seconds: float) -> None:
+        if self.piece is not None:
+            from composer.core.audio import seconds_to_tick
+
+            self.playhead.emit(seconds_to_tick(self.piece, seconds))
+
+    @Slot(object)
+    def _on_midi_done(self, seconds: float) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.worker = None
+        self._on_midi_position(seconds)
+        self.state.emit("stopped")
+
+
+def _render(worker: Worker, piece: Piece, soundfont):
+    from composer.core.audio import AudioError, render
+
+    try:
+        return render(piece, soundfont, should_stop=lambda: worker.stop_requested)
+    except AudioError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _send(worker: Worker, piece: Piece, port, start: float, end: float | None) -> float:
+    from composer.core.audio.midi_out import play_to_port
+
+    return play_to_port(
+        piece,
+        port,
+        start=start,
+        end=end,
+        should_stop=lambda: worker.stop_requested,
+        on_position=worker.report,
+    )

@@ -1,0 +1,136 @@
+"""The window's playback controls: play/pause, stop, loop, MIDI output, WAV export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QFileDialog
+
+from composer.app import settings
+from composer.app.playback import Playback
+from composer.app.workers import UserError, Worker
+
+
+class PlaybackControls:
+    """Mixed into MainWindow: needs current(), tell(), show_status(), threads, menus, tabs."""
+
+    def set_up_playback(self) -> None:
+        self.playback = Playback(self.threads, self)
+        self.playback.playhead.connect(self._on_playhead)
+        self.playback.message.connect(self.show_status)
+        self.playback.state.connect(self._on_playback_state)
+        self._build_midi_menu()
+        if not self.playback.available:
+            self.show_status(self.playback.reason)
+
+    def _build_midi_menu(self) -> None:
+        from composer.core.audio.midi_out import output_ports
+
+        menu = self.menus["Playback"].addMenu("MIDI &output")
+        group = QActionGroup(self)
+        internal = QAction("Internal synthesiser", self, checkable=True, checked=True)
+        internal.triggered.connect(self.use_internal_synth)
+        group.addAction(internal)
+        menu.addAction(internal)
+        names, reason = output_ports()
+        for name in names:
+            action = QAction(name, self, checkable=True)
+            action.triggered.connect(lambda checked=False, n=name: self.use_midi_port(n))
+            group.addAction(action)
+            menu.addAction(action)
+        if reason:
+            note = menu.addAction(reason)
+            note.setEnabled(False)
+        self.midi_menu = menu
+
+    @Slot()
+    def use_internal_synth(self) -> None:
+        self.playback.stop()
+        if self.playback.midi_port is not None:
+            self.playback.midi_port.close()
+        self.playback.midi_port = None
+
+    def use_midi_port(self, name: str) -> None:
+        from composer.core.audio.midi_out import open_port
+
+        self.playback.stop()
+        try:
+            self.playback.midi_port = open_port(name)
+        except Exception as exc:  # noqa: BLE001 - rtmidi raises assorted errors
+            self.tell(f"Could not open the MIDI port {name} ({exc}); choose another output.")
+            return
+        self.show_status(f"Playing through {name}.")
+
+    def play_pause(self) -> None:
+        if self.playback.playing or self._playback_state == "paused":
+            self.playback.pause()
+            return
+        found = self.current()
+        if found is None or len(found[0]) == 0:
+            self.tell("There is nothing to play yet; generate or open some music first.")
+            return
+        model, view = found
+        selection = view.selection()
+        start = selection[0] if selection else (view.playhead() or 0)
+        end = selection[1] if selection else None
+        loop = bool(selection) and self.actions_by_name["loop_selection"].isChecked()
+        self._playing_view = view
+        self.playback.play(model.to_piece(), start, end, loop)
+
+    def stop_playback(self) -> None:
+        self.playback.stop()
+
+    @Slot(int)
+    def _on_playhead(self, tick: int) -> None:
+        view = getattr(self, "_playing_view", None)
+        if view is not None:
+            view.set_playhead(tick)
+
+    @Slot(str)
+    def _on_playback_state(self, state: str) -> None:
+        self._playback_state = state
+        if state == "playing":
+            self.show_status("Playing…")
+
+    _playback_state = "stopped"
+
+    # --- WAV export -------------------------------------------------------------------------------
+    def export_wav(self) -> None:
+        found = self.current()
+        if found is None or len(found[0]) == 0:
+            self.tell("There is nothing to export yet; generate or open some music first.")
+            return
+        name = f"{self.tabs.tabText(self.tabs.currentIndex()).replace(' ', '-').lower()}.wav"
+        start = str(Path(settings.read(settings.LAST_FOLDER) or Path.home()) / name)
+        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", start, "WAV audio (*.wav)")
+        if path:  # the dialog has asked before replacing a file
+            self.export_wav_to(self.tabs.currentIndex(), Path(path), overwrite=True)
+
+    def export_wav_to(self, index: int, path: Path, *, overwrite: bool = False) -> Worker:
+        """Render variation `index` and write it to `path` in the background."""
+        piece = self.variations[index][0].to_piece()
+        soundfont = self.playback.soundfont
+        worker = Worker(lambda w: _write_wav(w, piece, soundfont, path, overwrite))
+        worker.succeeded.connect(self.show_status)
+        worker.failed.connect(self._on_export_failed)
+        self.show_status(f"Rendering {path.name}…")
+        return self.threads.start(worker)
+
+    @Slot(str, bool)
+    def _on_export_failed(self, message: str, unexpected: bool) -> None:
+        self.tell(message)
+
+
+def _write_wav(worker, piece, soundfont, path: Path, overwrite: bool) -> str:
+    from composer.core.audio import AudioError, render, write_wav
+
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} already exists; choose another name")
+    try:
+        audio = render(piece, soundfont, should_stop=lambda: worker.stop_requested)
+        write_wav(audio.samples, audio.sample_rate, path, overwrite=overwrite)
+    except (AudioError, OSError) as exc:
+        raise UserError(f"Could not write {path}: {exc}") from None
+    return f"Exported {path} ({audio.seconds:.1f} s)" + (f"; {audio.note}" if audio.note else "")

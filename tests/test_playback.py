@@ -1,0 +1,171 @@
+"""Playback: no sound device here (the real path), MIDI output through a mocked port, the playhead
+against the audio clock, and WAV export from the app."""
+
+from __future__ import annotations
+
+import wave
+
+import mido
+import pytest
+
+from composer.app.playback import audio_output, playhead_tick
+from composer.core.audio.midi_out import output_ports, play_to_port
+from composer.core.midi import read_midi
+from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
+from tests.conftest import corpus
+from tests.test_app import window  # noqa: F401  (the fixture)
+
+
+class FakePort:
+    """Stands in for a mido output port (no MIDI system on this machine): records what is sent."""
+
+    def __init__(self):
+        self.sent: list[mido.Message] = []
+        self.closed = False
+
+    def send(self, message):
+        self.sent.append(message)
+
+    def close(self):
+        self.closed = True
+
+
+class FakeClock:
+    """Time that passes only when the player sleeps, so the test runs instantly and exactly."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def _tune(beats_per_note: float = 0.5) -> Piece:
+    beat = 480
+    step = int(beat * beats_per_note)
+    starts = [i * step for i in range(4)]
+    piano = make_notes(starts, [s + step for s in starts], [60, 62, 64, 65], [90] * 4)
+    drums = make_notes([0, 2 * step], [60, 2 * step + 60], [36, 38], [100, 100])
+    return Piece(
+        beat, [Track(24, False, "", piano), Track(0, True, "", drums)], make_tempos([(0, 500_000)])
+    )
+
+
+def test_without_a_sound_device_playback_is_off_and_says_why(window):  # noqa: F811
+    device, reason = audio_output()
+    if device is not None:
+        pytest.skip("this machine has an audio output")
+    assert not window.playback.available
+    assert "Playback is off" in reason
+    window.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
+    window.play_pause()
+    assert window.state_label.text() == reason  # one sentence, nothing raised
+    window.zoom_in()  # and everything else keeps working
+    assert len(window.variations[0][0]) > 0
+
+
+def test_the_midi_menu_lists_ports_or_says_why_there_are_none(window):  # noqa: F811
+    names, reason = output_ports()
+    texts = [action.text() for action in window.midi_menu.actions()]
+    assert texts[0] == "Internal synthesiser"
+    if reason:
+        assert texts[-1] == reason and not window.midi_menu.actions()[-1].isEnabled()
+    else:
+        assert set(names) <= set(texts)
+
+
+def test_playing_to_a_midi_port_sends_the_notes_in_order():
+    port, clock = FakePort(), FakeClock()
+    positions = []
+    reached = play_to_port(
+        _tune(), port, clock=clock, sleep=clock.sleep, on_position=positions.append
+    )
+    kinds = [(m.type, getattr(m, "note", None), m.channel) for m in port.sent]
+    assert kinds[0] == ("program_change", None, 0) and port.sent[0].program == 24
+    notes = [(t, n, c) for t, n, c in kinds if t in ("note_on", "note_off")]
+    assert notes[:4] == [
+        ("note_on", 60, 0),
+        ("note_on", 36, 9),
+        ("note_off", 36, 9),
+        ("note_off", 60, 0),
+    ]
+    assert (
+        sum(t == "note_on" for t, _, _ in notes) == 6 == sum(t == "note_off" for t, _, _ in notes)
+    )
+    assert kinds[-2:] == [("control_change", None, 0), ("control_change", None, 9)]  # all notes off
+    assert reached == pytest.approx(1.0) and positions == sorted(positions)
+    assert clock.now - 100.0 == pytest.approx(1.0, abs=0.02)  # in time: 4 eighths at 120 BPM
+
+
+def test_stopping_midi_output_ends_the_sounding_notes():
+    port, clock = FakePort(), FakeClock()
+    play_to_port(
+        _tune(), port, clock=clock, sleep=clock.sleep, should_stop=lambda: clock.now > 100.3
+    )
+    sounding = set()
+    for message in port.sent:
+        if message.type == "note_on":
+            sounding.add((message.channel, message.note))
+        elif message.type == "note_off":
+            sounding.discard((message.channel, message.note))
+    assert not sounding and len([m for m in port.sent if m.type == "note_on"]) < 6
+
+
+def test_the_app_plays_through_a_midi_port_and_moves_the_playhead(window, qtbot, tmp_path):  # noqa: F811
+    from composer.core.midi import write_midi
+
+    path = write_midi(_tune(0.25), tmp_path / "tune.mid")
+    window.open_paths([path])
+    port = FakePort()
+    window.playback.midi_port = port
+    window.play_pause()
+    qtbot.waitUntil(lambda: window._playback_state == "stopped" and bool(port.sent), timeout=10_000)
+    assert sum(m.type == "note_on" for m in port.sent) == 6
+    view = window.variations[0][1]
+    assert view.playhead() >= 3 * 120  # the last note's start, in ticks
+    window.use_internal_synth()
+    assert port.closed and window.playback.midi_port is None
+
+
+def test_the_playhead_follows_the_audio_clock_through_tempo_changes():
+    piece = read_midi(corpus("library_testdata") / "pretty_midi" / "example.mid")  # 420 tempos
+    for start, heard_us in ((0.0, 1_500_000), (40.0, 12_345_678), (200.0, 90_000_000)):
+        tick = playhead_tick(piece, start, heard_us)
+        assert float(piece.seconds(tick)) == pytest.approx(start + heard_us / 1e6, abs=0.02)
+
+
+def test_export_wav_from_the_app(window, qtbot, tmp_path):  # noqa: F811
+    window.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
+    out = tmp_path / "chorale.wav"
+    window.export_wav_to(0, out)
+    qtbot.waitUntil(
+        lambda: out.exists() and "Exported" in window.state_label.text(), timeout=60_000
+    )
+    with wave.open(str(out)) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+    piece = window.variations[0][0].to_piece()
+    assert piece.duration_seconds - 0.5 <= seconds <= piece.duration_seconds + 1.5
+
+
+def test_playing_through_an_audio_output_moves_the_playhead_with_the_sound(window, qtbot, tmp_path):  # noqa: F811
+    """Runs where an audio output exists (e.g. PulseAudio's dummy sink); skipped without one."""
+    device, reason = audio_output()
+    if device is None:
+        pytest.skip(reason)
+    from composer.core.midi import write_midi
+
+    window.open_paths([write_midi(_tune(1.0), tmp_path / "tune.mid")])  # 2 s at 120 BPM
+    window.play_pause()
+    qtbot.waitUntil(lambda: window._playback_state == "playing", timeout=30_000)
+    view = window.variations[0][1]
+    qtbot.waitUntil(lambda: (view.playhead() or 0) > 480, timeout=10_000)  # past the first beat
+    window.play_pause()  # pause: the playhead stays
+    qtbot.waitUntil(lambda: window._playback_state == "paused", timeout=5_000)
+    held = view.playhead()
+    qtbot.wait(300)
+    assert view.playhead() == held
+    window.stop_playback()
+    assert window._playback_state == "stopped"
