@@ -169,3 +169,19 @@ def test_playing_through_an_audio_output_moves_the_playhead_with_the_sound(windo
     assert view.playhead() == held
     window.stop_playback()
     assert window._playback_state == "stopped"
+
+
+def test_a_chosen_soundfont_is_used_and_remembered(window, qtbot, tmp_path):  # noqa: F811
+    from composer.app import settings
+    from composer.core.audio import default_soundfont
+
+    window.set_soundfont(default_soundfont())
+    assert settings.read(settings.SOUNDFONT) == str(default_soundfont())
+    bad = tmp_path / "not-a-soundfont.sf2"
+    bad.write_bytes(b"RIFF nonsense")
+    window.set_soundfont(bad)
+    window.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
+    told = len(window.told)
+    window.export_wav_to(0, tmp_path / "x.wav")
+    qtbot.waitUntil(lambda: len(window.told) > told, timeout=30_000)
+    assert "not-a-soundfont.sf2" in window.told[-1] and not (tmp_path / "x.wav").exists()

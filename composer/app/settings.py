@@ -29,6 +29,7 @@ SECONDS = Key("generation/seconds", 30.0, float)
 VARIATIONS = Key("generation/variations", 2, int)
 SEED = Key("generation/seed", 1, int)
 RANDOM_SEED = Key("generation/random_seed", True, bool)
+SOUNDFONT = Key("playback/soundfont", "", str)  # "" = TimGM6mb from pretty_midi
 
 
 def settings() -> QSettings:

@@ -22,6 +22,8 @@ class PlaybackControls:
         self.playback.message.connect(self.show_status)
         self.playback.state.connect(self._on_playback_state)
         self._build_midi_menu()
+        chosen = settings.read(settings.SOUNDFONT)
+        self.playback.soundfont = Path(chosen) if chosen and Path(chosen).is_file() else None
         if not self.playback.available:
             self.show_status(self.playback.reason)
 
@@ -44,6 +46,23 @@ class PlaybackControls:
             note = menu.addAction(reason)
             note.setEnabled(False)
         self.midi_menu = menu
+
+    def choose_soundfont(self) -> None:
+        from composer.core.audio import default_soundfont
+
+        current = str(self.playback.soundfont or default_soundfont())
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a soundfont", current, "SoundFont (*.sf2)"
+        )
+        if path:
+            self.set_soundfont(Path(path))
+
+    def set_soundfont(self, path: Path | None) -> None:
+        """Use `path` (a .sf2 file) for playback and WAV export; None for the default."""
+        self.playback.soundfont = path
+        self.playback._cache = None  # render again with the new sounds
+        settings.write(settings.SOUNDFONT, str(path) if path else "")
+        self.show_status(f"Soundfont: {path.name if path else 'TimGM6mb (the default)'}")
 
     @Slot()
     def use_internal_synth(self) -> None:
