@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl, Slot
-from PySide6.QtGui import QDrag
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -17,12 +14,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QTabWidget,
-    QToolButton,
 )
 
 from composer import __version__
 from composer.app import settings
 from composer.app.actions import make_actions
+from composer.app.drag import MidiDragButton
 from composer.app.generation_panel import GenerationPanel
 from composer.app.library_panel import LibraryPanel
 from composer.app.pianoroll import NoteModel, PianoRollView
@@ -285,16 +282,21 @@ class MainWindow(PlaybackControls, QMainWindow):
         self.show_status(f"Exported {written}")
         return written
 
-    def export_current(self) -> None:
+    def ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
+        """A file to save the variation shown in (the dialog asks before replacing one), or None
+        after saying why when there is nothing to save."""
         found = self.current()
         if found is None or len(found[0]) == 0:
             self.tell("There is nothing to export yet; generate or open some music first.")
-            return
-        name = f"{self.tabs.tabText(self.tabs.currentIndex()).replace(' ', '-').lower()}.mid"
+            return None
+        name = f"{self.tabs.tabText(self.tabs.currentIndex()).replace(' ', '-').lower()}{suffix}"
         start = str(Path(settings.read(settings.LAST_FOLDER) or Path.home()) / name)
-        path, _ = QFileDialog.getSaveFileName(self, "Export MIDI", start, "MIDI files (*.mid)")
-        if path:  # the dialog has asked before replacing a file
-            self.export_variation(self.tabs.currentIndex(), Path(path), overwrite=True)
+        path, _ = QFileDialog.getSaveFileName(self, title, start, file_filter)
+        return Path(path) if path else None
+
+    def export_current(self) -> None:
+        if path := self.ask_save_path("Export MIDI", ".mid", "MIDI files (*.mid)"):
+            self.export_variation(self.tabs.currentIndex(), path, overwrite=True)
 
     def export_all(self) -> None:
         if not any(len(model) for model, _ in self.variations):
@@ -363,45 +365,3 @@ class MainWindow(PlaybackControls, QMainWindow):
 
 def _is_openable(path: Path) -> bool:
     return path.is_dir() or path.suffix.lower() in MIDI_SUFFIXES
-
-
-class MidiDragButton(QToolButton):
-    """Drag this onto a file manager or a DAW to drop the variation shown as a .mid file."""
-
-    def __init__(self, window: MainWindow):
-        super().__init__()
-        self.window_ = window
-        self.setText("Drag MIDI")
-        self.setToolTip("Drag the variation shown into your DAW or a folder")
-        self._pressed_at: QPoint | None = None
-
-    def mousePressEvent(self, event) -> None:  # noqa: N802
-        self._pressed_at = event.position().toPoint()
-
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        if self._pressed_at is None:
-            return
-        if (
-            event.position().toPoint() - self._pressed_at
-        ).manhattanLength() < QApplication.startDragDistance():
-            return
-        self._pressed_at = None
-        path = self.write_temporary()
-        if path is None:
-            return
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(path))])
-        drag = QDrag(self)
-        drag.setMimeData(mime)
-        drag.exec(Qt.DropAction.CopyAction)
-
-    def write_temporary(self) -> Path | None:
-        """The variation shown, written to a fresh temporary folder under a readable name."""
-        window = self.window_
-        found = window.current()
-        if found is None or len(found[0]) == 0:
-            window.show_status("Nothing to drag yet; generate some music first.")
-            return None
-        name = window.tabs.tabText(window.tabs.currentIndex()).replace(" ", "-").lower()
-        folder = Path(tempfile.mkdtemp(prefix="composer-drag-"))
-        return window.export_variation(window.tabs.currentIndex(), folder / f"{name}.mid")

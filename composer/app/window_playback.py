@@ -117,15 +117,8 @@ class PlaybackControls:
 
     # --- WAV export -------------------------------------------------------------------------------
     def export_wav(self) -> None:
-        found = self.current()
-        if found is None or len(found[0]) == 0:
-            self.tell("There is nothing to export yet; generate or open some music first.")
-            return
-        name = f"{self.tabs.tabText(self.tabs.currentIndex()).replace(' ', '-').lower()}.wav"
-        start = str(Path(settings.read(settings.LAST_FOLDER) or Path.home()) / name)
-        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", start, "WAV audio (*.wav)")
-        if path:  # the dialog has asked before replacing a file
-            self.export_wav_to(self.tabs.currentIndex(), Path(path), overwrite=True)
+        if path := self.ask_save_path("Export WAV", ".wav", "WAV audio (*.wav)"):
+            self.export_wav_to(self.tabs.currentIndex(), path, overwrite=True)
 
     def export_wav_to(self, index: int, path: Path, *, overwrite: bool = False) -> Worker:
         """Render variation `index` and write it to `path` in the background."""

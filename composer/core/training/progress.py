@@ -78,8 +78,3 @@ class Pace:
         weight = 0.1 if self.seconds_per_step else 1.0
         self.seconds_per_step += weight * (elapsed - self.seconds_per_step)
         self.tokens_per_s += weight * (tokens / max(elapsed, 1e-9) - self.tokens_per_s)
-
-
-def count_label(n: int) -> str:
-    """A weight count as people read it: '1.3 M', or '51,424' below 100,000."""
-    return f"{n / 1e6:.1f} M" if n >= 100_000 else f"{n:,}"

@@ -28,6 +28,7 @@ from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training import checkpoint as ckpt
+from composer.core.training import messages
 from composer.core.training.config import TrainConfig
 from composer.core.training.data import (
     Augmentation,
@@ -42,7 +43,6 @@ from composer.core.training.progress import (
     TrainControl,
     TrainingError,
     TrainProgress,
-    count_label,
 )
 from composer.core.training.validation import Validation
 
@@ -131,7 +131,7 @@ class Trainer:
                     "total_steps": self.total_steps,
                 }
             )
-        yield self._progress("started", message=self._describe(resumed))
+        yield self._progress("started", message=messages.describe(self, resumed))
 
         pace = Pace()
         losses: list[float] = []
@@ -215,7 +215,7 @@ class Trainer:
             )
             stop_votes, bad, total = self.ranks.sum(flags).tolist()
             if bad:
-                raise TrainingError(self._nan_message())
+                raise TrainingError(messages.nan_loss(self))
             # Scaled so that DDP's gradient average is the mean over all ranks' tokens.
             loss = loss_sum * (self.ranks.world_size / max(count, 1))
             self.optimizer.zero_grad(set_to_none=True)
@@ -223,11 +223,11 @@ class Trainer:
             self.scaler.unscale_(self.optimizer)
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             if not torch.isfinite(norm) and not self.scaler.is_enabled():
-                raise TrainingError(self._nan_message())
+                raise TrainingError(messages.nan_loss(self))
             self.scaler.step(self.optimizer)
             self.scaler.update()
         except torch.OutOfMemoryError:
-            raise TrainingError(self._oom_message()) from None
+            raise TrainingError(messages.out_of_memory(self)) from None
         self.state = (h.detach().float(), c.detach().float())
         return total / max(count, 1), bool(stop_votes)
 
@@ -394,40 +394,7 @@ class Trainer:
 
     @property
     def device_label(self) -> str:
-        if self.device.type == "cuda":
-            name = torch.cuda.get_device_name(self.device)
-            return f"{name} x{self.ranks.world_size}" if self.ranks.distributed else name
-        if self.device.type == "mps":
-            return "Apple GPU (MPS)"
-        threads = torch.get_num_threads()
-        label = f"CPU, {threads} thread{'s' if threads > 1 else ''}"
-        return f"{label} x{self.ranks.world_size} processes" if self.ranks.distributed else label
-
-    def _describe(self, resumed: bool) -> str:
-        what = f"Resuming at step {self.step}" if resumed else "Training"
-        return (
-            f"{what}: {self.model_config.layers} x {self.model_config.hidden_size} LSTM "
-            f"({count_label(self.model_config.parameter_count)} weights) on {len(self.train_set)} files, "
-            f"validating on {len(self.val_set)}, {self.total_steps} steps, on {self.device_label}"
-        )
-
-    def _nan_message(self) -> str:
-        kept = (
-            f"the checkpoint of step {self._saved_step} is kept"
-            if self._saved_step
-            else "no checkpoint was written yet"
-        )
-        return (
-            f"The loss became NaN or infinite at step {self.step + 1}, so training stopped and {kept}; "
-            f"try a lower learning rate (now {self.config.learning_rate:g})"
-        )
-
-    def _oom_message(self) -> str:
-        return (
-            f"The {self.device.type.upper()} ran out of memory with batch size {self.config.batch_size} "
-            f"and a {self.model_config.layers} x {self.model_config.hidden_size} model; try "
-            f"--batch-size {max(1, self.config.batch_size // 2)} or a smaller --preset"
-        )
+        return messages.device_label(self.device, self.ranks)
 
     def _log(self, record: dict) -> None:
         """Append one line to metrics.jsonl (rank 0 only). Readers skip a last line cut short."""
