@@ -25,7 +25,7 @@ def default_cache_dir() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from composer.cli import generate, ingest, render, train
+    from composer.cli import evaluate, generate, ingest, render, train
 
     parser = argparse.ArgumentParser(
         prog="composer",
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(commands)
     generate.add_parser(commands)
     render.add_parser(commands)
+    evaluate.add_parser(commands)
     return parser
 
 
