@@ -233,3 +233,21 @@ def test_window_layout_is_restored(qtbot, window):
     assert again.size().height() == size[1] == 503
     assert again.docks["training"].isHidden()
     again.close()
+
+
+def test_evaluate_the_model_shows_the_report_with_histograms(window, qtbot, chorales, tmp_path):
+    window.library.open_folder(chorales)
+    qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
+    _tiny_settings(window.training, steps=6)
+    window.training.fields["validation_fraction"].setValue(0.3)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
+    window.evaluate_model()
+    qtbot.waitUntil(lambda: getattr(window, "evaluation", None) is not None, timeout=120_000)
+    dialog = window.evaluation
+    assert "5-gram (Kneser-Ney)" in dialog.text.toPlainText()
+    assert [c.title for c in dialog.charts] == ["Pitch classes", "Time between onsets (beats)"]
+    assert len(dialog.charts[0].reference) == 12 and abs(sum(dialog.charts[0].reference) - 1) < 1e-3
+    assert dialog.warnings.text()  # a 6-step model: at least the n-gram warning, in words
+    dialog.grab().save(str(tmp_path / "evaluation.png"))
+    dialog.close()

@@ -74,6 +74,14 @@ ACTIONS = [
     ActionSpec("stop_generating", "&Stop generating", ("Esc",), "Music", False),
     ActionSpec("start_training", "Start &training", ("Ctrl+T",), "Music", False),
     ActionSpec(
+        "evaluate_model",
+        "&Evaluate the model…",
+        ("Ctrl+Shift+V",),
+        "Music",
+        False,
+        "Measure the chosen model: likelihood, baseline, statistics, copying",
+    ),
+    ActionSpec(
         "play_pause",
         "&Play / Pause",
         ("Space",),

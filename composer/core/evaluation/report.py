@@ -172,8 +172,9 @@ def format_report(result: dict) -> str:
             f"{str(ngram['order']) + '-gram (Kneser-Ney)':28} {ngram['nats']:10.3f} {ngram['bits']:10.3f} {ngram['perplexity']:10.2f}"
         )
         vs = result["lstm_vs_ngram"]
+        better = "better" if vs["nats_better"] >= 0 else "worse"
         lines.append(
-            f"The LSTM is {vs['nats_better']:.3f} nats per token ({vs['relative']:.0%}) better than the n-gram."
+            f"The LSTM is {abs(vs['nats_better']):.3f} nats per token ({abs(vs['relative']):.0%}) {better} than the n-gram."
         )
     lines.append(
         f"Memory: at {lstm['positions']:,} positions, {lstm['full_context_at_positions']:.3f} nats with the whole "
@@ -187,11 +188,11 @@ def format_report(result: dict) -> str:
     for name, figures in result["statistics"].items():
         if isinstance(figures["reference"], list):
             lines.append(
-                f"{name.replace('_', ' '):24} {'(histogram)':>10} {'':>10} {figures['overlap']:8.2f}"
+                f"{name.replace('_', ' '):24} {'(histogram)':>10} {'':>10} {_overlap(figures):>8}"
             )
         else:
             lines.append(
-                f"{name.replace('_', ' '):24} {figures['reference']:10.3f} {figures['generated']:10.3f} {figures['overlap']:8.2f}"
+                f"{name.replace('_', ' '):24} {figures['reference']:10.3f} {figures['generated']:10.3f} {_overlap(figures):>8}"
             )
     copy = result["copying"]
     lines += [
@@ -206,3 +207,7 @@ def format_report(result: dict) -> str:
     for warning in result["warnings"]:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
+
+
+def _overlap(figures: dict) -> str:
+    return "n/a" if figures["overlap"] is None else f"{figures['overlap']:.2f}"

@@ -147,6 +147,11 @@ def compare_sets(reference: list[Piece], generated: list[Piece]) -> dict[str, di
         out[name] = {
             "reference": mean(a),
             "generated": mean(b),
-            "overlap": round(overlap_area(a, b, same_pieces=same), 3),
+            "overlap": _rounded(overlap_area(a, b, same_pieces=same)),
         }
     return out
+
+
+def _rounded(value: float) -> float | None:
+    """3 decimals, or None (JSON null) when there were too few pieces to measure distances."""
+    return None if np.isnan(value) else round(value, 3)
