@@ -51,9 +51,29 @@ def _window_hashes(codes: np.ndarray, k: int) -> np.ndarray:
     return pitch_only * powers[0] + rest
 
 
-def longest_copy(generated: Piece, training: dict[str, np.ndarray]) -> CopiedRun:
-    """The longest run of `generated`'s notes that appears in one of the `training` sequences
-    (file name -> note_sequence), found by binary search on the run's length."""
+class TrainingNotes:
+    """Every training file's note codes back to back, 0 between files (no note codes to 0), so the
+    runs of one length are hashed for the whole collection at once."""
+
+    def __init__(self, sequences: dict[str, np.ndarray]):
+        self.names = list(sequences)
+        parts, starts, at = [], [], 0
+        for codes in sequences.values():
+            starts.append(at)
+            parts += [codes, np.zeros(1, np.uint64)]
+            at += len(codes) + 1
+        self.codes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+        self.starts = np.array(starts, np.int64)
+
+    def file_at(self, position: int) -> str:
+        return self.names[int(np.searchsorted(self.starts, position, side="right")) - 1]
+
+
+def longest_copy(generated: Piece, training: TrainingNotes | dict[str, np.ndarray]) -> CopiedRun:
+    """The longest run of `generated`'s notes that appears in a training file (TrainingNotes, or
+    file name -> note_sequence), found by binary search on the run's length."""
+    if not isinstance(training, TrainingNotes):
+        training = TrainingNotes(training)
     codes = note_sequence(generated)
     best = CopiedRun(0, len(codes), "", 0)
     low, high = 1, len(codes)
@@ -68,14 +88,13 @@ def longest_copy(generated: Piece, training: dict[str, np.ndarray]) -> CopiedRun
     return best
 
 
-def _find(codes: np.ndarray, training: dict[str, np.ndarray], k: int) -> tuple[str, int] | None:
+def _find(codes: np.ndarray, training: TrainingNotes, k: int) -> tuple[str, int] | None:
     mine = _window_hashes(codes, k)
-    if not len(mine):
+    theirs = _window_hashes(training.codes, k)
+    if not len(mine) or not len(theirs):
         return None
-    for name, sequence in training.items():
-        theirs = _window_hashes(sequence, k)
-        hits = np.isin(theirs, mine) if len(theirs) else np.zeros(0, bool)  # uint64 both sides
-        if hits.any():
-            match = theirs[np.flatnonzero(hits)[0]]
-            return name, int(np.flatnonzero(mine == match)[0])
-    return None
+    hits = np.flatnonzero(np.isin(theirs, mine))  # uint64 on both sides
+    if not len(hits):
+        return None
+    match = theirs[hits[0]]
+    return training.file_at(int(hits[0])), int(np.flatnonzero(mine == match)[0])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.core.evaluation.copying import longest_copy, note_sequence
+from composer.core.evaluation.copying import TrainingNotes, longest_copy, note_sequence
 from composer.core.evaluation.likelihood import likelihood_report, nll_figures
 from composer.core.evaluation.ngram import KneserNey
 from composer.core.evaluation.stats import compare_sets, piece_features
@@ -102,7 +102,7 @@ def evaluate(
     result["statistics"] = compare_sets(reference, generated)
 
     against = training or held_out
-    sequences = {path: note_sequence(decode(t, vocab)) for path, t in against}
+    sequences = TrainingNotes({path: note_sequence(decode(t, vocab)) for path, t in against})
     copies = [longest_copy(g, sequences) for g in generated]
     worst = max(range(len(copies)), key=lambda i: copies[i].notes) if copies else 0
     result["copying"] = {

@@ -35,6 +35,9 @@ class LoadedModel:
     @property
     def name(self) -> str:
         """How to call it: the run folder's name (for a checkpoint in a run) or the file's, and step."""
+        named = (self.info.get("provenance") or {}).get("name")
+        if named:
+            return named
         in_run = self.source.parent.name == "checkpoints"
         name = self.source.parent.parent.name if in_run else self.source.stem
         step = self.info.get("step")
