@@ -251,3 +251,14 @@ def test_evaluate_the_model_shows_the_report_with_histograms(window, qtbot, chor
     assert dialog.warnings.text()  # a 6-step model: at least the n-gram warning, in words
     dialog.grab().save(str(tmp_path / "evaluation.png"))
     dialog.close()
+
+
+def test_first_launch_generates_with_the_bundled_model(window, qtbot):
+    """No data, no training: the window opens ready to generate."""
+    assert window.generation.model.currentText() == "Bundled model"
+    window.generation.seconds.setValue(8)
+    window.generation.variations.setValue(1)
+    window.generate()
+    qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
+    assert len(window.variations[0][0]) > 10
+    assert "Composer folk (Nottingham)" in window.generation.message.text()
