@@ -152,7 +152,9 @@ def test_composer_evaluate_reports_every_figure(tmp_path, capsys):
         "pitch_class_entropy", "pitch_range", "polyphony", "note_density", "scale_consistency",
         "empty_beat_rate", "pitch_class_histogram", "ioi_histogram",
     }  # fmt: skip
-    assert all(v["overlap"] is None or 0 <= v["overlap"] <= 1 for v in result["statistics"].values())
+    assert all(
+        v["overlap"] is None or 0 <= v["overlap"] <= 1 for v in result["statistics"].values()
+    )
     assert (
         result["copying"]["searched"] == "training files"
         and len(result["copying"]["per_variation"]) == 3
