@@ -262,3 +262,32 @@ def test_first_launch_generates_with_the_bundled_model(window, qtbot):
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
     assert len(window.variations[0][0]) > 10
     assert "Composer folk (Nottingham)" in window.generation.message.text()
+
+
+def test_a_nan_loss_in_the_app_says_so_and_keeps_the_checkpoint(
+    window, qtbot, chorales, monkeypatch
+):
+    import types
+
+    import torch.nn.functional as real_f
+
+    from composer.core.training import trainer as trainer_module
+
+    calls = []
+
+    def cross_entropy(*args, **kwargs):  # the real loss, until the model "diverges" at step 8
+        calls.append(1)
+        loss = real_f.cross_entropy(*args, **kwargs)
+        return loss * float("nan") if len(calls) >= 8 else loss
+
+    monkeypatch.setattr(trainer_module, "F", types.SimpleNamespace(cross_entropy=cross_entropy))
+    window.library.open_folder(chorales)
+    qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
+    _tiny_settings(window.training, steps=50)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.training.is_running, timeout=60_000)
+    message = window.training.message.text()
+    assert "NaN or infinite at step 8" in message and "checkpoint of step 5 is kept" in message
+    run = json.loads((window.training.run_dir / "run.json").read_text())
+    assert run["latest"].endswith("step-00000005.json")
+    assert window.generation.model.currentData() == str(window.training.run_dir)  # still usable

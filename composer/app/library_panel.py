@@ -179,11 +179,16 @@ def _ingest(worker: Worker, folder: Path):
         raise UserError(f"{folder} is not a folder; choose the folder that holds your MIDI files")
     config = TokenizerConfig()
     cache_root = paths.cache_dir()
-    report = ingest(
-        folder,
-        cache_root,
-        config,
-        on_progress=worker.report,
-        should_stop=lambda: worker.stop_requested,
-    )
+    from composer.core.corpus import CacheWriteError
+
+    try:
+        report = ingest(
+            folder,
+            cache_root,
+            config,
+            on_progress=worker.report,
+            should_stop=lambda: worker.stop_requested,
+        )
+    except CacheWriteError as exc:
+        raise UserError(str(exc)) from None
     return report, Collection.from_ingest(report, TokenCache(cache_root, config))

@@ -36,6 +36,7 @@ def add_cache_options(parser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from composer.core.corpus.cache import CacheWriteError
     from composer.core.corpus.ingest import ingest
 
     if args.jobs is not None and args.jobs < 0:
@@ -49,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             on_progress=progress.update if progress else None,
         )
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        print(f"composer ingest: {exc}.", file=sys.stderr)
+    except (FileNotFoundError, NotADirectoryError, CacheWriteError) as exc:
+        print(f"composer ingest: {str(exc).rstrip('.')}.", file=sys.stderr)
         return 2
     finally:
         if progress:

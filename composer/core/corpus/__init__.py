@@ -1,6 +1,6 @@
 """Scanning a folder, parallel ingest, per-file error reports, the on-disk token cache."""
 
-from composer.core.corpus.cache import TokenCache
+from composer.core.corpus.cache import CacheWriteError, TokenCache
 from composer.core.corpus.ingest import (
     CorpusEntry,
     FileFailure,
@@ -11,6 +11,7 @@ from composer.core.corpus.ingest import (
 from composer.core.corpus.scan import find_midi_files
 
 __all__ = [
+    "CacheWriteError",
     "CorpusEntry",
     "FileFailure",
     "IngestProgress",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import time
 from pathlib import Path
 
@@ -29,6 +30,10 @@ import numpy as np
 
 from composer.core.atomic import atomic_write_bytes
 from composer.core.tokens.config import TokenizerConfig
+
+
+class CacheWriteError(OSError):
+    """The cache could not be written; the message says where and what to do."""
 
 
 class TokenCache:
@@ -43,7 +48,6 @@ class TokenCache:
         self._pending: list[tuple[str, dict, np.ndarray | None]] = []
         self._pending_tokens = 0
         self._last_flush = time.monotonic()
-        self._packs_written = 0
 
     def ensure(self) -> None:
         """Create the folder and its config.json (a no-op once they exist)."""
@@ -96,8 +100,9 @@ class TokenCache:
         self._last_flush = time.monotonic()
         if not self._pending:
             return
-        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{self._packs_written}"
-        self._packs_written += 1
+        # Random part: two caches in one process and second must never pick the same name (one
+        # would replace the other's pack).
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
         tokens_path = self.dir / "packs" / f"{name}.tokens"
         index, arrays, offset = {}, [], 0
         for sha, meta, tokens in self._pending:
@@ -108,10 +113,18 @@ class TokenCache:
                 offset += len(tokens)
             index[sha] = meta
         data = np.concatenate(arrays).tobytes() if arrays else b""
-        atomic_write_bytes(tokens_path, data, durable=False)
-        atomic_write_bytes(
-            tokens_path.with_suffix(".json"), json.dumps(index).encode(), durable=False
-        )
+        try:
+            atomic_write_bytes(tokens_path, data, durable=False)
+            atomic_write_bytes(
+                tokens_path.with_suffix(".json"), json.dumps(index).encode(), durable=False
+            )
+        except OSError as exc:
+            tokens_path.unlink(missing_ok=True)  # tokens without their index are of no use
+            self._pending, self._pending_tokens = [], 0
+            raise CacheWriteError(
+                f"Could not write the token cache in {self.dir} ({exc.strerror or exc}); free some "
+                "space, or set COMPOSER_CACHE_DIR to a folder with room"
+            ) from None
         entries = self._load()
         for sha, meta in index.items():
             entries[sha] = (tokens_path, meta)

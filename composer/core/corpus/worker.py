@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from composer.core.midi.reader import MidiReadError, read_midi
-from composer.core.tokens.codec import encode
+from composer.core.tokens.codec import TooLongError, encode
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import Vocabulary
 
@@ -33,6 +33,8 @@ def tokenize_file(path: str, config_json: str) -> tuple[dict, np.ndarray | None]
         tokens = encode(piece, _vocabulary(config_json))
     except MidiReadError as exc:
         return {"ok": False, "reason": exc.reason}, None
+    except TooLongError as exc:
+        return {"ok": False, "reason": f"is too long: it {exc}; split it or export it again"}, None
     except Exception as exc:  # a bug or an exhausted resource must cost one file, not the run
         reason = f"could not be processed ({type(exc).__name__}: {exc})"
         return {"ok": False, "reason": reason, "retry": True}, None

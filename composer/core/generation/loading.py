@@ -90,9 +90,9 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
         raise ModelFileError(
             f"{weights} is missing; keep the .safetensors file beside {source.name}"
         )
+    expected = {f"model.{k}": shape for k, shape in config.tensor_shapes().items()}
+    tensors = _read_tensors(weights, expected, info)  # checked before the model is allocated
     model = MusicLSTM(config)
-    expected = {f"model.{k}": v for k, v in model.state_dict().items()}
-    tensors = _read_tensors(weights, expected, info)
     model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items()})
     return LoadedModel(model.to(device).eval(), config, vocab, source, info)
 
@@ -117,7 +117,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _read_tensors(
-    weights: Path, expected: dict[str, torch.Tensor], info: dict
+    weights: Path, expected: dict[str, tuple[int, ...]], info: dict
 ) -> dict[str, torch.Tensor]:
     """The model's tensors from `weights`, checked against the expected names, shapes and dtypes
     (from the header alone) and against the SHA-256 in the JSON, before they are read."""
@@ -135,14 +135,14 @@ def _read_tensors(
                         f"{weights} lacks the tensor {name}; it does not belong to this model description"
                     )
                 got = f.get_slice(name)
-                if tuple(got.get_shape()) != tuple(want.shape) or got.get_dtype() not in (
+                if tuple(got.get_shape()) != want or got.get_dtype() not in (
                     "F32",
                     "F16",
                     "BF16",
                 ):
                     raise ModelFileError(
                         f"{weights} holds {name} with shape {tuple(got.get_shape())}, but the model "
-                        f"needs {tuple(want.shape)}; the weights and the .json do not match"
+                        f"needs {want}; the weights and the .json do not match"
                     )
             if info.get("sha256"):
                 digest = hashlib.sha256()

@@ -85,7 +85,16 @@ def read_midi_bytes(data: bytes, name: str | Path = "<bytes>") -> Piece:
         raise MidiReadError(
             name, f"is damaged or truncated ({detail}); export it again or remove it"
         ) from exc
-    return _piece_from_score(score)
+    if score.ticks_per_quarter <= 0:  # a zeroed or SMPTE-mangled time division
+        raise MidiReadError(
+            name, "has no usable time division (0 ticks per beat); export it again or remove it"
+        )
+    try:
+        return _piece_from_score(score)
+    except ValueError as exc:  # the note model's own checks: times or values no file should have
+        raise MidiReadError(
+            name, f"has impossible values ({exc}); export it again or remove it"
+        ) from exc
 
 
 def _piece_from_score(score: symusic.Score) -> Piece:

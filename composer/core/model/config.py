@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 MAX_VOCAB_SIZE = 65_536  # token ids are stored as uint16
 MAX_WIDTH = 8192  # embedding and hidden units
 MAX_LAYERS = 16
+MAX_PARAMETERS = 400_000_000  # 1.6 GB in float32: far above "large" (24 M), far below harm
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,26 @@ class ModelConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        if self.parameter_count > MAX_PARAMETERS:
+            raise ValueError(
+                f"the model would have {self.parameter_count:,} weights; Composer loads at most "
+                f"{MAX_PARAMETERS:,}"
+            )
+
+    def tensor_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name -> shape of every weight of MusicLSTM (state_dict names), from the config alone,
+        so that a weights file can be checked before anything is allocated."""
+        v, e, h = self.vocab_size, self.embedding_size, self.hidden_size
+        shapes: dict[str, tuple[int, ...]] = {"embedding.weight": (v, e)}
+        for layer in range(self.layers):
+            width = e if layer == 0 else h
+            shapes[f"lstm.weight_ih_l{layer}"] = (4 * h, width)
+            shapes[f"lstm.weight_hh_l{layer}"] = (4 * h, h)
+            shapes[f"lstm.bias_ih_l{layer}"] = (4 * h,)
+            shapes[f"lstm.bias_hh_l{layer}"] = (4 * h,)
+        shapes["head.weight"] = (v, h)
+        shapes["head.bias"] = (v,)
+        return shapes
 
     @property
     def parameter_count(self) -> int:

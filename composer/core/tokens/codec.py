@@ -27,6 +27,15 @@ from composer.core.tokens.vocab import BOS, EOS, Vocabulary
 
 _OFF, _TEMPO, _ON = 0, 1, 2  # event kinds, in their order within one grid step
 
+#: The most tokens one piece may become (about 20 hours of dense piano): bounds the memory a
+#: damaged or hostile file can make encoding allocate.
+MAX_TOKENS = 20_000_000
+
+
+class TooLongError(ValueError):
+    """A piece that would encode to more than MAX_TOKENS tokens."""
+
+
 #: A note on the grid: steps, pitch, velocity bin and instrument slot (index into config.programs,
 #: or len(programs) for drums).
 GRID_DTYPE = np.dtype(
@@ -141,9 +150,14 @@ def encode_grid(notes: np.ndarray, tempos: np.ndarray, vocab: Vocabulary) -> np.
     delta = np.diff(time, prepend=0)
     n_shifts = (delta + max_shift - 1) // max_shift
     counts = n_shifts + need_program + need_velocity + 1
+    total = int(counts.sum()) + 2
+    if total > MAX_TOKENS:  # e.g. a damaged file whose one note sits a billion ticks away
+        raise TooLongError(
+            f"would be {total:,} tokens, more than the {MAX_TOKENS:,} Composer reads from one file"
+        )
     first = 1 + np.cumsum(counts) - counts  # position of each event's first token (after Bos)
 
-    out = np.empty(int(counts.sum()) + 2, dtype=np.uint16)
+    out = np.empty(total, dtype=np.uint16)
     out[0], out[-1] = BOS, EOS
     # Shifts: all max_shift long except the last of each chain, which carries the remainder.
     event = np.repeat(np.arange(len(order)), n_shifts)

@@ -1,5 +1,6 @@
 """Training: data windows and batches, the loop (a generator of progress), checkpoints."""
 
+from composer.core.corpus.cache import CacheWriteError
 from composer.core.training.checkpoint import CheckpointError
 from composer.core.training.config import TrainConfig
 from composer.core.training.data import Collection
@@ -10,7 +11,14 @@ from composer.core.training.trainer import Trainer
 
 #: Failures a user can cause and act on (their messages are one sentence naming the file or the
 #: setting); anything else is a bug.
-USER_ERRORS = (TrainingError, CheckpointError, DeviceError, FileNotFoundError, NotADirectoryError)
+USER_ERRORS = (
+    TrainingError,
+    CheckpointError,
+    DeviceError,
+    CacheWriteError,
+    FileNotFoundError,
+    NotADirectoryError,
+)
 
 __all__ = [
     "USER_ERRORS",

@@ -50,3 +50,12 @@ def out_of_memory(trainer) -> str:
         f"{model.layers} x {model.hidden_size} model; try --batch-size {max(1, batch // 2)} or a "
         "smaller --preset"
     )
+
+
+def write_failed(trainer, exc: OSError) -> str:
+    saved = trainer._saved_step
+    kept = f"the checkpoint of step {saved} is kept" if saved else "no checkpoint was written yet"
+    return (
+        f"Could not write a checkpoint into {trainer.run_dir} ({exc.strerror or exc}), so training "
+        f"stopped and {kept}; free some space or choose another output folder, then resume"
+    )

@@ -290,7 +290,10 @@ class Trainer:
                 "optimizer": optimizer_json,
                 "grad_scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
             }
-            path = ckpt.write_checkpoint(self.run_dir, self.step, tensors, info)
+            try:
+                path = ckpt.write_checkpoint(self.run_dir, self.step, tensors, info)
+            except OSError as exc:  # disk full, folder gone or read-only: the last good one stays
+                raise TrainingError(messages.write_failed(self, exc)) from None
             name = f"checkpoints/{path.name}"
             self.info["latest"], self.info["step"] = name, self.step
             if self._improved or not len(self.val_set):  # without validation, best is latest
