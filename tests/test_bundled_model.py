@@ -12,9 +12,9 @@ from composer.cli import main
 from composer.cli.generate import default_model
 from composer.core.generation import Sampler, SamplingSettings, load_model
 from composer.core.model.export import export_model
-from composer.core.training import new_run
-from tests.conftest import corpus
-from tests.training_helpers import collection_of, copy_chorales, tiny_model, tiny_training
+from tests.training_helpers import (
+    tiny_trained_run,
+)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "model"
 
@@ -39,16 +39,7 @@ def test_the_bundled_model_is_small_documented_and_makes_music(tmp_path, capsys)
 
 
 def test_export_keeps_the_model_and_drops_the_training_state(tmp_path):
-    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 6)
-    trainer = new_run(
-        tmp_path / "run",
-        collection_of(folder, tmp_path / "cache"),
-        tiny_model(),
-        tiny_training(steps=4),
-    )
-    for _ in trainer.run():
-        pass
-    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    _, run = tiny_trained_run(tmp_path, files=6, steps=4)
     exported = export_model(
         tmp_path / "run" / run["latest"], tmp_path / "out", provenance={"name": "test"}
     )

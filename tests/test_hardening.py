@@ -31,9 +31,12 @@ from composer.core.midi import read_midi, write_midi
 from composer.core.model.export import export_model
 from composer.core.tokens import TokenizerConfig, Vocabulary, decode
 from composer.core.training import checkpoint as ckpt
-from composer.core.training import new_run
 from tests.conftest import CORPORA, corpus
-from tests.training_helpers import collection_of, copy_chorales, tiny_model, tiny_training
+from tests.training_helpers import (
+    copy_chorales,
+    tiny_model,
+    tiny_trained_run,
+)
 
 CONFIG = TokenizerConfig()
 VOCAB = Vocabulary(CONFIG)
@@ -247,16 +250,7 @@ def test_hostile_model_files_are_refused_and_never_run_code(tmp_path):
 
 
 def test_absurd_or_mismatched_models_are_refused_before_any_large_allocation(tmp_path):
-    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 4)
-    trainer = new_run(
-        tmp_path / "run",
-        collection_of(folder, tmp_path / "cache"),
-        tiny_model(),
-        tiny_training(steps=2),
-    )
-    for _ in trainer.run():
-        pass
-    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    _, run = tiny_trained_run(tmp_path, files=4, steps=2)
     exported = export_model(tmp_path / "run" / run["latest"], tmp_path / "model")
     info = json.loads(exported.read_text())
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -47,3 +48,18 @@ def tiny_training(**changes) -> TrainConfig:
     )
     settings.update(changes)
     return TrainConfig(**settings)
+
+
+def tiny_trained_run(tmp_path: Path, files: int, steps: int) -> tuple[Path, dict]:
+    """A tiny model trained on `files` chorales for `steps` steps: (run folder, its run.json)."""
+    from composer.core.training import new_run
+    from tests.conftest import corpus
+
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", files)
+    run_dir = tmp_path / "run"
+    trainer = new_run(
+        run_dir, collection_of(folder, tmp_path / "cache"), tiny_model(), tiny_training(steps=steps)
+    )
+    for _ in trainer.run():
+        pass
+    return run_dir, json.loads((run_dir / "run.json").read_text())
