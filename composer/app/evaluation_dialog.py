@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QRectF, Qt, Slot
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
-
-from composer.app.workers import Worker
 
 REFERENCE = QColor(120, 170, 120)
 GENERATED = QColor(90, 150, 240)
@@ -106,45 +102,6 @@ class EvaluationDialog(QDialog):
         layout.addLayout(charts)
         layout.addWidget(self.text, 1)
         self.resize(980, 720)
-
-
-class EvaluationControls:
-    """Mixed into MainWindow: the Evaluate action (needs generation, library, threads, tell)."""
-
-    def evaluate_model(self) -> None:
-        """Evaluate the model chosen in Generate (a run: on its validation files; otherwise on the
-        library's folder) in the background, then show the report."""
-        from composer.app.generation_panel import BUNDLED, OPEN_FILE
-
-        choice = self.generation.model.currentData()
-        if choice in (None, OPEN_FILE):
-            self.tell("Choose a model in Generate first: train one, or open a model file.")
-            return
-        model = None if choice == BUNDLED else Path(choice)
-        is_run = model is not None and (model / "run.json").exists()
-        folder = None if is_run else self.library.folder
-        if not is_run and folder is None:
-            self.tell("Open a folder of MIDI files first: the model is evaluated on it.")
-            return
-        worker = Worker(lambda w: evaluate_job(w, model, folder), urgent=lambda item: True)
-        worker.progress.connect(self.show_status)
-        worker.succeeded.connect(self._show_evaluation)
-        worker.failed.connect(self._on_evaluation_failed)
-        self.show_status("Evaluating the model…")
-        self.threads.start(worker)
-
-    @Slot(object)
-    def _show_evaluation(self, outcome) -> None:
-        result, text = outcome
-        self.evaluation = EvaluationDialog(result, text, self)
-        self.evaluation.show()
-        self.show_status(
-            "Evaluation done." + (" " + result["warnings"][0] if result["warnings"] else "")
-        )
-
-    @Slot(str, bool)
-    def _on_evaluation_failed(self, message: str, unexpected: bool) -> None:
-        self.tell(message)
 
 
 def evaluate_job(worker, model, folder):

@@ -20,13 +20,12 @@ from composer import __version__
 from composer.app import settings
 from composer.app.actions import make_actions
 from composer.app.drag import MidiDragButton
-from composer.app.evaluation_dialog import EvaluationControls
 from composer.app.generation_panel import GenerationPanel
 from composer.app.library_panel import LibraryPanel
 from composer.app.pianoroll import NoteModel, PianoRollView
 from composer.app.training_panel import TrainingPanel
 from composer.app.window_playback import PlaybackControls
-from composer.app.workers import WorkerThreads
+from composer.app.workers import Worker, WorkerThreads
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")
 WELCOME = (
@@ -36,7 +35,7 @@ WELCOME = (
 )
 
 
-class MainWindow(PlaybackControls, EvaluationControls, QMainWindow):
+class MainWindow(PlaybackControls, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("composer-main-window")
@@ -135,6 +134,44 @@ class MainWindow(PlaybackControls, EvaluationControls, QMainWindow):
     def start_training(self) -> None:
         self.docks["training"].raise_()
         self.training.start()
+
+    def evaluate_model(self) -> None:
+        """Evaluate the model chosen in Generate (a run: on its validation files; otherwise on the
+        library's folder) in the background, then show the report."""
+        from composer.app.evaluation_dialog import evaluate_job
+        from composer.app.generation_panel import BUNDLED, OPEN_FILE
+
+        choice = self.generation.model.currentData()
+        if choice in (None, OPEN_FILE):
+            self.tell("Choose a model in Generate first: train one, or open a model file.")
+            return
+        model = None if choice == BUNDLED else Path(choice)
+        is_run = model is not None and (model / "run.json").exists()
+        folder = None if is_run else self.library.folder
+        if not is_run and folder is None:
+            self.tell("Open a folder of MIDI files first: the model is evaluated on it.")
+            return
+        worker = Worker(lambda w: evaluate_job(w, model, folder), urgent=lambda item: True)
+        worker.progress.connect(self.show_status)
+        worker.succeeded.connect(self._show_evaluation)
+        worker.failed.connect(self._on_evaluation_failed)
+        self.show_status("Evaluating the model…")
+        self.threads.start(worker)
+
+    @Slot(object)
+    def _show_evaluation(self, outcome) -> None:
+        from composer.app.evaluation_dialog import EvaluationDialog
+
+        result, text = outcome
+        self.evaluation = EvaluationDialog(result, text, self)
+        self.evaluation.show()
+        self.show_status(
+            "Evaluation done." + (" " + result["warnings"][0] if result["warnings"] else "")
+        )
+
+    @Slot(str, bool)
+    def _on_evaluation_failed(self, message: str, unexpected: bool) -> None:
+        self.tell(message)
 
     @Slot(str)
     def _on_run_finished(self, run_dir: str) -> None:
