@@ -115,5 +115,11 @@ class Ranks:
         return torch.cat(parts, dim=dim)
 
     def close(self) -> None:
+        """Leave the process group together: a rank that tears down its gloo connections while
+        another still uses them can abort the other ("terminate called without an active
+        exception", seen in CI)."""
         if self.distributed and dist.is_initialized():
-            dist.destroy_process_group()
+            try:
+                dist.barrier()
+            finally:
+                dist.destroy_process_group()
