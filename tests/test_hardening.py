@@ -191,7 +191,12 @@ def test_training_killed_at_random_moments_resumes_from_the_last_complete_checkp
     for _ in range(KILLS):
         lines_before = len(metrics.read_text().splitlines()) if metrics.exists() else 0
         process = subprocess.Popen(
-            again if saved else first, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            again
+            if (run_dir / "run.json").exists()
+            else first,  # a run without a checkpoint resumes from 0
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and (
