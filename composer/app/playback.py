@@ -83,7 +83,7 @@ class Playback(QObject):
         if self.midi_port is not None:
             self._play_midi(piece, end_seconds)
             return
-        key = (id(piece), piece.note_count, piece.end_tick)
+        key = _content_key(piece)
         if self._cache is not None and self._cache[0] == key:
             self._start_sink(self._cache[1], end_seconds)
             return
@@ -232,3 +232,16 @@ def _send(worker: Worker, piece: Piece, port, start: float, end: float | None) -
         should_stop=lambda: worker.stop_requested,
         on_position=worker.report,
     )
+
+
+def _content_key(piece: Piece) -> str:
+    """What the rendered audio depends on: the notes, programs and tempo map. (The window builds a
+    new Piece for every Play, so the object's identity would never hit the cache.)"""
+    import hashlib
+
+    digest = hashlib.sha256(str(piece.ticks_per_beat).encode())
+    digest.update(piece.tempos.tobytes())
+    for track in piece.tracks:
+        digest.update(f"{track.program}:{track.is_drum}".encode())
+        digest.update(track.notes.tobytes())
+    return digest.hexdigest()
