@@ -144,18 +144,16 @@ def _generate(args) -> int:
 
 
 def default_model() -> Path:
-    """The bundled model: assets/model/model.json in a checkout, or the copy installed with the
-    package (importlib.resources), once one ships with Composer."""
-    from importlib import resources
+    """The bundled model's model.json (see composer.resources for where it is looked for)."""
+    from composer.resources import asset
 
-    candidates = [
-        Path(__file__).resolve().parents[2] / "assets" / "model" / "model.json",
-        Path(str(resources.files("composer") / "assets" / "model" / "model.json")),
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ValueError(
-        "no MODEL given and no bundled model is installed; give a run folder made by "
-        "`composer train` or a model .json file"
-    )
+    try:
+        path = asset("model", "model.json")
+    except FileNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise ValueError(
+            "no MODEL given and no bundled model is installed; give a run folder made by "
+            "`composer train` or a model .json file"
+        )
+    return path
