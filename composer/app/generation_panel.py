@@ -35,6 +35,7 @@ class GenerationPanel(QWidget):
     started = Signal(int, object)  # variations, the primer's Piece (or None)
     streamed = Signal(object)  # a GenerationUpdate (notes per variation since the last one)
     finished = Signal(object, str)  # the Pieces, and a description (model, seed)
+    failed = Signal(str)  # the sentence shown when generating did not work
     status = Signal(str)
 
     def __init__(self, threads: WorkerThreads, parent: QWidget | None = None):
@@ -261,6 +262,7 @@ class GenerationPanel(QWidget):
         self._idle()
         self.message.setText(message)
         self.status.emit(message)
+        self.failed.emit(message)
 
     def _idle(self) -> None:
         self.worker = None

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from composer.app.errors import install_excepthook, set_up_logging
 from composer.app.workers import Worker, WorkerThreads
+
+APP_ID = "io.github.composermidi.Composer"  # the .desktop and AppStream files' name (assets/linux)
 
 
 def warm_up_torch(worker: Worker) -> float:
@@ -25,16 +29,51 @@ def warm_up_torch(worker: Worker) -> float:
     return time.perf_counter() - started
 
 
+def app_icon() -> QIcon:
+    """Composer's icon at every size shipped in assets/icons (the SVG for any other size)."""
+    from composer.resources import asset
+
+    icon = QIcon()
+    folder = asset("icons")
+    for path in sorted(folder.glob("composer-*.png")) + sorted(folder.glob("composer.svg")):
+        icon.addFile(str(path))
+    return icon
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("Composer")
     app.setOrganizationName("Composer")
+    # Lets Wayland compositors and docks match the window to the installed .desktop entry.
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")  # follows the system's dark or light colour scheme
     return app
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Open the main window and run until it closes."""
+def open_given_files(window, files: list[Path]) -> None:
+    """`composer FILE.mid` (or a file manager's "Open with Composer"): show the file in the
+    piano roll, or say in one sentence why it cannot be shown."""
+    from composer.app.window import MIDI_SUFFIXES
+
+    for path in files[:1]:
+        if not path.exists():
+            window.tell(f"{path} does not exist; check the name, or use File → Open MIDI file.")
+        elif path.is_dir():
+            window.open_paths([path])  # a folder is read into the library, as when dropped
+        elif path.suffix.lower() not in MIDI_SUFFIXES:
+            window.tell(f"{path.name} is not a MIDI file; Composer opens .mid and .midi files.")
+        else:
+            window.open_midi_file(path)
+
+
+def _probe_and_close(window) -> None:
+    print(f"window shown: {window.windowTitle()}", flush=True)
+    window.close()
+
+
+def run(argv: list[str] | None = None, files: list[Path] | None = None) -> int:
+    """Open the main window (showing the first of `files`) and run until it closes."""
     app = create_app(argv)
     set_up_logging()
     install_excepthook()
@@ -43,10 +82,19 @@ def run(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     warm = WorkerThreads(app)
-    if os.environ.get("COMPOSER_STARTUP_PROBE"):  # benchmarks/gui.py and a test: shown, then quit
-        QTimer.singleShot(0, window, lambda: (print("window shown", flush=True), window.close()))
+    smoke = None
+    if files:
+        QTimer.singleShot(0, window, lambda: open_given_files(window, files))
+    if os.environ.get("COMPOSER_SMOKE_TEST"):  # packaging/build.py: show, generate, quit
+        from composer.app.smoke import SmokeTest
+
+        smoke = SmokeTest(window)
+    elif os.environ.get("COMPOSER_STARTUP_PROBE"):  # benchmarks/gui.py and a test: shown, quit
+        QTimer.singleShot(0, window, lambda: _probe_and_close(window))
     else:
         QTimer.singleShot(0, warm, lambda: warm.start(Worker(warm_up_torch)))
     code = app.exec()
     warm.stop_all()
+    if smoke is not None and not smoke.passed:
+        return 1
     return code

@@ -1,6 +1,7 @@
 """The `composer` command. Thin: parses arguments, calls the core, prints progress and results.
 
-`composer` alone opens the desktop app. Heavy modules (Qt, torch, the MIDI parser) are imported
+`composer` alone opens the desktop app, and `composer FILE.mid` opens it showing that file (what
+a file manager runs for "Open with Composer"). Heavy modules (Qt, torch, the MIDI parser) are imported
 inside the commands that need them, so that `composer --help` and a cached `composer ingest` start
 fast.
 """
@@ -25,7 +26,7 @@ def default_cache_dir() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from composer.cli import evaluate, generate, ingest, render, train
+    from composer.cli import about, evaluate, generate, ingest, render, train
 
     parser = argparse.ArgumentParser(
         prog="composer",
@@ -38,11 +39,30 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_parser(commands)
     render.add_parser(commands)
     evaluate.add_parser(commands)
+    about.add_parser(commands)
+    parser.command_names = frozenset(commands.choices)  # read by main() to tell files from commands
     return parser
 
 
+def files_to_open(argv: list[str], commands: frozenset[str]) -> list[Path] | None:
+    """The paths in `composer PATH...` when the first argument is not a command or an option and
+    names a MIDI file or an existing path; None when argparse should read the arguments."""
+    if not argv or argv[0].startswith("-") or argv[0] in commands:
+        return None
+    paths = [Path(arg) for arg in argv]
+    if any(p.suffix.lower() in (".mid", ".midi", ".kar", ".rmi") or p.exists() for p in paths):
+        return paths
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    files = files_to_open(argv, parser.command_names)
+    if files is not None:
+        from composer.app.main import run
+
+        return run(files=files)
     args = parser.parse_args(argv)
     if args.command is None:  # no command: open the desktop app
         from composer.app.main import run
