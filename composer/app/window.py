@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from composer import __version__
 from composer.app import settings
 from composer.app.actions import make_actions
 from composer.app.drag import MidiDragButton
@@ -376,11 +375,9 @@ class MainWindow(PlaybackControls, QMainWindow):
 
     # --- the rest -------------------------------------------------------------------------------
     def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Composer",
-            f"<h3>Composer {__version__}</h3><p>Train an LSTM on your own MIDI collection and generate new music.</p><p>Model files are safetensors + JSON; nothing is ever unpickled.</p>",
-        )
+        from composer.app.about_dialog import AboutDialog
+
+        AboutDialog(self).exec()
 
     def quit(self) -> None:
         self.close()
