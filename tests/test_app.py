@@ -6,41 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 
 import pretty_midi
 import pytest
-from PySide6.QtCore import QSettings
 
 from composer.app.workers import Worker, WorkerThreads
 from tests.conftest import corpus
 from tests.training_helpers import copy_chorales
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    """A main window with its own settings file; fails the test if it leaves a thread running."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
-    )
-    from composer.app.main import create_app
-    from composer.app.window import MainWindow
-
-    create_app()
-    python_threads = threading.active_count()
-    main = MainWindow()
-    qtbot.addWidget(main)
-    told: list[str] = []
-    main.tell = told.append  # no modal dialogs in tests; the sentence is kept to check
-    main.told = told
-    main.show()
-    yield main
-    main.ask = lambda question: True
-    main.close()
-    qtbot.waitUntil(lambda: not WorkerThreads.any_running(), timeout=60_000)
-    assert not WorkerThreads.any_running(), "a test left a worker thread running"
-    assert threading.active_count() <= python_threads + 1  # ingest's pool manager may linger
 
 
 @pytest.fixture

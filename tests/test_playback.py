@@ -13,7 +13,6 @@ from composer.core.audio.midi_out import output_ports, play_to_port
 from composer.core.midi import read_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
 from tests.conftest import corpus
-from tests.test_app import window  # noqa: F401  (the fixture)
 
 
 class FakePort:

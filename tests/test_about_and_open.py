@@ -1,0 +1,123 @@
+"""Version, licences and opening files from outside: `composer --version`, `composer about`,
+Help → About, `composer FILE.mid` (what a file manager runs), and the packaged app's self-check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from composer import __version__
+from composer.cli import build_parser, files_to_open, main
+from tests.conftest import corpus
+
+
+def _composer(*args: str, env: dict | None = None, cwd: Path | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "composer", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})},
+    )
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"composer {__version__}"
+
+
+def test_about_lists_the_licences_of_bundled_data_and_components(capsys):
+    import torch
+
+    assert main(["about"]) == 0
+    text = capsys.readouterr().out
+    assert f"Composer {__version__}" in text and "MIT licence" in text
+    assert "Composer folk (Nottingham)" in text and "GPL-3.0" in text  # the model's weights
+    assert "TimGM6mb" in text and "GPL-2.0" in text  # the playback soundfont
+    assert f"PyTorch                  {torch.__version__}" in text
+    assert "LGPL-3.0-only" in text  # PySide6, read from its installed metadata
+    for line in text.splitlines():
+        if line.strip().startswith("Licence text:"):
+            assert Path(line.split(":", 1)[1].strip()).is_file()
+
+
+def test_help_about_opens_a_dialog_with_version_and_licences(window, qtbot):
+    import PySide6
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from composer.app.about_dialog import AboutDialog
+
+    seen = {}
+
+    def read_and_close():
+        dialog = QApplication.activeModalWidget()
+        seen["dialog"] = dialog
+        seen["text"] = dialog.details.toPlainText()
+        seen["html"] = dialog.details.toHtml()
+        dialog.reject()
+
+    QTimer.singleShot(200, read_and_close)
+    window.actions_by_name["about"].trigger()  # Help → About Composer; returns once closed
+    assert isinstance(seen["dialog"], AboutDialog)
+    text = seen["text"]
+    assert "Composer folk (Nottingham)" in text and "GPL-3.0" in text and "TimGM6mb" in text
+    assert PySide6.__version__ in text
+    links = [part.split('"')[0] for part in seen["html"].split('href="')[1:]]
+    assert len(links) == 2
+    assert all(Path(link.removeprefix("file://")).is_file() for link in links)
+
+
+def test_which_arguments_are_files_to_open(tmp_path):
+    commands = build_parser().command_names
+    assert files_to_open([], commands) is None
+    assert files_to_open(["generate", "--out", "x.mid"], commands) is None
+    assert files_to_open(["--version"], commands) is None
+    assert files_to_open(["typo"], commands) is None  # argparse says "invalid choice"
+    assert files_to_open(["missing.mid"], commands) == [Path("missing.mid")]  # the app says why
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    assert files_to_open([str(folder)], commands) == [folder]
+
+
+def test_open_given_files_shows_a_midi_file_or_says_why_not(window, tmp_path):
+    from composer.app.main import open_given_files
+
+    chorale = next(iter(sorted(corpus("bach_chorales").rglob("*.mid"))))
+    open_given_files(window, [chorale])
+    model, _view = window.current()
+    assert len(model) > 0 and chorale.name in window.windowTitle()
+
+    open_given_files(window, [tmp_path / "nowhere.mid"])
+    assert (
+        window.told[-1].startswith(str(tmp_path / "nowhere.mid"))
+        and "does not exist" in window.told[-1]
+    )
+    text = tmp_path / "notes.txt"
+    text.write_text("not music")
+    open_given_files(window, [text])
+    assert window.told[-1] == "notes.txt is not a MIDI file; Composer opens .mid and .midi files."
+
+
+def test_composer_file_mid_opens_the_window_showing_it(tmp_path):
+    chorale = next(iter(sorted(corpus("bach_chorales").rglob("*.mid"))))
+    result = _composer(
+        str(chorale), env={"COMPOSER_STARTUP_PROBE": "1", "COMPOSER_DATA_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"window shown: Composer — {chorale.name}" in result.stdout
+
+
+def test_smoke_test_generates_with_the_bundled_model_through_the_window(tmp_path):
+    """What packaging/build.py runs on the built bundle, here on the source tree."""
+    result = _composer(env={"COMPOSER_SMOKE_TEST": "1", "COMPOSER_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "window shown" in result.stdout
+    assert "smoke ok:" in result.stdout and "Composer folk (Nottingham)" in result.stdout
