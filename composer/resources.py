@@ -10,6 +10,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+# The reverse-DNS name of the desktop entry and AppStream files in assets/linux, and of the icon
+# they name; the app gives it to Qt so docks match the window to the entry.
+APP_ID = "io.github.composermidi.Composer"
+
 _CHECKOUT_ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 

@@ -13,8 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from composer.app.errors import install_excepthook, set_up_logging
 from composer.app.workers import Worker, WorkerThreads
-
-APP_ID = "io.github.composermidi.Composer"  # the .desktop and AppStream files' name (assets/linux)
+from composer.resources import APP_ID
 
 
 def warm_up_torch(worker: Worker) -> float:
