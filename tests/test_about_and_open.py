@@ -121,3 +121,30 @@ def test_smoke_test_generates_with_the_bundled_model_through_the_window(tmp_path
     assert result.returncode == 0, result.stdout + result.stderr
     assert "window shown" in result.stdout
     assert "smoke ok:" in result.stdout and "Composer folk (Nottingham)" in result.stdout
+
+
+def test_smoke_test_fails_fast_on_a_bug_instead_of_waiting_behind_a_dialog(tmp_path):
+    """A broken bundle must end the check with status 1, not hang on an error dialog."""
+    script = (
+        "import sys\n"
+        "from composer.app import generation_panel\n"
+        "def broken(self): raise RuntimeError('a library failed to load')\n"
+        "generation_panel.GenerationPanel.generate = broken\n"
+        "from composer.app.main import run\n"
+        "sys.exit(run())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "COMPOSER_SMOKE_TEST": "1",
+            "COMPOSER_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "smoke failed: RuntimeError: a library failed to load" in result.stdout
+    assert "Traceback" in result.stderr

@@ -8,7 +8,11 @@ PyInstaller build script runs this on the built bundle under Xvfb (packaging/bui
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
 
 from composer.app.generation_panel import BUNDLED
 
@@ -23,6 +27,10 @@ class SmokeTest(QObject):
         super().__init__(window)
         self.window = window
         self.passed: bool | None = None
+        # Nobody is there to close a dialog: sentences and bugs are printed instead, and a bug
+        # fails the check at once rather than waiting behind a modal box.
+        window.tell = lambda text: print(f"smoke: the app said: {text}", flush=True)
+        sys.excepthook = self._bug
         panel = window.generation
         panel.finished.connect(self._generated)
         panel.failed.connect(self._fail)
@@ -57,6 +65,10 @@ class SmokeTest(QObject):
         )
         self.window.close()
 
+    def _bug(self, kind, value, tb) -> None:
+        traceback.print_exception(kind, value, tb)
+        self._fail(f"{kind.__name__}: {value}")
+
     def _fail(self, reason: str) -> None:
         if self.passed is not None:
             return
@@ -64,3 +76,4 @@ class SmokeTest(QObject):
         print(f"smoke failed: {reason}", flush=True)
         self.window.generation.stop()
         self.window.close()
+        QApplication.exit(1)  # ends every event loop, a stray modal dialog's too
