@@ -113,7 +113,10 @@ def test_the_sdist_can_rebuild_and_test_the_project(dist):
         "composer/cli/__init__.py",
     ):
         assert needed in names, f"{needed} is missing from {sdist.name}"
+    assert "packaging/composer.spec" in names
     assert not any("__pycache__" in n for n in names)
+    # Build outputs beside the sources (a PyInstaller bundle is ~640 MB) stay out.
+    assert not any(n.startswith(("packaging/dist/", "packaging/build/", "build/")) for n in names)
 
 
 def test_installed_composer_reports_its_version_from_anywhere(fresh_env, tmp_path):
