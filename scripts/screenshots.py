@@ -80,6 +80,14 @@ def main() -> int:
     app.processEvents()
     window.grab().save(str(args.out / "generate.png"))
     view.grab().save(str(args.out / "piano-roll.png"))
+
+    from composer.app.about_dialog import AboutDialog
+
+    about = AboutDialog(window)
+    about.show()
+    app.processEvents()
+    about.grab().save(str(args.out / "about.png"))
+    about.close()
     print(f"screenshots in {args.out} (run: {run})")
     window.close()
     return 0
