@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="composer",
         description="Train an LSTM on your own MIDI collection and generate new music.",
+        epilog="Without a COMMAND, composer opens the desktop app; `composer FILE.mid` opens it "
+        "showing that file in the piano roll.",
     )
     parser.add_argument("--version", action="version", version=f"composer {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
