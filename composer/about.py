@@ -8,6 +8,7 @@ true whichever versions are installed; no Qt here, so the command line can print
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import platform
 from dataclasses import dataclass
@@ -78,11 +79,24 @@ def third_party() -> list[Component]:
             found.append(Component(name, "not installed", "", role))
             continue
         found.append(Component(name, meta["Version"], licence_of(meta), role))
+    if _qt_ships_ffmpeg():  # the desktop bundle leaves Qt's FFmpeg media back end out
+        found.append(
+            Component("FFmpeg", "inside Qt", "LGPL-2.1-or-later", "Qt Multimedia's media back end")
+        )
     found += [
-        Component("FFmpeg", "inside Qt", "LGPL-2.1-or-later", "Qt Multimedia's audio back end"),
         Component("FluidSynth", "system", "LGPL-2.1-or-later", "instrument sounds, when installed"),
+        Component("Python", platform.python_version(), "PSF-2.0", "the interpreter"),
     ]
     return found
+
+
+def _qt_ships_ffmpeg() -> bool:
+    """Whether the installed PySide6 carries FFmpeg's libraries (libavcodec or avcodec-N.dll)."""
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return any(folder.rglob("*avcodec*"))
 
 
 def bundled_data() -> list[Component]:

@@ -43,6 +43,7 @@ def test_about_lists_the_licences_of_bundled_data_and_components(capsys):
     assert "TimGM6mb" in text and "GPL-2.0" in text  # the playback soundfont
     assert f"PyTorch                  {torch.__version__}" in text
     assert "LGPL-3.0-only" in text  # PySide6, read from its installed metadata
+    assert "PSF-2.0" in text  # Python itself, which the desktop bundle carries
     for line in text.splitlines():
         if line.strip().startswith("Licence text:"):
             assert Path(line.split(":", 1)[1].strip()).is_file()
