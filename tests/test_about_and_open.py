@@ -149,3 +149,31 @@ def test_smoke_test_fails_fast_on_a_bug_instead_of_waiting_behind_a_dialog(tmp_p
     assert result.returncode == 1, result.stdout + result.stderr
     assert "smoke failed: RuntimeError: a library failed to load" in result.stdout
     assert "Traceback" in result.stderr
+
+
+def test_a_macos_file_open_event_shows_the_file(tmp_path):
+    """Finder opens documents with a FileOpen event, not arguments (packaging's Composer.app)."""
+    chorale = next(iter(sorted(corpus("bach_chorales").rglob("*.mid"))))
+    script = (
+        "import sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtGui import QFileOpenEvent\n"
+        "from composer.app.main import create_app, run\n"
+        "app = create_app()\n"
+        "QTimer.singleShot(0, lambda: app.sendEvent(app, QFileOpenEvent(sys.argv[1])))\n"
+        "sys.exit(run())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(chorale)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "COMPOSER_STARTUP_PROBE": "1",
+            "COMPOSER_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"window shown: Composer — {chorale.name}" in result.stdout

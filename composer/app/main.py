@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -39,8 +39,21 @@ def app_icon() -> QIcon:
     return icon
 
 
+class ComposerApplication(QApplication):
+    """The QApplication, plus macOS's way of opening a document: Finder (a double-click on a
+    .mid file, or one dropped on the Dock icon) sends a FileOpen event instead of arguments."""
+
+    file_open_requested = Signal(object)  # the Path to open
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen:
+            self.file_open_requested.emit(Path(event.file()))
+            return True
+        return super().event(event)
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app = QApplication.instance() or ComposerApplication(argv or sys.argv[:1])
     app.setApplicationName("Composer")
     app.setOrganizationName("Composer")
     # Lets Wayland compositors and docks match the window to the installed .desktop entry.
@@ -84,6 +97,8 @@ def run(argv: list[str] | None = None, files: list[Path] | None = None) -> int:
     smoke = None
     if files:
         QTimer.singleShot(0, window, lambda: open_given_files(window, files))
+    if isinstance(app, ComposerApplication):
+        app.file_open_requested.connect(window.open_file_from_system)
     if os.environ.get("COMPOSER_SMOKE_TEST"):  # packaging/build.py: show, generate, quit
         from composer.app.smoke import SmokeTest
 
