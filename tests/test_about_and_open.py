@@ -26,6 +26,17 @@ def _composer(*args: str, env: dict | None = None, cwd: Path | None = None):
     )
 
 
+def _python(script: str, *args: str, env: dict):
+    """`script` in a new interpreter, offscreen; what it printed and its exit status."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env},
+    )
+
+
 def test_version(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
@@ -134,18 +145,7 @@ def test_smoke_test_fails_fast_on_a_bug_instead_of_waiting_behind_a_dialog(tmp_p
         "from composer.app.main import run\n"
         "sys.exit(run())\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "COMPOSER_SMOKE_TEST": "1",
-            "COMPOSER_DATA_DIR": str(tmp_path),
-        },
-    )
+    result = _python(script, env={"COMPOSER_SMOKE_TEST": "1", "COMPOSER_DATA_DIR": str(tmp_path)})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "smoke failed: RuntimeError: a library failed to load" in result.stdout
     assert "Traceback" in result.stderr
@@ -163,17 +163,10 @@ def test_a_macos_file_open_event_shows_the_file(tmp_path):
         "QTimer.singleShot(0, lambda: app.sendEvent(app, QFileOpenEvent(sys.argv[1])))\n"
         "sys.exit(run())\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(chorale)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "COMPOSER_STARTUP_PROBE": "1",
-            "COMPOSER_DATA_DIR": str(tmp_path),
-        },
+    result = _python(
+        script,
+        str(chorale),
+        env={"COMPOSER_STARTUP_PROBE": "1", "COMPOSER_DATA_DIR": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     assert f"window shown: Composer — {chorale.name}" in result.stdout

@@ -98,7 +98,8 @@ def run(argv: list[str] | None = None, files: list[Path] | None = None) -> int:
     if files:
         QTimer.singleShot(0, window, lambda: open_given_files(window, files))
     if isinstance(app, ComposerApplication):
-        app.file_open_requested.connect(window.open_file_from_system)
+        # Emitted on the GUI thread, so the window opens the file directly.
+        app.file_open_requested.connect(lambda path: open_given_files(window, [path]))
     if os.environ.get("COMPOSER_SMOKE_TEST"):  # packaging/build.py: show, generate, quit
         from composer.app.smoke import SmokeTest
 

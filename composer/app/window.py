@@ -373,13 +373,6 @@ class MainWindow(PlaybackControls, QMainWindow):
         for path in files[:1]:
             self.open_midi_file(path)
 
-    @Slot(object)
-    def open_file_from_system(self, path: Path) -> None:
-        """macOS Finder's "open this document" (composer.app.main.ComposerApplication)."""
-        from composer.app.main import open_given_files
-
-        open_given_files(self, [path])
-
     # --- the rest -------------------------------------------------------------------------------
     def about(self) -> None:
         from composer.app.about_dialog import AboutDialog
