@@ -59,7 +59,8 @@ def main() -> int:
         print(f"median of {args.repeats} fresh processes; ratio = bundle / virtual environment")
         print(f"{'':16}{'venv':>10}{'bundle':>10}{'ratio':>8}")
         for name, measure in measures.items():
-            measure(str(VENV)), measure(str(BUNDLE))  # warm the page cache for both
+            measure(str(VENV))  # warm the page cache for both
+            measure(str(BUNDLE))
             venv = statistics.median(measure(str(VENV)) for _ in range(args.repeats))
             bundle = statistics.median(measure(str(BUNDLE)) for _ in range(args.repeats))
             print(f"{name:16}{venv:9.2f}s{bundle:9.2f}s{bundle / venv:8.2f}")

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from composer.app.errors import install_excepthook, set_up_logging
 from composer.app.workers import Worker, WorkerThreads
-from composer.resources import APP_ID
+from composer.resources import APP_ID, asset
 
 
 def warm_up_torch(worker: Worker) -> float:
@@ -30,8 +30,6 @@ def warm_up_torch(worker: Worker) -> float:
 
 def app_icon() -> QIcon:
     """Composer's icon at every size shipped in assets/icons (the SVG for any other size)."""
-    from composer.resources import asset
-
     icon = QIcon()
     folder = asset("icons")
     for path in sorted(folder.glob("composer-*.png")) + sorted(folder.glob("composer.svg")):

@@ -74,6 +74,5 @@ class SmokeTest(QObject):
             return
         self.passed = False
         print(f"smoke failed: {reason}", flush=True)
-        self.window.generation.stop()
-        self.window.close()
+        self.window.close()  # stops generation, as closing the window always does
         QApplication.exit(1)  # ends every event loop, a stray modal dialog's too

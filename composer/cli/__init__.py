@@ -53,6 +53,8 @@ def files_to_open(argv: list[str], commands: frozenset[str]) -> list[Path] | Non
     if not argv or argv[0].startswith("-") or argv[0] in commands:
         return None
     paths = [Path(arg) for arg in argv]
+    # The suffixes of composer.core.corpus.scan.MIDI_SUFFIXES, written out: importing that
+    # package loads numpy and symusic (0.3 s), which `composer --version` should not pay.
     if any(p.suffix.lower() in (".mid", ".midi", ".kar", ".rmi") or p.exists() for p in paths):
         return paths
     return None
@@ -62,17 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     files = files_to_open(argv, parser.command_names)
-    if files is not None:
-        from composer.app.main import run
+    if files is None:
+        args = parser.parse_args(argv)
+        if args.command is not None:
+            try:
+                return args.run(args)
+            except KeyboardInterrupt:
+                print("\nStopped. Work finished so far is kept.", file=sys.stderr)
+                return 130
+    from composer.app.main import run  # no command, or files to show: the desktop app
 
-        return run(files=files)
-    args = parser.parse_args(argv)
-    if args.command is None:  # no command: open the desktop app
-        from composer.app.main import run
-
-        return run()
-    try:
-        return args.run(args)
-    except KeyboardInterrupt:
-        print("\nStopped. Work finished so far is kept.", file=sys.stderr)
-        return 130
+    return run(files=files)

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from composer.resources import APP_ID
+from composer.resources import APP_ID, asset
 
 # The hicolor theme's fixed-size folders that desktops look in; scripts/render_icons.py renders
 # assets/icons/composer-N.png for each.
@@ -156,7 +156,6 @@ def desktop_entry(template: str, command: list[str]) -> str:
 
 def _install(prefix: Path) -> None:
     from composer.core.atomic import atomic_write_bytes
-    from composer.resources import asset
 
     files = [(asset(*source), target) for source, target in destinations(prefix)]
     missing = [str(source) for source, _ in files if not source.is_file()]

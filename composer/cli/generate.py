@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import secrets
 import sys
 from pathlib import Path
@@ -147,13 +148,11 @@ def default_model() -> Path:
     """The bundled model's model.json (see composer.resources for where it is looked for)."""
     from composer.resources import asset
 
-    try:
+    with contextlib.suppress(FileNotFoundError):  # no assets folder at all
         path = asset("model", "model.json")
-    except FileNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise ValueError(
-            "no MODEL given and no bundled model is installed; give a run folder made by "
-            "`composer train` or a model .json file"
-        )
-    return path
+        if path.is_file():
+            return path
+    raise ValueError(
+        "no MODEL given and no bundled model is installed; give a run folder made by "
+        "`composer train` or a model .json file"
+    )
