@@ -1,0 +1,654 @@
+"""Autosaved open pieces, so that the app can restore them after a crash or `kill -9`.
+
+The store is a folder of the user data folder (e.g. ``<data>/sessions``) with one slot per running
+app::
+
+    1/                  a slot; FolderLock (filelock.py) makes it one running app's alone
+      .lock             held while that app runs; the OS drops the lock when the app dies
+      session.json      which pieces, in which order, the current tab, and per piece its title,
+                        file name, SHA-256 and size, array lengths, ticks per beat, source and
+                        export paths, whether it has unexported changes, metadata and view
+      <key>.npz         one piece's notes, tempos and time signatures (numpy savez, never pickle);
+                        <key> is the SHA-256 of the arrays, so an unchanged piece is not rewritten
+    2/ ...
+
+`SessionStore.open()` takes the first slot it can lock, preferring slots that hold a saved
+session: a crashed app's slot is unlocked (its lock died with it), so the next launch restores it,
+and an app still running keeps its slot locked, so two apps never write the same files.
+
+`Session.save` writes each new piece file atomically (temporary file, fsync, rename), then
+``session.json`` atomically, and only then deletes the piece files it no longer names: a kill at
+any moment leaves a ``session.json`` naming complete files. Loading treats the folder as hostile:
+sizes are bounded before reading, only regular files are read (never FIFOs or devices, never links
+leading out of the slot), each piece file must match the SHA-256 that ``session.json`` recorded,
+arrays are parsed without pickle and their sizes checked before anything is allocated. A piece
+that fails becomes one warning and the others are restored; a ``session.json`` that fails is kept
+aside as ``session.json.damaged-<time>`` and the session starts empty.
+
+A Session is not thread-safe: save and close it from one thread at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import importlib
+import io
+import json
+import math
+import operator
+import os
+import re
+import stat
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from composer.core.atomic import atomic_write_bytes
+from composer.core.filelock import FolderLock, LockedError
+from composer.core.midi.piece import TEMPO_DTYPE, TIME_SIGNATURE_DTYPE
+
+__all__ = [
+    "MAX_PIECE_FILE_BYTES",
+    "MAX_SESSION_FILE_BYTES",
+    "SESSION_FILE",
+    "SavedPiece",
+    "Session",
+    "SessionError",
+    "SessionStore",
+]
+
+SESSION_FILE = "session.json"
+SESSION_FORMAT = "composer-session"
+SESSION_VERSION = 1
+#: The largest session.json read (a session of a hundred pieces is a few hundred kB).
+MAX_SESSION_FILE_BYTES = 16 * 1024 * 1024
+#: The largest piece file read (about 28 million notes of NOTE_DTYPE).
+MAX_PIECE_FILE_BYTES = 512 * 1024 * 1024
+
+_ARRAYS = ("notes", "tempos", "time_signatures")
+_SLOT = re.compile(r"[1-9][0-9]{0,8}")
+_PIECE_FILE = re.compile(r"[0-9a-f]{64}\.npz")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# What atomic_path leaves behind when the process is killed between creating and renaming.
+_TEMP_FILE = re.compile(r"\.(session\.json|[0-9a-f]{64}\.npz)\.[A-Za-z0-9_]+\.tmp")
+_DAMAGED_PREFIX = f"{SESSION_FILE}.damaged-"
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the check cannot make open() wait
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_SLOT_ATTEMPTS = 100
+
+
+class SessionError(OSError):
+    """The session store could not be written; the message names the folder and the fix.
+
+    `errno` is that of the underlying error (errno.ENOSPC for a full disk)."""
+
+
+@dataclass(eq=False)  # arrays make == ambiguous; compare fields instead
+class SavedPiece:
+    """One open piece as autosaved: its arrays plus what the tab needs to look as it did."""
+
+    title: str  # the tab's title
+    notes: np.ndarray  # a structured array; any dtype without object fields
+    ticks_per_beat: int
+    tempos: np.ndarray  # TEMPO_DTYPE
+    time_signatures: np.ndarray  # TIME_SIGNATURE_DTYPE
+    source: str | None = None  # the MIDI file it was opened from, if any
+    export_path: str | None = None  # where it was last exported, if anywhere
+    modified: bool = False  # changes not exported yet
+    metadata: dict = field(default_factory=dict)  # JSON-safe (tuples come back as lists)
+    view: dict = field(default_factory=dict)  # str -> int or float: zoom and scroll
+
+
+class SessionStore:
+    """Autosaved open pieces in a folder of the user data folder: one slot per running app."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _error(
+                exc,
+                f"Could not create the autosave folder {self.root} ({exc.strerror or exc}); "
+                "make sure its parent folder exists and is writable",
+            ) from None
+
+    def open(self) -> Session:
+        """Lock a slot and restore what it holds: the first unlocked slot holding a saved session
+        (a crashed or closed app's), else the first unlocked empty one, else a new slot.
+
+        Raises SessionError only when no slot can be locked or created at all; pieces and files
+        that cannot be restored become `Session.warnings`."""
+        warnings: list[str] = []
+        candidates, highest = self._slots()
+        for folder in candidates:
+            lock = FolderLock(folder)  # (re)creates a folder removed since the listing
+            try:
+                lock.acquire()
+            except LockedError:
+                continue  # another running app's slot
+            except OSError as exc:
+                warnings.append(f"Skipped the autosave folder {folder}: {exc}.")
+                continue
+            return Session._restore(folder, lock, warnings)
+        number, failure = highest + 1, None
+        for _ in range(_SLOT_ATTEMPTS):
+            folder, number = self.root / str(number), number + 1
+            lock = FolderLock(folder)
+            try:
+                lock.acquire()
+            except LockedError:
+                continue  # another app created this slot a moment ago
+            except OSError as exc:  # e.g. a file by that name
+                failure = exc
+                continue
+            return Session._restore(folder, lock, warnings)
+        reason = f" ({failure})" if failure else ""
+        raise _error(
+            failure,
+            f"Could not create an autosave folder in {self.root}{reason}; make sure that folder "
+            "is writable, or close other running Composers",
+        )
+
+    def _slots(self) -> tuple[list[Path], int]:
+        """Slot folders in the order open() tries them, and the highest slot number in use."""
+        saved, empty, highest = [], [], 0
+        try:
+            with os.scandir(self.root) as entries:
+                for entry in entries:
+                    if not _SLOT.fullmatch(entry.name):
+                        continue
+                    number = int(entry.name)
+                    highest = max(highest, number)
+                    with contextlib.suppress(OSError):
+                        if entry.is_dir(follow_symlinks=False):
+                            has_session = os.path.lexists(os.path.join(entry.path, SESSION_FILE))
+                            (saved if has_session else empty).append(number)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.root.mkdir(parents=True, exist_ok=True)
+        return [self.root / str(n) for n in sorted(saved) + sorted(empty)], highest
+
+
+class Session:
+    """One running app's slot: the pieces restored from it, and where to autosave.
+
+    `pieces` and `current` (the restored tab's index; 0 when there are no pieces) are what was
+    restored, then what was last saved; `warnings` holds one sentence, naming the file, per piece or
+    file that could not be restored. Use `SessionStore.open()` rather than constructing one.
+    """
+
+    def __init__(self, folder: Path, lock: FolderLock, warnings: list[str] | None = None):
+        self.folder = Path(folder)
+        self.pieces: list[SavedPiece] = []
+        self.current = 0
+        self.warnings: list[str] = list(warnings or [])
+        self._lock = lock
+        self._files: dict[str, tuple[str, int]] = {}  # verified piece file -> (sha256, size)
+
+    @property
+    def closed(self) -> bool:
+        return not self._lock.held
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close(keep=True)
+
+    def __repr__(self) -> str:
+        return f"Session({str(self.folder)!r}, pieces={len(self.pieces)}, closed={self.closed})"
+
+    # --- saving ------------------------------------------------------------------------------------
+    def save(self, pieces: Sequence[SavedPiece], current: int) -> None:
+        """Autosave `pieces` (in tab order) with `current` the selected tab's index.
+
+        Only pieces whose arrays changed are written. On any OSError (a full disk, say) it raises
+        SessionError and the previous autosave stays as it was; invalid pieces raise TypeError or
+        ValueError before anything is written."""
+        if self.closed:
+            raise ValueError(f"the session in {self.folder} is closed; open a new one to save")
+        current = operator.index(current)
+        prepared = [_prepare(piece) for piece in pieces]
+        written: list[Path] = []
+        entries = []
+        try:
+            for entry, arrays in prepared:
+                name = entry["file"]
+                path = self.folder / name
+                known = self._files.get(name)
+                if known is None or not _has_size(path, known[1]):
+                    existed = os.path.lexists(path)
+                    data = _npz_bytes(arrays)
+                    atomic_write_bytes(path, data)
+                    if not existed:
+                        written.append(path)
+                    known = self._files[name] = (hashlib.sha256(data).hexdigest(), len(data))
+                entry["sha256"], entry["size"] = known
+                entries.append(entry)
+            document = {
+                "format": SESSION_FORMAT,
+                "version": SESSION_VERSION,
+                "saved": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "current": current,
+                "pieces": entries,
+            }
+            atomic_write_bytes(self.folder / SESSION_FILE, json.dumps(document, indent=1).encode())
+        except OSError as exc:
+            for path in written:  # new files the previous session.json does not name
+                self._files.pop(path.name, None)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            raise _save_error(self.folder, exc) from None
+        self._remove_unnamed({entry["file"] for entry in entries})
+        self.pieces, self.current = list(pieces), current
+
+    def _remove_unnamed(self, named: set[str]) -> None:
+        """Delete piece files session.json no longer names, and temporary files of killed saves."""
+        try:
+            with os.scandir(self.folder) as it:
+                names = [entry.name for entry in it]
+        except OSError:
+            return
+        for name in names:
+            if (_PIECE_FILE.fullmatch(name) and name not in named) or _TEMP_FILE.fullmatch(name):
+                self._files.pop(name, None)
+                with contextlib.suppress(OSError):
+                    (self.folder / name).unlink()
+
+    # --- closing -----------------------------------------------------------------------------------
+    def close(self, keep: bool) -> None:
+        """Release the slot (a no-op once closed). With `keep`, the next launch restores what was
+        last saved; without, the slot's files are removed so the next launch starts empty (a
+        damaged session.json kept aside earlier is not removed)."""
+        if self.closed:
+            return
+        if keep:
+            self._lock.release()
+            return
+        with contextlib.suppress(OSError):
+            (self.folder / SESSION_FILE).unlink()  # first: from here on, no session to restore
+        self._remove_unnamed(set())
+        self._files.clear()
+        self._lock.release(remove=True)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()  # fails, harmlessly, where something else is left in it
+
+    # --- restoring ---------------------------------------------------------------------------------
+    @classmethod
+    def _restore(cls, folder: Path, lock: FolderLock, warnings: list[str]) -> Session:
+        session = cls(folder, lock, warnings)
+        try:
+            session._load()
+        except BaseException:  # an unforeseen failure must not keep the slot locked
+            lock.release()
+            raise
+        return session
+
+    def _load(self) -> None:
+        path = self.folder / SESSION_FILE
+        try:
+            data = _read_regular(path, self.folder, MAX_SESSION_FILE_BYTES)
+        except FileNotFoundError:
+            return  # a new or closed slot: nothing to restore
+        except _Damaged as exc:
+            self._set_aside(path, exc.reason)
+            return
+        try:
+            document = json.loads(data)
+        except RecursionError:
+            self._set_aside(path, "it is nested too deeply")
+            return
+        except ValueError:  # includes UnicodeDecodeError
+            self._set_aside(path, "it is not valid JSON, perhaps cut short")
+            return
+        if not isinstance(document, dict) or document.get("format") != SESSION_FORMAT:
+            self._set_aside(path, "it is not a Composer session file")
+            return
+        version = document.get("version")
+        if type(version) is not int or version < 1:
+            self._set_aside(path, "it has no valid version number")
+            return
+        if version > SESSION_VERSION:
+            self._set_aside(path, "it was written by a newer version of Composer")
+            return
+        entries = document.get("pieces")
+        if not isinstance(entries, list):
+            self._set_aside(path, "it has no list of pieces")
+            return
+        current = document.get("current")
+        current = current if type(current) is int else 0
+        new_index: dict[int, int] = {}
+        for index, entry in enumerate(entries):
+            try:
+                piece = self._load_piece(entry)
+            except _Damaged as exc:
+                title = _title_of(entry, index)
+                where = exc.path or f"its entry in {path}"
+                self.warnings.append(
+                    f"Could not restore {title}: {where} is damaged ({exc.reason})."
+                )
+                continue
+            new_index[index] = len(self.pieces)
+            self.pieces.append(piece)
+        if current in new_index:
+            self.current = new_index[current]
+        else:  # its piece was not restored: the tab now in its place
+            self.current = max(0, min(sum(i < current for i in new_index), len(self.pieces) - 1))
+
+    def _load_piece(self, entry: object) -> SavedPiece:
+        if not isinstance(entry, dict):
+            raise _Damaged("it is not a JSON object")
+        name = _field(entry, "file", str)
+        if not _PIECE_FILE.fullmatch(name):
+            raise _Damaged("its file name is not a piece file's")
+        sha = _field(entry, "sha256", str)
+        if not _SHA256.fullmatch(sha):
+            raise _Damaged("its sha256 is not a SHA-256")
+        size = _field(entry, "size", int)
+        lengths = _field(entry, "lengths", dict)
+        for key in _ARRAYS:
+            if type(lengths.get(key)) is not int:
+                raise _Damaged(f"its lengths lack a whole number of {key}")
+        ticks_per_beat = _field(entry, "ticks_per_beat", int)
+        if ticks_per_beat <= 0:
+            raise _Damaged("its ticks_per_beat is not positive")
+        view = _field(entry, "view", dict)
+        if not all(_is_number(v) for v in view.values()):
+            raise _Damaged("its view holds something other than numbers")
+        piece_fields = {
+            "title": _field(entry, "title", str),
+            "ticks_per_beat": ticks_per_beat,
+            "source": _field(entry, "source", str, optional=True),
+            "export_path": _field(entry, "export_path", str, optional=True),
+            "modified": _field(entry, "modified", bool),
+            "metadata": _field(entry, "metadata", dict),
+            "view": view,
+        }
+        path = self.folder / name
+        try:
+            data = _read_regular(path, self.folder, MAX_PIECE_FILE_BYTES, expected_size=size)
+        except FileNotFoundError:
+            raise _Damaged("it is missing", path) from None
+        except _Damaged as exc:
+            raise _Damaged(exc.reason, path) from None
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise _Damaged("its checksum does not match the one saved", path)
+        try:
+            arrays = _load_npz(data)
+        except _Damaged as exc:
+            raise _Damaged(exc.reason, path) from None
+        except Exception as exc:  # a crafted archive can fail in many ways; none may stop the rest
+            raise _Damaged(f"it is not a readable piece file: {exc}", path) from None
+        for key, array in arrays.items():
+            if len(array) != lengths[key]:
+                raise _Damaged(f"its {key} do not match the lengths saved", path)
+        self._files[name] = (sha, size)
+        return SavedPiece(**piece_fields, **arrays)
+
+    def _set_aside(self, path: Path, reason: str) -> None:
+        """Keep a damaged session.json as session.json.damaged-<time>; the session starts empty."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{_DAMAGED_PREFIX}{stamp}")
+        counter = 1
+        while os.path.lexists(aside):
+            counter += 1
+            aside = path.with_name(f"{_DAMAGED_PREFIX}{stamp}-{counter}")
+        try:
+            os.rename(path, aside)
+        except OSError as exc:
+            self.warnings.append(
+                f"The autosaved session {path} could not be restored ({reason}) nor moved aside "
+                f"({exc.strerror or exc}); the session starts empty."
+            )
+            return
+        self.warnings.append(
+            f"The autosaved session {path} could not be restored ({reason}); it is kept as "
+            f"{aside.name} and the session starts empty."
+        )
+
+
+# --- writing helpers ----------------------------------------------------------------------------------
+def _prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
+    """Check a piece and return its session.json entry (without sha256 and size) and its arrays."""
+    if not isinstance(piece, SavedPiece):
+        raise TypeError(f"pieces must be SavedPiece objects, not {type(piece).__name__}")
+    if not isinstance(piece.title, str):
+        raise TypeError(f"a piece's title must be a string, not {piece.title!r}")
+    arrays = {
+        "notes": piece.notes,
+        "tempos": piece.tempos,
+        "time_signatures": piece.time_signatures,
+    }
+    for key, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.ndim != 1:
+            raise TypeError(f"{key} of {piece.title!r} must be a one-dimensional NumPy array")
+    if piece.notes.dtype.names is None or piece.notes.dtype.hasobject:
+        raise TypeError(f"notes of {piece.title!r} must be a structured array without objects")
+    if piece.tempos.dtype != TEMPO_DTYPE:
+        raise TypeError(f"tempos of {piece.title!r} must have TEMPO_DTYPE")
+    if piece.time_signatures.dtype != TIME_SIGNATURE_DTYPE:
+        raise TypeError(f"time_signatures of {piece.title!r} must have TIME_SIGNATURE_DTYPE")
+    if isinstance(piece.ticks_per_beat, bool) or int(piece.ticks_per_beat) != piece.ticks_per_beat:
+        raise TypeError(f"ticks_per_beat of {piece.title!r} must be an integer")
+    if piece.ticks_per_beat <= 0:
+        raise ValueError(f"ticks_per_beat of {piece.title!r} must be positive")
+    if not isinstance(piece.metadata, dict) or not isinstance(piece.view, dict):
+        raise TypeError(f"metadata and view of {piece.title!r} must be dicts")
+    if not all(isinstance(k, str) and _is_number(v) for k, v in piece.view.items()):
+        raise TypeError(f"the view of {piece.title!r} must map names to numbers")
+    entry = {
+        "title": piece.title,
+        "file": _content_key(arrays) + ".npz",
+        "lengths": {key: len(array) for key, array in arrays.items()},
+        "ticks_per_beat": int(piece.ticks_per_beat),
+        "source": _optional_path(piece.source, "source", piece.title),
+        "export_path": _optional_path(piece.export_path, "export_path", piece.title),
+        "modified": bool(piece.modified),
+        "metadata": piece.metadata,
+        "view": piece.view,
+    }
+    try:
+        json.dumps(entry)  # fail here, before any file is written
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise TypeError(f"the metadata of {piece.title!r} must be JSON-safe ({exc})") from None
+    return entry, arrays
+
+
+def _optional_path(value: object, name: str, title: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{name} of {title!r} must be a string or None, not {value!r}")
+
+
+def _content_key(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the arrays' names, dtypes, shapes and bytes: the piece file's name.
+
+    (Not of the .npz bytes: savez stamps the time into the archive, so those change each save.)"""
+    digest = hashlib.sha256(b"composer-piece-arrays-1\0")
+    for key, array in arrays.items():
+        header = repr((key, np.lib.format.dtype_to_descr(array.dtype), array.shape)).encode()
+        digest.update(len(header).to_bytes(8, "little") + header)
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _has_size(path: Path, size: int) -> bool:
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size == size
+
+
+def _save_error(folder: Path, exc: OSError) -> SessionError:
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        fix = "the disk is full; free some space on it"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"{exc.strerror or exc}; make that folder writable"
+    else:
+        fix = f"{exc.strerror or exc}; check the disk"
+    return _error(
+        exc,
+        f"Could not autosave the open pieces in {folder} ({fix}); the previous autosave is kept",
+    )
+
+
+def _error(cause: OSError | None, message: str) -> SessionError:
+    error = SessionError(message)
+    error.errno = getattr(cause, "errno", None)
+    return error
+
+
+# --- reading helpers ----------------------------------------------------------------------------------
+class _Damaged(Exception):
+    """Why a file or an entry cannot be restored; `path` is the file, None for a session.json entry."""
+
+    def __init__(self, reason: str, path: Path | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+
+def _read_regular(
+    path: Path, folder: Path, limit: int, *, expected_size: int | None = None
+) -> bytes:
+    """The bytes of `path` if it is a regular file in `folder` (a link to one in the folder will do)
+    of at most `limit` bytes (and of `expected_size`, if given). FileNotFoundError if there is no
+    such name; _Damaged for anything else."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise  # nothing there
+    except OSError as exc:
+        raise _Damaged(f"it cannot be read: {exc.strerror or exc}") from None
+    try:
+        if stat.S_ISLNK(st.st_mode):
+            real = os.path.realpath(path)
+            if os.path.dirname(real) != os.path.realpath(folder):
+                raise _Damaged("it is a link to a file outside its folder")
+            path, st = Path(real), os.lstat(real)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Damaged("it is not a regular file")
+        _check_size(st.st_size, limit, expected_size)
+        fd = os.open(path, _READ_FLAGS)
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):  # replaced between lstat and open
+                raise _Damaged("it is not a regular file")
+            data = f.read(min(st.st_size, limit) + 1)
+    except OSError as exc:
+        raise _Damaged(f"it cannot be read: {exc.strerror or exc}") from None
+    _check_size(len(data), limit, expected_size)
+    return data
+
+
+def _check_size(size: int, limit: int, expected: int | None) -> None:
+    if size > limit:
+        raise _Damaged(f"it is larger than the {limit // 2**20} MB allowed")
+    if expected is not None and size != expected:
+        raise _Damaged(f"its size is {size} bytes where {expected} were saved")
+
+
+def _load_npz(data: bytes) -> dict[str, np.ndarray]:
+    """The three arrays of a piece file, parsed without pickle and checked before allocating."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        if sorted(info.filename for info in infos) != sorted(f"{key}.npy" for key in _ARRAYS):
+            raise _Damaged("it does not hold exactly the notes, tempos and time signatures")
+        arrays = {}
+        for info in infos:
+            if info.file_size > len(data):  # a compressed member may not expand beyond the file
+                raise _Damaged("an array in it claims more bytes than the file has")
+            with archive.open(info) as member:
+                arrays[info.filename[: -len(".npy")]] = _read_npy(member, info.file_size)
+    notes, tempos, signatures = (arrays[key] for key in _ARRAYS)
+    if notes.ndim != 1 or notes.dtype.names is None:
+        raise _Damaged("its notes are not a list of structured records")
+    if tempos.ndim != 1 or tempos.dtype != TEMPO_DTYPE:
+        raise _Damaged("its tempos are not a tempo map")
+    if signatures.ndim != 1 or signatures.dtype != TIME_SIGNATURE_DTYPE:
+        raise _Damaged("its time signatures are not a list of time signatures")
+    return {key: arrays[key] for key in _ARRAYS}
+
+
+def _read_npy(member, size: int) -> np.ndarray:
+    fmt = np.lib.format
+    version = fmt.read_magic(member)
+    if version == (1, 0):
+        shape, fortran_order, dtype = fmt.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran_order, dtype = fmt.read_array_header_2_0(member)
+    else:
+        shape, fortran_order, dtype = _read_header_v3(member, version)
+    if dtype.hasobject:
+        raise _Damaged("it holds Python objects, which are never loaded")
+    if any(length < 0 for length in shape):
+        raise _Damaged("an array in it has a negative length")
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+    if nbytes > size:
+        raise _Damaged("an array in it claims more bytes than it holds")
+    raw = member.read(nbytes + 1)
+    if len(raw) != nbytes:
+        raise _Damaged("an array in it is cut short or has bytes left over")
+    if dtype.itemsize == 0:
+        return np.empty(shape, dtype)
+    flat = np.frombuffer(raw, dtype=dtype, count=count)
+    return flat.reshape(shape, order="F" if fortran_order else "C").copy()
+
+
+def _read_header_v3(member, version: tuple[int, int]):
+    """Format 3.0 (UTF-8 field names) has no public header reader; use numpy's own."""
+    if version == (3, 0):
+        for module_name in ("numpy.lib._format_impl", "numpy.lib.format"):
+            with contextlib.suppress(ImportError):
+                reader = getattr(importlib.import_module(module_name), "_read_array_header", None)
+                if reader is not None:
+                    return reader(member, version)
+    raise _Damaged(f"an array in it has an unknown format version {version}")
+
+
+def _field(entry: dict, key: str, kind: type, *, optional: bool = False):
+    if key not in entry:
+        raise _Damaged(f"it has no {key}")
+    value = entry[key]
+    if optional and value is None:
+        return None
+    # bool is an int to Python, but a JSON true is not a number of ticks
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _Damaged(f"its {key} is not {_KIND_NAMES[kind]}")
+    return value
+
+
+_KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: "a JSON object"}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _title_of(entry: object, index: int) -> str:
+    title = entry.get("title") if isinstance(entry, dict) else None
+    if isinstance(title, str) and title:
+        return f"“{title[:200]}”"
+    return f"piece {index + 1}"
