@@ -1,18 +1,25 @@
-"""Playback: no sound device here (the real path), MIDI output through a mocked port, the playhead
-against the audio clock, and WAV export from the app."""
+"""Playback: through a real audio output (a private PulseAudio server's null sink, see
+tests/audio_fixtures.py) to the end and round a loop, without any sound device (the real path, in
+a process of its own), MIDI output through a stand-in port (there is no MIDI system here), the
+playhead against the audio clock, and WAV export from the app."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import wave
 
 import mido
 import pytest
 
-from composer.app.playback import audio_output, playhead_tick
+from composer.app.playback import Playback, playhead_tick
 from composer.core.audio.midi_out import output_ports, play_to_port
-from composer.core.midi import read_midi
+from composer.core.midi import read_midi, write_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
 from tests.conftest import corpus
+
+pytest_plugins = ["tests.audio_fixtures"]  # the PulseAudio server, started before any window
 
 
 class FakePort:
@@ -53,17 +60,45 @@ def _tune(beats_per_note: float = 0.5) -> Piece:
     )
 
 
-def test_without_a_sound_device_playback_is_off_and_says_why(window):  # noqa: F811
-    device, reason = audio_output()
-    if device is not None:
-        pytest.skip("this machine has an audio output")
-    assert not window.playback.available
-    assert "Playback is off" in reason
-    window.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
-    window.play_pause()
-    assert window.state_label.text() == reason  # one sentence, nothing raised
-    window.zoom_in()  # and everything else keeps working
-    assert len(window.variations[0][0]) > 0
+WITHOUT_A_DEVICE = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QSettings
+QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[2])
+from composer.app.main import create_app
+from composer.app.window import MainWindow
+app = create_app()
+window = MainWindow()
+window.tell = lambda text: print("told:", text)
+window.open_paths([Path(sys.argv[1])])
+print("available:", window.playback.available)
+window.play_pause()
+print("status:", window.state_label.text())  # one sentence, nothing raised
+window.zoom_in()  # and everything else keeps working
+print("notes:", len(window.variations[0][0]))
+"""
+
+
+def test_without_a_sound_device_playback_is_off_and_says_why(tmp_path):
+    """In a process of its own: this one's QtMultimedia has found the test PulseAudio server."""
+    chorale = sorted(corpus("bach_chorales").glob("*.mid"))[0]
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_A_DEVICE, str(chorale), str(tmp_path / "settings")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "PULSE_SERVER": f"unix:{tmp_path / 'nobody-listens-here'}",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    assert lines["available"] == "False"
+    assert lines["status"].startswith("Playback is off: ")
+    assert "told" not in lines and int(lines["notes"]) > 0
 
 
 def test_the_midi_menu_lists_ports_or_says_why_there_are_none(window):  # noqa: F811
@@ -114,8 +149,6 @@ def test_stopping_midi_output_ends_the_sounding_notes():
 
 
 def test_the_app_plays_through_a_midi_port_and_moves_the_playhead(window, qtbot, tmp_path):  # noqa: F811
-    from composer.core.midi import write_midi
-
     path = write_midi(_tune(0.25), tmp_path / "tune.mid")
     window.open_paths([path])
     port = FakePort()
@@ -149,13 +182,68 @@ def test_export_wav_from_the_app(window, qtbot, tmp_path):  # noqa: F811
     assert piece.duration_seconds - 0.5 <= seconds <= piece.duration_seconds + 1.5
 
 
-def test_playing_through_an_audio_output_moves_the_playhead_with_the_sound(window, qtbot, tmp_path):  # noqa: F811
-    """Runs where an audio output exists (e.g. PulseAudio's dummy sink); skipped without one."""
-    device, reason = audio_output()
-    if device is None:
-        pytest.skip(reason)
-    from composer.core.midi import write_midi
+def test_a_midi_port_loops_the_selection(window, qtbot, tmp_path):
+    window.open_paths([write_midi(_tune(0.25), tmp_path / "tune.mid")])  # 4 notes in 0.5 s
+    port = FakePort()
+    window.playback.midi_port = port
+    # The first two notes and the first drum. (The selection ends short of tick 240 because
+    # play_to_port also sends the note-ons exactly at its end.)
+    window.variations[0][1].set_selection(0, 200)
+    window.actions_by_name["loop_selection"].setChecked(True)
+    window.play_pause()
+    qtbot.waitUntil(lambda: sum(m.type == "note_on" for m in port.sent) > 6, timeout=10_000)
+    assert window._playback_state == "playing"  # went round again rather than stopping
+    window.stop_playback()
+    qtbot.waitUntil(lambda: window.playback.worker is None, timeout=5_000)
+    played = {m.note for m in port.sent if m.type == "note_on"}
+    assert played == {60, 62, 36}  # only what is selected
 
+
+def test_a_piece_plays_to_its_end_then_stops_and_closes_the_sink(
+    audio_device, window, qtbot, tmp_path
+):
+    window.open_paths([write_midi(_tune(0.5), tmp_path / "tune.mid")])  # 1 s at 120 BPM
+    view = window.variations[0][1]
+    while_playing = []
+    window.playback.state.connect(
+        lambda state: while_playing.append(
+            (state, view.follow(), window.actions_by_name["play_pause"].text())
+        )
+    )
+    window.play_pause()
+    qtbot.waitUntil(lambda: window._playback_state == "playing", timeout=30_000)
+    assert ("playing", True, "&Pause") in while_playing  # following, and the button says Pause
+    qtbot.waitUntil(lambda: window._playback_state == "stopped", timeout=20_000)
+    assert window.playback.sink is None and not window.playback.playing
+    assert window.state_label.text() == Playback.AT_THE_END
+    assert view.playhead() == 4 * 240  # the last note's end, where the music stopped
+    assert not view.follow() and window.actions_by_name["play_pause"].text() == "&Play"
+    assert window.transport.position.text() == "1.3"  # bar 1, beat 3 of 4/4
+    window.play_pause()  # Play at the end starts again from the beginning
+    qtbot.waitUntil(lambda: window._playback_state == "playing", timeout=30_000)
+    assert window.playback.start_seconds == 0.0
+    window.stop_playback()
+    assert window.playback.sink is None and window.state_label.text() == "Stopped."
+
+
+def test_loop_plays_the_selection_again_and_again(audio_device, window, qtbot, tmp_path):
+    window.open_paths([write_midi(_tune(0.5), tmp_path / "tune.mid")])  # 1 s at 120 BPM
+    view = window.variations[0][1]
+    view.set_selection(240, 720)  # the 2nd and 3rd notes: half a second
+    window.actions_by_name["loop_selection"].setChecked(True)
+    ticks = []
+    window.playback.playhead.connect(ticks.append)
+    window.play_pause()
+    qtbot.waitUntil(lambda: any(b < a for a, b in zip(ticks, ticks[1:])), timeout=20_000)
+    assert window._playback_state == "playing" and window.playback.sink is not None
+    window.stop_playback()
+    assert min(ticks) >= 240 and max(ticks) <= 720  # inside the selection, round and round
+    assert window.playback.sink is None
+
+
+def test_playing_through_an_audio_output_moves_the_playhead_with_the_sound(
+    audio_device, window, qtbot, tmp_path
+):
     window.open_paths([write_midi(_tune(1.0), tmp_path / "tune.mid")])  # 2 s at 120 BPM
     window.play_pause()
     qtbot.waitUntil(lambda: window._playback_state == "playing", timeout=30_000)

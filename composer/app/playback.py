@@ -2,9 +2,11 @@
 through QtMultimedia's QAudioSink, or sent to a MIDI output port.
 
 The playhead follows the audio clock (the sink's processed microseconds), not a free-running timer,
-so it stays with the sound on long pieces. Without an audio device QAudioSink fails quietly (state
-Stopped, an OpenError, no exception): that is detected, playback is turned off with a sentence, and
-everything else keeps working.
+so it stays with the sound on long pieces. The same timer notices the end: playback stops there
+("Stopped at the end.") and the sink is closed, or, looping, the selection starts again.
+
+Without an audio device QAudioSink fails quietly (state Stopped, an OpenError, no exception): that
+is detected, playback is turned off with a sentence, and everything else keeps working.
 """
 
 from __future__ import annotations
@@ -38,9 +40,14 @@ def playhead_tick(piece: Piece, start_seconds: float, processed_us: int) -> int:
 
 
 class Playback(QObject):
+    """Plays one piece at a time. Signals: `playhead(tick)` while playing; `state` "playing",
+    "paused" or "stopped"; `message(sentence)` for the status bar."""
+
     playhead = Signal(int)  # tick
     state = Signal(str)  # "playing", "paused", "stopped"
     message = Signal(str)
+
+    AT_THE_END = "Stopped at the end."
 
     def __init__(self, threads: WorkerThreads, parent: QObject | None = None):
         super().__init__(parent)
@@ -52,7 +59,9 @@ class Playback(QObject):
         self.buffer: QBuffer | None = None
         self.worker: Worker | None = None
         self.piece: Piece | None = None
-        self.start_seconds = 0.0
+        self.start_seconds = 0.0  # where the audio handed to the sink starts, in seconds
+        self.end_seconds: float | None = None  # where it ends (None: the end of the piece)
+        self.end_tick = 0  # the same end in ticks, where the playhead stops
         self.loop = False
         self._cache: tuple[object, object] | None = None  # (piece key, Audio)
         self._pending: tuple[object, float | None] = (None, None)  # what is being rendered
@@ -72,7 +81,7 @@ class Playback(QObject):
     def play(
         self, piece: Piece, start_tick: int = 0, end_tick: int | None = None, loop: bool = False
     ) -> None:
-        """Play `piece` from `start_tick` (to `end_tick`, looping when asked)."""
+        """Play `piece` from `start_tick` to `end_tick` (None: its end), looping when asked."""
         self.stop()
         if not self.available:
             self.message.emit(self.reason)
@@ -80,6 +89,7 @@ class Playback(QObject):
         self.piece, self.loop = piece, loop
         self.start_seconds = float(piece.seconds(start_tick))
         end_seconds = float(piece.seconds(end_tick)) if end_tick else None
+        self.end_seconds, self.end_tick = end_seconds, int(end_tick or piece.end_tick)
         if self.midi_port is not None:
             self._play_midi(piece, end_seconds)
             return
@@ -140,27 +150,34 @@ class Playback(QObject):
         self.timer.start()
         self.state.emit("playing")
 
-    def _check_finished(self) -> None:
-        """Loop or stop once the sink has played everything. Polled from the playhead timer:
-        PySide6 cannot deliver the sink's stateChanged(QAudio::State) to a Python slot, and Qt 6.7
-        moved these enums from QAudio to QtAudio (the two do not compare equal), hence the name."""
-        if self.sink is None or self.sink.state().name != "IdleState":
-            return
-        if self.loop and self.buffer is not None:  # the selection again, from its start
+    def _check_finished(self) -> bool:
+        """Loop or stop once the sink has played everything; True when playback has ended.
+        Polled from the playhead timer: PySide6 cannot deliver the sink's
+        stateChanged(QAudio::State) to a Python slot, and Qt 6.7 moved these enums from QAudio to
+        QtAudio (the two do not compare equal), hence the name."""
+        if self.sink is None or self.buffer is None or self.sink.state().name != "IdleState":
+            return False
+        if not self.buffer.atEnd():  # starved for a moment, not finished
+            return False
+        if self.loop:  # the selection again, from its start
             self.buffer.seek(0)
-            self._base_us = self.sink.processedUSecs()  # the sink's clock keeps counting
+            # Started again while idle, the sink goes on at once and its clock keeps counting
+            # (Qt warns that it was started already, and restarts all the same; stop() then
+            # start() would reset the clock but open the stream again: a gap in the music).
+            self._base_us = self.sink.processedUSecs()
             self.sink.start(self.buffer)
-        else:
-            self.stop()
+            return False
+        self.playhead.emit(self.end_tick)
+        self.stop()
+        self.message.emit(self.AT_THE_END)
+        return True
 
     @Slot()
     def _tick(self) -> None:
-        if self.sink is not None and self.piece is not None:
-            self.playhead.emit(
-                playhead_tick(
-                    self.piece, self.start_seconds, self.sink.processedUSecs() - self._base_us
-                )
-            )
+        if self.sink is None or self.piece is None or self._check_finished():
+            return
+        heard_us = max(self.sink.processedUSecs() - self._base_us, 0)
+        self.playhead.emit(playhead_tick(self.piece, self.start_seconds, heard_us))
 
     def pause(self) -> None:
         if self.sink is not None and self.timer.isActive():
@@ -205,11 +222,15 @@ class Playback(QObject):
 
     @Slot(object)
     def _on_midi_done(self, seconds: float) -> None:
-        if self.sender() is not self.worker:
+        if self.sender() is not self.worker:  # stopped by the user, or replaced
             return
         self.worker = None
         self._on_midi_position(seconds)
+        if self.loop and self.piece is not None:  # the selection again, from its start
+            self._play_midi(self.piece, self.end_seconds)
+            return
         self.state.emit("stopped")
+        self.message.emit(self.AT_THE_END)
 
 
 def _render(worker: Worker, piece: Piece, soundfont):
