@@ -50,9 +50,13 @@ def window(qtbot, tmp_path, monkeypatch):
     told: list[str] = []
     main.tell = told.append  # no modal dialogs in tests; the sentence is kept to check
     main.told = told
+    asked: list[str] = []
+    main.choose_save = lambda title: asked.append(title) or "discard"  # tests may replace it
+    main.asked_to_save = asked
     main.show()
     yield main
     main.ask = lambda question: True
+    main.choose_save = lambda title: "discard"
     main.close()
     qtbot.waitUntil(lambda: not WorkerThreads.any_running(), timeout=60_000)
     assert not WorkerThreads.any_running(), "a test left a worker thread running"

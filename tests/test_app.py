@@ -57,7 +57,8 @@ def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
     window.generation.variations.setValue(2)
     window.generate()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
-    assert window.tabs.count() == 2 and window.tabs.tabText(1) == "Variation 2"
+    assert window.tabs.count() == 2 and window.documents.documents[1].title == "Variation 2"
+    assert window.tabs.tabText(1) == "Variation 2 •"  # not exported yet
     assert all(len(model) > 0 for model, _ in window.variations)
     assert streamed and sum(len(u.notes[0]) for u in streamed) > 0  # notes arrived while writing
     assert "Generated 2 variation(s)" in window.generation.message.text()

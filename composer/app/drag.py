@@ -47,6 +47,7 @@ class MidiDragButton(QToolButton):
         if found is None or len(found[0]) == 0:
             window.show_status("Nothing to drag yet; generate some music first.")
             return None
-        name = window.tabs.tabText(window.tabs.currentIndex()).replace(" ", "-").lower()
+        name = window.documents.current().title.replace(" ", "-").lower()
         folder = Path(tempfile.mkdtemp(prefix="composer-drag-"))
-        return window.export_variation(window.tabs.currentIndex(), folder / f"{name}.mid")
+        # A copy for the DAW, not an export: the piece stays "not exported" in the window.
+        return window.write_piece(window.tabs.currentIndex(), folder / f"{name}.mid")

@@ -79,7 +79,7 @@ def open_given_files(window, files: list[Path]) -> None:
 
 def _probe_and_close(window) -> None:
     print(f"window shown: {window.windowTitle()}", flush=True)
-    window.close()
+    window.close_keeping_session()
 
 
 def run(argv: list[str] | None = None, files: list[Path] | None = None) -> int:

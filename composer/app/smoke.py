@@ -63,7 +63,7 @@ class SmokeTest(QObject):
             f" ({description})",
             flush=True,
         )
-        self.window.close()
+        self.window.close_keeping_session()
 
     def _bug(self, kind, value, tb) -> None:
         traceback.print_exception(kind, value, tb)
@@ -74,5 +74,5 @@ class SmokeTest(QObject):
             return
         self.passed = False
         print(f"smoke failed: {reason}", flush=True)
-        self.window.close()  # stops generation, as closing the window always does
+        self.window.close_keeping_session()  # stops generation, as closing always does
         QApplication.exit(1)  # ends every event loop, a stray modal dialog's too

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -13,28 +12,25 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
-    QTabWidget,
 )
 
 from composer.app import settings
 from composer.app.actions import make_actions
+from composer.app.documents import Documents
 from composer.app.drag import MidiDragButton
+from composer.app.edit_actions import EditActions
 from composer.app.generation_panel import GenerationPanel
 from composer.app.library_panel import LibraryPanel
-from composer.app.pianoroll import NoteModel, PianoRollView
+from composer.app.session import SessionKeeper
 from composer.app.training_panel import TrainingPanel
+from composer.app.window_export import ExportActions
 from composer.app.window_playback import PlaybackControls
 from composer.app.workers import Worker, WorkerThreads
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")
-WELCOME = (
-    "<h2>Composer</h2><p>Open or drop a folder of your MIDI files, train a model on it, "
-    "and generate new music here.</p><p>Or pick a model in <b>Generate</b> and press "
-    "<b>Ctrl+G</b>.</p>"
-)
 
 
-class MainWindow(PlaybackControls, QMainWindow):
+class MainWindow(EditActions, ExportActions, PlaybackControls, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("composer-main-window")
@@ -60,18 +56,15 @@ class MainWindow(PlaybackControls, QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
 
-        self.variations: list[tuple[NoteModel, PianoRollView]] = []
         self.item_name = ""  # what is open: a folder or a file, for the title
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.currentChanged.connect(self._update_title)
-        self.welcome = QLabel(WELCOME)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setWordWrap(True)
-        self.tabs.addTab(self.welcome, "Welcome")
+        self.documents = Documents(self)
+        self.documents.ask_save = self.ask_save
+        self.documents.current_changed.connect(self._update_title)
+        self.tabs = self.documents.tabs
         self.setCentralWidget(self.tabs)
 
         self.actions_by_name = make_actions(self)
+        self.set_up_editing()
         self.drag_button = MidiDragButton(self)
         self.toolbar.addWidget(self.drag_button)
         self.state_label = QLabel("Ready")
@@ -84,6 +77,7 @@ class MainWindow(PlaybackControls, QMainWindow):
         self.generation.started.connect(self._on_generation_started)
         self.generation.streamed.connect(self._on_streamed)
         self.generation.finished.connect(self._on_generated)
+        self.generation.failed.connect(self._on_generation_failed)
 
         self.set_up_playback()
         self.setAcceptDrops(True)
@@ -92,6 +86,9 @@ class MainWindow(PlaybackControls, QMainWindow):
         self.resizeDocks(docks, [380, 380], Qt.Orientation.Horizontal)  # first start; then as left
         self.restoreGeometry(settings.read(settings.GEOMETRY))
         self.restoreState(settings.read(settings.WINDOW_STATE))
+        self.session = SessionKeeper(self.documents, self)
+        self.session.message.connect(self.show_status)
+        self.session.restore()
         self._update_title()
 
     # --- status and questions -------------------------------------------------------------------
@@ -110,14 +107,9 @@ class MainWindow(PlaybackControls, QMainWindow):
         QMessageBox.information(self, "Composer", text)
 
     def _update_title(self, *_) -> None:
-        name = self.item_name
-        if self.variations and self.tabs.currentIndex() >= 0 and len(self.variations) > 1:
-            name = (
-                f"{name} — {self.tabs.tabText(self.tabs.currentIndex())}"
-                if name
-                else self.tabs.tabText(self.tabs.currentIndex())
-            )
-        self.setWindowTitle(f"Composer — {name}" if name else "Composer")
+        document = self.documents.current()
+        parts = [p for p in (self.item_name, document.title if document else "") if p]
+        self.setWindowTitle(" — ".join(["Composer", *dict.fromkeys(parts)]))
 
     # --- library and training -------------------------------------------------------------------
     def open_folder(self) -> None:
@@ -176,34 +168,27 @@ class MainWindow(PlaybackControls, QMainWindow):
     def _on_run_finished(self, run_dir: str) -> None:
         self.generation.refresh_models(select=run_dir)
 
-    # --- the piano roll -------------------------------------------------------------------------
-    def current(self) -> tuple[NoteModel, PianoRollView] | None:
-        index = self.tabs.currentIndex()
-        return self.variations[index] if 0 <= index < len(self.variations) else None
+    # --- the pieces -----------------------------------------------------------------------------
+    @property
+    def variations(self) -> list[tuple]:
+        """(NoteModel, PianoRollView) of every open piece, in tab order."""
+        return [(d.model, self.documents.editor(d).view) for d in self.documents.documents]
 
-    def show_pieces(self, pieces, titles: list[str]) -> None:
-        """Replace the tabs with one piano roll per piece."""
-        self._set_tabs(len(pieces), titles)
-        for (model, view), piece in zip(self.variations, pieces):
-            if piece is not None:
-                model.set_piece(piece)
-            view.zoom_to_fit()
+    def current(self) -> tuple | None:
+        """(NoteModel, PianoRollView) of the piece shown, or None."""
+        editor = self.documents.current_editor()
+        return (editor.document.model, editor.view) if editor else None
 
-    def _set_tabs(self, count: int, titles: list[str]) -> None:
-        self.tabs.blockSignals(True)
-        while self.tabs.count():
-            widget = self.tabs.widget(0)
-            self.tabs.removeTab(0)
-            if widget is not self.welcome:
-                widget.deleteLater()
-        self.variations = []
-        for title in titles[:count]:
-            model = NoteModel()
-            view = PianoRollView(model)
-            self.variations.append((model, view))
-            self.tabs.addTab(view, title)
-        self.tabs.blockSignals(False)
-        self._update_title()
+    def show_pieces(self, pieces, titles: list[str], text: str = "Open") -> list:
+        """Open each piece as a new tab beside those already open (one undo step)."""
+        documents = [
+            self.documents.new_document(self.documents.titled(title), piece)
+            for piece, title in zip(pieces, titles)
+        ]
+        self.documents.open(documents, text)
+        for document in documents:
+            self.documents.editor(document).view.zoom_to_fit()
+        return documents
 
     def open_midi(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -224,7 +209,8 @@ class MainWindow(PlaybackControls, QMainWindow):
         except MidiReadError as exc:
             self.tell(str(exc))
             return False
-        self.show_pieces([piece], [path.name])
+        (document,) = self.show_pieces([piece], [path.name], f"Open {path.name}")
+        document.source = Path(path).resolve()
         self.item_name = path.name
         self._update_title()
         self.show_status(
@@ -233,35 +219,15 @@ class MainWindow(PlaybackControls, QMainWindow):
         return True
 
     def selected_piece(self):
-        """The notes in the piano roll's selected time range, moved to start at 0 (or None)."""
-        from composer.core.midi.piece import Piece, Track, make_notes
+        """The notes in the piano roll's selected time range, moved to start at 0, with the
+        tempo and time signatures in force there (or None)."""
+        from composer.core.midi.excerpt import excerpt
 
         found = self.current()
         if found is None or found[1].selection() is None:
             return None
         model, view = found
-        start, end = view.selection()
-        notes = model.notes
-        inside = notes[(notes["start"] >= start) & (notes["start"] < end)]
-        tracks = []
-        for program, drum in sorted(
-            {(int(p), bool(d)) for p, d in zip(inside["program"], inside["drum"])}
-        ):
-            mine = inside[(inside["program"] == program) & (inside["drum"] == drum)]
-            tracks.append(
-                Track(
-                    program,
-                    drum,
-                    "",
-                    make_notes(
-                        mine["start"] - start,
-                        np.minimum(mine["end"], end) - start,
-                        mine["pitch"],
-                        mine["velocity"],
-                    ),
-                )
-            )
-        return Piece(model.ticks_per_beat, tracks)
+        return excerpt(model.to_piece(), *view.selection())
 
     def zoom_in(self) -> None:
         if found := self.current():
@@ -285,76 +251,65 @@ class MainWindow(PlaybackControls, QMainWindow):
 
     @Slot(int, object)
     def _on_generation_started(self, count: int, primer) -> None:
-        self._set_tabs(count, [f"Variation {i + 1}" for i in range(count)])
-        for model, view in self.variations:
+        """New tabs beside the open ones; the notes stream into them."""
+        self._generating = [
+            self.documents.new_document(self.documents.titled(f"Variation {i + 1}"), modified=True)
+            for i in range(count)
+        ]
+        for document in self._generating:
+            document.busy = True
             if primer is not None:
-                model.set_piece(primer)
-            view.set_follow(True)
+                document.model.set_piece(primer)
+        self.documents.add_documents(self._generating)
+        for document in self._generating:
+            self.documents.editor(document).view.set_follow(True)
+
+    _generating: list = []
 
     @Slot(object)
     def _on_streamed(self, update) -> None:
-        for (model, _), notes in zip(self.variations, update.notes):
+        for document, notes in zip(self._generating, update.notes):
             if notes:
-                model.append(notes)
+                document.model.append(notes)
 
     @Slot(object, str)
     def _on_generated(self, pieces, description: str) -> None:
-        for (model, view), piece in zip(self.variations, pieces):
-            model.set_piece(piece)  # the exact result: notes still sounding at the end are closed
+        documents, self._generating = self._generating, []
+        for document, piece in zip(documents, pieces):
+            document.model.set_piece(piece)  # the exact result: notes still sounding are closed
+            document.metadata = self.generation_metadata(description)
+            document.busy = False
+            view = self.documents.editor(document).view
             view.set_follow(False)
+            view.fit_pitch_range()  # streaming kept the first notes' pitches in view, not all
+        if documents:
+            count = len(documents)
+            text = f"Generate {count} variation{'s' if count > 1 else ''}"
+            self.documents.open(documents, text, already_shown=True)
 
-    # --- export and drag-and-drop ---------------------------------------------------------------
-    def export_variation(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
-        from composer.core.midi import write_midi
+    def generation_metadata(self, description: str) -> dict:
+        """How the pieces just generated were made, kept with each (and in the session)."""
+        panel = self.generation
+        return {
+            "made": description,
+            "model": panel.model.currentText(),
+            "temperature": panel.temperature.value() / 100,
+            "top_k": panel.top_k.value(),
+            "top_p": panel.top_p.value(),
+            "seconds": panel.seconds.value(),
+            "seed": panel.seed.value(),
+            "primer": panel.primer.currentText(),
+        }
 
-        model = self.variations[index][0]
-        try:
-            written = write_midi(model.to_piece(), path, overwrite=overwrite)
-        except FileExistsError as exc:
-            self.tell(str(exc))
-            return None
-        except OSError as exc:
-            self.tell(f"Could not write {path} ({exc.strerror or exc}); choose another folder.")
-            return None
-        self.show_status(f"Exported {written}")
-        return written
-
-    def ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
-        """A file to save the variation shown in (the dialog asks before replacing one), or None
-        after saying why when there is nothing to save."""
-        found = self.current()
-        if found is None or len(found[0]) == 0:
-            self.tell("There is nothing to export yet; generate or open some music first.")
-            return None
-        name = f"{self.tabs.tabText(self.tabs.currentIndex()).replace(' ', '-').lower()}{suffix}"
-        start = str(Path(settings.read(settings.LAST_FOLDER) or Path.home()) / name)
-        path, _ = QFileDialog.getSaveFileName(self, title, start, file_filter)
-        return Path(path) if path else None
-
-    def export_current(self) -> None:
-        if path := self.ask_save_path("Export MIDI", ".mid", "MIDI files (*.mid)"):
-            self.export_variation(self.tabs.currentIndex(), path, overwrite=True)
-
-    def export_all(self) -> None:
-        if not any(len(model) for model, _ in self.variations):
-            self.tell("There is nothing to export yet; generate some music first.")
-            return
-        folder = QFileDialog.getExistingDirectory(
-            self, "Export all variations into", str(Path.home())
-        )
-        if folder:
-            self.export_all_to(Path(folder))
-
-    def export_all_to(self, folder: Path, stem: str = "variation") -> list[Path]:
-        targets = [folder / f"{stem}-{i + 1}.mid" for i in range(len(self.variations))]
-        existing = [t for t in targets if t.exists()]
-        if existing and not self.ask(
-            f"{len(existing)} of these files already exist in {folder}, such as {existing[0].name}. Replace them?"
-        ):
-            return []
-        return [
-            p for i, t in enumerate(targets) if (p := self.export_variation(i, t, overwrite=True))
-        ]
+    @Slot(str)
+    def _on_generation_failed(self, message: str) -> None:
+        """Keep whatever streamed in before the failure, as pieces of their own."""
+        documents, self._generating = self._generating, []
+        for document in documents:
+            document.busy = False
+            self.documents.editor(document).view.set_follow(False)
+        if documents:
+            self.documents.open(documents, "Generate (stopped)", already_shown=True)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if any(_is_openable(Path(url.toLocalFile())) for url in event.mimeData().urls()):
@@ -382,13 +337,33 @@ class MainWindow(PlaybackControls, QMainWindow):
     def quit(self) -> None:
         self.close()
 
+    _keep_session_on_quit = False
+
+    def close_keeping_session(self) -> None:
+        """Close without asking about pieces not exported: they stay in the autosaved session
+        and open again next time (the start-up probe and the smoke test)."""
+        self._keep_session_on_quit = True
+        self.close()
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.training.is_running and not self.ask(
+            "Training is running. Stop it, keep its checkpoint, and quit?"
+        ):
+            event.ignore()
+            return
+        discarded = []
+        if not self._keep_session_on_quit:
+            for document in self.documents.modified():
+                answer = self.ask_save(document)
+                if answer == "cancel":
+                    event.ignore()
+                    return
+                if answer == "discard":
+                    discarded.append(document)
         if self.training.is_running:
-            if not self.ask("Training is running. Stop it, keep its checkpoint, and quit?"):
-                event.ignore()
-                return
             self.show_status("Stopping training and saving a checkpoint…")
             self.training.stop()
+        self.session.finish(discarded)
         self.generation.stop()
         self.library.cancel()
         self.playback.stop()

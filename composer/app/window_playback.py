@@ -1,26 +1,41 @@
-"""The window's playback controls: play/pause, stop, loop, MIDI output, WAV export."""
+"""The window's playback controls: play/pause, stop, loop, the transport bar, MIDI output, WAV
+export."""
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog
+from shiboken6 import isValid
 
 from composer.app import settings
 from composer.app.playback import Playback
+from composer.app.transport import TransportBar
 from composer.app.workers import UserError, Worker
 
 
 class PlaybackControls:
-    """Mixed into MainWindow: needs current(), tell(), show_status(), threads, menus, tabs."""
+    """Mixed into MainWindow: needs current(), tell(), show_status(), threads, menus, tabs and
+    actions_by_name."""
+
+    _playback_state = "stopped"
+    _playing_view = None  # the piano roll whose music is playing (or was, last)
 
     def set_up_playback(self) -> None:
         self.playback = Playback(self.threads, self)
         self.playback.playhead.connect(self._on_playhead)
         self.playback.message.connect(self.show_status)
         self.playback.state.connect(self._on_playback_state)
+        self.transport = TransportBar(self.actions_by_name, self)
+        self.addToolBar(self.transport)
+        self.playback.playhead.connect(self.transport.set_position)
+        # The tab bar, not the tab widget: the window blocks the widget's signals while it
+        # replaces the tabs, and a new tab's notes arrive after it is shown.
+        self._watched = weakref.WeakSet()  # the piano rolls whose changes the transport shows
+        self.tabs.tabBar().currentChanged.connect(self._on_tab_shown)
         self._build_midi_menu()
         chosen = settings.read(settings.SOUNDFONT)
         self.playback.soundfont = Path(chosen) if chosen and Path(chosen).is_file() else None
@@ -91,29 +106,80 @@ class PlaybackControls:
             self.tell("There is nothing to play yet; generate or open some music first.")
             return
         model, view = found
+        piece = model.to_piece()
         selection = view.selection()
         start = selection[0] if selection else (view.playhead() or 0)
+        if not selection and start >= piece.end_tick:
+            start = 0  # the playhead is at the end: play from the top again
         end = selection[1] if selection else None
         loop = bool(selection) and self.actions_by_name["loop_selection"].isChecked()
         self._playing_view = view
-        self.playback.play(model.to_piece(), start, end, loop)
+        self.transport.set_timing(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
+        self.playback.play(piece, start, end, loop)
 
     def stop_playback(self) -> None:
         self.playback.stop()
 
+    def _live_playing_view(self):
+        """The playing piano roll, or None once its tab has been closed or replaced."""
+        view = self._playing_view
+        return view if view is not None and isValid(view) else None
+
     @Slot(int)
     def _on_playhead(self, tick: int) -> None:
-        view = getattr(self, "_playing_view", None)
-        if view is not None:
+        if view := self._live_playing_view():
             view.set_playhead(tick)
 
     @Slot(str)
     def _on_playback_state(self, state: str) -> None:
-        self._playback_state = state
+        before, self._playback_state = self._playback_state, state
+        self.transport.set_playing(state == "playing")
+        view = self._live_playing_view()
+        if view is not None and state in ("playing", "stopped"):
+            view.set_follow(state == "playing")  # keep the playhead in sight while playing
         if state == "playing":
             self.show_status("Playing…")
+        elif state == "paused":
+            self.show_status("Paused.")
+        elif before != "stopped":
+            self.show_status("Stopped.")  # at the end, Playback then says so
 
-    _playback_state = "stopped"
+    # --- the transport bar follows the piano roll shown ---------------------------------------
+    @Slot(int)
+    def _on_tab_shown(self, index: int) -> None:
+        found = self.current()
+        if found is None:
+            return
+        model, view = found
+        if view not in self._watched:
+            self._watched.add(view)
+            model.changed.connect(self._show_timing)
+            view.selection_changed.connect(self._on_selection)
+            view.playhead_moved.connect(self._on_playhead_moved)  # a click on the ruler
+        self._show_timing()
+
+    @Slot()
+    def _show_timing(self) -> None:
+        """Give the transport the tempo map and metre of the piece shown."""
+        if self.playback.playing or (found := self.current()) is None:
+            return  # while playing, the transport keeps the timing of what is heard
+        model, view = found
+        self.transport.set_timing(model.ticks_per_beat, model.tempos, model.time_signatures)
+        self.transport.set_position(view.playhead() or 0)
+
+    @Slot(int, int)
+    def _on_selection(self, start: int, end: int) -> None:
+        """Not playing, the transport shows where the selection starts (or the playhead)."""
+        found = self.current()
+        if found is None or self.playback.playing:
+            return
+        self.transport.set_position(start if end > start else (found[1].playhead() or 0))
+
+    @Slot(int)
+    def _on_playhead_moved(self, tick: int) -> None:
+        """The user put the playhead somewhere: the transport says where (unless playing)."""
+        if not self.playback.playing:
+            self.transport.set_position(tick)
 
     # --- WAV export -------------------------------------------------------------------------------
     def export_wav(self) -> None:

@@ -1,4 +1,5 @@
-"""The piano roll: a fast, read-only view of MIDI notes (ticks across, pitches up)."""
+"""The piano roll: a fast view of MIDI notes (ticks across, pitches up) that edits them through
+undoable commands, with a velocity lane."""
 
 from composer.app.pianoroll.mapping import RollMapping
 from composer.app.pianoroll.notes import NOTE_FIELDS, NoteModel

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from composer.app.pianoroll.mapping import RollMapping
 from composer.app.pianoroll.render import (
     DRUM_GROUP,
+    SELECTED_GROUP,
     VELOCITY_BOUNDS,
     RollColors,
     draw_rects,
@@ -31,17 +32,27 @@ OUTLINE_MIN_KEY_HEIGHT, OUTLINE_MAX_NOTES = 7.0, DENSE_NOTES
 DIAMOND_MIN_KEY_HEIGHT = 5.0
 
 
-def note_groups(notes: np.ndarray) -> np.ndarray:
-    """Colour index per note: family * 4 + velocity bucket, drums DRUM_GROUP * 4 + bucket."""
+def note_groups(notes: np.ndarray, selected: np.ndarray | None = None) -> np.ndarray:
+    """Colour index per note: family * 4 + velocity bucket, drums DRUM_GROUP * 4 + bucket,
+    selected notes (a boolean per note) SELECTED_GROUP * 4 + bucket."""
     family = np.where(notes["drum"], DRUM_GROUP, np.clip(notes["program"], 0, 127) // 8)
+    if selected is not None:
+        family = np.where(selected, SELECTED_GROUP, family)
     bucket = np.searchsorted(np.array(VELOCITY_BOUNDS), notes["velocity"], side="right")
     return family.astype(np.int64) * 4 + bucket
 
 
 def paint_notes(
-    p: QPainter, m: RollMapping, notes: np.ndarray, width: int, height: int, c: RollColors
+    p: QPainter,
+    m: RollMapping,
+    notes: np.ndarray,
+    width: int,
+    height: int,
+    c: RollColors,
+    selected: np.ndarray | None = None,
 ) -> None:
-    """Draw `notes` (those overlapping the view: NoteModel.visible) onto the notes area."""
+    """Draw `notes` (those overlapping the view: NoteModel.visible) onto the notes area;
+    `selected` (a boolean per note) marks the ones drawn in the selection colour."""
     if len(notes) == 0:
         return
     left = m.keyboard_width
@@ -52,7 +63,7 @@ def paint_notes(
     x1 -= (x1 - x0 >= 4).astype(np.float64)  # a 1-pixel gap between repeated notes
     # Clip to just outside the area, so a deep zoom never sends giant coordinates to Qt.
     x0, x1 = np.clip(x0, left - 1, width + 1), np.clip(x1, left - 1, width + 1)
-    groups = note_groups(notes)
+    groups = note_groups(notes, selected)
     diamonds = notes["drum"] & (m.key_height >= DIAMOND_MIN_KEY_HEIGHT)
     flat = np.flatnonzero(~diamonds)
     dense = len(notes) > DENSE_NOTES

@@ -15,7 +15,8 @@ WHEEL_ROWS = 3  # semitone rows scrolled by one wheel notch
 class RollInput:
     """Ctrl+wheel zooms time around the pointer, Ctrl+Shift+wheel or Alt+wheel zooms pitch, the
     wheel scrolls pitch and Shift+wheel time; + and - zoom time; dragging on the ruler selects a
-    time range, snapped to the grid unless Shift is held, and a click there clears it."""
+    time range, snapped to the grid unless Shift is held, and a click there clears it and puts
+    the playhead there."""
 
     _drag_anchor: int | None = None  # tick where a drag on the ruler began
     _dragged = False
@@ -72,8 +73,11 @@ class RollInput:
     def mouseReleaseEvent(self, event) -> None:
         if self._drag_anchor is None:
             return super().mouseReleaseEvent(event)
-        if not self._dragged:
-            self.clear_selection()  # a click on the ruler without dragging
+        if not self._dragged:  # a click on the ruler: the playhead goes there
+            self.clear_selection()
+            tick = self._tick_at(event.position().x(), event.modifiers())
+            self.set_playhead(tick)
+            self.playhead_moved.emit(tick)
         self._drag_anchor = None
         event.accept()
 

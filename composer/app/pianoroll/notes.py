@@ -4,6 +4,12 @@ Times are MIDI ticks. Rows live in a buffer that doubles its capacity when full,
 in from a generator costs amortised O(rows appended). `visible()` needs the notes sorted by start;
 while notes arrive in start order the buffer itself is that order, otherwise a sorted copy is
 rebuilt lazily, once per query after a change, never once per append.
+
+Editing (`replace_rows`, `insert_rows`, `remove_rows`) addresses notes by their row in that buffer.
+Undo commands rely on it: a command's indices are valid in the state it was made in, and undoing
+restores that state byte for byte (removed rows go back to the rows they came from), so commands
+undone and redone in stack order always find their notes where they left them. A boolean mask
+parallel to the rows holds the selection.
 """
 
 from __future__ import annotations
@@ -36,12 +42,15 @@ class NoteModel(QObject):
     """Notes to display, with the piece's resolution, tempo map and time signatures.
 
     Signals: `changed()` when everything was replaced (set_piece, set_notes, clear);
-    `notes_added(first, count)` after `append`, the new rows being `notes[first:first + count]`.
+    `notes_added(first, count)` after `append`, the new rows being `notes[first:first + count]`;
+    `edited()` after an edit (rows replaced, inserted or removed); `selection_changed()`.
     Use it from the GUI thread only (post streamed notes to it with a queued signal).
     """
 
     changed = Signal()
     notes_added = Signal(int, int)
+    edited = Signal()
+    selection_changed = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -55,9 +64,11 @@ class NoteModel(QObject):
         """Replace all storage by `rows` (already sorted by start)."""
         self._buffer = rows
         self._starts = np.ascontiguousarray(rows["start"])  # searchsorted wants a plain column
+        self._selected = np.zeros(len(rows), bool)
         self._count = len(rows)
         self._in_order = True  # buffer[:count] is sorted by start
-        self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # (rows, starts) when not
+        # (row indices in start order, their starts) when the buffer is not in start order.
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
         # The longest note bounds how far before a window a note that reaches into it can start.
         self._max_length = int(_lengths(rows).max()) if len(rows) else 1
         self._end_tick = int(rows["end"].max()) if len(rows) else 0
@@ -128,6 +139,8 @@ class NoteModel(QObject):
             capacity = max(total, 2 * len(self._buffer), 256)
             self._buffer = _grown(self._buffer, self._count, capacity)
             self._starts = _grown(self._starts, self._count, capacity)
+            self._selected = _grown(self._selected, self._count, capacity)
+        self._selected[first:total] = False
         self._buffer[first:total] = new
         self._starts[first:total] = new["start"]
         starts = new["start"]
@@ -188,31 +201,133 @@ class NoteModel(QObject):
         return int(pitches.min()), int(pitches.max())
 
     def sorted_notes(self) -> np.ndarray:
-        """All notes sorted by start tick (a cached array: do not modify it)."""
-        return self._sorted_columns()[0]
+        """All notes sorted by start tick."""
+        order = self._sorted_columns()[0]
+        rows = self._buffer[: self._count]
+        return rows if order is None else rows[order]
 
-    def _sorted_columns(self) -> tuple[np.ndarray, np.ndarray]:
+    def _sorted_columns(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """(row indices in start order, or None when the buffer is in order; sorted starts)."""
         if self._in_order:
-            return self._buffer[: self._count], self._starts[: self._count]
+            return None, self._starts[: self._count]
         if self._sorted is None:
             starts = self._starts[: self._count]
             order = np.argsort(starts, kind="stable")
-            self._sorted = (self._buffer[: self._count][order], starts[order])
+            self._sorted = (order, starts[order])
         return self._sorted
+
+    def visible_indices(
+        self, t0: float, t1: float, low_pitch: int = 0, high_pitch: int = 127
+    ) -> np.ndarray:
+        """Row indices (in start order) of the notes that overlap ticks [t0, t1) and whose pitch
+        is in [low_pitch, high_pitch]. A note of zero length counts as one tick long."""
+        order, starts = self._sorted_columns()
+        # A note starting at or before t0 - max_length ends by t0: binary search skips them all.
+        lo = int(np.searchsorted(starts, t0 - self._max_length, side="right"))
+        hi = int(np.searchsorted(starts, t1, side="left"))
+        index = np.arange(lo, hi) if order is None else order[lo:hi]
+        window = self._buffer[index]
+        pitch = window["pitch"]
+        keep = (_ends(window) > t0) & (pitch >= low_pitch) & (pitch <= high_pitch)
+        return index[keep]
 
     def visible(
         self, t0: float, t1: float, low_pitch: int = 0, high_pitch: int = 127
     ) -> np.ndarray:
-        """Notes (ROLL_DTYPE, sorted by start) that overlap ticks [t0, t1) and whose pitch is in
-        [low_pitch, high_pitch]. A note of zero length counts as one tick long."""
-        rows, starts = self._sorted_columns()
-        # A note starting at or before t0 - max_length ends by t0: binary search skips them all.
-        lo = int(np.searchsorted(starts, t0 - self._max_length, side="right"))
-        hi = int(np.searchsorted(starts, t1, side="left"))
-        window = rows[lo:hi]
-        pitch = window["pitch"]
-        keep = (_ends(window) > t0) & (pitch >= low_pitch) & (pitch <= high_pitch)
-        return window[keep]
+        """The notes (ROLL_DTYPE, sorted by start) of `visible_indices`."""
+        return self._buffer[self.visible_indices(t0, t1, low_pitch, high_pitch)]
+
+    # --- editing (undo commands call these; see the module docstring) ---------------------------
+
+    def replace_rows(self, indices: np.ndarray, rows: np.ndarray) -> None:
+        """Overwrite the notes at row `indices` with `rows` (ROLL_DTYPE, same length)."""
+        indices = np.asarray(indices, np.int64)
+        self._buffer[indices] = rows
+        self._starts[indices] = rows["start"]
+        self._after_edit()
+
+    def insert_rows(self, rows: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+        """Insert notes so that they end up at row indices `at` (sorted ascending; the rows a
+        `remove_rows` took them from), or after all others when `at` is None. Returns their
+        indices."""
+        count = self._count
+        if at is None:
+            at = np.arange(count, count + len(rows))
+        at = np.asarray(at, np.int64)
+        # np.insert places each row before the given position of the shorter array: the k-th
+        # row's final index minus the k rows inserted before it.
+        positions = at - np.arange(len(at))
+        self._set_rows(
+            np.insert(self._buffer[:count], positions, rows),
+            np.insert(self._selected[:count], positions, False),
+        )
+        return at
+
+    def remove_rows(self, indices: np.ndarray) -> np.ndarray:
+        """Delete the notes at row `indices` (sorted ascending); returns them (a copy)."""
+        indices = np.asarray(indices, np.int64)
+        removed = self._buffer[indices].copy()
+        count = self._count
+        self._set_rows(
+            np.delete(self._buffer[:count], indices), np.delete(self._selected[:count], indices)
+        )
+        return removed
+
+    def _set_rows(self, rows: np.ndarray, selected: np.ndarray) -> None:
+        self._buffer, self._selected, self._count = rows, selected, len(rows)
+        self._starts = np.ascontiguousarray(rows["start"])
+        self._after_edit()
+
+    def _after_edit(self) -> None:
+        rows = self._buffer[: self._count]
+        starts = self._starts[: self._count]
+        self._in_order = bool(np.all(starts[1:] >= starts[:-1]))
+        self._sorted = None
+        self._max_length = int(_lengths(rows).max()) if len(rows) else 1
+        self._end_tick = int(rows["end"].max()) if len(rows) else 0
+        self._revision += 1
+        self.edited.emit()
+
+    # --- selection ------------------------------------------------------------------------------
+
+    def selected_indices(self) -> np.ndarray:
+        """Row indices of the selected notes, ascending."""
+        return np.flatnonzero(self._selected[: self._count])
+
+    def selected_mask(self) -> np.ndarray:
+        """One boolean per row (read-only view)."""
+        view = self._selected[: self._count]
+        view.flags.writeable = False
+        return view
+
+    def select(self, indices=(), *, add: bool = False, toggle: bool = False) -> None:
+        """Select the notes at `indices`: instead of the selection, added to it, or toggled."""
+        mask = self._selected[: self._count]
+        before = mask.copy()
+        indices = np.asarray(indices, np.int64)
+        if toggle:
+            mask[indices] = ~mask[indices]
+        else:
+            if not add:
+                mask[:] = False
+            mask[indices] = True
+        if not np.array_equal(before, mask):
+            self._revision += 1
+            self.selection_changed.emit()
+
+    def select_all(self) -> None:
+        self.select(np.arange(self._count))
+
+    def clear_selection(self) -> None:
+        self.select(())
+
+    def note_at(self, tick: float, pitch: int) -> int | None:
+        """Row index of the note at `pitch` sounding at `tick` (the latest-starting one when
+        several are), or None."""
+        found = self.visible_indices(tick, tick + 1, pitch, pitch)
+        if len(found) == 0:
+            return None
+        return int(found[-1])  # sorted by start: the last one is drawn on top
 
     def to_piece(self) -> Piece:
         """A composer Piece: one Track per (program, drum) pair, same resolution, tempo map and

@@ -28,6 +28,7 @@ FAMILY_COLORS = (
 VELOCITY_BOUNDS = (40, 72, 100)
 VELOCITY_LIGHTEN = (0.55, 0.36, 0.17, 0.0)
 DRUM_GROUP = len(FAMILY_COLORS)  # colour group of drums (after the 16 families)
+SELECTED_GROUP = DRUM_GROUP + 1  # selected notes, whatever their instrument
 MAJOR_GAP_PX = 40.0  # bar lines closer than this are drawn faint, but for every 2nd, 4th...
 BLACK_KEYS = np.array([0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0], dtype=bool)  # C, C#, D ... B
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -69,7 +70,7 @@ class RollColors:
     selection: QColor
     selection_edge: QColor
     playhead: QColor
-    notes: list[list[QColor]]  # [group][velocity bucket]; group DRUM_GROUP is drums
+    notes: list[list[QColor]]  # [group][velocity bucket]; DRUM_GROUP drums, then SELECTED_GROUP
     outline: list[list[QColor]]
     #: The note colours as 0xAARRGGBB, index group * 4 + bucket, then one transparent entry.
     note_argb: np.ndarray
@@ -86,9 +87,9 @@ class RollColors:
         selection.setAlphaF(0.18)
         edge.setAlphaF(0.85)
         notes, outline = [], []
-        for hex_color in (*FAMILY_COLORS, None):
+        for hex_color in (*FAMILY_COLORS, None, highlight.name()):
             # Drums are neutral (the text colour) and drawn as diamonds, so they never pass for
-            # a melodic instrument.
+            # a melodic instrument. Selected notes take the palette's highlight.
             drum_color = mix(text, base, 0.15 if dark else 0.3)
             color = drum_color if hex_color is None else QColor(hex_color)
             target = base if hex_color is None else white
@@ -261,6 +262,13 @@ def paint_selection(
         x = float(np.floor(m.tick_to_x(tick)))
         if m.keyboard_width <= x <= width:
             p.fillRect(QRectF(x, 0, 1, height), c.selection_edge)
+
+
+def paint_band(p: QPainter, rect: QRectF, c: RollColors) -> None:
+    """The rubber band of a selection being dragged over the notes."""
+    p.setPen(c.selection_edge)
+    p.setBrush(c.selection)
+    p.drawRect(rect)
 
 
 def paint_playhead(p: QPainter, m: RollMapping, x: float, height: int, c: RollColors) -> None:

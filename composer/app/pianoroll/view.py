@@ -16,27 +16,34 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from composer.app.pianoroll import draw_notes, render
+from composer.app.pianoroll.edit_input import NoteEditInput
 from composer.app.pianoroll.interaction import RollInput
 from composer.app.pianoroll.mapping import HIGHEST_PITCH, RollMapping
 from composer.app.pianoroll.notes import NoteModel
 from composer.app.pianoroll.overlay import PlayheadOverlay
 
 KEY_ZOOM = 1.25  # horizontal zoom factor of one press of + or -
-FOLLOW_MARGIN = 0.25  # following jumps so the followed tick sits this far across the view
+FOLLOW_MARGIN = 0.25  # following a stream jumps so the newest note sits this far across the view
+PAGE_MARGIN = 0.02  # following the playhead turns the page: it lands this far across the view
 HOME_BARS = 16  # a piece longer than twice this opens showing this many bars
 HOME_KEY_HEIGHT, MAX_FIT_KEY_HEIGHT = 18.0, 48.0  # pixels: a few notes do not fill the height
 
 
-class PianoRollView(RollInput, QAbstractScrollArea):
-    """Displays the notes of a NoteModel (it does not edit them).
+class PianoRollView(NoteEditInput, RollInput, QAbstractScrollArea):
+    """Displays the notes of a NoteModel; with an editor (`set_editor`) its gestures edit them
+    (see edit_input.py), the edits themselves being made on the model by the editor.
 
     Mouse: Ctrl+wheel zooms time around the pointer, Ctrl+Shift+wheel or Alt+wheel zooms pitch,
     the wheel scrolls pitch and Shift+wheel time; dragging on the ruler selects a time range
-    (snapped to the grid; hold Shift not to snap). Keys: + and - zoom time.
-    Signal `selection_changed(start_tick, end_tick)`: (0, 0) when the selection is cleared.
+    (snapped to the grid; hold Shift not to snap), clicking it moves the playhead there.
+    Keys: + and - zoom time. Signals: `selection_changed(start_tick, end_tick)`, (0, 0) when
+    the range is cleared; `playhead_moved(tick)` when the user puts the playhead somewhere;
+    `view_changed()` after zoom or scroll moved.
     """
 
     selection_changed = Signal(int, int)
+    playhead_moved = Signal(int)
+    view_changed = Signal()
 
     def __init__(self, model: NoteModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -64,6 +71,9 @@ class PianoRollView(RollInput, QAbstractScrollArea):
         self.verticalScrollBar().valueChanged.connect(self._on_vertical_scroll)
         model.changed.connect(self._on_model_changed)
         model.notes_added.connect(self._on_notes_added)
+        model.edited.connect(self._on_notes_edited)
+        model.selection_changed.connect(self._on_notes_edited)
+        self._painted_state: tuple | None = None  # the mapping last painted (for view_changed)
         self._on_model_changed()
 
     # --- public API ---------------------------------------------------------------------------
@@ -106,7 +116,7 @@ class PianoRollView(RollInput, QAbstractScrollArea):
         old_x = self._playhead_x()
         self._playhead = None if tick is None else int(tick)
         if self._follow and tick is not None and not self._in_view(tick):
-            self.ensure_visible(tick)
+            self.ensure_visible(tick, PAGE_MARGIN)
             return
         new_x = self._playhead_x()
         if new_x == old_x:
@@ -123,13 +133,53 @@ class PianoRollView(RollInput, QAbstractScrollArea):
         piece replacing the notes (the stream's final version) leaves zoom and scroll alone."""
         self._follow = bool(on)
 
-    def ensure_visible(self, tick: float) -> None:
-        """Scroll, if needed, so `tick` is in view (page by page: it lands a quarter across)."""
+    def ensure_visible(self, tick: float, margin: float = FOLLOW_MARGIN) -> None:
+        """Scroll, if needed, so `tick` is in view (page by page: it lands `margin` of the
+        view's width from the left)."""
         if self._in_view(tick):
             return
         t0, t1 = self._mapping.visible_ticks(self.viewport().width())
-        self._mapping.left_tick = tick - FOLLOW_MARGIN * (t1 - t0)
+        self._mapping.left_tick = tick - margin * (t1 - t0)
         self.refresh()
+
+    def view_state(self) -> dict:
+        """Zoom and scroll, to restore with `restore_view_state` (autosaved sessions)."""
+        m = self._mapping
+        return {
+            "pixels_per_tick": m.pixels_per_tick,
+            "key_height": m.key_height,
+            "left_tick": m.left_tick,
+            "top_pitch": m.top_pitch,
+        }
+
+    def restore_view_state(self, state: dict) -> None:
+        """Zoom and scroll as `view_state` gave them (once laid out, if not yet); numbers that
+        are missing or not finite are left alone, and every value is clamped as usual."""
+        self._restore = {
+            k: float(v)
+            for k, v in state.items()
+            if k in ("pixels_per_tick", "key_height", "left_tick", "top_pitch")
+            and isinstance(v, (int, float))
+            and math.isfinite(v)
+        }
+        if not self._restore:
+            return
+        self._pending = "state"
+        if self._laid_out():
+            self._apply_restore()
+
+    def _apply_restore(self) -> None:
+        self._pending = None
+        for name in ("pixels_per_tick", "key_height", "left_tick", "top_pitch"):
+            if name in self._restore:
+                setattr(self._mapping, name, self._restore[name])
+        self.refresh()
+
+    def fit_pitch_range(self) -> None:
+        """Fit the notes' pitch range to the height, keeping the time zoom and scroll."""
+        if self._laid_out():
+            self._fit_pitches(HOME_KEY_HEIGHT)
+            self.refresh()
 
     def zoom_to_fit(self) -> None:
         """Zoom both ways so the whole piece (every note) is in view (once laid out, when
@@ -199,6 +249,11 @@ class PianoRollView(RollInput, QAbstractScrollArea):
             self.viewport().update()
         self._sync_scroll_bars()
 
+    def _on_notes_edited(self) -> None:
+        self._content_version += 1
+        self.viewport().update()
+        self._sync_scroll_bars()
+
     def _home(self) -> None:
         """The opening view: the start of the piece, the whole of it when short (HOME_BARS when
         long or empty), its pitch range filling the height."""
@@ -234,7 +289,12 @@ class PianoRollView(RollInput, QAbstractScrollArea):
             render.paint_selection(
                 painter, self._mapping, *self._selection, width, height, self.colors()
             )
+        if (band := self.band_rect()) is not None:
+            render.paint_band(painter, band, self.colors())
         painter.end()
+        if key[0] != self._painted_state:
+            self._painted_state = key[0]
+            self.view_changed.emit()  # the velocity lane follows the zoom and scroll
 
     def _render(self, width: int, height: int, ratio: float) -> QImage:
         """Keyboard, ruler, grid and the notes in view, drawn into a new image."""
@@ -249,8 +309,13 @@ class PianoRollView(RollInput, QAbstractScrollArea):
         render.paint_background(painter, m, width, height, colors)
         render.paint_grid(painter, m, width, height, colors)
         t0, t1 = m.visible_ticks(width)
-        notes = self._model.visible(t0, t1, *m.visible_pitches(height))
-        draw_notes.paint_notes(painter, m, notes, width, height, colors)
+        model = self._model
+        shown = model.visible_indices(t0, t1, *m.visible_pitches(height))
+        selected = model.selected_mask()[shown]
+        notes = model.notes[shown]
+        draw_notes.paint_notes(
+            painter, m, notes, width, height, colors, selected if selected.any() else None
+        )
         # Keyboard and ruler go on top, covering notes that poke under them.
         render.paint_keyboard(painter, m, height, colors)
         render.paint_ruler(painter, m, width, colors)
@@ -281,6 +346,8 @@ class PianoRollView(RollInput, QAbstractScrollArea):
             self._home()
         elif self._pending == "fit":
             self.zoom_to_fit()
+        elif self._pending == "state":
+            self._apply_restore()
         self._sync_scroll_bars()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:

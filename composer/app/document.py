@@ -1,0 +1,103 @@
+"""A piece on screen as a document: its notes, where it came from, and whether it holds changes
+that were not exported yet.
+
+Whether a piece is modified is decided by states, not by counting edits: every undo command takes
+a fresh state number when it is made, sets it on redo and puts the previous one back on undo. A
+piece is modified while its state differs from the one it had when last exported (or opened), so
+undoing back to that point makes it clean again, as in any editor.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from composer.app.pianoroll.notes import NoteModel
+
+_states = itertools.count(1)
+
+
+def new_state() -> int:
+    """A state number never used before in this process."""
+    return next(_states)
+
+
+class PieceDocument(QObject):
+    """One open piece. `model` holds its notes; edits go through `push` onto the window's undo
+    stack. `busy` is set while notes are still streaming in (a generation): no edits then."""
+
+    modified_changed = Signal(bool)
+    title_changed = Signal(str)
+    reveal_requested = Signal()  # an undo or redo changed this piece: show it
+
+    def __init__(
+        self,
+        undo_stack: QUndoStack,
+        title: str,
+        *,
+        source: Path | None = None,
+        metadata: dict | None = None,
+        modified: bool = False,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.undo_stack = undo_stack
+        self.model = NoteModel(self)
+        self._title = title
+        self.source = source  # the MIDI file it was opened from
+        self.export_path: Path | None = None  # where it was last exported
+        self.metadata = dict(metadata or {})  # how it was made: model, settings, seed
+        self.busy = False
+        self.view_state: dict = {}  # zoom and scroll restored from a session, applied once
+        self._state = new_state()
+        # A generated piece was never saved anywhere: it starts modified. An opened file is
+        # clean until edited.
+        self._saved_state = -1 if modified else self._state
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        self.title_changed.emit(title)
+
+    @property
+    def modified(self) -> bool:
+        """Whether it holds changes not exported (or never was exported, when generated)."""
+        return self._state != self._saved_state
+
+    @property
+    def state(self) -> int:
+        return self._state
+
+    def set_state(self, state: int) -> None:
+        """Called by undo commands (redo: their new state; undo: the one before them)."""
+        was = self.modified
+        self._state = state
+        if self.modified != was:
+            self.modified_changed.emit(self.modified)
+
+    def mark_saved(self, path: Path | None = None) -> None:
+        """The piece as it is now was written to `path`: it is not modified any more."""
+        if path is not None:
+            self.export_path = Path(path)
+        was = self.modified
+        self._saved_state = self._state
+        if was:
+            self.modified_changed.emit(False)
+
+    def mark_modified(self) -> None:
+        """Treat the current state as never saved (a restored session said so)."""
+        was = self.modified
+        self._saved_state = -1
+        if not was:
+            self.modified_changed.emit(True)
+
+    def push(self, command: QUndoCommand) -> None:
+        """Do `command` and put it on the undo stack (refused while the piece is generating)."""
+        if not self.busy:
+            self.undo_stack.push(command)

@@ -1,0 +1,188 @@
+"""What can be done to the notes of a piece, as undoable steps: the piano roll's gestures and the
+Edit menu both call these, so a key, a drag and a menu item do exactly the same thing.
+
+Times are MIDI ticks. "The grid" is the grid chosen in the edit toolbar (`EditSettings`), in
+ticks of the piece's own resolution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from composer.app.document import PieceDocument
+from composer.app.editing import note_math
+from composer.app.editing.commands import AddNotes, ChangeNotes, RemoveNotes
+from composer.app.pianoroll.notes import ROLL_DTYPE
+
+class EditSettings(QObject):
+    """The editing choices shared by every piano roll of a window: tool, grid, snap, quantise
+    strength, and the velocity and instrument a newly drawn note takes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.tool = "select"  # or "draw"
+        self.grid = note_math.DEFAULT_GRID  # a key of note_math.GRIDS
+        self.snap = True
+        self.quantize_strength = 1.0  # 0-1
+        self.velocity = note_math.DEFAULT_VELOCITY
+
+    def update(self, **values) -> None:
+        for name, value in values.items():
+            if not hasattr(self, name):
+                raise AttributeError(name)
+            setattr(self, name, value)
+        self.changed.emit()
+
+    def step(self, ticks_per_beat: int) -> float:
+        """One grid step in ticks at a piece's resolution."""
+        return note_math.grid_ticks(ticks_per_beat, note_math.GRIDS[self.grid])
+
+
+class NoteEditor:
+    """Edits one document's notes through its undo stack. Each method is one undo step (or, with
+    a `gesture` merge key, part of the step of one drag) and does nothing when there is nothing
+    to act on."""
+
+    def __init__(self, document: PieceDocument, settings: EditSettings):
+        self.document = document
+        self.settings = settings
+
+    @property
+    def model(self):
+        return self.document.model
+
+    def step(self) -> float:
+        return self.settings.step(self.model.ticks_per_beat)
+
+    def _change(self, indices, after, text: str, gesture=None, select=True) -> None:
+        indices = np.asarray(indices, np.int64)
+        if len(indices) == 0:
+            return
+        before = self.model.notes[indices]
+        if gesture is None and np.array_equal(before, after):
+            return  # nothing would change: no empty undo step
+        command = ChangeNotes(self.document, indices, before, after, text, gesture, select)
+        self.document.push(command)
+
+    # --- the selection ------------------------------------------------------------------------
+    def move(self, indices, origin: np.ndarray, dt: int, dp: int, gesture=None) -> None:
+        """Set notes `indices` to `origin` (their rows when the drag began) moved by dt ticks
+        and dp semitones."""
+        self._change(indices, note_math.moved(origin, dt, dp), "Move notes", gesture)
+
+    def nudge(self, dt_steps: int = 0, dp: int = 0) -> None:
+        """Move the selected notes by whole grid steps and semitones (the arrow keys)."""
+        indices = self.model.selected_indices()
+        rows = self.model.notes[indices]
+        dt = round(dt_steps * self.step())
+        text = "Transpose notes" if dp and not dt else "Move notes"
+        self._change(indices, note_math.moved(rows, dt, dp), text)
+
+    def transpose(self, semitones: int) -> None:
+        self.nudge(0, semitones)
+
+    def resize(self, indices, origin: np.ndarray, d_end: int, gesture=None) -> None:
+        """Set notes `indices` to `origin` with their ends moved by d_end ticks."""
+        min_length = max(round(self.step()) if self.settings.snap else 1, 1)
+        after = note_math.resized(origin, d_end, min_length)
+        self._change(indices, after, "Change note lengths", gesture)
+
+    def set_velocities(self, indices, velocities, gesture=None) -> None:
+        indices = np.asarray(indices, np.int64)
+        after = note_math.with_velocity(self.model.notes[indices], velocities)
+        self._change(indices, after, "Change velocities", gesture, select=False)
+        if len(indices):
+            self.settings.velocity = int(after["velocity"][-1])
+
+    def quantize(self) -> None:
+        """Quantise the selected notes (every note when none is selected) to the grid."""
+        indices = self.model.selected_indices()
+        if len(indices) == 0:
+            indices = np.arange(len(self.model))
+        rows = self.model.notes[indices]
+        after = note_math.quantized(rows, self.step(), self.settings.quantize_strength)
+        self._change(indices, after, "Quantize notes")
+
+    def delete(self) -> None:
+        indices = self.model.selected_indices()
+        if len(indices):
+            self.document.push(RemoveNotes(self.document, indices, "Delete notes"))
+
+    def duplicate(self) -> None:
+        """Copies of the selected notes right after them, on the grid, selected."""
+        rows = self.model.notes[self.model.selected_indices()]
+        if len(rows):
+            offset = note_math.duplicate_offset(rows, self.step())
+            self.add(note_math.moved(rows, offset, 0), "Duplicate notes")
+
+    def add(self, rows: np.ndarray, text: str) -> None:
+        if len(rows):
+            self.document.push(AddNotes(self.document, rows.astype(ROLL_DTYPE), text))
+
+    def draw(self, tick: int, pitch: int) -> None:
+        """A new note at `tick` and `pitch`, one grid step long, with the last velocity and the
+        instrument of the piece's selected (or first) note."""
+        program, drum = self.instrument()
+        row = np.array(
+            [
+                (
+                    tick,
+                    tick + max(round(self.step()), 1),
+                    pitch,
+                    self.settings.velocity,
+                    program,
+                    drum,
+                )
+            ],
+            dtype=ROLL_DTYPE,
+        )
+        self.add(row, "Draw a note")
+
+    def instrument(self) -> tuple[int, bool]:
+        """(program, drum) a new note gets: the selected notes' instrument, else the piece's
+        most used one, else a piano."""
+        notes = self.model.notes
+        chosen = notes[self.model.selected_indices()]
+        pool = chosen if len(chosen) else notes
+        if len(pool) == 0:
+            return 0, False
+        keys, counts = np.unique(
+            pool["program"].astype(np.int64) * 2 + pool["drum"], return_counts=True
+        )
+        key = int(keys[np.argmax(counts)])
+        return key // 2, bool(key % 2)
+
+    # --- clipboard --------------------------------------------------------------------------------
+    def copy(self) -> bool:
+        """Put the selected notes on the clipboard; False when none is selected."""
+        from PySide6.QtGui import QGuiApplication
+
+        from composer.app.editing.clipboard import to_mime
+
+        rows = self.model.notes[self.model.selected_indices()]
+        if len(rows) == 0:
+            return False
+        QGuiApplication.clipboard().setMimeData(to_mime(rows, self.model.ticks_per_beat))
+        return True
+
+    def cut(self) -> bool:
+        if not self.copy():
+            return False
+        indices = self.model.selected_indices()
+        self.document.push(RemoveNotes(self.document, indices, "Cut notes"))
+        return True
+
+    def paste(self, at_tick: int) -> bool:
+        """Paste the clipboard's notes starting at `at_tick`; False when it holds none."""
+        from PySide6.QtGui import QGuiApplication
+
+        from composer.app.editing.clipboard import from_mime
+
+        rows = from_mime(QGuiApplication.clipboard().mimeData(), self.model.ticks_per_beat, at_tick)
+        if rows is None or len(rows) == 0:
+            return False
+        self.add(rows, "Paste notes")
+        return True
