@@ -11,8 +11,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-
 from tests.editing_helpers import TPB, little_tune
 
 

@@ -67,7 +67,20 @@ class ChangeNotes(NoteCommand):
             or other.document is not self.document
         ):
             return False
-        # Both address rows of the same notes array (no note was added or removed between).
+        if np.array_equal(other.indices, self.indices):  # a drag: the same notes each time
+            self.after = other.after
+        else:
+            self._merge_rows(other)
+        self.state_after = other.state_after
+        if np.array_equal(self.after, self.before):
+            # Dragged back to where it started: no step at all, and the piece is as it was.
+            self.setObsolete(True)
+            self.document.set_state(self.state_before)
+        return True
+
+    def _merge_rows(self, other: ChangeNotes) -> None:
+        """Take in `other`'s rows, which may be other notes (the velocity lane's drag).
+        Both address rows of the same notes array (no note was added or removed between)."""
         indices = np.union1d(self.indices, other.indices)
         mine, theirs = (
             np.searchsorted(indices, self.indices),
@@ -80,12 +93,6 @@ class ChangeNotes(NoteCommand):
         before[theirs], before[mine] = other.before, self.before  # the older "before" wins
         after[mine], after[theirs] = self.after, other.after  # the newer "after" wins
         self.indices, self.before, self.after = indices, before, after
-        self.state_after = other.state_after
-        if np.array_equal(self.after, self.before):
-            # Dragged back to where it started: no step at all, and the piece is as it was.
-            self.setObsolete(True)
-            self.document.set_state(self.state_before)
-        return True
 
     def apply(self) -> None:
         self.document.model.replace_rows(self.indices, self.after)

@@ -15,6 +15,7 @@ from composer.app.editing import note_math
 from composer.app.editing.commands import AddNotes, ChangeNotes, RemoveNotes
 from composer.app.pianoroll.notes import ROLL_DTYPE
 
+
 class EditSettings(QObject):
     """The editing choices shared by every piano roll of a window: tool, grid, snap, quantise
     strength, and the velocity and instrument a newly drawn note takes."""

@@ -216,26 +216,44 @@ class NoteModel(QObject):
             self._sorted = (order, starts[order])
         return self._sorted
 
+    def _window(self, t0: float, t1: float) -> tuple[slice | np.ndarray, np.ndarray]:
+        """(rows of the notes starting in [t0 - longest note, t1) as a slice of the buffer or
+        an index array, those rows) with a binary search on the sorted starts."""
+        order, starts = self._sorted_columns()
+        # A note starting at or before t0 - max_length ends by t0: binary search skips them all.
+        lo = int(np.searchsorted(starts, t0 - self._max_length, side="right"))
+        hi = int(np.searchsorted(starts, t1, side="left"))
+        where = slice(lo, hi) if order is None else order[lo:hi]
+        return where, self._buffer[where]
+
+    @staticmethod
+    def _keep(window: np.ndarray, t0: float, low_pitch: int, high_pitch: int) -> np.ndarray:
+        pitch = window["pitch"]
+        return (_ends(window) > t0) & (pitch >= low_pitch) & (pitch <= high_pitch)
+
     def visible_indices(
         self, t0: float, t1: float, low_pitch: int = 0, high_pitch: int = 127
     ) -> np.ndarray:
         """Row indices (in start order) of the notes that overlap ticks [t0, t1) and whose pitch
         is in [low_pitch, high_pitch]. A note of zero length counts as one tick long."""
-        order, starts = self._sorted_columns()
-        # A note starting at or before t0 - max_length ends by t0: binary search skips them all.
-        lo = int(np.searchsorted(starts, t0 - self._max_length, side="right"))
-        hi = int(np.searchsorted(starts, t1, side="left"))
-        index = np.arange(lo, hi) if order is None else order[lo:hi]
-        window = self._buffer[index]
-        pitch = window["pitch"]
-        keep = (_ends(window) > t0) & (pitch >= low_pitch) & (pitch <= high_pitch)
-        return index[keep]
+        where, window = self._window(t0, t1)
+        index = np.arange(where.start, where.stop) if isinstance(where, slice) else where
+        return index[self._keep(window, t0, low_pitch, high_pitch)]
 
     def visible(
         self, t0: float, t1: float, low_pitch: int = 0, high_pitch: int = 127
     ) -> np.ndarray:
         """The notes (ROLL_DTYPE, sorted by start) of `visible_indices`."""
-        return self._buffer[self.visible_indices(t0, t1, low_pitch, high_pitch)]
+        return self.visible_with_selection(t0, t1, low_pitch, high_pitch)[0]
+
+    def visible_with_selection(
+        self, t0: float, t1: float, low_pitch: int = 0, high_pitch: int = 127
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The notes of `visible` and whether each is selected (for painting: one copy of the
+        rows, not two)."""
+        where, window = self._window(t0, t1)
+        keep = self._keep(window, t0, low_pitch, high_pitch)
+        return window[keep], self._selected[: self._count][where][keep]
 
     # --- editing (undo commands call these; see the module docstring) ---------------------------
 

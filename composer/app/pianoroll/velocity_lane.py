@@ -17,6 +17,7 @@ from composer.app.editing.gesture import new_gesture
 from composer.app.pianoroll.render import draw_rects, mix, rect_array
 
 HIT_PX = 4.0  # a stem is hit within this many pixels of the pointer
+DENSE_STEMS = 1500  # above this many notes in view, one stem per pixel column
 TOP_PAD, BOTTOM_PAD = 6, 4  # pixels kept free above velocity 127 and below 0
 
 
@@ -49,18 +50,19 @@ class VelocityLane(QWidget):
         usable = max(self.height() - TOP_PAD - BOTTOM_PAD, 1)
         return int(np.clip(round((self.height() - BOTTOM_PAD - y) / usable * 127), 1, 127))
 
-    def _shown(self) -> np.ndarray:
-        """Row indices of the notes that start within the roll's visible time range."""
+    def _shown(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start tick, velocity, selected) of the notes that start within the roll's visible
+        time range: three arrays."""
         m = self.view.mapping
         t0, t1 = m.visible_ticks(self.view.viewport().width())
-        index = self.view.model.visible_indices(t0, t1)
-        starts = self.view.model.notes["start"][index]
-        return index[(starts >= t0) & (starts <= t1)]
+        rows, selected = self.view.model.visible_with_selection(t0, t1)
+        inside = (rows["start"] >= t0) & (rows["start"] <= t1)
+        return rows["start"][inside], rows["velocity"][inside], selected[inside]
 
     # --- painting -------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         colors = self.view.colors()
-        m, model = self.view.mapping, self.view.model
+        m = self.view.mapping
         p = QPainter(self)
         width, height = self.width(), self.height()
         p.fillRect(QRectF(0, 0, width, height), colors.background)
@@ -74,23 +76,36 @@ class VelocityLane(QWidget):
         for level in (32, 64, 96, 127):
             y = float(np.floor(self.velocity_to_y(level)))
             p.fillRect(QRectF(m.keyboard_width, y, width - m.keyboard_width, 1), colors.beat_line)
-        index = self._shown()
-        if len(index):
-            notes = model.notes[index]
-            selected = model.selected_mask()[index]
-            x = np.floor(m.tick_to_x(notes["start"].astype(np.float64)))
-            y = np.floor(self.velocity_to_y(notes["velocity"]))
+        starts, velocity, selected = self._shown()
+        if len(starts):
+            x = np.floor(m.tick_to_x(starts.astype(np.float64)))
             p.setPen(Qt.PenStyle.NoPen)
             faded = mix(colors.notes[0][1], colors.background, 0.55)
-            for mask, brush in ((~selected, faded if selected.any() else colors.notes[0][1]),
-                                (selected, colors.selection_edge)):  # fmt: skip
+            plain = faded if selected.any() else colors.notes[0][1]
+            dense = len(starts) > DENSE_STEMS
+            for mask, brush in ((~selected, plain), (selected, colors.selection_edge)):
                 if mask.any():
                     p.setBrush(brush)
-                    xs, ys = x[mask], y[mask]
-                    draw_rects(p, rect_array(xs, ys, 2, height - BOTTOM_PAD - ys))
-                    draw_rects(p, rect_array(xs - 2, ys - 1, 6, 3))  # a cap on the stem
+                    self._stems(p, x[mask], velocity[mask], dense)
         p.fillRect(QRectF(m.keyboard_width - 1, 0, 1, height), colors.ruler_tick)
         p.end()
+
+    def _stems(self, p: QPainter, x: np.ndarray, velocity: np.ndarray, dense: bool) -> None:
+        """Stems at pixel columns `x`; when dense, one stem per column, as tall as the loudest
+        note there (drawing thousands of overlapping stems would cost far more and show the
+        same)."""
+        if dense:
+            columns = x.astype(np.int64)
+            loudest = np.zeros(int(columns.max()) + 1, np.int64)
+            order = np.argsort(velocity, kind="stable")  # the loudest is written last and stays
+            loudest[columns[order]] = velocity[order]
+            x = np.flatnonzero(loudest).astype(np.float64)
+            velocity = loudest[loudest > 0]
+        y = np.floor(self.velocity_to_y(velocity))
+        bottom = self.height() - BOTTOM_PAD
+        draw_rects(p, rect_array(x, y, 1 if dense else 2, bottom - y))
+        if not dense:
+            draw_rects(p, rect_array(x - 2, y - 1, 6, 3))  # a cap on the stem
 
     # --- editing --------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
@@ -116,7 +131,8 @@ class VelocityLane(QWidget):
         """Set the velocity of the stems between the last pointer x and this one (so a fast
         drag misses none) to the pointer's height."""
         m, model = self.view.mapping, self.view.model
-        index = self._shown()
+        t0, t1 = m.visible_ticks(self.view.viewport().width())
+        index = model.visible_indices(t0, t1)
         if model.selected_mask().any():
             index = index[model.selected_mask()[index]]
         low, high = sorted((x, self._last_x if self._last_x is not None else x))

@@ -309,10 +309,7 @@ class PianoRollView(NoteEditInput, RollInput, QAbstractScrollArea):
         render.paint_background(painter, m, width, height, colors)
         render.paint_grid(painter, m, width, height, colors)
         t0, t1 = m.visible_ticks(width)
-        model = self._model
-        shown = model.visible_indices(t0, t1, *m.visible_pitches(height))
-        selected = model.selected_mask()[shown]
-        notes = model.notes[shown]
+        notes, selected = self._model.visible_with_selection(t0, t1, *m.visible_pitches(height))
         draw_notes.paint_notes(
             painter, m, notes, width, height, colors, selected if selected.any() else None
         )
