@@ -250,3 +250,25 @@ def test_grid_choices_and_note_math():
     assert note_math.clamp_move(rows, -50, 20) == (-10, 7)  # the group stays inside the piece
     moved = note_math.moved(rows, -50, -10)
     assert moved["start"].tolist() == [0, 490] and moved["pitch"].tolist() == [0, 118]
+
+
+def test_note_names_on_hover_the_legend_and_the_shortcuts_list(window, tune, qtbot):
+    from composer.app.edit_actions import ShortcutsDialog
+
+    view = tune.view
+    note = QPointF(note_point(view, 960, 67))
+    assert view.describe_at(note) == "G4 · Acoustic Grand Piano · velocity 70 · bar 1, beat 3"
+    key = QPointF(10, view.mapping.pitch_to_y(61) + 3)
+    assert view.describe_at(key) == "C#4"
+    assert "Acoustic Grand Piano" in tune.legend.text()
+    assert "Electric Bass (finger)" in tune.legend.text()
+    dialog = ShortcutsDialog(window.actions_by_name, window)
+    rows = {
+        dialog.table.item(r, 1).text(): dialog.table.item(r, 0).text()
+        for r in range(dialog.table.rowCount())
+    }
+    assert "Ctrl+Z" in rows["Undo"] and "Ctrl+Y" in rows["Redo"]
+    assert rows["Duplicate"] == "Ctrl+D" and rows["Quantize to the grid"] == "Q"
+    assert (
+        rows["Move the selected notes (snapped to the grid; hold Alt not to snap)"] == "Drag a note"
+    )

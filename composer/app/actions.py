@@ -19,6 +19,7 @@ class ActionSpec:
     toolbar: bool = False
     tip: str = ""
     checkable: bool = False
+    short: str = ""  # the toolbar's shorter label, when the menu's text is long
 
 
 ACTIONS = [
@@ -115,6 +116,7 @@ ACTIONS = [
         "Edit",
         False,
         "Move the selected notes (all, when none is selected) towards the grid by the strength set",
+        short="Quantize",
     ),
     ActionSpec(
         "draw_tool",
@@ -124,6 +126,7 @@ ACTIONS = [
         False,
         "Pencil: click to draw a note, drag to set its length (also: double-click)",
         True,
+        short="Draw",
     ),
     ActionSpec(
         "generate",
@@ -160,6 +163,7 @@ ACTIONS = [
         False,
         "Play the selected range again and again",
         True,
+        short="Loop",
     ),
     ActionSpec(
         "choose_soundfont",
@@ -194,6 +198,8 @@ def make_actions(window) -> dict[str, QAction]:
             action.setStatusTip(spec.tip)
             action.setToolTip(spec.tip)
         action.setCheckable(spec.checkable)
+        if spec.short:
+            action.setIconText(spec.short)
         if not spec.checkable:
             action.triggered.connect(getattr(window, spec.name))
         if spec.menu not in menus:

@@ -87,18 +87,17 @@ class EditActions:
         self.snap_box.setToolTip("Snap notes to the grid while editing")
         self.snap_box.toggled.connect(lambda on: settings.update(snap=on))
         bar.addWidget(self.snap_box)
-        bar.addWidget(QLabel(" Quantize "))
+        bar.addAction(self.actions_by_name["quantize_notes"])
         self.strength_box = QSpinBox()
         self.strength_box.setRange(0, 100)
         self.strength_box.setSuffix(" %")
         self.strength_box.setValue(round(settings.quantize_strength * 100))
         self.strength_box.setToolTip(
-            "How far Quantize (Q) moves notes towards the grid: 100% onto it, "
-            "50% half way (keeps some of the human feel)"
+            "Quantize strength: how far Quantize (Q) moves notes towards the grid, "
+            "100% onto it, 50% half way (keeps some of the human feel)"
         )
         self.strength_box.valueChanged.connect(lambda v: settings.update(quantize_strength=v / 100))
         bar.addWidget(self.strength_box)
-        bar.addAction(self.actions_by_name["quantize_notes"])
         self.addToolBar(bar)
         self.edit_toolbar = bar
 
@@ -183,10 +182,12 @@ class ShortcutsDialog(QDialog):
     def __init__(self, actions: dict[str, QAction], parent=None):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
+        # Undo and redo name the step they would take ("Undo Move notes"): not here.
+        fixed = {"undo": "Undo", "redo": "Redo"}
         rows = [
             (", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()),
-             a.text().replace("&", ""))
-            for a in actions.values()
+             fixed.get(name, a.text().replace("&", "")))
+            for name, a in actions.items()
             if a.shortcuts()
         ]  # fmt: skip
         rows += ROLL_GESTURES

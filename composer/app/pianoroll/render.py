@@ -87,9 +87,13 @@ class RollColors:
         selection.setAlphaF(0.18)
         edge.setAlphaF(0.85)
         notes, outline = [], []
-        for hex_color in (*FAMILY_COLORS, None, highlight.name()):
+        # Selected notes are the text colour tinted with the highlight: the strongest contrast
+        # with the background and the colour of no instrument (the highlight alone is the
+        # same blue as a piano).
+        selected_color = mix(text, highlight, 0.35).name()
+        for hex_color in (*FAMILY_COLORS, None, selected_color):
             # Drums are neutral (the text colour) and drawn as diamonds, so they never pass for
-            # a melodic instrument. Selected notes take the palette's highlight.
+            # a melodic instrument.
             drum_color = mix(text, base, 0.15 if dark else 0.3)
             color = drum_color if hex_color is None else QColor(hex_color)
             target = base if hex_color is None else white

@@ -17,19 +17,16 @@ from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from composer.app.pianoroll import draw_notes, render
 from composer.app.pianoroll.edit_input import NoteEditInput
+from composer.app.pianoroll.framing import PAGE_MARGIN, Framing
 from composer.app.pianoroll.interaction import RollInput
 from composer.app.pianoroll.mapping import HIGHEST_PITCH, RollMapping
 from composer.app.pianoroll.notes import NoteModel
 from composer.app.pianoroll.overlay import PlayheadOverlay
 
 KEY_ZOOM = 1.25  # horizontal zoom factor of one press of + or -
-FOLLOW_MARGIN = 0.25  # following a stream jumps so the newest note sits this far across the view
-PAGE_MARGIN = 0.02  # following the playhead turns the page: it lands this far across the view
-HOME_BARS = 16  # a piece longer than twice this opens showing this many bars
-HOME_KEY_HEIGHT, MAX_FIT_KEY_HEIGHT = 18.0, 48.0  # pixels: a few notes do not fill the height
 
 
-class PianoRollView(NoteEditInput, RollInput, QAbstractScrollArea):
+class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
     """Displays the notes of a NoteModel; with an editor (`set_editor`) its gestures edit them
     (see edit_input.py), the edits themselves being made on the model by the editor.
 
@@ -133,66 +130,6 @@ class PianoRollView(NoteEditInput, RollInput, QAbstractScrollArea):
         piece replacing the notes (the stream's final version) leaves zoom and scroll alone."""
         self._follow = bool(on)
 
-    def ensure_visible(self, tick: float, margin: float = FOLLOW_MARGIN) -> None:
-        """Scroll, if needed, so `tick` is in view (page by page: it lands `margin` of the
-        view's width from the left)."""
-        if self._in_view(tick):
-            return
-        t0, t1 = self._mapping.visible_ticks(self.viewport().width())
-        self._mapping.left_tick = tick - margin * (t1 - t0)
-        self.refresh()
-
-    def view_state(self) -> dict:
-        """Zoom and scroll, to restore with `restore_view_state` (autosaved sessions)."""
-        m = self._mapping
-        return {
-            "pixels_per_tick": m.pixels_per_tick,
-            "key_height": m.key_height,
-            "left_tick": m.left_tick,
-            "top_pitch": m.top_pitch,
-        }
-
-    def restore_view_state(self, state: dict) -> None:
-        """Zoom and scroll as `view_state` gave them (once laid out, if not yet); numbers that
-        are missing or not finite are left alone, and every value is clamped as usual."""
-        self._restore = {
-            k: float(v)
-            for k, v in state.items()
-            if k in ("pixels_per_tick", "key_height", "left_tick", "top_pitch")
-            and isinstance(v, (int, float))
-            and math.isfinite(v)
-        }
-        if not self._restore:
-            return
-        self._pending = "state"
-        if self._laid_out():
-            self._apply_restore()
-
-    def _apply_restore(self) -> None:
-        self._pending = None
-        for name in ("pixels_per_tick", "key_height", "left_tick", "top_pitch"):
-            if name in self._restore:
-                setattr(self._mapping, name, self._restore[name])
-        self.refresh()
-
-    def fit_pitch_range(self) -> None:
-        """Fit the notes' pitch range to the height, keeping the time zoom and scroll."""
-        if self._laid_out():
-            self._fit_pitches(HOME_KEY_HEIGHT)
-            self.refresh()
-
-    def zoom_to_fit(self) -> None:
-        """Zoom both ways so the whole piece (every note) is in view (once laid out, when
-        called before the view was shown)."""
-        m, self._pending = self._mapping, "fit"
-        if not self._laid_out():
-            return  # resizeEvent comes back here
-        self._pending = None
-        end = self._model.end_tick or HOME_BARS * m.bar_ticks  # empty: the opening width
-        m.fit_ticks(0, max(end, m.bar_ticks), self.viewport().width())
-        self._fit_pitches(MAX_FIT_KEY_HEIGHT)
-        self.refresh()
-
     def zoom_in(self) -> None:
         """Zoom time in by one step around the playhead (when in view) or the middle."""
         self._mapping.zoom_x(KEY_ZOOM, self._zoom_anchor())
@@ -253,25 +190,6 @@ class PianoRollView(NoteEditInput, RollInput, QAbstractScrollArea):
         self._content_version += 1
         self.viewport().update()
         self._sync_scroll_bars()
-
-    def _home(self) -> None:
-        """The opening view: the start of the piece, the whole of it when short (HOME_BARS when
-        long or empty), its pitch range filling the height."""
-        m, width, self._pending = self._mapping, self.viewport().width(), "home"
-        if not self._laid_out():
-            return  # resizeEvent comes back here
-        self._pending = None
-        bars = self._model.end_tick / m.bar_ticks
-        bars = max(bars, 1) if 0 < bars <= 2 * HOME_BARS else HOME_BARS
-        m.fit_ticks(0, bars * m.bar_ticks, width)
-        self._fit_pitches(HOME_KEY_HEIGHT)
-        self.refresh()
-
-    def _fit_pitches(self, max_key_height: float) -> None:
-        """Show the notes' pitch range, two semitones to spare (middle octaves if no notes)."""
-        low, high = self._model.pitch_range() or (48, 83)
-        low, high = max(low - 2, 0), min(high + 2, HIGHEST_PITCH)
-        self._mapping.fit_pitches(low, high, self.viewport().height(), max_key_height)
 
     # --- painting -----------------------------------------------------------------------------
 
