@@ -80,6 +80,7 @@ def main() -> int:
     app.processEvents()
     window.grab().save(str(args.out / "generate.png"))
     view.grab().save(str(args.out / "piano-roll.png"))
+    edit(app, window, args.out)
 
     from composer.app.about_dialog import AboutDialog
 
@@ -89,8 +90,63 @@ def main() -> int:
     about.grab().save(str(args.out / "about.png"))
     about.close()
     print(f"screenshots in {args.out} (run: {run})")
-    window.close()
+    window.close_keeping_session()  # its own data folder: nothing to ask about
     return 0
+
+
+def edit(app, window, out: Path) -> None:
+    """Edit the first variation as a person would (a rubber band, a drag, a velocity stroke,
+    a click on the ruler) and grab the window and the editor."""
+    from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    def drag(widget, start: QPoint, end: QPoint, release: bool = True) -> None:
+        QTest.mousePress(widget, Qt.LeftButton, Qt.NoModifier, start)
+        for i in range(1, 9):
+            pos = QPointF(start + (end - start) * i / 8)
+            event = QMouseEvent(
+                QEvent.MouseMove, pos, widget.mapToGlobal(pos), Qt.NoButton, Qt.LeftButton,
+                Qt.NoModifier,
+            )  # fmt: skip
+            QApplication.sendEvent(widget, event)
+            app.processEvents()
+        if release:
+            QTest.mouseRelease(widget, Qt.LeftButton, Qt.NoModifier, end)
+
+    window.docks["history"].show()
+    editor = window.documents.current_editor()
+    view, lane, m = editor.view, editor.lane, editor.view.mapping
+    beat = editor.document.model.ticks_per_beat
+    m.fit_ticks(0, 16 * beat, view.viewport().width())
+    view.fit_pitch_range()
+    app.processEvents()
+    ruler = QPoint(round(m.tick_to_x(6 * beat)), m.ruler_height // 2)
+    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, ruler)  # the playhead
+    high, low = view.mapping.visible_pitches(view.viewport().height())[::-1]
+    middle = (high + low) // 2
+    band = (QPoint(round(m.tick_to_x(8 * beat)) + 3, round(m.pitch_to_y(high - 1))),
+            QPoint(round(m.tick_to_x(12 * beat)) - 3, round(m.pitch_to_y(middle))))  # fmt: skip
+    drag(view.viewport(), *band)
+    y = round(lane.velocity_to_y(50))
+    drag(
+        lane, QPoint(round(m.tick_to_x(8 * beat)), y), QPoint(round(m.tick_to_x(10 * beat)), y + 20)
+    )
+    chosen = editor.document.model.selected_indices()
+    if len(chosen):
+        note = editor.document.model.notes[chosen[0]]
+        grab = QPoint(round(m.tick_to_x(int(note["start"]))) + 3,
+                      round(m.pitch_to_y(int(note["pitch"])) + m.key_height / 2))  # fmt: skip
+        drag(
+            view.viewport(),
+            grab,
+            grab + QPoint(round(beat * m.pixels_per_tick), -round(2 * m.key_height)),
+            release=False,
+        )
+    app.processEvents()
+    window.grab().save(str(out / "editing.png"))
+    editor.grab().save(str(out / "velocity-lane.png"))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class Documents(QObject):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setTabsClosable(True)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)  # the • of "not exported" must show
+        self.tabs.setUsesScrollButtons(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._on_current)
         self.welcome = QLabel(WELCOME)

@@ -67,8 +67,8 @@ class NoteModel(QObject):
         self._selected = np.zeros(len(rows), bool)
         self._count = len(rows)
         self._in_order = True  # buffer[:count] is sorted by start
-        # (row indices in start order, their starts) when the buffer is not in start order.
-        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+        # (row indices in start order, their starts, the rows) when the buffer is not in order.
+        self._sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         # The longest note bounds how far before a window a note that reaches into it can start.
         self._max_length = int(_lengths(rows).max()) if len(rows) else 1
         self._end_tick = int(rows["end"].max()) if len(rows) else 0
@@ -202,29 +202,27 @@ class NoteModel(QObject):
 
     def sorted_notes(self) -> np.ndarray:
         """All notes sorted by start tick."""
-        order = self._sorted_columns()[0]
-        rows = self._buffer[: self._count]
-        return rows if order is None else rows[order]
+        return self._sorted_columns()[2]
 
-    def _sorted_columns(self) -> tuple[np.ndarray | None, np.ndarray]:
-        """(row indices in start order, or None when the buffer is in order; sorted starts)."""
+    def _sorted_columns(self) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """(row indices in start order, or None when the buffer is in order; the sorted starts;
+        the rows in that order). Out of order, the sorted copy is made once per change."""
         if self._in_order:
-            return None, self._starts[: self._count]
+            return None, self._starts[: self._count], self._buffer[: self._count]
         if self._sorted is None:
             starts = self._starts[: self._count]
             order = np.argsort(starts, kind="stable")
-            self._sorted = (order, starts[order])
+            self._sorted = (order, starts[order], self._buffer[: self._count][order])
         return self._sorted
 
     def _window(self, t0: float, t1: float) -> tuple[slice | np.ndarray, np.ndarray]:
         """(rows of the notes starting in [t0 - longest note, t1) as a slice of the buffer or
-        an index array, those rows) with a binary search on the sorted starts."""
-        order, starts = self._sorted_columns()
+        an index array, those rows: a view, not a copy) with a binary search on the starts."""
+        order, starts, rows = self._sorted_columns()
         # A note starting at or before t0 - max_length ends by t0: binary search skips them all.
         lo = int(np.searchsorted(starts, t0 - self._max_length, side="right"))
         hi = int(np.searchsorted(starts, t1, side="left"))
-        where = slice(lo, hi) if order is None else order[lo:hi]
-        return where, self._buffer[where]
+        return (slice(lo, hi) if order is None else order[lo:hi]), rows[lo:hi]
 
     @staticmethod
     def _keep(window: np.ndarray, t0: float, low_pitch: int, high_pitch: int) -> np.ndarray:

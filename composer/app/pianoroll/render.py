@@ -99,6 +99,8 @@ class RollColors:
             target = base if hex_color is None else white
             # On white, pale notes vanish sooner: lighten less there.
             scale = 1.0 if dark else 0.7
+            if hex_color == selected_color:
+                scale *= 0.4  # soft selected notes must not fade to a "disabled" grey
             shades = [mix(color, target, amount * scale) for amount in VELOCITY_LIGHTEN]
             notes.append(shades)
             # A darker rim separates touching notes; on a dark background a slightly darker
