@@ -37,6 +37,7 @@ class Documents(QObject):
 
     current_changed = Signal()
     changed = Signal()
+    message = Signal(str)  # a sentence for the status bar
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -128,7 +129,8 @@ class Documents(QObject):
             return False
         document = self.documents[index]
         if document.busy:
-            return False  # still generating: stop it first
+            self.message.emit(f"{document.title} is still being generated; stop it (Esc) first.")
+            return False
         if document.modified and self.ask_save(document) == "cancel":
             return False  # ask_save saves on "save", and answers "cancel" when that failed
         self.undo_stack.push(

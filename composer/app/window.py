@@ -60,6 +60,7 @@ class MainWindow(EditActions, ExportActions, PlaybackControls, QMainWindow):
         self.documents = Documents(self)
         self.documents.ask_save = self.ask_save
         self.documents.current_changed.connect(self._update_title)
+        self.documents.message.connect(self.show_status)
         self.tabs = self.documents.tabs
         self.setCentralWidget(self.tabs)
 
