@@ -28,6 +28,8 @@ from composer.app.pianoroll.render import (
 DENSE_NOTES = 2000
 #: Outlines cost a stroke per note: only while notes are this tall and no more than this many.
 OUTLINE_MIN_KEY_HEIGHT, OUTLINE_MAX_NOTES = 7.0, DENSE_NOTES
+#: Notes narrower than this many pixels are drawn without a rim (they would be all rim).
+MIN_OUTLINED_WIDTH_PX = 5.0
 #: Drums are diamonds while rows are at least this tall; below, they are plain rects.
 DIAMOND_MIN_KEY_HEIGHT = 5.0
 
@@ -85,15 +87,21 @@ def _rects(p, m: RollMapping, x0, x1, pitch, groups, c: RollColors, outlined: bo
     if outlined:
         # Qt strokes a rect's edge centred on it: half a pixel in keeps the rim inside.
         rects += (0.5, 0.5, -1.0, -1.0)
-    order = np.argsort(groups, kind="stable")
-    bounds = np.flatnonzero(np.diff(groups[order])) + 1
-    p.setPen(Qt.PenStyle.NoPen)
+    # A note a few pixels wide would be all rim: only wider ones get one.
+    rimmed = (x1 - x0 >= MIN_OUTLINED_WIDTH_PX) if outlined else np.zeros(len(x0), bool)
+    order = np.lexsort((rimmed, groups))
+    bounds = np.flatnonzero(np.diff(groups[order]) | np.diff(rimmed[order])) + 1
     for part in np.split(order, bounds):
         family, bucket = divmod(int(groups[part[0]]), 4)
-        if outlined:
+        if rimmed[part[0]]:
             p.setPen(c.outline[family][bucket])
+            part_rects = rects[part]
+        else:
+            p.setPen(Qt.PenStyle.NoPen)
+            # Without a rim, undo the half-pixel inset that keeps a rim inside the note.
+            part_rects = rects[part] - ((0.5, 0.5, -1.0, -1.0) if outlined else 0.0)
         p.setBrush(c.notes[family][bucket])
-        draw_rects(p, rects[part])
+        draw_rects(p, part_rects)
 
 
 def _raster(p, m: RollMapping, x0, x1, pitch, groups, width: int, height: int, c) -> bool:
