@@ -20,6 +20,19 @@ def corpus(name: str) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _clipboard_released_at_exit():
+    """Tests copy notes but never run the event loop, so the app's aboutToQuit never fires:
+    release the clipboard as it would (PySide6 crashes at exit otherwise; see main.py)."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        from composer.app.main import release_clipboard
+
+        release_clipboard()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     """No test writes to the user's real cache folder."""

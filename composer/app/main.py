@@ -58,7 +58,23 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")  # follows the system's dark or light colour scheme
+    app.aboutToQuit.connect(release_clipboard)
     return app
+
+
+def release_clipboard() -> None:
+    """Take our copied notes off the clipboard before Qt goes: PySide6 6.11 crashes at exit
+    when the clipboard still holds a QMimeData made in Python (seen offscreen, where nothing
+    else owns the clipboard). Another program's clipboard content is left alone."""
+    from composer.app.editing.clipboard import MIME_TYPE
+
+    clipboard = QApplication.clipboard()
+    if clipboard is None:
+        return
+    data = clipboard.mimeData()
+    # Some platforms (offscreen) never report owning the clipboard: our MIME type says it too.
+    if clipboard.ownsClipboard() or (data is not None and data.hasFormat(MIME_TYPE)):
+        clipboard.clear()
 
 
 def open_given_files(window, files: list[Path]) -> None:

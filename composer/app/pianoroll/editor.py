@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from composer.app.editing.operations import EditSettings, NoteEditor
@@ -15,6 +15,7 @@ from composer.app.pianoroll.view import PianoRollView
 from composer.core.midi.piece import gm_program_name
 
 MAX_LEGEND_ENTRIES = 8  # more instruments than this are summed up as "and N more"
+LEGEND_DELAY_MS = 150
 
 
 class PieceEditor(QWidget):
@@ -46,9 +47,13 @@ class PieceEditor(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.legend)
         self._legend_key: tuple = ()
-        for signal in (document.model.changed, document.model.edited):
-            signal.connect(self.update_legend)
-        document.model.notes_added.connect(self.update_legend)
+        # Edits come many a second while dragging: the legend catches up once they pause.
+        self._legend_timer = QTimer(self)
+        self._legend_timer.setSingleShot(True)
+        self._legend_timer.setInterval(LEGEND_DELAY_MS)
+        self._legend_timer.timeout.connect(self.update_legend)
+        for signal in (document.model.changed, document.model.edited, document.model.notes_added):
+            signal.connect(self._legend_timer.start)
         self.update_legend()
 
     def update_legend(self, *_) -> None:
