@@ -145,7 +145,7 @@ def test_cli_json_summary_and_exit_status(mixed_folder, tmp_path):
                 "instruments", "elapsed_s"}  # fmt: skip
     assert expected <= set(data)
     assert data["files"] == 11 and data["ok"] == 6 and len(data["failed"]) == 4
-    assert all(set(f) == {"path", "reason"} for f in data["failed"])
+    assert all(set(f) == {"path", "reason", "detail"} for f in data["failed"])
     assert "Traceback" not in result.stderr
 
 

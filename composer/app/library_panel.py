@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -20,6 +23,9 @@ from PySide6.QtWidgets import (
 
 from composer.app import paths, settings
 from composer.app.workers import UserError, Worker, WorkerThreads
+
+log = logging.getLogger("composer.app")
+FAILURE_ROWS = 6  # the failed-files list is at least this many rows tall
 
 
 class LibraryPanel(QWidget):
@@ -58,10 +64,7 @@ class LibraryPanel(QWidget):
             self.facts[name] = label
             form.addRow(name, label)
 
-        self.failures = QTreeWidget()
-        self.failures.setHeaderLabels(["File that could not be used", "Why"])
-        self.failures.setRootIsDecorated(False)
-        self.failures.setVisible(False)
+        self.failures = FailureList()
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -160,13 +163,75 @@ class LibraryPanel(QWidget):
 
             low, high = report.pitch_range
             self.facts["Pitch range"].setText(f"{note_name(low)} – {note_name(high)}")
-        self.failures.clear()
+        self.failures.show_failures(report.failed)
         for failure in report.failed:
+            log.info("could not use %s: %s (%s)", failure.path, failure.reason, failure.detail)
+
+
+class FailureList(QTreeWidget):
+    """The files that could not be used and why: several rows tall, rows selectable, and Ctrl+C
+    (or Copy in the context menu) copies the selected rows as "file: reason" lines."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setHeaderLabels(["File that could not be used", "Why"])
+        self.setRootIsDecorated(False)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.copy_action = QAction("Copy", self)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_action.triggered.connect(self.copy_selected)
+        self.addAction(self.copy_action)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.setVisible(False)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Room for the header and FAILURE_ROWS rows, in whatever font the list is drawn."""
+        row = (
+            self.sizeHintForRow(0) if self.topLevelItemCount() else self.fontMetrics().height() + 4
+        )
+        height = self.header().sizeHint().height() + FAILURE_ROWS * row + 2 * self.frameWidth()
+        return QSize(super().minimumSizeHint().width(), height)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return super().sizeHint().expandedTo(self.minimumSizeHint())
+
+    def show_failures(self, failures) -> None:
+        self.clear()
+        for failure in failures:
             item = QTreeWidgetItem([Path(failure.path).name, failure.reason])
+            item.setData(0, Qt.ItemDataRole.UserRole, failure.path)
             item.setToolTip(0, failure.path)
             item.setToolTip(1, failure.reason)
-            self.failures.addTopLevelItem(item)
-        self.failures.setVisible(bool(report.failed))
+            self.addTopLevelItem(item)
+        self.setVisible(bool(failures))
+        self.updateGeometry()  # the rows' height is known now
+
+    def event(self, event) -> bool:
+        """Ctrl+C here copies these rows, even where the window has its own Copy (of notes)."""
+        if event.type() == QEvent.Type.ShortcutOverride and event.matches(
+            QKeySequence.StandardKey.Copy
+        ):
+            event.accept()  # the key then comes to keyPressEvent, not to a window shortcut
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selected()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    @Slot()
+    def copy_selected(self) -> None:
+        """The selected rows (all rows when none is selected) as "file: reason" lines."""
+        items = self.selectedItems() or [
+            self.topLevelItem(i) for i in range(self.topLevelItemCount())
+        ]
+        items.sort(key=self.indexOfTopLevelItem)
+        lines = [f"{item.data(0, Qt.ItemDataRole.UserRole)}: {item.text(1)}" for item in items]
+        QGuiApplication.clipboard().setText("\n".join(lines) + "\n" if lines else "")
 
 
 def _ingest(worker: Worker, folder: Path):

@@ -25,6 +25,7 @@ from composer.core.corpus.scan import find_midi_files
 from composer.core.tokens.config import TokenizerConfig
 
 CRASH_REASON = "the MIDI parser crashed on this file; export it again or remove it"
+CRASH_DETAIL = "the worker process reading this file died"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class IngestProgress:
 class FileFailure:
     path: str
     reason: str  # one sentence a musician can act on
+    detail: str = ""  # the parser's (or the system's) own words, for the log and --json
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def ingest(
         try:
             sha, stat_key = _content_hash(path, old_index.get(rel))
         except OSError as exc:
-            report.failed.append(FileFailure(str(path), f"could not be read ({exc.strerror})"))
+            reason = f"could not be read ({exc.strerror})"
+            report.failed.append(FileFailure(str(path), reason, str(exc)))
             done += 1
             notify(IngestProgress(done, report.files, str(path)))
             continue
@@ -136,7 +139,7 @@ def ingest(
     todo = []
     for sha, same_content in paths_of.items():
         meta = cache.get(sha)
-        if meta is None:
+        if meta is None or _old_failure(meta):
             todo.append((same_content[0], sha))
         else:
             results[sha] = meta
@@ -176,6 +179,11 @@ def ingest(
     _summarise(report, paths_of, results)
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _old_failure(meta: dict) -> bool:
+    """A failure cached before reasons were put in words (it has no detail): read the file again."""
+    return not meta.get("ok") and "detail" not in meta
 
 
 def _content_hash(path: Path, previous: list | None) -> tuple[str, tuple[int, int]]:
@@ -230,7 +238,7 @@ def _run_alone(worker, path, config_json, context) -> tuple[dict, None]:
         try:
             return solo.submit(worker, path, config_json).result()
         except BrokenProcessPool:
-            return {"ok": False, "reason": CRASH_REASON}, None
+            return {"ok": False, "reason": CRASH_REASON, "detail": CRASH_DETAIL}, None
 
 
 def _summarise(report: IngestReport, paths_of, results) -> None:
@@ -240,7 +248,10 @@ def _summarise(report: IngestReport, paths_of, results) -> None:
         if meta is None:  # not reached before a stop
             continue
         if not meta.get("ok"):
-            report.failed.extend(FileFailure(p, meta["reason"]) for p in same_content)
+            failures = (
+                FileFailure(p, meta["reason"], meta.get("detail", "")) for p in same_content
+            )
+            report.failed.extend(failures)
             continue
         report.ok += 1
         report.notes += meta["notes"]

@@ -23,7 +23,8 @@ def _vocabulary(config_json: str) -> Vocabulary:
 def tokenize_file(path: str, config_json: str) -> tuple[dict, np.ndarray | None]:
     """Read and tokenise one file. Returns (facts, tokens); tokens are uint16, shape (L,).
 
-    Never raises for a bad file: the facts then say {"ok": False, "reason": ...} and tokens is None.
+    Never raises for a bad file: the facts then say {"ok": False, "reason": ..., "detail": ...}
+    (a sentence in words, and the parser's or Python's own text) and tokens is None.
     A reason that may not hold another day (a bug, no memory) also says {"retry": True}.
     """
     try:
@@ -32,12 +33,14 @@ def tokenize_file(path: str, config_json: str) -> tuple[dict, np.ndarray | None]
             raise MidiReadError(path, "contains no notes; nothing to learn from it")
         tokens = encode(piece, _vocabulary(config_json))
     except MidiReadError as exc:
-        return {"ok": False, "reason": exc.reason}, None
+        return {"ok": False, "reason": exc.reason, "detail": exc.detail}, None
     except TooLongError as exc:
-        return {"ok": False, "reason": f"is too long: it {exc}; split it or export it again"}, None
+        reason = f"is too long: it {exc}; split it or export it again"
+        return {"ok": False, "reason": reason, "detail": str(exc)}, None
     except Exception as exc:  # a bug or an exhausted resource must cost one file, not the run
-        reason = f"could not be processed ({type(exc).__name__}: {exc})"
-        return {"ok": False, "reason": reason, "retry": True}, None
+        reason = "could not be read because of a problem in Composer; try again, or report it"
+        detail = f"{type(exc).__name__}: {exc}"
+        return {"ok": False, "reason": reason, "detail": detail, "retry": True}, None
     pitch_range = piece.pitch_range
     meta = {
         "ok": True,

@@ -17,6 +17,7 @@ files are split into one track per channel, and channel 10 is marked as drums.
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -49,12 +50,67 @@ def _all_notes_off(track: bytes) -> bytes:
 
 
 class MidiReadError(ValueError):
-    """A file that cannot be read as MIDI. `reason` is one sentence a musician can act on."""
+    """A file that cannot be read as MIDI. `reason` is one sentence a musician can act on;
+    `detail` is the parser's own words (for the log and `composer ingest --json`), or ""."""
 
-    def __init__(self, path: str | Path, reason: str):
+    def __init__(self, path: str | Path, reason: str, detail: str = ""):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
+        self.detail = detail
+
+
+_FIX = "export it again or remove it"
+# What the parsers' error texts mean, in words: (regular expression, what is wrong, the fix).
+# symusic's (MiniMidi's) texts come first; mido's are here for files read or checked with mido.
+_PARSER_ERRORS = [
+    (r"velocity=(\d+)", "has a note with velocity {0}, above MIDI's 127", _FIX),
+    (r"pitch_bend=(-?\d+)", "has a pitch bend of {0}, outside MIDI's range", _FIX),
+    (r"pitch=(\d+)", "has a note with pitch {0}, above MIDI's 127", _FIX),
+    (
+        r"midi format \((\d+)\)",
+        "is not a valid MIDI file: its header is damaged (it names format {0}, but only 0, 1 "
+        "and 2 exist)",
+        _FIX,
+    ),
+    (
+        r"header is not MThd|first chunk length is not 6|MThd not found",
+        "is not a valid MIDI file: its header is damaged",
+        _FIX,
+    ),
+    (r"File size is less than", "is damaged or truncated: it ends inside its header", _FIX),
+    (
+        r"Division type",
+        "counts time in SMPTE frames instead of beats, which Composer cannot read",
+        "export it again with beat-based (PPQ) timing",
+    ),
+    (
+        r"chunk length|Unexpected EOF|Unexcepted EOF",
+        "is damaged or truncated: it ends in the middle of a track",
+        "copy or download it again, or remove it",
+    ),
+    (
+        r"status byte|running status",
+        "is damaged: one of its tracks holds bytes that are not MIDI events",
+        _FIX,
+    ),
+    (
+        r"Meta value is out of bound",
+        "is damaged: a tempo, key or time-signature event holds an impossible value",
+        _FIX,
+    ),
+    (r"data byte must be in range", "has a MIDI event with a value above 127", _FIX),
+]
+
+
+def explain_parser_error(message: str) -> str:
+    """One sentence (without the file's name) saying what a parser's error text means for the
+    file and what to do; a generic sentence for texts we do not know."""
+    for pattern, what, fix in _PARSER_ERRORS:
+        found = re.search(pattern, message, re.IGNORECASE)
+        if found:
+            return f"{what.format(*found.groups())}; {fix}"
+    return f"is damaged and cannot be read as MIDI; {_FIX}"
 
 
 def read_midi(path: str | Path) -> Piece:
@@ -82,9 +138,7 @@ def read_midi_bytes(data: bytes, name: str | Path = "<bytes>") -> Piece:
         score = symusic.Score.from_midi(_close_hanging_notes(data))
     except Exception as exc:  # the parser's errors are plain RuntimeErrors with a C++ message
         detail = _clean_parser_message(exc)
-        raise MidiReadError(
-            name, f"is damaged or truncated ({detail}); export it again or remove it"
-        ) from exc
+        raise MidiReadError(name, explain_parser_error(detail), detail) from exc
     if score.ticks_per_quarter <= 0:  # a zeroed or SMPTE-mangled time division
         raise MidiReadError(
             name, "has no usable time division (0 ticks per beat); export it again or remove it"
@@ -93,7 +147,7 @@ def read_midi_bytes(data: bytes, name: str | Path = "<bytes>") -> Piece:
         return _piece_from_score(score)
     except ValueError as exc:  # the note model's own checks: times or values no file should have
         raise MidiReadError(
-            name, f"has impossible values ({exc}); export it again or remove it"
+            name, f"has impossible values ({exc}); export it again or remove it", str(exc)
         ) from exc
 
 
@@ -169,6 +223,6 @@ def _unwrap_rmid(data: bytes) -> bytes:
 
 
 def _clean_parser_message(exc: Exception) -> str:
+    """The parser's text without its prefix and suffix (kept for the log, not shown as a reason)."""
     message = str(exc).replace("MiniMidi: ", "").replace(": iostream error", "").strip()
-    message = message.replace("Invaild", "invalid")
-    return (message[:1].lower() + message[1:]) if message else type(exc).__name__
+    return message or type(exc).__name__
