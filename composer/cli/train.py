@@ -15,13 +15,15 @@ from pathlib import Path
 from composer.cli import default_cache_dir
 from composer.cli.ingest import add_cache_options
 
-# Options that shape the model or the data order; a resumed run keeps its own.
-_FIXED_ON_RESUME = {
-    "preset": "--preset",
+# Options that shape the model or the data order; a resumed run keeps its own, so on resume they
+# may only repeat the run's values.
+_MODEL_ON_RESUME = {
     "layers": "--layers",
     "hidden_size": "--hidden-size",
     "embedding_size": "--embedding-size",
     "dropout": "--dropout",
+}
+_TRAINING_ON_RESUME = {
     "batch_size": "--batch-size",
     "window": "--window",
     "seed": "--seed",
@@ -123,11 +125,11 @@ def _build(args, ranks):
     folder = args.folder
     if args.resume:
         saved = read_run(args.out)
-        given = [flag for name, flag in _FIXED_ON_RESUME.items() if getattr(args, name) is not None]
-        if given:
+        changed = _changed_on_resume(args, saved)
+        if changed:
             raise ValueError(
                 f"--resume continues {args.out} with its own settings; only --steps, --epochs and "
-                f"--device may change (drop {', '.join(given)})"
+                f"--device may change (drop {', '.join(changed)}, or give the run's own values)"
             )
         tokenizer = TokenizerConfig.from_json(saved["tokenizer"])
         folder = folder or Path(saved["folder"])
@@ -185,6 +187,27 @@ def _build(args, ranks):
     }
     config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
     return new_run(args.out, collection, model, config, ranks=ranks)
+
+
+def _changed_on_resume(args, saved: dict) -> list[str]:
+    """The flags given with --resume whose values differ from the run's own. --preset stands for
+    its model fields (those not given by --layers etc. beside it)."""
+    from composer.core.model.config import PRESETS
+    from composer.core.training.runs import settings_that_differ
+
+    model = _given(args, _MODEL_ON_RESUME)
+    from_preset = {k: v for k, v in PRESETS.get(args.preset, {}).items() if k not in model}
+    differ = settings_that_differ(
+        saved, {**from_preset, **model}, _given(args, _TRAINING_ON_RESUME)
+    )
+    flags = {**_MODEL_ON_RESUME, **_TRAINING_ON_RESUME}
+    preset = ["--preset"] if any(name in from_preset for name in differ) else []
+    return preset + [flags[name] for name in differ if name not in from_preset]
+
+
+def _given(args, flags: dict[str, str]) -> dict:
+    """The options of `flags` given on the command line, by name."""
+    return {name: getattr(args, name) for name in flags if getattr(args, name) is not None}
 
 
 def _ingest(folder, cache_root, tokenizer, jobs):
