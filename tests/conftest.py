@@ -62,6 +62,10 @@ def window(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(main)
     told: list[str] = []
     main.tell = told.append  # no modal dialogs in tests; the sentence is kept to check
+    # pytest-qt may close the window before this fixture's teardown: a question asked then
+    # (stop the training?) must not wait for a click that never comes. Tests that check a
+    # question replace `ask` themselves.
+    main.ask = lambda question: True
     main.told = told
     asked: list[str] = []
     main.choose_save = lambda title: asked.append(title) or "discard"  # tests may replace it

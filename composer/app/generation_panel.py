@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app import paths, settings
+from composer.app.tooltips import GENERATION
 from composer.app.workers import UserError, Worker, WorkerThreads
 
 BUNDLED = "bundled"
@@ -108,6 +109,22 @@ class GenerationPanel(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
 
+        for widget, name in (
+            (self.model, "model"),
+            (self.temperature, "temperature"),
+            (self.temperature_label, "temperature"),
+            (self.top_k, "top_k"),
+            (self.top_p, "top_p"),
+            (self.seconds, "seconds"),
+            (self.variations, "variations"),
+            (self.seed, "seed"),
+            (self.random_seed, "random_seed"),
+            (self.primer, "primer"),
+            (self.generate_button, "generate"),
+            (self.stop_button, "stop"),
+        ):
+            widget.setToolTip(GENERATION[name])
+
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -131,12 +148,9 @@ class GenerationPanel(QWidget):
             paths.runs_dir().glob("*/run.json"), key=lambda p: p.stat().st_mtime, reverse=True
         )
         for run_file in runs:
-            try:
-                step = json.loads(run_file.read_text()).get("step", 0)
-            except (OSError, ValueError):
-                continue
-            if step:
-                self.model.addItem(f"{run_file.parent.name} (step {step:,})", str(run_file.parent))
+            label = _run_label(run_file)
+            if label:
+                self.model.addItem(label, str(run_file.parent))
         self.model.addItem("Open model file…", OPEN_FILE)
         index = self.model.findData(current) if current else -1
         self.model.setCurrentIndex(index if index >= 0 else 0)
@@ -268,6 +282,19 @@ class GenerationPanel(QWidget):
         self.worker = None
         self.generate_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+
+
+def _run_label(run_file: Path) -> str | None:
+    """'name (best, step N)': the run and the checkpoint generating with it loads (its best by
+    validation, else its latest; see resolve_model_path). None for a run without a checkpoint."""
+    try:
+        run = json.loads(run_file.read_text())
+        which = "best" if run.get("best") else "latest"
+        checkpoint = json.loads((run_file.parent / run[which]).read_text())
+        step = int(checkpoint["step"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return f"{run_file.parent.name} ({which}, step {step:,})"
 
 
 def _merge(old, new):

@@ -7,7 +7,6 @@ resumed later.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -29,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from composer.app import paths, settings
 from composer.app.loss_chart import LossChart
+from composer.app.tooltips import TRAINING
+from composer.app.training_readouts import Readouts, RunFolderError, RunState, read_run_state
 from composer.app.workers import UserError, Worker, WorkerThreads
 from composer.core.model.config import PRESET_HELP, PRESETS
 
@@ -61,7 +61,8 @@ class TrainingPanel(QWidget):
         self.collection = None
         self.worker: Worker | None = None
         self.control = None
-        self.run_dir: Path | None = None
+        self.run_dir: Path | None = None  # the run shown: the last one started or resumed
+        self.training_text = ""  # what the message says while training goes on
 
         self.preset = QComboBox()
         for name in PRESETS:
@@ -128,15 +129,9 @@ class TrainingPanel(QWidget):
         for button in (self.start_button, self.pause_button, self.stop_button, self.open_button):
             buttons.addWidget(button)
 
-        self.readouts: dict[str, QLabel] = {}
-        readouts = QGridLayout()
-        for i, name in enumerate(
-            ("Step", "Epoch", "Loss", "Validation", "Tokens/s", "ETA", "Device")
-        ):
-            label = QLabel("–")
-            self.readouts[name] = label
-            readouts.addWidget(QLabel(name), i // 2, (i % 2) * 2)
-            readouts.addWidget(label, i // 2, (i % 2) * 2 + 1)
+        for name, text in TRAINING.items():  # each control, by its attribute or field name
+            (self.fields[name] if name in self.fields else getattr(self, name)).setToolTip(text)
+        self.readouts = Readouts()
         self.message = QLabel("Open a folder of MIDI files first; then train a model on it.")
         self.message.setWordWrap(True)
         self.chart = LossChart()
@@ -146,7 +141,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.advanced)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
-        layout.addLayout(readouts)
+        layout.addWidget(self.readouts)
         layout.addWidget(self.chart, 1)
 
     # --- settings -----------------------------------------------------------------------------
@@ -177,9 +172,11 @@ class TrainingPanel(QWidget):
 
     # --- running ------------------------------------------------------------------------------
     def set_collection(self, collection) -> None:
+        """The folder to train on next (a run going on keeps its own files and its message)."""
         self.collection = collection
         self.start_button.setEnabled(not self.is_running)
-        self.message.setText(f"Ready to train on {len(collection.files):,} files.")
+        if not self.is_running:
+            self.message.setText(f"Ready to train on {len(collection.files):,} files.")
 
     @property
     def is_running(self) -> bool:
@@ -192,14 +189,14 @@ class TrainingPanel(QWidget):
         from composer.core.tokens import Vocabulary
 
         settings.write(settings.PRESET, self.preset.currentData())
-        name = f"{Path(self.collection.folder).name or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
-        self.run_dir = paths.runs_dir() / name
+        self.run_dir = _new_run_dir(self.collection.folder)
         try:
             model = self.model_config(len(Vocabulary(self.collection.tokenizer)))
             config = self.train_config()
         except ValueError as exc:
             self.message.setText(f"{exc}.")
             return
+        self.readouts.clear()
         self.chart.clear(config.steps)
         collection, run_dir = self.collection, self.run_dir
         self._launch(
@@ -215,13 +212,38 @@ class TrainingPanel(QWidget):
             self.resume(Path(folder))
 
     def resume(self, run_dir: Path) -> None:
+        """Continue a run towards the steps in the Steps box. A run other than the one shown
+        puts its own target there first, so that resuming keeps it; to train a run further,
+        raise Steps and resume it again."""
         if self.is_running:
             return
-        self.run_dir = Path(run_dir)
-        self.chart.clear()
-        self._load_history(self.run_dir)
+        run_dir = Path(run_dir)
+        try:
+            state = read_run_state(run_dir)
+        except RunFolderError as exc:
+            self.message.setText(f"{exc}.")
+            return
+        if run_dir != self.run_dir and state.target:
+            self.steps.setValue(state.target)
+        self.run_dir = run_dir
+        self._show_state(state)
         steps = self.steps.value()
+        if steps <= state.step:
+            self.message.setText(
+                f"{run_dir.name} has trained all its {state.step:,} steps; raise Steps above "
+                "that and resume it again to train it further."
+            )
+            return
         self._launch(lambda worker, control: _resume(worker, control, run_dir, steps))
+
+    def _show_state(self, state: RunState) -> None:
+        """A reopened run as it stood: readouts, and its losses so far on the chart."""
+        self.readouts.show_state(state)
+        self.chart.clear(state.target or 1)
+        for step, loss in state.train:
+            self.chart.add_train(step, loss)
+        for step, loss in state.validation:
+            self.chart.add_validation(step, loss)
 
     def _launch(self, job) -> None:
         from composer.core.training import TrainControl
@@ -255,6 +277,7 @@ class TrainingPanel(QWidget):
         else:
             self.control.resume()
             self.pause_button.setText("Pause")
+            self.message.setText(self.training_text or "Training…")
 
     @Slot()
     def stop(self) -> None:
@@ -270,20 +293,8 @@ class TrainingPanel(QWidget):
 
     @Slot(object)
     def _on_progress(self, p) -> None:
-        r = self.readouts
-        r["Step"].setText(f"{p.step:,} / {p.total_steps:,}")
-        r["Epoch"].setText(str(p.epoch))
-        r["Device"].setText(p.device)
-        if p.train_loss is not None:
-            r["Loss"].setText(f"{p.train_loss:.3f}")
-        if p.val_loss is not None:
-            r["Validation"].setText(
-                f"{p.val_loss:.3f}" + (f" (best {p.best_val_loss:.3f})" if p.best_val_loss else "")
-            )
+        self.readouts.show_progress(p)
         if p.event == "step":
-            r["Tokens/s"].setText(f"{p.tokens_per_s:,.0f}")
-            eta = p.eta_s or 0
-            r["ETA"].setText(f"{int(eta) // 60}:{int(eta) % 60:02d}")
             if p.train_loss is not None:
                 self.chart.add_train(p.step, p.train_loss)
             self.status.emit(
@@ -291,7 +302,10 @@ class TrainingPanel(QWidget):
             )
         elif p.event == "started":
             self.chart.total_steps = p.total_steps
+            self.training_text = p.message
             self.message.setText(p.message)
+        elif p.event == "resumed":
+            self.message.setText(self.training_text)
         elif p.event == "validation" and p.val_loss is not None:
             self.chart.add_validation(p.step, p.val_loss)
         elif p.event in ("paused", "stopped", "finished"):
@@ -322,21 +336,15 @@ class TrainingPanel(QWidget):
         ):
             button.setEnabled(enabled)
 
-    def _load_history(self, run_dir: Path) -> None:
-        """Draw what a reopened run learnt before, from its metrics.jsonl."""
-        try:
-            lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-        except OSError:
-            return
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a last line cut short by a crash
-            if record.get("event") == "train":
-                self.chart.add_train(record["step"], record["loss"])
-            elif record.get("event") == "validation":
-                self.chart.add_validation(record["step"], record["loss"])
+
+def _new_run_dir(folder: str) -> Path:
+    """A run folder named after the collection and the time, never one that exists already."""
+    name = f"{Path(folder).name or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir, count = paths.runs_dir() / name, 1
+    while run_dir.exists():
+        count += 1
+        run_dir = paths.runs_dir() / f"{name}-{count}"
+    return run_dir
 
 
 def _new(worker, control, collection, run_dir, model, config):
@@ -351,6 +359,7 @@ def _new(worker, control, collection, run_dir, model, config):
 
 
 def _resume(worker, control, run_dir, steps):
+    """Resume `run_dir` to `steps` in all, after reading its folder through the cache."""
     from composer.core.corpus import TokenCache, ingest
     from composer.core.tokens import TokenizerConfig
     from composer.core.training import Collection, resume_run
@@ -363,8 +372,7 @@ def _resume(worker, control, run_dir, steps):
             run["folder"], paths.cache_dir(), tokenizer, should_stop=lambda: worker.stop_requested
         )
         collection = Collection.from_ingest(report, TokenCache(paths.cache_dir(), tokenizer))
-        total = max(steps, run.get("step", 0) + 1)
-        return resume_run(run_dir, collection, steps=total, control=control)
+        return resume_run(run_dir, collection, steps=steps, control=control)
 
     return _drive(worker, control, build, run_dir)
 

@@ -1,0 +1,77 @@
+"""What every control of the Train and Generate panels does, in a musician's words (tooltips)."""
+
+from __future__ import annotations
+
+LOSS = (
+    "Nats per token: how surprised the model is by the next note event; lower is better. "
+    "A uniform guess over the vocabulary of V tokens scores ln(V), about 6.2 for Composer's; "
+    "around 1.5–2.5 is good for most collections."
+)
+
+TRAINING = {
+    "preset": "How big a model to train: bigger ones learn more from large collections, but "
+    "take longer and over-fit (copy) small ones. Hover over a size for more.",
+    "steps": "How long to train, in steps: each step learns from one batch of passages. When "
+    "you resume a run this shows its own target; raise it to train the run further.",
+    "device": "Where to train: Automatic picks an NVIDIA or Apple GPU when there is one, "
+    "otherwise the processor (CPU).",
+    "advanced": "Every setting of the model and of training, for those who want to change one.",
+    "layers": "How many LSTM layers are stacked: more can learn longer-range structure; 2–3 is "
+    "usually enough.",
+    "hidden_size": "The model's memory per layer: more units remember more of the music so far, "
+    "and cost more time (it grows with the square).",
+    "embedding_size": "How many numbers describe each note event the model reads.",
+    "dropout": "How much the model is made to forget at random while learning, so that it "
+    "learns the style instead of copying pieces; raise it for small collections.",
+    "batch_size": "How many pieces are read side by side in each step: more is smoother and "
+    "faster on a GPU, and needs more memory.",
+    "window": "How many note events the model learns from at once before it is corrected; "
+    "its memory still carries on across windows within a piece.",
+    "learning_rate": "How big a correction each step makes: too high and the loss jumps or "
+    "becomes NaN, too low and learning is slow.",
+    "validation_fraction": "The share of your files kept aside, never learnt from, to check "
+    "how well the model does on music it has not seen.",
+    "eval_every": "How often (in steps) to check the held-out files and save a checkpoint.",
+    "transpose": "Play each piece in a random key up to this many semitones up or down while "
+    "learning, so that the model hears more variety (drums are never transposed; 0: off).",
+    "tempo_stretch": "Play each piece up to this much faster or slower while learning "
+    "(0.05: ±5 %; 0: off).",
+    "seed": "The same seed with the same settings and files trains the same model again; "
+    "change it for a different one.",
+    "start_button": "Train a new model on the folder open in the Library.",
+    "pause_button": "Pause training (the run stays in memory); press again to go on.",
+    "stop_button": "Stop after the current step and save a checkpoint; you can resume it later.",
+    "open_button": "Continue a run saved earlier, from its latest checkpoint, towards its own "
+    "steps.",
+}
+
+READOUTS = {
+    "Step": "Steps done, of the steps this run trains.",
+    "Epoch": "How many times the model has gone through your training files.",
+    "Loss": LOSS + " This is on the files it learns from.",
+    "Validation": LOSS + " This is on the held-out files, with the best so far: "
+    "validation rising while loss falls means over-fitting (the model is copying your pieces).",
+    "Tokens/s": "How many note events the model learns from per second.",
+    "ETA": "Time left until the last step (minutes:seconds), at the recent pace.",
+    "Device": "Where the model trains.",
+}
+
+GENERATION = {
+    "model": "Which model writes the music: the bundled one, one of your runs (with the "
+    "checkpoint used: its best by validation, or its latest), or a model file.",
+    "temperature": "How bold the choices are: low is safe and repetitive, high is adventurous "
+    "and erratic; 1.00 plays the model as it learnt.",
+    "top_k": "Choose only among the K most likely next events (off: all of them): lower is "
+    "safer, higher is more varied.",
+    "top_p": "Keeps only the most likely choices that together make up P of the probability: "
+    "lower = safer, 1.00 = off.",
+    "seconds": "How long each variation plays, in seconds.",
+    "variations": "How many different pieces to write at once, each in its own tab.",
+    "seed": "The same seed with the same settings writes the same music again.",
+    "random_seed": "Pick a new seed for every generation (it is shown, so you can keep one "
+    "you like).",
+    "primer": "Start from silence, or continue a MIDI file or the range selected on the piano "
+    "roll in the model's style.",
+    "generate": "Write new music with these settings.",
+    "stop": "Stop writing; what was written so far is kept.",
+}

@@ -1,0 +1,134 @@
+"""The Train panel's readouts (step, epoch, loss, validation, speed, ETA, device), and what a run
+folder remembers of them, so that a reopened run shows where it stood before it goes on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+
+from composer.app.tooltips import READOUTS
+
+NAMES = ("Step", "Epoch", "Loss", "Validation", "Tokens/s", "ETA", "Device")
+EMPTY = "–"
+
+
+class RunFolderError(Exception):
+    """A folder that is not a readable training run; the message says so in one sentence."""
+
+
+@dataclass
+class RunState:
+    """How far a run got, from its run.json and metrics.jsonl."""
+
+    step: int  # steps done (its latest checkpoint)
+    target: int | None  # the steps it trains towards: its own target
+    best_val_loss: float | None = None
+    train: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) as logged
+    validation: list[tuple[int, float]] = field(default_factory=list)
+    epoch: int | None = None
+    tokens_per_s: float | None = None
+
+
+def read_run_state(run_dir: Path) -> RunState:
+    """The state of the run in `run_dir`; RunFolderError when it is not a readable run."""
+    try:
+        run = json.loads((Path(run_dir) / "run.json").read_text())
+    except (OSError, ValueError):
+        run = None
+    if not isinstance(run, dict):
+        raise RunFolderError(
+            f"{run_dir} is not a training run (it has no readable run.json); choose a run folder"
+        )
+    own_target = (run.get("training") or {}).get("steps")
+    state = RunState(int(run.get("step") or 0), own_target, run.get("best_val_loss"))
+    for record in _metrics(Path(run_dir)):
+        event = record.get("event")
+        if event == "train" and "loss" in record:
+            state.train.append((record["step"], record["loss"]))
+            state.epoch = record.get("epoch", state.epoch)
+            state.tokens_per_s = record.get("tokens_per_s", state.tokens_per_s)
+        elif event == "validation" and "loss" in record:
+            state.validation.append((record["step"], record["loss"]))
+        elif event in ("start", "resume") and own_target is None:
+            state.target = record.get("total_steps", state.target)  # a run measured in epochs
+    return state
+
+
+def _metrics(run_dir: Path) -> list[dict]:
+    """The records of metrics.jsonl (none when it is missing; a line cut short is skipped)."""
+    try:
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    except OSError:
+        return []
+    records = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a last line cut short by a crash
+        if isinstance(record, dict) and isinstance(record.get("step"), int):
+            records.append(record)
+    return records
+
+
+def validation_text(loss: float | None, best: float | None) -> str:
+    if loss is None:
+        return EMPTY
+    return f"{loss:.3f}" + (f" (best {best:.3f})" if best else "")
+
+
+class Readouts(QWidget):
+    """Name and value labels in two columns; `readouts["Loss"]` is the value label."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.labels: dict[str, QLabel] = {}
+        for i, name in enumerate(NAMES):
+            title, value = QLabel(name), QLabel(EMPTY)
+            for label in (title, value):
+                label.setToolTip(READOUTS[name])
+            self.labels[name] = value
+            grid.addWidget(title, i // 2, (i % 2) * 2)
+            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
+
+    def __getitem__(self, name: str) -> QLabel:
+        return self.labels[name]
+
+    def clear(self) -> None:
+        for label in self.labels.values():
+            label.setText(EMPTY)
+
+    def show_progress(self, p) -> None:
+        """What one TrainProgress says (values it does not carry stay as they are)."""
+        self["Step"].setText(f"{p.step:,} / {p.total_steps:,}")
+        self["Epoch"].setText(str(p.epoch))
+        self["Device"].setText(p.device)
+        if p.train_loss is not None:
+            self["Loss"].setText(f"{p.train_loss:.3f}")
+        if p.val_loss is not None:
+            self["Validation"].setText(validation_text(p.val_loss, p.best_val_loss))
+        if p.event == "step":
+            self["Tokens/s"].setText(f"{p.tokens_per_s:,.0f}")
+            eta = int(p.eta_s or 0)
+            self["ETA"].setText(f"{eta // 60}:{eta % 60:02d}")
+
+    def show_state(self, state: RunState) -> None:
+        """Where a reopened run stood: its step, last losses, speed (nothing is running yet)."""
+        self.clear()
+        total = f" / {state.target:,}" if state.target else ""
+        self["Step"].setText(f"{state.step:,}{total}")
+        if state.epoch is not None:
+            self["Epoch"].setText(str(state.epoch))
+        if state.train:
+            self["Loss"].setText(f"{state.train[-1][1]:.3f}")
+        if state.validation:
+            self["Validation"].setText(
+                validation_text(state.validation[-1][1], state.best_val_loss)
+            )
+        if state.tokens_per_s:
+            self["Tokens/s"].setText(f"{state.tokens_per_s:,.0f}")
