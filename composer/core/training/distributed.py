@@ -121,5 +121,22 @@ class Ranks:
         if self.distributed and dist.is_initialized():
             try:
                 dist.barrier()
+                self._all_left_the_barrier()
             finally:
                 dist.destroy_process_group()
+
+    def _all_left_the_barrier(self, timeout_s: float = 60.0) -> None:
+        """Wait, through the rendezvous store rather than gloo, until every rank has returned
+        from the last barrier. A barrier alone left a race: the first rank out destroyed its
+        group while another was still finishing the barrier on those connections, and that
+        rank aborted (still seen in CI after the barrier was added)."""
+        import time
+
+        try:
+            store = dist.distributed_c10d._get_default_store()
+        except (AttributeError, RuntimeError):
+            return  # an older or newer torch without it: the barrier alone
+        store.add("composer/closed", 1)
+        deadline = time.monotonic() + timeout_s
+        while store.add("composer/closed", 0) < self.world_size and time.monotonic() < deadline:
+            time.sleep(0.01)
