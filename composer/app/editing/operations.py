@@ -87,9 +87,13 @@ class NoteEditor:
 
     def resize(self, indices, origin: np.ndarray, d_end: int, gesture=None) -> None:
         """Set notes `indices` to `origin` with their ends moved by d_end ticks."""
+        self._change(indices, self.resized_rows(origin, d_end), "Change note lengths", gesture)
+
+    def resized_rows(self, origin: np.ndarray, d_end: int) -> np.ndarray:
+        """`origin` with ends moved by d_end ticks, none shorter than a grid step (a tick
+        when not snapping)."""
         min_length = max(round(self.step()) if self.settings.snap else 1, 1)
-        after = note_math.resized(origin, d_end, min_length)
-        self._change(indices, after, "Change note lengths", gesture)
+        return note_math.resized(origin, d_end, min_length)
 
     def set_velocities(self, indices, velocities, gesture=None) -> None:
         indices = np.asarray(indices, np.int64)

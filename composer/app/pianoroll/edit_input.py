@@ -43,6 +43,11 @@ class NoteEditInput:
     editor = None  # a NoteEditor, or None for a read-only roll
     _edit_drag: Drag | None = None
 
+    def set_drag_preview(self, rows: np.ndarray | None) -> None:
+        """Implemented by the view: draw `rows` (the selected notes where a drag would put
+        them) over the picture of the other notes; None ends it."""
+        raise NotImplementedError
+
     def set_editor(self, editor) -> None:
         self.editor = editor
         self.viewport().setMouseTracking(True)  # for note names on hover
@@ -109,6 +114,8 @@ class NoteEditInput:
         self._edit_drag = Drag(
             kind, pos, indices, model.notes[indices].copy(), note.copy(), new_gesture(), indices
         )
+        # The picture without the grabbed notes is made now, not on the first move.
+        self.set_drag_preview(self._edit_drag.origin)
 
     def _draw_at(self, pos: QPointF, mods) -> None:
         """Draw a note at the grid cell under `pos`, then let a drag set its length."""
@@ -142,20 +149,31 @@ class NoteEditInput:
         if drag.kind == "move":
             dt = self._snapped_delta(int(grabbed["start"]), raw, mods)
             dp = m.pitch_at(pos.y()) - m.pitch_at(drag.press.y())
-            if (dt, dp) != drag.last:
-                drag.last = (dt, dp)
-                self.editor.move(drag.indices, drag.origin, dt, dp, drag.gesture)
+            last = (dt, dp)
         else:
-            d_end = self._snapped_delta(int(grabbed["end"]), raw, mods)
-            if (d_end,) != drag.last:
-                drag.last = (d_end,)
-                self.editor.resize(drag.indices, drag.origin, d_end, drag.gesture)
+            last = (self._snapped_delta(int(grabbed["end"]), raw, mods),)
+        if last != drag.last:
+            drag.last = last
+            self.set_drag_preview(self._dragged_rows(drag))
+
+    def _dragged_rows(self, drag: Drag) -> np.ndarray:
+        if drag.kind == "move":
+            return note_math.moved(drag.origin, *drag.last)
+        return self.editor.resized_rows(drag.origin, *drag.last)
 
     def mouseReleaseEvent(self, event) -> None:
-        if self._edit_drag is None:
+        drag = self._edit_drag
+        if drag is None:
             return super().mouseReleaseEvent(event)
         self._edit_drag = None
         event.accept()
+        # The notes follow the pointer as a picture while dragging; the piece changes once, at
+        # the release, as one undo step.
+        self.set_drag_preview(None)
+        if drag.kind == "move" and drag.last:
+            self.editor.move(drag.indices, drag.origin, *drag.last)
+        elif drag.kind == "resize" and drag.last:
+            self.editor.resize(drag.indices, drag.origin, *drag.last, drag.gesture)
         self.viewport().update()
 
     def mouseDoubleClickEvent(self, event) -> None:

@@ -71,6 +71,10 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         model.edited.connect(self._on_notes_edited)
         model.selection_changed.connect(self._on_notes_edited)
         self._painted_state: tuple | None = None  # the mapping last painted (for view_changed)
+        # While notes are dragged: where they would land (ROLL_DTYPE); the cached picture then
+        # leaves the selected notes out and these are drawn over it, so a drag costs a blit
+        # and the dragged notes, not a picture of the whole view per mouse move.
+        self._preview: np.ndarray | None = None
         self._on_model_changed()
 
     # --- public API ---------------------------------------------------------------------------
@@ -209,6 +213,8 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
             )
         if (band := self.band_rect()) is not None:
             render.paint_band(painter, band, self.colors())
+        if self._preview is not None:
+            self._paint_preview(painter, width, height)
         painter.end()
         if key[0] != self._painted_state:
             self._painted_state = key[0]
@@ -228,6 +234,8 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         render.paint_grid(painter, m, width, height, colors)
         t0, t1 = m.visible_ticks(width)
         notes, selected = self._model.visible_with_selection(t0, t1, *m.visible_pitches(height))
+        if self._preview is not None:  # the dragged (selected) notes are drawn over it
+            notes, selected = notes[~selected], selected[~selected]
         draw_notes.paint_notes(
             painter, m, notes, width, height, colors, selected if selected.any() else None
         )
@@ -237,6 +245,25 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         painter.end()
         self.render_count += 1
         return image
+
+    def set_drag_preview(self, rows: np.ndarray | None) -> None:
+        if (rows is None) != (self._preview is None):
+            self._content_version += 1  # the picture with or without the selected notes
+        self._preview = rows
+        self.viewport().update()
+
+    def _paint_preview(self, painter: QPainter, width: int, height: int) -> None:
+        m, rows = self._mapping, self._preview
+        t0, t1 = m.visible_ticks(width)
+        low, high = m.visible_pitches(height)
+        ends = np.maximum(rows["end"], rows["start"] + 1)
+        shown = rows[
+            (rows["start"] < t1) & (ends > t0) & (rows["pitch"] >= low) & (rows["pitch"] <= high)
+        ]
+        painter.setClipRect(m.keyboard_width, m.ruler_height, width, height)
+        draw_notes.paint_notes(
+            painter, m, shown, width, height, self.colors(), np.ones(len(shown), bool)
+        )
 
     def colors(self) -> render.RollColors:
         """The colours for the current palette (rebuilt when the palette changes)."""
