@@ -112,7 +112,7 @@ def stalls(steps: int, seconds: float) -> dict[str, float]:
     wait_until(app, lambda: not window.generation.is_running, 600)
     generating = meter.stop()
     notes = sum(len(model) for model, _ in window.variations)
-    window.close()
+    window.close_keeping_session()  # a data folder of its own: nothing to ask about
     return {"idle": idle, "training": training, "generating": generating, "notes": notes}
 
 
