@@ -161,3 +161,17 @@ def test_a_killed_session_is_restored_on_the_next_start(tmp_path, qtbot):
         assert window.documents.editor(document).view.mapping.key_height == 20
     finally:
         window.close_keeping_session()
+
+
+def test_every_tab_has_one_close_button_and_the_welcome_page_none(window, tmp_path):
+    from PySide6.QtWidgets import QAbstractButton
+
+    bar = window.tabs.tabBar()
+
+    def buttons() -> int:
+        return sum(isinstance(c, QAbstractButton) and c.isVisible() for c in bar.children())
+
+    assert window.tabs.tabText(0) == "Welcome" and buttons() == 0
+    window.open_midi_file(little_tune(tmp_path / "a.mid"))
+    window.open_midi_file(little_tune(tmp_path / "b.mid"))
+    assert window.tabs.count() == 2 and buttons() == 2

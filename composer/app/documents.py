@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QLabel, QTabWidget
+from PySide6.QtWidgets import QLabel, QTabBar, QTabWidget
 
 from composer.app.document import PieceDocument
 from composer.app.editing.commands import DocumentsCommand
@@ -142,11 +142,16 @@ class Documents(QObject):
     def _show_welcome(self, show: bool) -> None:
         at = self.tabs.indexOf(self.welcome)
         if show and at < 0:
-            self.tabs.addTab(self.welcome, "Welcome")
-            self.tabs.setTabsClosable(False)
+            at = self.tabs.addTab(self.welcome, "Welcome")
+            # Nothing to close on the welcome page. (Toggling setTabsClosable instead left a
+            # second, stale close button on the next first tab.)
+            bar = self.tabs.tabBar()
+            for side in (QTabBar.ButtonPosition.LeftSide, QTabBar.ButtonPosition.RightSide):
+                if button := bar.tabButton(at, side):
+                    bar.setTabButton(at, side, None)
+                    button.deleteLater()
         elif not show and at >= 0:
             self.tabs.removeTab(at)
-            self.tabs.setTabsClosable(True)
 
     def _tab_text(self, document: PieceDocument) -> str:
         return f"{document.title} •" if document.modified else document.title
