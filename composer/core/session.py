@@ -33,16 +33,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import importlib
 import io
 import json
-import math
 import operator
 import os
 import re
 import stat
 import time
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +49,15 @@ import numpy as np
 from composer.core.atomic import atomic_write_bytes
 from composer.core.filelock import FolderLock, LockedError
 from composer.core.midi.piece import TEMPO_DTYPE, TIME_SIGNATURE_DTYPE
+from composer.core.session_files import (
+    ARRAYS,
+    Damaged,
+    entry_field,
+    is_number,
+    load_npz,
+    read_regular,
+    title_of,
+)
 
 __all__ = [
     "MAX_PIECE_FILE_BYTES",
@@ -71,20 +77,12 @@ MAX_SESSION_FILE_BYTES = 16 * 1024 * 1024
 #: The largest piece file read (about 28 million notes of NOTE_DTYPE).
 MAX_PIECE_FILE_BYTES = 512 * 1024 * 1024
 
-_ARRAYS = ("notes", "tempos", "time_signatures")
 _SLOT = re.compile(r"[1-9][0-9]{0,8}")
 _PIECE_FILE = re.compile(r"[0-9a-f]{64}\.npz")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # What atomic_path leaves behind when the process is killed between creating and renaming.
 _TEMP_FILE = re.compile(r"\.(session\.json|[0-9a-f]{64}\.npz)\.[A-Za-z0-9_]+\.tmp")
 _DAMAGED_PREFIX = f"{SESSION_FILE}.damaged-"
-_READ_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the check cannot make open() wait
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
 _SLOT_ATTEMPTS = 100
 
 
@@ -299,10 +297,10 @@ class Session:
     def _load(self) -> None:
         path = self.folder / SESSION_FILE
         try:
-            data = _read_regular(path, self.folder, MAX_SESSION_FILE_BYTES)
+            data = read_regular(path, self.folder, MAX_SESSION_FILE_BYTES)
         except FileNotFoundError:
             return  # a new or closed slot: nothing to restore
-        except _Damaged as exc:
+        except Damaged as exc:
             self._set_aside(path, exc.reason)
             return
         try:
@@ -333,8 +331,8 @@ class Session:
         for index, entry in enumerate(entries):
             try:
                 piece = self._load_piece(entry)
-            except _Damaged as exc:
-                title = _title_of(entry, index)
+            except Damaged as exc:
+                title = title_of(entry, index)
                 where = exc.path or f"its entry in {path}"
                 self.warnings.append(
                     f"Could not restore {title}: {where} is damaged ({exc.reason})."
@@ -349,51 +347,51 @@ class Session:
 
     def _load_piece(self, entry: object) -> SavedPiece:
         if not isinstance(entry, dict):
-            raise _Damaged("it is not a JSON object")
-        name = _field(entry, "file", str)
+            raise Damaged("it is not a JSON object")
+        name = entry_field(entry, "file", str)
         if not _PIECE_FILE.fullmatch(name):
-            raise _Damaged("its file name is not a piece file's")
-        sha = _field(entry, "sha256", str)
+            raise Damaged("its file name is not a piece file's")
+        sha = entry_field(entry, "sha256", str)
         if not _SHA256.fullmatch(sha):
-            raise _Damaged("its sha256 is not a SHA-256")
-        size = _field(entry, "size", int)
-        lengths = _field(entry, "lengths", dict)
-        for key in _ARRAYS:
+            raise Damaged("its sha256 is not a SHA-256")
+        size = entry_field(entry, "size", int)
+        lengths = entry_field(entry, "lengths", dict)
+        for key in ARRAYS:
             if type(lengths.get(key)) is not int:
-                raise _Damaged(f"its lengths lack a whole number of {key}")
-        ticks_per_beat = _field(entry, "ticks_per_beat", int)
+                raise Damaged(f"its lengths lack a whole number of {key}")
+        ticks_per_beat = entry_field(entry, "ticks_per_beat", int)
         if ticks_per_beat <= 0:
-            raise _Damaged("its ticks_per_beat is not positive")
-        view = _field(entry, "view", dict)
-        if not all(_is_number(v) for v in view.values()):
-            raise _Damaged("its view holds something other than numbers")
+            raise Damaged("its ticks_per_beat is not positive")
+        view = entry_field(entry, "view", dict)
+        if not all(is_number(v) for v in view.values()):
+            raise Damaged("its view holds something other than numbers")
         piece_fields = {
-            "title": _field(entry, "title", str),
+            "title": entry_field(entry, "title", str),
             "ticks_per_beat": ticks_per_beat,
-            "source": _field(entry, "source", str, optional=True),
-            "export_path": _field(entry, "export_path", str, optional=True),
-            "modified": _field(entry, "modified", bool),
-            "metadata": _field(entry, "metadata", dict),
+            "source": entry_field(entry, "source", str, optional=True),
+            "export_path": entry_field(entry, "export_path", str, optional=True),
+            "modified": entry_field(entry, "modified", bool),
+            "metadata": entry_field(entry, "metadata", dict),
             "view": view,
         }
         path = self.folder / name
         try:
-            data = _read_regular(path, self.folder, MAX_PIECE_FILE_BYTES, expected_size=size)
+            data = read_regular(path, self.folder, MAX_PIECE_FILE_BYTES, expected_size=size)
         except FileNotFoundError:
-            raise _Damaged("it is missing", path) from None
-        except _Damaged as exc:
-            raise _Damaged(exc.reason, path) from None
+            raise Damaged("it is missing", path) from None
+        except Damaged as exc:
+            raise Damaged(exc.reason, path) from None
         if hashlib.sha256(data).hexdigest() != sha:
-            raise _Damaged("its checksum does not match the one saved", path)
+            raise Damaged("its checksum does not match the one saved", path)
         try:
-            arrays = _load_npz(data)
-        except _Damaged as exc:
-            raise _Damaged(exc.reason, path) from None
+            arrays = load_npz(data)
+        except Damaged as exc:
+            raise Damaged(exc.reason, path) from None
         except Exception as exc:  # a crafted archive can fail in many ways; none may stop the rest
-            raise _Damaged(f"it is not a readable piece file: {exc}", path) from None
+            raise Damaged(f"it is not a readable piece file: {exc}", path) from None
         for key, array in arrays.items():
             if len(array) != lengths[key]:
-                raise _Damaged(f"its {key} do not match the lengths saved", path)
+                raise Damaged(f"its {key} do not match the lengths saved", path)
         self._files[name] = (sha, size)
         return SavedPiece(**piece_fields, **arrays)
 
@@ -446,7 +444,7 @@ def _prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
         raise ValueError(f"ticks_per_beat of {piece.title!r} must be positive")
     if not isinstance(piece.metadata, dict) or not isinstance(piece.view, dict):
         raise TypeError(f"metadata and view of {piece.title!r} must be dicts")
-    if not all(isinstance(k, str) and _is_number(v) for k, v in piece.view.items()):
+    if not all(isinstance(k, str) and is_number(v) for k, v in piece.view.items()):
         raise TypeError(f"the view of {piece.title!r} must map names to numbers")
     entry = {
         "title": piece.title,
@@ -517,138 +515,3 @@ def _error(cause: OSError | None, message: str) -> SessionError:
     error = SessionError(message)
     error.errno = getattr(cause, "errno", None)
     return error
-
-
-# --- reading helpers ----------------------------------------------------------------------------------
-class _Damaged(Exception):
-    """Why a file or an entry cannot be restored; `path` is the file, None for a session.json entry."""
-
-    def __init__(self, reason: str, path: Path | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.path = path
-
-
-def _read_regular(
-    path: Path, folder: Path, limit: int, *, expected_size: int | None = None
-) -> bytes:
-    """The bytes of `path` if it is a regular file in `folder` (a link to one in the folder will do)
-    of at most `limit` bytes (and of `expected_size`, if given). FileNotFoundError if there is no
-    such name; _Damaged for anything else."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        raise  # nothing there
-    except OSError as exc:
-        raise _Damaged(f"it cannot be read: {exc.strerror or exc}") from None
-    try:
-        if stat.S_ISLNK(st.st_mode):
-            real = os.path.realpath(path)
-            if os.path.dirname(real) != os.path.realpath(folder):
-                raise _Damaged("it is a link to a file outside its folder")
-            path, st = Path(real), os.lstat(real)
-        if not stat.S_ISREG(st.st_mode):
-            raise _Damaged("it is not a regular file")
-        _check_size(st.st_size, limit, expected_size)
-        fd = os.open(path, _READ_FLAGS)
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):  # replaced between lstat and open
-                raise _Damaged("it is not a regular file")
-            data = f.read(min(st.st_size, limit) + 1)
-    except OSError as exc:
-        raise _Damaged(f"it cannot be read: {exc.strerror or exc}") from None
-    _check_size(len(data), limit, expected_size)
-    return data
-
-
-def _check_size(size: int, limit: int, expected: int | None) -> None:
-    if size > limit:
-        raise _Damaged(f"it is larger than the {limit // 2**20} MB allowed")
-    if expected is not None and size != expected:
-        raise _Damaged(f"its size is {size} bytes where {expected} were saved")
-
-
-def _load_npz(data: bytes) -> dict[str, np.ndarray]:
-    """The three arrays of a piece file, parsed without pickle and checked before allocating."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        infos = archive.infolist()
-        if sorted(info.filename for info in infos) != sorted(f"{key}.npy" for key in _ARRAYS):
-            raise _Damaged("it does not hold exactly the notes, tempos and time signatures")
-        arrays = {}
-        for info in infos:
-            if info.file_size > len(data):  # a compressed member may not expand beyond the file
-                raise _Damaged("an array in it claims more bytes than the file has")
-            with archive.open(info) as member:
-                arrays[info.filename[: -len(".npy")]] = _read_npy(member, info.file_size)
-    notes, tempos, signatures = (arrays[key] for key in _ARRAYS)
-    if notes.ndim != 1 or notes.dtype.names is None:
-        raise _Damaged("its notes are not a list of structured records")
-    if tempos.ndim != 1 or tempos.dtype != TEMPO_DTYPE:
-        raise _Damaged("its tempos are not a tempo map")
-    if signatures.ndim != 1 or signatures.dtype != TIME_SIGNATURE_DTYPE:
-        raise _Damaged("its time signatures are not a list of time signatures")
-    return {key: arrays[key] for key in _ARRAYS}
-
-
-def _read_npy(member, size: int) -> np.ndarray:
-    fmt = np.lib.format
-    version = fmt.read_magic(member)
-    if version == (1, 0):
-        shape, fortran_order, dtype = fmt.read_array_header_1_0(member)
-    elif version == (2, 0):
-        shape, fortran_order, dtype = fmt.read_array_header_2_0(member)
-    else:
-        shape, fortran_order, dtype = _read_header_v3(member, version)
-    if dtype.hasobject:
-        raise _Damaged("it holds Python objects, which are never loaded")
-    if any(length < 0 for length in shape):
-        raise _Damaged("an array in it has a negative length")
-    count = math.prod(shape)
-    nbytes = count * dtype.itemsize
-    if nbytes > size:
-        raise _Damaged("an array in it claims more bytes than it holds")
-    raw = member.read(nbytes + 1)
-    if len(raw) != nbytes:
-        raise _Damaged("an array in it is cut short or has bytes left over")
-    if dtype.itemsize == 0:
-        return np.empty(shape, dtype)
-    flat = np.frombuffer(raw, dtype=dtype, count=count)
-    return flat.reshape(shape, order="F" if fortran_order else "C").copy()
-
-
-def _read_header_v3(member, version: tuple[int, int]):
-    """Format 3.0 (UTF-8 field names) has no public header reader; use numpy's own."""
-    if version == (3, 0):
-        for module_name in ("numpy.lib._format_impl", "numpy.lib.format"):
-            with contextlib.suppress(ImportError):
-                reader = getattr(importlib.import_module(module_name), "_read_array_header", None)
-                if reader is not None:
-                    return reader(member, version)
-    raise _Damaged(f"an array in it has an unknown format version {version}")
-
-
-def _field(entry: dict, key: str, kind: type, *, optional: bool = False):
-    if key not in entry:
-        raise _Damaged(f"it has no {key}")
-    value = entry[key]
-    if optional and value is None:
-        return None
-    # bool is an int to Python, but a JSON true is not a number of ticks
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Damaged(f"its {key} is not {_KIND_NAMES[kind]}")
-    return value
-
-
-_KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: "a JSON object"}
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _title_of(entry: object, index: int) -> str:
-    title = entry.get("title") if isinstance(entry, dict) else None
-    if isinstance(title, str) and title:
-        return f"“{title[:200]}”"
-    return f"piece {index + 1}"
