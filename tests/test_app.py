@@ -12,27 +12,12 @@ import pytest
 
 from composer.app.workers import Worker, WorkerThreads
 from tests.conftest import corpus
-from tests.training_helpers import copy_chorales
+from tests.training_helpers import copy_chorales, tiny_panel_settings
 
 
 @pytest.fixture
 def chorales(tmp_path):
     return copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)
-
-
-def _tiny_settings(panel, steps: int) -> None:
-    panel.advanced.setChecked(True)
-    for name, value in (
-        ("layers", 1),
-        ("hidden_size", 32),
-        ("embedding_size", 16),
-        ("batch_size", 4),
-        ("window", 64),
-        ("eval_every", 5),
-    ):
-        panel.fields[name].setValue(value)
-    panel.steps.setValue(steps)
-    panel.device.setCurrentIndex(panel.device.findData("cpu"))
 
 
 def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
@@ -41,7 +26,7 @@ def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
     assert window.library.facts["Usable"].text() == "8"
     assert window.windowTitle() == "Composer — chorales"
 
-    _tiny_settings(window.training, steps=10)
+    tiny_panel_settings(window.training, steps=10)
     window.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
     assert window.training.readouts["Step"].text() == "10 / 10"
@@ -103,7 +88,7 @@ def test_a_folder_without_midi_and_a_missing_model_get_one_sentence(window, qtbo
 def test_closing_while_training_asks_then_keeps_the_checkpoint(window, qtbot, chorales):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
-    _tiny_settings(window.training, steps=100_000)
+    tiny_panel_settings(window.training, steps=100_000)
     window.start_training()
     qtbot.waitUntil(
         lambda: window.training.readouts["Step"].text().startswith(("2 ", "3 ", "4 ", "5 ")),
@@ -162,7 +147,7 @@ def test_composer_without_arguments_opens_the_window(tmp_path):
 def test_resume_a_run_stop_generation_at_once_and_drag_out(window, qtbot, chorales, tmp_path):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
-    _tiny_settings(window.training, steps=4)
+    tiny_panel_settings(window.training, steps=4)
     window.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
     run_dir = window.training.run_dir
@@ -211,7 +196,7 @@ def test_window_layout_is_restored(qtbot, window):
 def test_evaluate_the_model_shows_the_report_with_histograms(window, qtbot, chorales, tmp_path):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
-    _tiny_settings(window.training, steps=6)
+    tiny_panel_settings(window.training, steps=6)
     window.training.fields["validation_fraction"].setValue(0.3)
     window.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
@@ -256,7 +241,7 @@ def test_a_nan_loss_in_the_app_says_so_and_keeps_the_checkpoint(
     monkeypatch.setattr(trainer_module, "F", types.SimpleNamespace(cross_entropy=cross_entropy))
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
-    _tiny_settings(window.training, steps=50)
+    tiny_panel_settings(window.training, steps=50)
     window.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=60_000)
     message = window.training.message.text()

@@ -23,7 +23,13 @@ from PySide6.QtWidgets import (
 from composer.cli import main
 from tests.conftest import corpus
 from tests.midi_files import simple_tune
-from tests.training_helpers import collection_of, copy_chorales, tiny_model, tiny_training
+from tests.training_helpers import (
+    collection_of,
+    copy_chorales,
+    tiny_model,
+    tiny_panel_settings,
+    tiny_training,
+)
 
 READOUTS = ("Step", "Epoch", "Loss", "Validation", "Tokens/s", "ETA", "Device")
 
@@ -39,21 +45,6 @@ def window(window):
 @pytest.fixture
 def chorales(tmp_path):
     return copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)
-
-
-def _tiny_settings(panel, steps: int, eval_every: int = 5) -> None:
-    panel.advanced.setChecked(True)
-    for name, value in (
-        ("layers", 1),
-        ("hidden_size", 32),
-        ("embedding_size", 16),
-        ("batch_size", 4),
-        ("window", 64),
-        ("eval_every", eval_every),
-    ):
-        panel.fields[name].setValue(value)
-    panel.steps.setValue(steps)
-    panel.device.setCurrentIndex(panel.device.findData("cpu"))
 
 
 def _run_stopped_at(run_dir: Path, chorales: Path, cache: Path, target: int, stop_at: int):
@@ -78,7 +69,7 @@ def _start_long_run(window, qtbot, chorales) -> None:
     """Train (far more steps than a test waits for) until the first steps are shown."""
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
-    _tiny_settings(window.training, steps=100_000, eval_every=10_000)
+    tiny_panel_settings(window.training, steps=100_000, eval_every=10_000)
     window.start_training()
     qtbot.waitUntil(lambda: window.training.readouts["Loss"].text() != "–", timeout=60_000)
 
@@ -250,12 +241,12 @@ def test_a_new_run_starts_with_empty_readouts_and_chart(window, qtbot, chorales)
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
     panel = window.training
-    _tiny_settings(panel, steps=4, eval_every=2)
+    tiny_panel_settings(panel, steps=4, eval_every=2)
     window.start_training()
     qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)
     assert panel.readouts["Validation"].text() != "–" and panel.chart.validation
 
-    _tiny_settings(panel, steps=100_000, eval_every=10_000)
+    tiny_panel_settings(panel, steps=100_000, eval_every=10_000)
     window.start_training()
     assert [panel.readouts[name].text() for name in READOUTS] == ["–"] * len(READOUTS)
     assert panel.chart.train == [] and panel.chart.validation == []

@@ -63,3 +63,19 @@ def tiny_trained_run(tmp_path: Path, files: int, steps: int) -> tuple[Path, dict
     for _ in trainer.run():
         pass
     return run_dir, json.loads((run_dir / "run.json").read_text())
+
+
+def tiny_panel_settings(panel, steps: int, eval_every: int = 5) -> None:
+    """Set the app's Train panel to a tiny model that trains in seconds on the CPU."""
+    panel.advanced.setChecked(True)
+    for name, value in (
+        ("layers", 1),
+        ("hidden_size", 32),
+        ("embedding_size", 16),
+        ("batch_size", 4),
+        ("window", 64),
+        ("eval_every", eval_every),
+    ):
+        panel.fields[name].setValue(value)
+    panel.steps.setValue(steps)
+    panel.device.setCurrentIndex(panel.device.findData("cpu"))
