@@ -105,6 +105,11 @@ def test_double_click_and_the_pencil_draw_notes(window, tune, qtbot):
     press_drag(qtbot, view.viewport(), start, start + QPoint(round(TPB * m.pixels_per_tick), 0))
     long_one = row(model, 1920, 48)
     assert long_one["end"] - long_one["start"] == 600  # drawn, then dragged a beat longer
+    assert window.documents.undo_stack.undoText() == "Draw a note"  # both: one step
+    window.actions_by_name["undo"].trigger()
+    assert len(model) == count + 1  # the pencil's note is gone, the double-clicked one stays
+    window.actions_by_name["redo"].trigger()
+    assert row(model, 1920, 48)["end"] == 2520
     window.actions_by_name["draw_tool"].trigger()
     assert window.documents.settings.tool == "select"
 

@@ -37,6 +37,7 @@ class Drag:
     gesture: int
     base_selection: np.ndarray  # band: what stays selected besides the band's notes
     last: tuple = ()
+    macro: bool = False  # the drag ends an undo macro (drawing a note, then its length)
 
 
 class NoteEditInput:
@@ -68,6 +69,9 @@ class NoteEditInput:
         return self.editor is not None and not self.editor.document.busy
 
     def mousePressEvent(self, event) -> None:
+        if self._edit_drag is not None and self._edit_drag.macro:  # its release never came
+            self._edit_drag = None
+            self.editor.document.undo_stack.endMacro()
         pos = event.position()
         if not (self._editable() and self._in_notes_area(pos)):
             return super().mousePressEvent(event)
@@ -117,19 +121,24 @@ class NoteEditInput:
         # The picture without the grabbed notes is made now, not on the first move.
         self.set_drag_preview(self._edit_drag.origin)
 
-    def _draw_at(self, pos: QPointF, mods) -> None:
-        """Draw a note at the grid cell under `pos`, then let a drag set its length."""
+    def _draw_at(self, pos: QPointF, mods, *, then_length: bool = True) -> None:
+        """Draw a note at the grid cell under `pos`; with `then_length`, a drag that follows
+        sets its length, and the two are one undo step."""
         m, model = self._mapping, self._model
         tick = max(m.x_to_tick(pos.x()), 0.0)
         if self._snapping(mods):
             step = self.editor.step()
             tick = int(tick // step * step)  # the cell the pointer is in, not the nearest line
+        if not then_length:
+            self.editor.draw(int(tick), m.pitch_at(pos.y()))
+            return
+        self.editor.document.undo_stack.beginMacro("Draw a note")
         self.editor.draw(int(tick), m.pitch_at(pos.y()))
         index = int(model.selected_indices()[-1])
         note = model.notes[index].copy()
         self._edit_drag = Drag(
             "resize", pos, np.array([index]), model.notes[[index]].copy(), note, new_gesture(),
-            np.array([index]),
+            np.array([index]), macro=True,
         )  # fmt: skip
 
     def mouseMoveEvent(self, event) -> None:
@@ -174,6 +183,8 @@ class NoteEditInput:
             self.editor.move(drag.indices, drag.origin, *drag.last)
         elif drag.kind == "resize" and drag.last:
             self.editor.resize(drag.indices, drag.origin, *drag.last, drag.gesture)
+        if drag.macro:
+            self.editor.document.undo_stack.endMacro()
         self.viewport().update()
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -187,7 +198,7 @@ class NoteEditInput:
             )
             is None
         ):
-            self._draw_at(pos, event.modifiers())
+            self._draw_at(pos, event.modifiers(), then_length=False)
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
