@@ -89,6 +89,14 @@ def add_parser(commands) -> None:
     train.add_argument(
         "--resume", action="store_true", help="continue RUN from its latest checkpoint"
     )
+    train.add_argument(
+        "--from",
+        dest="start_from",
+        metavar="MODEL",
+        help="fine-tune: start from these weights (a run folder, a checkpoint or model file, or "
+        "'bundled' for the bundled model) instead of an empty model; the model's size and "
+        "vocabulary come with it, and the learning rate defaults to 5e-4",
+    )
     advanced = train.add_argument_group("advanced")
     for flag, kind, metavar, text in _ADVANCED:
         advanced.add_argument(flag, type=kind, metavar=metavar, help=text)
@@ -121,7 +129,8 @@ def _build(args, ranks):
     from composer.core.training.checkpoint import read_run
     from composer.core.training.distributed import select_device
 
-    tokenizer = TokenizerConfig()
+    start = _start_from(args)
+    tokenizer = start.tokenizer if start is not None else TokenizerConfig()
     folder = args.folder
     if args.resume:
         saved = read_run(args.out)
@@ -163,14 +172,17 @@ def _build(args, ranks):
             device=args.device,
             ranks=ranks,
         )
-    model = preset(
-        args.preset or "small",
-        len(Vocabulary(tokenizer)),
-        layers=args.layers,
-        hidden_size=args.hidden_size,
-        embedding_size=args.embedding_size,
-        dropout=args.dropout,
-    )
+    if start is not None:
+        model = start.model
+    else:
+        model = preset(
+            args.preset or "small",
+            len(Vocabulary(tokenizer)),
+            layers=args.layers,
+            hidden_size=args.hidden_size,
+            embedding_size=args.embedding_size,
+            dropout=args.dropout,
+        )
     options = {
         "steps": args.steps,
         "epochs": args.epochs,
@@ -185,8 +197,38 @@ def _build(args, ranks):
         "device": args.device,
         "precision": args.precision,
     }
-    config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
-    return new_run(args.out, collection, model, config, ranks=ranks)
+    chosen = {k: v for k, v in options.items() if v is not None}
+    if start is not None:
+        from composer.core.training.start_from import FINE_TUNING
+
+        chosen = {**FINE_TUNING, **chosen}
+    config = TrainConfig(**chosen)
+    return new_run(args.out, collection, model, config, ranks=ranks, start_from=start)
+
+
+def _start_from(args):
+    """The weights --from names (read and checked), or None."""
+    if args.start_from is None:
+        return None
+    if args.resume:
+        raise ValueError(
+            f"--resume continues {args.out} from its own checkpoints; --from starts a new run "
+            "(drop one of them)"
+        )
+    given = [flag for name, flag in {"preset": "--preset", **_MODEL_ON_RESUME}.items()
+             if getattr(args, name) is not None]  # fmt: skip
+    if given:
+        raise ValueError(
+            f"--from trains the model it names, at its own size; drop {', '.join(given)}"
+        )
+    from composer.core.training.start_from import read_start
+
+    source = args.start_from
+    if source == "bundled":
+        from composer.cli.generate import default_model
+
+        source = default_model()
+    return read_start(source)
 
 
 def _changed_on_resume(args, saved: dict) -> list[str]:

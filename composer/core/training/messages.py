@@ -26,6 +26,9 @@ def device_label(device: torch.device, ranks: Ranks) -> str:
 
 def describe(trainer, resumed: bool) -> str:
     what = f"Resuming at step {trainer.step}" if resumed else "Training"
+    start = trainer.info.get("from")
+    if start and not resumed:
+        what = f"Fine-tuning {start['name']}"
     model = trainer.model_config
     return (
         f"{what}: {model.layers} x {model.hidden_size} LSTM "

@@ -16,6 +16,7 @@ from composer.core.training.config import TrainConfig
 from composer.core.training.data import Collection, split_by_file
 from composer.core.training.distributed import Ranks
 from composer.core.training.progress import TrainControl, TrainingError
+from composer.core.training.start_from import StartFrom, check_vocabulary
 from composer.core.training.trainer import Trainer
 
 
@@ -27,14 +28,23 @@ def new_run(
     *,
     control: TrainControl | None = None,
     ranks: Ranks | None = None,
+    start_from: StartFrom | None = None,
 ) -> Trainer:
-    """Start a run in an empty (or new) folder, splitting the collection's files by `split_seed`."""
+    """Start a run in an empty (or new) folder, splitting the collection's files by `split_seed`;
+    from the weights of `start_from` (read_start) when given, else from an empty model."""
     run_dir = Path(run_dir)
     if (run_dir / "run.json").exists():
         raise TrainingError(
             f"{run_dir} already holds a training run; resume it, or choose another output folder"
         )
     vocab = Vocabulary(collection.tokenizer)
+    if start_from is not None:
+        check_vocabulary(start_from, vocab)
+        if model_config != start_from.model:
+            raise TrainingError(
+                f"a run started from {start_from.path} trains a model of its size; leave the "
+                "model settings (size, layers, units, dropout) to it"
+            )
     if model_config.vocab_size != len(vocab):
         raise TrainingError(
             f"the model reads {model_config.vocab_size} token ids, the tokenizer makes {len(vocab)}"
@@ -52,6 +62,7 @@ def new_run(
         "best": None,
         "best_val_loss": None,
         "step": 0,
+        "from": start_from.record() if start_from is not None else None,
         "model": model_config.to_dict(),
         "tokenizer": json.loads(collection.tokenizer.to_json()),
         "vocabulary": vocab.to_json_dict()["tokens"],

@@ -44,6 +44,7 @@ from composer.core.training.progress import (
     TrainingError,
     TrainProgress,
 )
+from composer.core.training.start_from import load_weights
 from composer.core.training.validation import Validation
 
 
@@ -86,7 +87,10 @@ class Trainer:
         )
 
         torch.manual_seed(c.seed)  # the same initial weights on every rank
-        self.model = MusicLSTM(self.model_config).to(self.device)
+        self.model = MusicLSTM(self.model_config)
+        if latest is None and run.get("from"):  # fine-tuning: a new run starts from weights
+            load_weights(self.model, run["from"])
+        self.model = self.model.to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
             lr=c.learning_rate,

@@ -1,0 +1,78 @@
+"""Starting a run from trained weights instead of an empty model: fine-tuning a model (a run, a
+checkpoint or a model file) on another collection.
+
+The run records where it started (`run.json`'s "from"); the Trainer loads those weights when it
+builds a new run's model, and a resumed run continues from its own checkpoints. The model's
+size, and the vocabulary it reads, come from the weights: a collection tokenised with another
+vocabulary cannot be fine-tuned on, and says so in one sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from composer.core.model import ModelConfig
+from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.vocab import Vocabulary
+from composer.core.training.progress import TrainingError
+
+#: Settings suited to fine-tuning that a run started from weights gets unless they are given:
+#: a lower peak learning rate (the weights are already good; 2e-3 from scratch would shake them)
+#: and a short warm-up.
+FINE_TUNING = {"learning_rate": 5e-4, "warmup_steps": 20}
+
+
+@dataclass(frozen=True)
+class StartFrom:
+    path: Path  # the checkpoint or model JSON the weights are read from
+    name: str  # how to call it: run name and step, or the model's name
+    model: ModelConfig
+    tokenizer: TokenizerConfig
+    vocab: Vocabulary
+
+    def record(self) -> dict:
+        """What run.json keeps of it."""
+        return {"model": str(self.path), "name": self.name}
+
+
+def read_start(source: str | Path) -> StartFrom:
+    """The weights at `source` (a run folder, a checkpoint or model .json or .safetensors),
+    checked as for generation. TrainingError with one sentence when they cannot be used."""
+    from composer.core.generation.loading import ModelFileError, load_model
+
+    try:
+        loaded = load_model(source)
+    except ModelFileError as exc:
+        raise TrainingError(str(exc)) from None  # it names the file and the fix
+    return StartFrom(
+        loaded.source.resolve(), loaded.name, loaded.config, loaded.vocab.config, loaded.vocab
+    )
+
+
+def check_vocabulary(start: StartFrom, vocab: Vocabulary) -> None:
+    """Refuse a collection whose token ids mean something else than the weights' do."""
+    if start.vocab.to_json_dict() != vocab.to_json_dict():
+        raise TrainingError(
+            f"{start.path} reads a different vocabulary ({len(start.vocab)} tokens) from the one "
+            f"this collection was read with ({len(vocab)} tokens); read the collection with that "
+            "model's tokenizer, or train from an empty model"
+        )
+
+
+def load_weights(model, record: dict) -> None:
+    """Put the weights a run started from (its run.json "from") into `model` (a MusicLSTM of
+    the same config)."""
+    from composer.core.generation.loading import ModelFileError, load_model
+
+    try:
+        loaded = load_model(record["model"])
+    except ModelFileError as exc:
+        raise TrainingError(str(exc)) from None
+    try:
+        model.load_state_dict(loaded.model.state_dict())
+    except RuntimeError:
+        raise TrainingError(
+            f"{record['model']} is not the size of the model this run trains; start a new run "
+            "from it"
+        ) from None

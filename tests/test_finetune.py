@@ -1,0 +1,81 @@
+"""Fine-tuning: a run started --from trained weights begins exactly at them, records where it
+came from, gets fine-tuning settings, and refuses weights that read another vocabulary."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from composer.cli import main
+from composer.core.tokens import TokenizerConfig, Vocabulary
+from composer.core.training import TrainingError, new_run
+from composer.core.training.start_from import read_start
+from tests.conftest import corpus
+from tests.training_helpers import collection_of, copy_chorales, tiny_trained_run, tiny_training
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny model trained 6 steps on 6 chorales: (run folder, its run.json)."""
+    return tiny_trained_run(tmp_path_factory.mktemp("base"), files=6, steps=6)
+
+
+def test_a_run_from_weights_starts_exactly_at_them(trained, tmp_path):
+    base_dir, base_run = trained
+    start = read_start(base_dir)
+    assert start.name.startswith("run (step")
+    # The same files and split as the base run: its last validation is where the new run starts.
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 6)
+    trainer = new_run(
+        tmp_path / "tuned", collection_of(folder, tmp_path / "cache"), start.model,
+        tiny_training(steps=2), start_from=start,
+    )  # fmt: skip
+    from composer.core.generation.loading import load_model
+
+    base = load_model(base_dir).model.state_dict()
+    for name, tensor in trainer.model.state_dict().items():
+        assert torch.equal(tensor.cpu(), base[name]), name
+    assert trainer.validation_loss() == pytest.approx(base_run["best_val_loss"], abs=1e-5)
+    for _ in trainer.run():
+        pass
+    run = json.loads((tmp_path / "tuned" / "run.json").read_text())
+    assert run["from"] == {"model": str(start.path), "name": start.name}
+    assert run["step"] == 2
+
+
+def test_weights_that_read_another_vocabulary_are_refused(trained, tmp_path):
+    base_dir, _ = trained
+    start = read_start(base_dir)
+    other = TokenizerConfig(velocity_bins=8)
+    assert len(Vocabulary(other)) != len(start.vocab)
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 3)
+    with pytest.raises(TrainingError, match="reads a different vocabulary"):
+        new_run(
+            tmp_path / "tuned", collection_of(folder, tmp_path / "cache", other), start.model,
+            tiny_training(steps=2), start_from=start,
+        )  # fmt: skip
+    assert not (tmp_path / "tuned").exists()
+
+
+def test_train_from_on_the_command_line(trained, tmp_path, capsys):
+    base_dir, _ = trained
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 4)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    out = tmp_path / "tuned"
+    tiny = ["--batch-size", "4", "--window", "64", "--eval-every", "2", "--device", "cpu"]
+    assert main(["train", str(folder), "--out", str(out), "--from", str(base_dir),
+                 "--steps", "2", *tiny, *cache]) == 0  # fmt: skip
+    run = json.loads((out / "run.json").read_text())
+    assert run["from"]["name"].startswith("run (step")
+    assert run["training"]["learning_rate"] == 5e-4  # the fine-tuning default
+    assert run["model"] == json.loads((base_dir / "run.json").read_text())["model"]
+    capsys.readouterr()
+    assert main(["train", str(folder), "--out", str(tmp_path / "x"), "--from",
+                 str(tmp_path / "nothing"), *cache]) == 1  # fmt: skip
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("composer train: ") and "nothing" in error and error.count("\n") == 0
+    assert main(["train", str(folder), "--out", str(tmp_path / "y"), "--from", str(base_dir),
+                 "--preset", "medium", *cache]) == 2  # fmt: skip
+    assert "drop --preset" in capsys.readouterr().err
