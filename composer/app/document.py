@@ -30,7 +30,6 @@ class PieceDocument(QObject):
     stack. `busy` is set while notes are still streaming in (a generation): no edits then."""
 
     modified_changed = Signal(bool)
-    title_changed = Signal(str)
     reveal_requested = Signal()  # an undo or redo changed this piece: show it
 
     def __init__(
@@ -51,7 +50,6 @@ class PieceDocument(QObject):
         self.export_path: Path | None = None  # where it was last exported
         self.metadata = dict(metadata or {})  # how it was made: model, settings, seed
         self.busy = False
-        self.view_state: dict = {}  # zoom and scroll restored from a session, applied once
         self._state = new_state()
         # A generated piece was never saved anywhere: it starts modified. An opened file is
         # clean until edited.
@@ -60,10 +58,6 @@ class PieceDocument(QObject):
     @property
     def title(self) -> str:
         return self._title
-
-    def set_title(self, title: str) -> None:
-        self._title = title
-        self.title_changed.emit(title)
 
     @property
     def modified(self) -> bool:

@@ -9,8 +9,6 @@ Ctrl+Z (after the window asked about changes not exported).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QLabel, QTabBar, QTabWidget
@@ -81,7 +79,6 @@ class Documents(QObject):
         if piece is not None:
             document.model.set_piece(piece)
         document.modified_changed.connect(self._on_modified)
-        document.title_changed.connect(self._on_modified)
         document.reveal_requested.connect(self._reveal)
         document.model.edited.connect(self.changed)  # a drag's merged steps move no index
         return document
@@ -107,8 +104,7 @@ class Documents(QObject):
             self.tabs.insertTab(index + offset, self.editor(document), self._tab_text(document))
         self.tabs.blockSignals(False)
         self.tabs.setCurrentIndex(index)
-        self._on_current()
-        self.changed.emit()
+        self._on_current()  # also says that something changed (for the autosave)
 
     def remove_documents(self, documents: list[PieceDocument]) -> None:
         """Take the tabs of `documents` away (their editors are kept for an undo to bring back)."""
@@ -120,7 +116,6 @@ class Documents(QObject):
         self.tabs.blockSignals(False)
         self._show_welcome(not self.documents)
         self._on_current()
-        self.changed.emit()
 
     @Slot(int)
     def close_tab(self, index: int) -> bool:
@@ -190,6 +185,3 @@ class Documents(QObject):
         while f"{stem} ({n})" in taken:
             n += 1
         return f"{stem} ({n})"
-
-    def source_name(self, document: PieceDocument) -> str:
-        return Path(document.source).name if document.source else document.title
