@@ -63,7 +63,8 @@ def test_train_refusals_are_one_clear_sentence(tmp_path, chorales, capsys):
     assert "already holds a training run; add --resume" in capsys.readouterr().err
     assert main(["train", "--out", str(run), "--resume", "--preset", "large"]) == 2
     assert (
-        "only --steps, --epochs and --device may change (drop --preset" in capsys.readouterr().err
+        "only --steps, --epochs, --minutes and --device may change (drop --preset"
+        in capsys.readouterr().err
     )
     assert main(["train", "--out", str(tmp_path / "nothing"), "--resume"]) == 2
     assert "run.json does not exist" in capsys.readouterr().err

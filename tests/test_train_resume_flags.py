@@ -23,7 +23,9 @@ def test_resume_accepts_the_runs_own_preset_and_seed_and_refuses_only_changes(tm
     again = ["train", str(chorales), "--out", str(run), "--resume"]
     assert main([*again, "--preset", "medium", "--seed", "1", "--window", "64"]) == 2
     err = capsys.readouterr().err
-    assert "only --steps, --epochs and --device may change (drop --preset, --window," in err
+    assert (
+        "only --steps, --epochs, --minutes and --device may change (drop --preset, --window," in err
+    )
     assert "--seed" not in err  # the seed is the run's own
     assert main([*again, "--seed", "2", "--layers", "2", "--batch-size", "2"]) == 2
     assert "(drop --seed, or give the run's own values)" in capsys.readouterr().err

@@ -29,6 +29,7 @@ _TRAINING_ON_RESUME = {
     "seed": "--seed",
     "learning_rate": "--learning-rate",
     "validation_fraction": "--validation-fraction",
+    "patience": "--patience",
     "eval_every": "--eval-every",
     "transpose": "--transpose",
     "tempo_stretch": "--tempo-stretch",
@@ -77,6 +78,19 @@ def add_parser(commands) -> None:
     length.add_argument(
         "--epochs", type=int, metavar="N", help="passes over the files (default 10)"
     )
+    length.add_argument(
+        "--minutes",
+        type=float,
+        metavar="M",
+        help="train for M minutes instead (the learning rate decays over them)",
+    )
+    train.add_argument(
+        "--patience",
+        type=int,
+        metavar="N",
+        help="stop early when N validations in a row bring no new best (default: never; "
+        "8 with --from); the best checkpoint is kept",
+    )
     train.add_argument(
         "--device", choices=["auto", "cpu", "cuda", "mps"], help="default auto: cuda, mps, then cpu"
     )
@@ -94,8 +108,9 @@ def add_parser(commands) -> None:
         dest="start_from",
         metavar="MODEL",
         help="fine-tune: start from these weights (a run folder, a checkpoint or model file, or "
-        "'bundled' for the bundled model) instead of an empty model; the model's size and "
-        "vocabulary come with it, and the learning rate defaults to 5e-4",
+        "'base' for the bundled base model) instead of an empty model; the model's size and "
+        "vocabulary come with it, and the settings default to fine-tuning ones (learning rate "
+        "5e-4, validation every 50 steps, --patience 8)",
     )
     advanced = train.add_argument_group("advanced")
     for flag, kind, metavar, text in _ADVANCED:
@@ -137,8 +152,8 @@ def _build(args, ranks):
         changed = _changed_on_resume(args, saved)
         if changed:
             raise ValueError(
-                f"--resume continues {args.out} with its own settings; only --steps, --epochs and "
-                f"--device may change (drop {', '.join(changed)}, or give the run's own values)"
+                f"--resume continues {args.out} with its own settings; only --steps, --epochs, "
+                f"--minutes and --device may change (drop {', '.join(changed)}, or give the run's own values)"
             )
         tokenizer = TokenizerConfig.from_json(saved["tokenizer"])
         folder = folder or Path(saved["folder"])
@@ -169,6 +184,7 @@ def _build(args, ranks):
             collection,
             steps=args.steps,
             epochs=args.epochs,
+            minutes=args.minutes,
             device=args.device,
             ranks=ranks,
         )
@@ -186,6 +202,8 @@ def _build(args, ranks):
     options = {
         "steps": args.steps,
         "epochs": args.epochs,
+        "minutes": args.minutes,
+        "patience": args.patience,
         "batch_size": args.batch_size,
         "seed": args.seed,
         "window": args.window,
@@ -224,7 +242,7 @@ def _start_from(args):
     from composer.core.training.start_from import read_start
 
     source = args.start_from
-    if source == "bundled":
+    if source in ("base", "bundled"):
         from composer.cli.generate import default_model
 
         source = default_model()

@@ -10,7 +10,9 @@ class TrainConfig:
     """How to train. Steps are optimizer steps; one step reads `batch_size` windows per process."""
 
     steps: int | None = None  # total steps; None: `epochs` passes over the training files
-    epochs: int = 10  # used when steps is None
+    epochs: int = 10  # used when steps and minutes are None
+    minutes: float | None = None  # a time budget instead of epochs (steps, when given, also cap)
+    patience: int | None = None  # stop after this many validations without a new best (None: never)
     batch_size: int = 32  # lanes per process: pieces read side by side
     window: int = 128  # tokens per truncated-BPTT window; the state carries across windows
     learning_rate: float = 2e-3  # AdamW peak; LSTMs tolerate more than transformers
@@ -33,6 +35,8 @@ class TrainConfig:
         checks = [
             (self.steps is None or self.steps >= 1, "steps must be at least 1"),
             (self.epochs >= 1, "epochs must be at least 1"),
+            (self.minutes is None or self.minutes > 0, "minutes must be more than 0"),
+            (self.patience is None or self.patience >= 1, "patience must be at least 1"),
             (self.batch_size >= 1, "batch size must be at least 1"),
             (2 <= self.window <= 65_536, "window must be 2 to 65536 tokens"),
             (self.learning_rate > 0, "learning rate must be positive"),

@@ -33,8 +33,34 @@ def describe(trainer, resumed: bool) -> str:
     return (
         f"{what}: {model.layers} x {model.hidden_size} LSTM "
         f"({count_label(model.parameter_count)} weights) on {len(trainer.train_set)} files, "
-        f"validating on {len(trainer.val_set)}, {trainer.total_steps} steps, on {trainer.device_label}"
+        f"validating on {len(trainer.val_set)}, {length(trainer)}, on {trainer.device_label}"
     )
+
+
+def length(trainer) -> str:
+    """'2,000 steps', '5 minutes', '5 minutes (at most 2,000 steps)'."""
+    c, cap = trainer.config, trainer.schedule.steps_cap
+    if c.minutes is None:
+        return f"{cap:,} steps"
+    budget = f"{c.minutes:g} minute{'' if c.minutes == 1 else 's'}"
+    return budget if cap is None else f"{budget} (at most {cap:,} steps)"
+
+
+def ended(trainer, why: str | None) -> str:
+    """The last line of a run: why it ended, or that it was stopped and can resume."""
+    if why is None:
+        return f"Stopped at step {trainer.step} of {trainer.total_steps}; the checkpoint is saved."
+    if why == "patience":
+        best = trainer.info.get("best") or ""
+        step = best.rsplit("-", 1)[-1].removesuffix(".json").lstrip("0") or "0"
+        return (
+            f"Stopped early at step {trainer.step}: the validation loss has not improved for "
+            f"{trainer.config.patience} validations; the best checkpoint (step {step}, "
+            f"{trainer.best_val_loss:.3f} nats per token) is kept."
+        )
+    if why == "time":
+        return f"Finished {trainer.step} steps in the {trainer.config.minutes:g} minutes given."
+    return f"Finished {trainer.step} steps."
 
 
 def nan_loss(trainer) -> str:

@@ -90,13 +90,15 @@ def resume_run(
     *,
     steps: int | None = None,
     epochs: int | None = None,
+    minutes: float | None = None,
     device: str | None = None,
     control: TrainControl | None = None,
     ranks: Ranks | None = None,
 ) -> Trainer:
     """Continue a run from its latest checkpoint, at the same step, optimizer state and data order.
 
-    Only the length of training and the device may change; the vocabulary must be the one the run
+    Only the length of training (steps, epochs or minutes, counted from the run's start) and the
+    device may change; the vocabulary must be the one the run
     was trained with.
     """
     run_dir = Path(run_dir)
@@ -120,8 +122,8 @@ def resume_run(
             "put them back, or start a new run on the folder as it is now"
         )
     config = TrainConfig.from_dict(run["training"])
-    if steps is not None or epochs is not None:
-        config = replace(config, steps=steps, epochs=epochs or config.epochs)
+    if steps is not None or epochs is not None or minutes is not None:
+        config = replace(config, steps=steps, epochs=epochs or config.epochs, minutes=minutes)
     if device is not None:
         config = replace(config, device=device)
     run["training"] = config.to_dict()

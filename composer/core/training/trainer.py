@@ -44,7 +44,9 @@ from composer.core.training.progress import (
     TrainingError,
     TrainProgress,
 )
+from composer.core.training.schedule import Schedule
 from composer.core.training.start_from import load_weights
+from composer.core.training.threads import ThreadTuner
 from composer.core.training.validation import Validation
 
 
@@ -65,8 +67,13 @@ class Trainer:
         self._latest = latest
         self.device = select_device(self.config.device, self.ranks.local_rank)
         self.ranks.init(self.device)
+        self.tuner = None
         if self.device.type == "cpu":  # share the cores among the processes on this machine
-            torch.set_num_threads(max(1, cpu_cores() // self.ranks.local_world_size))
+            cores = max(1, cpu_cores() // self.ranks.local_world_size)
+            if self.ranks.distributed:
+                torch.set_num_threads(cores)
+            else:  # one process: choose the thread count by measuring (threads.py says why)
+                self.tuner = ThreadTuner(cores)
 
         c, r = self.config, self.ranks
         self.train_set = PieceSet(
@@ -81,7 +88,9 @@ class Trainer:
         self.stream = WindowStream(self.train_set.lengths, self.lanes, c.window, c.seed)
         self.augmentation = Augmentation(c.transpose, c.tempo_stretch)
         self._augmentations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.total_steps = c.steps or math.ceil(c.epochs * self.stream.steps_per_epoch)
+        cap = c.steps or (None if c.minutes else math.ceil(c.epochs * self.stream.steps_per_epoch))
+        self.schedule = Schedule(c, cap)
+        self.total_steps = self.schedule.total_steps(0, 0.0)
         self.validation = Validation(
             self.val_set, c.window, self.lanes, c.max_validation_tokens, self.ranks
         )
@@ -140,12 +149,18 @@ class Trainer:
         pace = Pace()
         losses: list[float] = []
         stop = False
-        while self.step < self.total_steps and not stop:
+        ended = None  # why the run ends before a stop request: "steps", "time" or "patience"
+        clock = time.perf_counter()  # training time is counted from here (pauses are not)
+        while not stop and ended is None:
+            if self.schedule.out_of_steps(self.step):
+                ended = "steps"
+                break
             if self.control.pause_requested and not self.ranks.distributed:
                 yield self._progress("paused", message="Paused; the run is kept in memory.")
                 while self.control.pause_requested and not self.control.stop_requested:
                     self.control.wait_while_paused()
                 pace.restart()
+                clock = time.perf_counter()
                 yield self._progress("resumed")
             if self.control.stop_requested and not self.ranks.distributed:
                 break
@@ -155,12 +170,21 @@ class Trainer:
                 pieces[mine], offsets[mine], *self._augment(pieces[mine], epochs[mine])
             )
             count = int(targets.sum())  # all ranks' targets this step
-            lr = self._learning_rate(self.step)
-            loss, stop = self._train_step(batch, count, lr)
+            lr = self.schedule.learning_rate(self.step)
+            started = time.perf_counter()
+            loss, stop, out_of_time = self._train_step(batch, count, lr)
+            now = time.perf_counter()
+            if self.tuner is not None:
+                self.tuner.step_done(count, now - started)
+            self.schedule.elapsed_s += now - clock
+            clock = now
             self.step += 1
             self.tokens_seen += count
             losses.append(loss)
             pace.tick(count)
+            self.total_steps = self.schedule.total_steps(self.step, pace.seconds_per_step)
+            if out_of_time:
+                ended = "time"
             if self.step % c.log_every == 0 and self.ranks.is_main:
                 self._log(
                     {
@@ -178,25 +202,29 @@ class Trainer:
                 learning_rate=lr,
                 pace=pace,
             )
-            if self.step % c.eval_every == 0 or self.step == self.total_steps:
+            last = ended is not None or self.schedule.out_of_steps(self.step)
+            if self.step % c.eval_every == 0 or last:
                 yield self._validate(pace)
+                counted = self.last_val_loss is not None  # no validation files: never stale
+                if counted and self.schedule.validated(self._improved) and ended is None:
+                    ended = "patience"
                 yield self._checkpoint(pace)
+                self.schedule.elapsed_s += time.perf_counter() - clock
+                clock = time.perf_counter()
                 pace.restart()  # the pace shown is training's own
+        ended = ended or ("steps" if self.schedule.out_of_steps(self.step) else None)
 
         if self.step > self._saved_step:  # stopped between checkpoints: keep what was done
             yield self._checkpoint(pace)
-        finished = self.step >= self.total_steps
+        self.total_steps = self.step if ended else self.total_steps
         if self.ranks.is_main:
-            self._log({"event": "finish" if finished else "stop", "step": self.step})
-        text = (
-            f"Finished {self.step} steps."
-            if finished
-            else f"Stopped at step {self.step} of {self.total_steps}; the checkpoint is saved."
-        )
-        yield self._progress("finished" if finished else "stopped", message=text, pace=pace)
+            self._log({"event": "finish" if ended else "stop", "step": self.step, "why": ended})
+        text = messages.ended(self, ended)
+        yield self._progress("finished" if ended else "stopped", message=text, pace=pace)
 
-    def _train_step(self, batch, count: int, lr: float) -> tuple[float, bool]:
-        """One optimizer step on one batch. Returns (mean loss per token, stop requested anywhere)."""
+    def _train_step(self, batch, count: int, lr: float) -> tuple[float, bool, bool]:
+        """One optimizer step on one batch. Returns (mean loss per token, stop requested on any
+        rank, time budget used up on any rank): every rank decides alike, or DDP would hang."""
         inputs = torch.from_numpy(batch.inputs).to(self.device, non_blocking=True)
         targets = torch.from_numpy(batch.targets).to(self.device, non_blocking=True)
         keep = torch.from_numpy(~batch.fresh).to(self.device).float()[None, :, None]
@@ -213,11 +241,12 @@ class Trainer:
             flags = torch.stack(
                 [
                     torch.tensor(float(self.control.stop_requested), device=self.device),
+                    torch.tensor(float(self.schedule.out_of_time()), device=self.device),
                     (~torch.isfinite(loss_sum.detach())).float(),
                     torch.nan_to_num(loss_sum.detach(), nan=0.0, posinf=0.0, neginf=0.0),
                 ]
             )
-            stop_votes, bad, total = self.ranks.sum(flags).tolist()
+            stop_votes, time_votes, bad, total = self.ranks.sum(flags).tolist()
             if bad:
                 raise TrainingError(messages.nan_loss(self))
             # Scaled so that DDP's gradient average is the mean over all ranks' tokens.
@@ -233,7 +262,7 @@ class Trainer:
         except torch.OutOfMemoryError:
             raise TrainingError(messages.out_of_memory(self)) from None
         self.state = (h.detach().float(), c.detach().float())
-        return total / max(count, 1), bool(stop_votes)
+        return total / max(count, 1), bool(stop_votes), bool(time_votes)
 
     def _autocast(self):
         if self.amp_dtype is None:
@@ -290,6 +319,8 @@ class Trainer:
                 "tokens_seen": self.tokens_seen,
                 "val_loss": self.last_val_loss if self._val_step == self.step else None,
                 "best_val_loss": self.best_val_loss,
+                "elapsed_s": round(self.schedule.elapsed_s, 3),
+                "stale_validations": self.schedule.stale,
                 "world_size": self.ranks.world_size,
                 "optimizer": optimizer_json,
                 "grad_scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
@@ -327,6 +358,8 @@ class Trainer:
         self.step = int(info["step"])
         self.tokens_seen = int(info["tokens_seen"])
         self.last_val_loss = info.get("val_loss")
+        self.schedule.elapsed_s = float(info.get("elapsed_s") or 0.0)
+        self.schedule.stale = int(info.get("stale_validations") or 0)
         mine = self.my_lanes
         if tensors["train.h"].shape[1] == self.lanes:  # same lanes: carry on exactly
             self.state = (
@@ -367,17 +400,6 @@ class Trainer:
             [self._augmentations[e][1][p] for e, p in zip(epochs.tolist(), pieces.tolist())]
         )
         return shift, stretch
-
-    def _learning_rate(self, step: int) -> float:
-        """Linear warm-up, then cosine decay to min_learning_rate at the last step."""
-        c = self.config
-        warmup = min(c.warmup_steps, self.total_steps // 10)
-        if step < warmup:
-            return c.learning_rate * (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, self.total_steps - warmup))
-        return c.min_learning_rate + (c.learning_rate - c.min_learning_rate) * 0.5 * (
-            1 + math.cos(math.pi * progress)
-        )
 
     def _progress(self, event: str, *, pace=None, **fields) -> TrainProgress:
         rate = pace.tokens_per_s if pace else 0.0
