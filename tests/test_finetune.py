@@ -79,3 +79,32 @@ def test_train_from_on_the_command_line(trained, tmp_path, capsys):
     assert main(["train", str(folder), "--out", str(tmp_path / "y"), "--from", str(base_dir),
                  "--preset", "medium", *cache]) == 2  # fmt: skip
     assert "drop --preset" in capsys.readouterr().err
+
+
+def test_evaluating_a_fine_tuned_run_scores_the_model_it_started_from(trained, tmp_path):
+    from composer.core.evaluation import evaluate, format_report
+
+    base_dir, _ = trained
+    start = read_start(base_dir)
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 6)
+    cache = tmp_path / "cache"
+    trainer = new_run(tmp_path / "tuned", collection_of(folder, cache), start.model,
+                      tiny_training(steps=8, learning_rate=5e-3), start_from=start)  # fmt: skip
+    for _ in trainer.run():
+        pass
+    result = evaluate(tmp_path / "tuned", None, cache, samples=2, seconds=2.0)
+    before = result["start_from"]
+    assert before["model"] == start.name
+    assert before["nats_gained"] == pytest.approx(before["nats"] - result["lstm"]["nats"], abs=2e-4)
+    # The run's validation files scored by the base model itself give the "before" figure.
+    import shutil
+
+    held = tmp_path / "held"
+    held.mkdir()
+    for _, path in json.loads((tmp_path / "tuned" / "run.json").read_text())["data"]["validation"]:
+        shutil.copy(path, held)
+    alone = evaluate(base_dir, held, cache, samples=2, seconds=2.0)
+    assert alone["lstm"]["nats"] == pytest.approx(before["nats"], abs=2e-4)
+    assert "Before fine-tuning, run (step" in format_report(result)
+    untouched = evaluate(base_dir, None, cache, samples=2, seconds=2.0)
+    assert untouched["start_from"] is None

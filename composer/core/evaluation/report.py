@@ -76,6 +76,7 @@ def evaluate(
     step("Scoring the held-out files…")
     result: dict = {"model": loaded.name, "evaluated_on": described, "files": len(held_out)}
     result["lstm"] = likelihood_report(loaded.model, held_tokens, seed=seed)
+    result["start_from"] = _start_from_report(run, held_tokens, result["lstm"]["nats"], step)
     if training:
         step("Training the n-gram baseline…")
         baseline = KneserNey(NGRAM_ORDER, len(vocab)).fit([t for _, t in training])
@@ -115,6 +116,37 @@ def evaluate(
     }
     result["warnings"] = _warnings(result, generated)
     return result
+
+
+def _start_from_report(run, held_tokens, nats: float, step) -> dict | None:
+    """For a fine-tuned run: the model it started from, scored on the same files, so that the
+    musician sees what the fine-tuning bought. None for a run trained from an empty model."""
+    from composer.core.evaluation.likelihood import token_nll
+    from composer.core.generation import ModelFileError, load_model
+
+    start = (run or {}).get("from")
+    if not isinstance(start, dict) or not isinstance(start.get("model"), str):
+        return None
+    step("Scoring the model it started from…")
+    try:
+        base = load_model(start["model"])
+    except ModelFileError as exc:
+        return {"model": start.get("name", start["model"]), "missing": str(exc)}
+    if base.vocab.to_json_dict() != _vocab_of(run):
+        return {"model": base.name, "missing": f"{start['model']} now reads another vocabulary"}
+    before = float(np.concatenate([token_nll(base.model, t) for t in held_tokens]).mean())
+    return {
+        "model": base.name,
+        **nll_figures(before),
+        "nats_gained": round(before - nats, 4),
+        "relative": round((before - nats) / before, 4) if before > 0 else 0.0,
+    }
+
+
+def _vocab_of(run: dict) -> dict:
+    from composer.core.tokens import TokenizerConfig, Vocabulary
+
+    return Vocabulary(TokenizerConfig.from_json(run["tokenizer"])).to_json_dict()
 
 
 def _run_of(path: Path) -> dict | None:
@@ -175,6 +207,16 @@ def format_report(result: dict) -> str:
         better = "better" if vs["nats_better"] >= 0 else "worse"
         lines.append(
             f"The LSTM is {abs(vs['nats_better']):.3f} nats per token ({abs(vs['relative']):.0%}) {better} than the n-gram."
+        )
+    start = result.get("start_from")
+    if start and "missing" in start:
+        lines.append(
+            f"It was fine-tuned from {start['model']}, which cannot be read now: {start['missing']}."
+        )
+    elif start:
+        lines.append(
+            f"Before fine-tuning, {start['model']} scored {start['nats']:.3f} nats per token on "
+            f"these files: fine-tuning gained {start['nats_gained']:.3f} ({start['relative']:.0%})."
         )
     lines.append(
         f"Memory: at {lstm['positions']:,} positions, {lstm['full_context_at_positions']:.3f} nats with the whole "
