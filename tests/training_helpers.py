@@ -66,7 +66,8 @@ def tiny_trained_run(tmp_path: Path, files: int, steps: int) -> tuple[Path, dict
 
 
 def tiny_panel_settings(panel, steps: int, eval_every: int = 5) -> None:
-    """Set the app's Train panel to a tiny model that trains in seconds on the CPU."""
+    """Set the app's Train panel to a tiny empty model that trains in seconds on the CPU."""
+    panel.start_from.set_kind("empty")
     panel.advanced.setChecked(True)
     for name, value in (
         ("layers", 1),

@@ -11,8 +11,12 @@ LOSS = (
 TRAINING = {
     "preset": "How big a model to train: bigger ones learn more from large collections, but "
     "take longer and over-fit (copy) small ones. Hover over a size for more.",
-    "steps": "How long to train, in steps: each step learns from one batch of passages. When "
-    "you resume a run this shows its own target; raise it to train the run further.",
+    "start_from": "What the new model starts from. The base model already knows pop, folk, "
+    "chorales, fiddle tunes, classical and madrigals, and learns your style in minutes "
+    "(recommended for collections under a few hundred files); an empty model learns only from "
+    "your files; another run continues a model you trained before on new music.",
+    "length": "How long to train: a number of steps (each learns from one batch of passages) "
+    "or minutes. When you resume a run this shows its own target; raise it to train further.",
     "device": "Where to train: Automatic picks an NVIDIA or Apple GPU when there is one, "
     "otherwise the processor (CPU).",
     "advanced": "Every setting of the model and of training, for those who want to change one.",
@@ -36,6 +40,8 @@ TRAINING = {
     "learning, so that the model hears more variety (drums are never transposed; 0: off).",
     "tempo_stretch": "Play each piece up to this much faster or slower while learning "
     "(0.05: ±5 %; 0: off).",
+    "patience": "Stop by itself when this many checks of the held-out files in a row bring no "
+    "improvement, keeping the best model so far (0: never stop early).",
     "seed": "The same seed with the same settings and files trains the same model again; "
     "change it for a different one.",
     "start_button": "Train a new model on the folder open in the Library.",
@@ -67,6 +73,8 @@ GENERATION = {
     "lower = safer, 1.00 = off.",
     "seconds": "How long each variation plays, in seconds.",
     "variations": "How many different pieces to write at once, each in its own tab.",
+    "patience": "Stop by itself when this many checks of the held-out files in a row bring no "
+    "improvement, keeping the best model so far (0: never stop early).",
     "seed": "The same seed with the same settings writes the same music again.",
     "random_seed": "Pick a new seed for every generation (it is shown, so you can keep one "
     "you like).",

@@ -1,4 +1,5 @@
-"""Training: choose a model size (and, under Advanced, every setting), start, pause, stop, watch.
+"""Training: choose where to start (the base model, an empty model of a chosen size, another run)
+and for how long (under Advanced, every setting), start, pause, stop, watch.
 
 The loop runs in a worker thread; its progress arrives as signals, at most 30 a second, with every
 validation and checkpoint delivered. A run lives in the user data folder and can be reopened and
@@ -7,7 +8,6 @@ resumed later.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 from composer.app import paths, settings
 from composer.app.loss_chart import LossChart
 from composer.app.tooltips import TRAINING
+from composer.app.training_jobs import new_job, new_run_dir, resume_job
 from composer.app.training_readouts import Readouts, RunFolderError, RunState, read_run_state
-from composer.app.workers import UserError, Worker, WorkerThreads
+from composer.app.training_start import EMPTY, StartChoice, TrainLength
+from composer.app.workers import Worker, WorkerThreads
 from composer.core.model.config import PRESET_HELP, PRESETS
 
 # Advanced settings: (field, label, minimum, maximum, step or decimals, default or None for the
@@ -47,7 +49,10 @@ _ADVANCED = [
     ("transpose", "Transpose ± (semitones)", 0, 12, 1, 3),
     ("tempo_stretch", "Tempo stretch ±", 0.0, 0.3, 2, 0.05),
     ("seed", "Seed", 0, 2**31 - 1, 1, 0),
+    ("patience", "Stop early after (validations, 0: never)", 0, 1000, 1, 0),
 ]
+# What the fine-tuning fields become when a run starts from a model (their home is FINE_TUNING).
+_TUNED_FIELDS = ("learning_rate", "eval_every", "patience")
 _MODEL_FIELDS = {"layers", "hidden_size", "embedding_size", "dropout"}
 
 
@@ -69,9 +74,9 @@ class TrainingPanel(QWidget):
             self.preset.addItem(name.capitalize(), name)
             self.preset.setItemData(self.preset.count() - 1, PRESET_HELP[name], 3)  # tooltip role
         self.preset.currentIndexChanged.connect(self._apply_preset)
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 10_000_000)
-        self.steps.setValue(300)
+        self.start_from = StartChoice()
+        self.length = TrainLength()
+        self.steps = self.length.steps
         self.device = QComboBox()
         for label, value in (
             ("Automatic", "auto"),
@@ -81,8 +86,9 @@ class TrainingPanel(QWidget):
         ):
             self.device.addItem(label, value)
         basics = QFormLayout()
+        basics.addRow("Start from", self.start_from)
         basics.addRow("Model size", self.preset)
-        basics.addRow("Steps", self.steps)
+        basics.addRow("Train for", self.length)
         basics.addRow("Device", self.device)
 
         self.advanced = QGroupBox("Advanced")
@@ -112,6 +118,9 @@ class TrainingPanel(QWidget):
         index = self.preset.findData(settings.read(settings.PRESET))
         self.preset.setCurrentIndex(max(index, 0))
         self._apply_preset()
+        self._defaults = {n: self.fields[n].value() for n in _TUNED_FIELDS}
+        self.start_from.chosen.connect(self._apply_start)
+        self._apply_start()
 
         self.start_button = QPushButton("Start training")
         self.start_button.clicked.connect(self.start)
@@ -151,6 +160,20 @@ class TrainingPanel(QWidget):
         for name in _MODEL_FIELDS:
             self.fields[name].setValue(values[name])
 
+    @Slot()
+    def _apply_start(self) -> None:
+        """A run from a model trains at the model's size with fine-tuning settings; an empty
+        model takes the size and settings chosen here."""
+        from composer.core.training.start_from import FINE_TUNING
+
+        empty = self.start_from.kind == EMPTY
+        self.preset.setEnabled(empty)
+        for name in _MODEL_FIELDS:
+            self.fields[name].setEnabled(empty)
+        for name in _TUNED_FIELDS:
+            self.fields[name].setValue(self._defaults[name] if empty else FINE_TUNING[name])
+        self.length.set_unit("steps" if empty else "minutes")
+
     def model_config(self, vocab_size: int):
         from composer.core.model import ModelConfig
 
@@ -160,13 +183,19 @@ class TrainingPanel(QWidget):
 
     def train_config(self):
         from composer.core.training import TrainConfig
+        from composer.core.training.start_from import FINE_TUNING
 
         options = {n: self.fields[n].value() for n, *_ in _ADVANCED if n not in _MODEL_FIELDS}
-        options["eval_every"] = min(options["eval_every"], self.steps.value())
+        options["patience"] = options["patience"] or None
+        length = self.length.settings()
+        if length["steps"]:
+            options["eval_every"] = min(options["eval_every"], length["steps"])
+        if self.start_from.kind != EMPTY:
+            options["warmup_steps"] = FINE_TUNING["warmup_steps"]
         return TrainConfig(
-            steps=self.steps.value(),
             device=self.device.currentData(),
             split_seed=options["seed"],
+            **length,
             **options,
         )
 
@@ -174,6 +203,7 @@ class TrainingPanel(QWidget):
     def set_collection(self, collection) -> None:
         """The folder to train on next (a run going on keeps its own files and its message)."""
         self.collection = collection
+        self.start_from.suggest(len(collection.files))
         self.start_button.setEnabled(not self.is_running)
         if not self.is_running:
             self.message.setText(f"Ready to train on {len(collection.files):,} files.")
@@ -189,7 +219,7 @@ class TrainingPanel(QWidget):
         from composer.core.tokens import Vocabulary
 
         settings.write(settings.PRESET, self.preset.currentData())
-        self.run_dir = _new_run_dir(self.collection.folder)
+        self.run_dir = new_run_dir(self.collection.folder)
         try:
             model = self.model_config(len(Vocabulary(self.collection.tokenizer)))
             config = self.train_config()
@@ -197,10 +227,12 @@ class TrainingPanel(QWidget):
             self.message.setText(f"{exc}.")
             return
         self.readouts.clear()
-        self.chart.clear(config.steps)
-        collection, run_dir = self.collection, self.run_dir
+        self.chart.clear(config.steps or 1)
+        collection, run_dir, source = self.collection, self.run_dir, self.start_from.source()
         self._launch(
-            lambda worker, control: _new(worker, control, collection, run_dir, model, config)
+            lambda worker, control: new_job(
+                worker, control, collection, run_dir, model, config, source
+            )
         )
 
     @Slot()
@@ -225,16 +257,23 @@ class TrainingPanel(QWidget):
             return
         if run_dir != self.run_dir and state.target:
             self.steps.setValue(state.target)
+            self.length.set_unit("steps")
         self.run_dir = run_dir
         self._show_state(state)
         steps = self.steps.value()
+        if self.length.in_minutes:  # a time budget in all, counted from the run's start
+            minutes = self.length.minutes.value()
+            self._launch(
+                lambda worker, control: resume_job(worker, control, run_dir, None, minutes)
+            )
+            return
         if steps <= state.step:
             self.message.setText(
                 f"{run_dir.name} has trained all its {state.step:,} steps; raise Steps above "
                 "that and resume it again to train it further."
             )
             return
-        self._launch(lambda worker, control: _resume(worker, control, run_dir, steps))
+        self._launch(lambda worker, control: resume_job(worker, control, run_dir, steps, None))
 
     def _show_state(self, state: RunState) -> None:
         """A reopened run as it stood: readouts, and its losses so far on the chart."""
@@ -294,6 +333,7 @@ class TrainingPanel(QWidget):
     @Slot(object)
     def _on_progress(self, p) -> None:
         self.readouts.show_progress(p)
+        self.chart.total_steps = max(1, p.total_steps)  # a time budget's end is an estimate
         if p.event == "step":
             if p.train_loss is not None:
                 self.chart.add_train(p.step, p.train_loss)
@@ -335,58 +375,3 @@ class TrainingPanel(QWidget):
             (self.open_button, True),
         ):
             button.setEnabled(enabled)
-
-
-def _new_run_dir(folder: str) -> Path:
-    """A run folder named after the collection and the time, never one that exists already."""
-    name = f"{Path(folder).name or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run_dir, count = paths.runs_dir() / name, 1
-    while run_dir.exists():
-        count += 1
-        run_dir = paths.runs_dir() / f"{name}-{count}"
-    return run_dir
-
-
-def _new(worker, control, collection, run_dir, model, config):
-    from composer.core.training import new_run
-
-    return _drive(
-        worker,
-        control,
-        lambda: new_run(run_dir, collection, model, config, control=control),
-        run_dir,
-    )
-
-
-def _resume(worker, control, run_dir, steps):
-    """Resume `run_dir` to `steps` in all, after reading its folder through the cache."""
-    from composer.core.corpus import TokenCache, ingest
-    from composer.core.tokens import TokenizerConfig
-    from composer.core.training import Collection, resume_run
-    from composer.core.training.checkpoint import read_run
-
-    def build():
-        run = read_run(run_dir)
-        tokenizer = TokenizerConfig.from_json(run["tokenizer"])
-        report = ingest(
-            run["folder"], paths.cache_dir(), tokenizer, should_stop=lambda: worker.stop_requested
-        )
-        collection = Collection.from_ingest(report, TokenCache(paths.cache_dir(), tokenizer))
-        return resume_run(run_dir, collection, steps=steps, control=control)
-
-    return _drive(worker, control, build, run_dir)
-
-
-def _drive(worker, control, build, run_dir):
-    """Build the trainer and run it, turning the engine's user errors into UserError."""
-    from composer.core.training import USER_ERRORS
-
-    try:
-        trainer = build()
-        for progress in trainer.run():
-            if worker.stop_requested:
-                control.stop()
-            worker.report(progress)
-    except USER_ERRORS as exc:
-        raise UserError(str(exc)) from None
-    return run_dir

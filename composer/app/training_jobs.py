@@ -1,0 +1,68 @@
+"""The training panel's background jobs: build a trainer (new, from a model, or resumed) in the
+worker thread and drive its loop, reporting progress to the panel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from composer.app import paths
+from composer.app.workers import UserError
+
+
+def new_run_dir(folder: str) -> Path:
+    """A run folder named after the collection and the time, never one that exists already."""
+    name = f"{Path(folder).name or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir, count = paths.runs_dir() / name, 1
+    while run_dir.exists():
+        count += 1
+        run_dir = paths.runs_dir() / f"{name}-{count}"
+    return run_dir
+
+
+def new_job(worker, control, collection, run_dir, model, config, source):
+    """A new run, from the weights at `source` (read_start) or, when None, an empty `model`."""
+    from composer.core.training import new_run
+    from composer.core.training.start_from import read_start
+
+    def build():
+        start = read_start(source) if source is not None else None
+        size = start.model if start is not None else model
+        return new_run(run_dir, collection, size, config, control=control, start_from=start)
+
+    return _drive(worker, control, build, run_dir)
+
+
+def resume_job(worker, control, run_dir, steps, minutes):
+    """Resume `run_dir` to `steps` in all (or `minutes` of training in all), after reading its
+    folder through the cache."""
+    from composer.core.corpus import TokenCache, ingest
+    from composer.core.tokens import TokenizerConfig
+    from composer.core.training import Collection, resume_run
+    from composer.core.training.checkpoint import read_run
+
+    def build():
+        run = read_run(run_dir)
+        tokenizer = TokenizerConfig.from_json(run["tokenizer"])
+        report = ingest(
+            run["folder"], paths.cache_dir(), tokenizer, should_stop=lambda: worker.stop_requested
+        )
+        collection = Collection.from_ingest(report, TokenCache(paths.cache_dir(), tokenizer))
+        return resume_run(run_dir, collection, steps=steps, minutes=minutes, control=control)
+
+    return _drive(worker, control, build, run_dir)
+
+
+def _drive(worker, control, build, run_dir):
+    """Build the trainer and run it, turning the engine's user errors into UserError."""
+    from composer.core.training import USER_ERRORS
+
+    try:
+        trainer = build()
+        for progress in trainer.run():
+            if worker.stop_requested:
+                control.stop()
+            worker.report(progress)
+    except USER_ERRORS as exc:
+        raise UserError(str(exc)) from None
+    return run_dir

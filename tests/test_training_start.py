@@ -1,0 +1,73 @@
+"""The Train panel's *Start from* choice: suggested by the collection's size, chosen by the
+musician, and carried to the trainer (offscreen Qt, a tiny model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from composer.app.training_start import BASE_MODEL_BELOW_FILES, StartChoice
+from tests.conftest import corpus
+from tests.training_helpers import copy_chorales, tiny_trained_run
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    return tiny_trained_run(tmp_path_factory.mktemp("start"), files=6, steps=4)
+
+
+def test_the_suggestion_follows_the_collection_until_the_musician_chooses(qtbot):
+    choice = StartChoice()
+    qtbot.addWidget(choice)
+    choice.suggest(40)
+    assert choice.kind == "base" and choice.currentText() == "The base model (recommended)"
+    assert choice.source().name == "model.json" and choice.source().is_file()
+    choice.suggest(BASE_MODEL_BELOW_FILES)
+    assert choice.kind == "empty" and choice.currentText() == "An empty model (recommended)"
+    assert choice.source() is None
+    choice.setFocus()
+    qtbot.keyClick(choice, Qt.Key.Key_Up)  # the musician picks the base model by hand
+    assert choice.kind == "base"
+    choice.suggest(5000)  # a bigger folder later does not overrule the musician
+    assert choice.kind == "base" and choice.itemText(1) == "An empty model (recommended)"
+
+
+def test_cancelling_another_run_keeps_the_choice_before(qtbot, monkeypatch):
+    choice = StartChoice()
+    qtbot.addWidget(choice)
+    choice.suggest(10)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
+    choice.setFocus()
+    qtbot.keyClick(choice, Qt.Key.Key_End)  # "Another run…", then Cancel in the folder dialog
+    assert choice.kind == "base" and choice.run_dir is None
+
+
+def test_starting_from_another_run_reaches_the_trainer(window, qtbot, tiny_run, tmp_path,
+                                                        monkeypatch):  # fmt: skip
+    base_dir, base_run = tiny_run
+    chorales = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 6)
+    window.library.open_folder(chorales)
+    panel = window.training
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=60_000)
+    assert panel.start_from.kind == "base"  # six files: the base model is suggested
+    assert not panel.preset.isEnabled() and panel.length.in_minutes
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(base_dir))
+    panel.start_from.setFocus()
+    qtbot.keyClick(panel.start_from, Qt.Key.Key_End)  # "Another run…", then choose the folder
+    assert panel.start_from.kind == "run" and panel.start_from.currentText() == "Run run"
+    assert panel.fields["learning_rate"].value() == 0.0005  # fine-tuning settings
+    panel.length.set_unit("steps")
+    panel.steps.setValue(2)
+    panel.fields["eval_every"].setValue(2)
+    panel.device.setCurrentIndex(panel.device.findData("cpu"))
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)
+    assert "Finished 2 steps" in panel.message.text(), panel.message.text()
+    run = json.loads((panel.run_dir / "run.json").read_text())
+    assert run["from"]["model"].startswith(str(base_dir.resolve()))
+    assert run["model"] == base_run["model"]  # the tiny model's size, not a preset's
+    assert run["training"]["learning_rate"] == 0.0005 and run["training"]["patience"] == 8
