@@ -1,0 +1,152 @@
+"""Train the base model on the varied corpus, resumably, then export it to assets/model/.
+
+    pip install music21 && python scripts/build_base_corpus.py      # once: build/base-corpus/
+    python scripts/train_base_model.py [--steps 18000] [--for-minutes M] [--device auto]
+    python scripts/train_base_model.py --export                      # evaluate and export the best
+
+Every call continues the run in build/base-run from its latest checkpoint (or starts it), so the
+training can be spread over several sessions, or moved to a GPU (`--device cuda`): the run keeps its
+batch size and seed, and a resumed run reaches the same weights as an uninterrupted one.
+`--for-minutes` stops this call after M minutes with a checkpoint (as Ctrl+C does). A later issue
+adds tokens to the vocabulary: that is a new run (`--run` elsewhere) with the same command.
+
+`--export` scores the best checkpoint on each collection's validation files against a 5-gram
+trained on that collection's training files, and writes model.json with the seed, the command, the
+commit, the corpus fingerprint (build/base-corpus/MANIFEST.json), the collections and those figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "build" / "base-corpus"
+SETTINGS = ["--preset", "small", "--seed", "0", "--eval-every", "500", "--batch-size", "32"]
+LICENCE = "GPL-3.0"  # the strictest licence of the data (Nottingham); the others are MIT, BSD, PD
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, default=ROOT / "build" / "base-run")
+    parser.add_argument("--steps", type=int, default=18_000)
+    parser.add_argument("--for-minutes", type=float, metavar="M", help="stop this call after M")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--export", action="store_true", help="evaluate and export the best")
+    parser.add_argument("--out", type=Path, default=ROOT / "assets" / "model")
+    args = parser.parse_args()
+    manifest_path = CORPUS / "MANIFEST.json"
+    if not manifest_path.is_file():
+        print(
+            f"train_base_model: {manifest_path} is missing; run scripts/build_base_corpus.py first",
+            file=sys.stderr,
+        )
+        return 2
+    manifest = json.loads(manifest_path.read_text())
+    if args.export:
+        return export(args.run, manifest, args.out)
+    command = [sys.executable, "-m", "composer", "train", str(CORPUS / "base"), "--out"]
+    command += [str(args.run), "--steps", str(args.steps), "--device", args.device]
+    if (args.run / "run.json").exists():
+        command.append("--resume")
+    else:
+        command += SETTINGS
+    process = subprocess.Popen(command)
+    if args.for_minutes:  # Ctrl+C after the slice: the trainer saves a checkpoint and stops
+        timer = threading.Timer(args.for_minutes * 60, process.send_signal, [signal.SIGINT])
+        timer.daemon = True
+        timer.start()
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:  # the child got the Ctrl+C too and is saving
+        code = process.wait()
+    if code == 130:
+        print(f"Stopped with a checkpoint; run this script again to continue {args.run}.")
+        return 0
+    return code
+
+
+def export(run_dir: Path, manifest: dict, out: Path) -> int:
+    from composer.core.model.export import export_model
+    from composer.core.training.checkpoint import read_checkpoint, read_run
+
+    run = read_run(run_dir)
+    best = run_dir / run["best"]
+    info = read_checkpoint(best)
+    figures = evaluate_by_collection(best, run)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    collections = [
+        {k: c[k] for k in ("name", "style", "licence", "files")} for c in manifest["base"]
+    ]
+    provenance = {
+        "name": "Composer base (pop, folk, chorale, fiddle, classical, madrigal)",
+        "data": "; ".join(f"{c['name']} ({c['licence']})" for c in manifest["base"]),
+        "licence": LICENCE,
+        "collections": collections,
+        "data_fingerprint": manifest["fingerprint"],
+        "command": "python scripts/train_base_model.py (composer train build/base-corpus/base "
+        f"--steps {run['training']['steps']} {' '.join(SETTINGS)})",
+        "composer_commit": commit,
+        "seed": run["training"]["seed"],
+        "best_step": int(Path(run["best"]).stem.split("-")[1]),
+        "tokens_seen": info["tokens_seen"],
+        "best_val_loss_nats": run["best_val_loss"],
+        "evaluation": figures,
+    }
+    path = export_model(best, out, provenance=provenance)
+    print(f"Wrote {path} (best validation loss {run['best_val_loss']:.3f} nats/token)")
+    for name, f in figures.items():
+        print(
+            f"  {name:20} {f['files']:4} files  LSTM {f['lstm_nats']:.3f}  5-gram "
+            f"{f['ngram_nats']:.3f}  ({f['relative']:.0%} better)"
+        )
+    return 0
+
+
+def evaluate_by_collection(checkpoint: Path, run: dict) -> dict:
+    """Per collection: the model's NLL on its validation files and a 5-gram's trained on its
+    training files (nats per token)."""
+    import numpy as np
+
+    from composer.cli import default_cache_dir
+    from composer.core.corpus import TokenCache
+    from composer.core.evaluation.likelihood import token_nll
+    from composer.core.evaluation.ngram import KneserNey
+    from composer.core.generation import load_model
+
+    loaded = load_model(checkpoint)
+    cache = TokenCache(default_cache_dir(), loaded.vocab.config)
+
+    def by_collection(pairs):
+        groups: dict[str, list] = {}
+        for sha, path in pairs:
+            groups.setdefault(Path(path).parent.name, []).append(np.asarray(cache.tokens(sha)))
+        return groups
+
+    train, validation = (
+        by_collection(run["data"]["train"]),
+        by_collection(run["data"]["validation"]),
+    )
+    figures = {}
+    for name in sorted(validation):
+        held = validation[name]
+        lstm = float(np.concatenate([token_nll(loaded.model, t) for t in held]).mean())
+        ngram = KneserNey(5, len(loaded.vocab)).fit(train.get(name, [])).nll(held)
+        figures[name] = {
+            "files": len(held),
+            "lstm_nats": round(lstm, 4),
+            "ngram_nats": round(ngram, 4),
+            "relative": round((ngram - lstm) / ngram, 4),
+        }
+    return figures
+
+
+if __name__ == "__main__":
+    sys.exit(main())
