@@ -10,12 +10,19 @@ Two ratios are printed:
   6-8% at a 128-token window, is counted as lost), against the bare loop's;
 - processed tokens/s: every position the LSTM ran over, which isolates the trainer's own overhead.
 
+Then, on the CPU, the same two alone and beside one busy process (a loop that keeps one core
+busy, as a DAW or a browser does): the bare loop with all cores' threads and with one thread,
+against the trainer, which chooses its thread count by measuring (training/threads.py).
+
     python benchmarks/train.py [--presets small medium] [--steps 100] [--device auto]
+    python benchmarks/train.py --presets small --busy-steps 200   # also the busy-process table
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -81,6 +88,42 @@ def trainer(collection, config, batch: int, window: int, steps: int, device) -> 
     return (run.tokens_seen - seen) / elapsed, steps * batch * window / elapsed
 
 
+def beside_a_busy_process(collection, config, batch, window, steps, device) -> None:
+    """The threads table: bare loop at each thread count and the trainer, alone and busy."""
+    from composer.core.training.distributed import cpu_cores
+
+    cores = cpu_cores()
+    counts = sorted({cores, 1}, reverse=True)
+    rows: dict[str, list[float]] = {}
+    for busy in (False, True):
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            time.sleep(0.5 if busy else 0)
+            for n in counts:
+                torch.set_num_threads(n)
+                rate = bare_loop(config, batch, window, steps, device)
+                rows.setdefault(f"bare loop, {n} thread{'s' if n > 1 else ''}", []).append(rate)
+            torch.set_num_threads(cores)
+            learnt, processed = trainer(collection, config, batch, window, steps, device)
+            rows.setdefault("trainer (tuned)", []).append(processed)
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
+    print(f"\nprocessed tokens/s over {steps} steps, alone and beside one busy process:")
+    print(f"{'':22} {'alone':>10} {'busy':>10} {'busy/alone':>11}")
+    for name, (alone, busy) in rows.items():
+        print(f"{name:22} {alone:8,.0f}/s {busy:8,.0f}/s {busy / alone:11.2f}")
+    default = rows[f"bare loop, {cores} thread{'s' if cores > 1 else ''}"]
+    best_busy = max(r[1] for n, r in rows.items() if n.startswith("bare"))
+    tuned = rows["trainer (tuned)"]
+    print(
+        f"trainer against the bare loop with all {cores} threads: alone {tuned[0] / default[0]:.2f}, "
+        f"busy {tuned[1] / default[1]:.2f}; against the best bare loop when busy: "
+        f"{tuned[1] / best_busy:.2f}"
+    )
+
+
 def _sync(device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -93,6 +136,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--window", type=int, default=128)
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--busy-steps", type=int, default=0, help="steps for the busy-process table (0: skip)"
+    )
     args = parser.parse_args()
 
     device = select_device(args.device)
@@ -121,6 +167,11 @@ def main() -> None:
             print(
                 f"{name:8} {bare:10,.0f}/s {learnt:10,.0f}/s {learnt / bare:6.2f}   "
                 f"{processed:10,.0f}/s {processed / bare:6.2f}"
+            )
+        if args.busy_steps and device.type == "cpu":
+            config = preset(args.presets[0], len(Vocabulary(tokenizer)))
+            beside_a_busy_process(
+                collection, config, args.batch_size, args.window, args.busy_steps, device
             )
 
 
