@@ -149,3 +149,24 @@ def test_two_processes_with_gloo_train_like_one_with_both_batches(tmp_path, chor
     assert weights[0]["rng.cpu"].shape[0] == 2
     files = {p.name for p in (tmp_path / "two").rglob("*") if p.is_file()}
     assert all(name.endswith((".json", ".jsonl", ".safetensors")) for name in files)
+
+
+def test_two_processes_fine_tune_from_a_run_for_a_time_budget(tmp_path, chorales):
+    """--from and --minutes under torchrun: both ranks load the weights, and both stop at the
+    same step when the time is spent (a rank that stopped alone would hang the other)."""
+    env = {"COMPOSER_CACHE_DIR": str(tmp_path / "cache")}
+    base = _composer("train", chorales, "--out", tmp_path / "base", "--steps", "2", *TINY, env=env)
+    assert base.wait(timeout=120) == 0
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    tuned = subprocess.run(
+        [*launcher, "-m", "composer", "train", str(chorales), "--out", str(tmp_path / "tuned"),
+         "--from", str(tmp_path / "base"), "--minutes", "0.05", "--batch-size", "4",
+         "--window", "64", "--device", "cpu"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **env},
+    )  # fmt: skip
+    assert tuned.returncode == 0, tuned.stderr[-3000:]
+    assert tuned.stdout.count("in the 0.05 minutes given") == 1
+    assert "Fine-tuning base (step 2)" in tuned.stdout
+    run = json.loads((tmp_path / "tuned" / "run.json").read_text())
+    assert run["from"]["model"].startswith(str((tmp_path / "base").resolve()))
+    assert run["step"] >= 1 and run["training"]["minutes"] == 0.05
