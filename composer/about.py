@@ -113,9 +113,10 @@ def bundled_data() -> list[Component]:
         Component(
             provenance.get("name", "The bundled model"),
             f"step {provenance['best_step']}" if "best_step" in provenance else "",
-            "GPL-3.0",
-            "the default model's weights, derived from the Nottingham Music Database MIDI "
-            "collection (jukedeck/nottingham-dataset, GPL-3.0); the tunes are traditional",
+            "GPL-3.0",  # the strictest licence of its data (the Nottingham collection)
+            "the default model's weights, derived from "
+            + str(provenance.get("data", "the Nottingham Music Database MIDI collection"))
+            + "; they carry the strictest of those licences",
             asset("licenses", "GPL-3.0.txt"),
         ),
         Component(

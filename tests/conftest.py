@@ -12,6 +12,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
 
+def bundled_model_name() -> str:
+    """The name the bundled model's model.json gives it (what messages call it)."""
+    import json
+
+    model_json = Path(__file__).resolve().parents[1] / "assets" / "model" / "model.json"
+    return json.loads(model_json.read_text())["provenance"]["name"]
+
+
 def corpus(name: str) -> Path:
     """A folder of ../shared/corpora; the test is skipped with the reason when it is absent."""
     folder = CORPORA / name

@@ -12,7 +12,7 @@ import pytest
 
 from composer import __version__
 from composer.cli import build_parser, files_to_open, main
-from tests.conftest import corpus
+from tests.conftest import bundled_model_name, corpus
 
 
 def _composer(*args: str, env: dict | None = None, cwd: Path | None = None):
@@ -50,7 +50,7 @@ def test_about_lists_the_licences_of_bundled_data_and_components(capsys):
     assert main(["about"]) == 0
     text = capsys.readouterr().out
     assert f"Composer {__version__}" in text and "MIT licence" in text
-    assert "Composer folk (Nottingham)" in text and "GPL-3.0" in text  # the model's weights
+    assert bundled_model_name() in text and "GPL-3.0" in text  # the model's weights
     assert "TimGM6mb" in text and "GPL-2.0" in text  # the playback soundfont
     assert f"PyTorch                  {torch.__version__}" in text
     assert "LGPL-3.0-only" in text  # PySide6, read from its installed metadata
@@ -80,7 +80,7 @@ def test_help_about_opens_a_dialog_with_version_and_licences(window, qtbot):
     window.actions_by_name["about"].trigger()  # Help → About Composer; returns once closed
     assert isinstance(seen["dialog"], AboutDialog)
     text = seen["text"]
-    assert "Composer folk (Nottingham)" in text and "GPL-3.0" in text and "TimGM6mb" in text
+    assert bundled_model_name() in text and "GPL-3.0" in text and "TimGM6mb" in text
     assert PySide6.__version__ in text
     links = [part.split('"')[0] for part in seen["html"].split('href="')[1:]]
     assert len(links) == 2
@@ -132,7 +132,7 @@ def test_smoke_test_generates_with_the_bundled_model_through_the_window(tmp_path
     result = _composer(env={"COMPOSER_SMOKE_TEST": "1", "COMPOSER_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "window shown" in result.stdout
-    assert "smoke ok:" in result.stdout and "Composer folk (Nottingham)" in result.stdout
+    assert "smoke ok:" in result.stdout and bundled_model_name() in result.stdout
 
 
 def test_smoke_test_fails_fast_on_a_bug_instead_of_waiting_behind_a_dialog(tmp_path):
