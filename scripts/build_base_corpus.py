@@ -289,7 +289,7 @@ def drop_repeats(score) -> None:
 
 def fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.mid")):
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".mid", ".midi")):
         digest.update(path.name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
