@@ -134,7 +134,8 @@ class LibraryPanel(QWidget):
             return
         self.collection = collection
         self.folder_label.setText(str(report.folder))
-        self.status.emit(f"Read {report.ok:,} usable files from {report.folder}.")
+        notices = "".join(f" {notice}." for notice in report.notices)
+        self.status.emit(f"Read {report.ok:,} usable files from {report.folder}.{notices}")
         self.collection_ready.emit(collection, report)
 
     @Slot(str, bool)

@@ -90,6 +90,8 @@ def print_summary(report) -> None:
         f"  {report.from_cache:,} files from the cache, {report.elapsed_s:.2f} s; "
         f"cache: {report.cache_dir}"
     )
+    for notice in report.notices:
+        print(f"  {notice}.")
     if report.failed:
         print(f"Could not use {len(report.failed)} file(s):")
         for failure in report.failed:

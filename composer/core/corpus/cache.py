@@ -13,8 +13,14 @@ Entries are keyed by the SHA-256 of the file's bytes: byte-identical files share
 renamed file is still cached, an edited file gets a new entry. Tokens are written in packs of many
 files, because creating two small files per MIDI file cost more than parsing it (measured on the
 folk corpus). Each pack is written atomically, tokens before index, so an index never points at
-missing tokens; a pack whose tokens are damaged is ignored and its files are read again.
-Training memory-maps the .tokens files (`TokenCache.tokens`).
+missing tokens. The index records the size and SHA-256 of its tokens file, checked once when a
+TokenCache first reads the pack (about 20 ms for 10 million tokens), together with the token ids
+being within the vocabulary: a pack that fails either (or has no checksum, from before there were
+checksums) is ignored, named in `damaged`, and its files are read again. Training memory-maps the
+.tokens files (`TokenCache.tokens`), so the check is not repeated on every read.
+
+Every ingest adds a pack; `compact()` merges them into one when there are many, under a lock so
+that two processes never compact at once, and removes the packs it merged.
 """
 
 from __future__ import annotations
@@ -29,7 +35,11 @@ from pathlib import Path
 import numpy as np
 
 from composer.core.atomic import atomic_write_bytes
+from composer.core.safe_files import MAX_JSON_BYTES, load_json, read_regular
 from composer.core.tokens.config import TokenizerConfig
+
+PACK_KEY = "__pack__"  # the index entry that describes the pack itself (not a file's sha)
+COMPACT_AFTER_PACKS = 32  # more packs than this cost more to open than one merge costs
 
 
 class CacheWriteError(OSError):
@@ -48,6 +58,8 @@ class TokenCache:
         self._pending: list[tuple[str, dict, np.ndarray | None]] = []
         self._pending_tokens = 0
         self._last_flush = time.monotonic()
+        self._packs: list[Path] = []  # the packs read by _load, verified
+        self.damaged: list[str] = []  # packs ignored because they failed their check
 
     def ensure(self) -> None:
         """Create the folder and its config.json (a no-op once they exist)."""
@@ -59,20 +71,47 @@ class TokenCache:
     def _load(self) -> dict[str, tuple[Path, dict]]:
         if self._entries is None:
             self._entries = {}
+            vocab_size = _vocab_size(self.config)
             for index_path in sorted((self.dir / "packs").glob("*.json")):
+                entries = self._verified_pack(index_path, vocab_size)
+                if entries is None:
+                    self.damaged.append(index_path.stem)
+                    continue
+                self._packs.append(index_path)
                 tokens_path = index_path.with_suffix(".tokens")
-                try:
-                    entries = json.loads(index_path.read_text())
-                    size = tokens_path.stat().st_size // 2 if tokens_path.exists() else 0
-                except (OSError, ValueError):
-                    continue
-                if not isinstance(entries, dict):
-                    continue
                 for sha, meta in entries.items():
-                    if meta.get("ok") and meta.get("offset", 0) + meta.get("tokens", 0) > size:
-                        continue  # tokens missing or cut short: read the file again
                     self._entries[sha] = (tokens_path, meta)
         return self._entries
+
+    def _verified_pack(self, index_path: Path, vocab_size: int) -> dict[str, dict] | None:
+        """A pack's entries, or None when the pack fails its checksum, holds ids outside the
+        vocabulary, or its index is not what flush() writes."""
+        try:
+            entries = load_json(index_path, MAX_JSON_BYTES, "cache index")
+            pack = entries.pop(PACK_KEY) if isinstance(entries, dict) else None
+            data = read_regular(index_path.with_suffix(".tokens"), int(pack["bytes"]), "cache pack")
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+        if len(data) != pack["bytes"] or hashlib.sha256(data).hexdigest() != pack.get("sha256"):
+            return None
+        tokens = np.frombuffer(data, dtype=np.uint16)
+        if len(tokens) and int(tokens.max()) >= vocab_size:
+            return None
+        valid = {}
+        for sha, meta in entries.items():
+            if not isinstance(meta, dict):
+                return None
+            if meta.get("ok"):
+                offset, count = meta.get("offset"), meta.get("tokens")
+                if not (_is_count(offset) and _is_count(count) and offset + count <= len(tokens)):
+                    return None
+            valid[sha] = meta
+        return valid
+
+    def verify(self) -> list[str]:
+        """Read (and check) every pack; the names of those found damaged and ignored."""
+        self._load()
+        return self.damaged
 
     def get(self, sha: str) -> dict | None:
         """The facts stored for a file's content, or None when it has not been seen."""
@@ -113,6 +152,7 @@ class TokenCache:
                 offset += len(tokens)
             index[sha] = meta
         data = np.concatenate(arrays).tobytes() if arrays else b""
+        index[PACK_KEY] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         try:
             atomic_write_bytes(tokens_path, data, durable=False)
             atomic_write_bytes(
@@ -125,10 +165,47 @@ class TokenCache:
                 f"Could not write the token cache in {self.dir} ({exc.strerror or exc}); free some "
                 "space, or set COMPOSER_CACHE_DIR to a folder with room"
             ) from None
+        del index[PACK_KEY]
         entries = self._load()
         for sha, meta in index.items():
             entries[sha] = (tokens_path, meta)
+        self._packs.append(tokens_path.with_suffix(".json"))
         self._pending, self._pending_tokens = [], 0
+
+    # --- compaction ---------------------------------------------------------------------------
+    def compact(self, *, force: bool = False) -> int:
+        """Merge every verified pack into one and delete the merged ones (and the damaged ones),
+        when there are more than COMPACT_AFTER_PACKS (or always with force). Returns the packs
+        removed; 0 when another process is compacting or writing this cache's lock."""
+        from composer.core.filelock import FolderLock, LockedError
+
+        self.flush()
+        self._load()
+        if not force and len(self._packs) + len(self.damaged) <= COMPACT_AFTER_PACKS:
+            return 0
+        try:
+            lock = FolderLock(self.dir, name=".compact.lock").acquire()
+        except (LockedError, OSError):
+            return 0
+        try:
+            merged, damaged = list(self._packs), list(self.damaged)
+            live = dict(self._entries)
+            for sha, (_, meta) in live.items():
+                self._pending.append((sha, meta, self.tokens(sha) if meta.get("ok") else None))
+            self.flush()  # one new pack with every live entry, verified as any other
+            self._maps.clear()
+            removed = 0
+            for index_path in merged + [self.dir / "packs" / f"{n}.json" for n in damaged]:
+                for path in (index_path, index_path.with_suffix(".tokens")):
+                    try:
+                        path.unlink(missing_ok=True)
+                    except OSError:  # in use on Windows: the next compaction takes it
+                        continue
+                removed += 1
+            self._entries, self._packs, self.damaged = None, [], []
+            return removed
+        finally:
+            lock.release()
 
     # --- the per-folder index of file stats -----------------------------------------------------
     def _folder_index_path(self, folder: Path) -> Path:
@@ -136,13 +213,33 @@ class TokenCache:
         return self.dir / "folders" / f"{key}.json"
 
     def load_folder_index(self, folder: Path) -> dict[str, list]:
-        """relative path -> [size in bytes, mtime in ns, sha] from the last scan of `folder`."""
+        """relative path -> [size in bytes, mtime in ns, sha] from the last scan of `folder`.
+        A damaged or hostile index is treated as no index: every file is hashed again."""
         try:
-            data = json.loads(self._folder_index_path(folder).read_text())
-            return data["files"] if isinstance(data.get("files"), dict) else {}
-        except (OSError, ValueError, AttributeError):
+            data = load_json(self._folder_index_path(folder), MAX_JSON_BYTES, "folder index")
+            files = data["files"] if isinstance(data.get("files"), dict) else {}
+        except (OSError, ValueError, AttributeError, TypeError, KeyError):
             return {}
+        return {
+            rel: entry
+            for rel, entry in files.items()
+            if isinstance(entry, list)
+            and len(entry) == 3
+            and _is_count(entry[0])
+            and isinstance(entry[1], int)
+            and isinstance(entry[2], str)
+        }
 
     def save_folder_index(self, folder: Path, files: dict[str, list]) -> None:
         text = json.dumps({"folder": str(folder.resolve()), "files": files})
         atomic_write_bytes(self._folder_index_path(folder), text.encode(), durable=False)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _vocab_size(config: TokenizerConfig) -> int:
+    from composer.core.tokens.vocab import Vocabulary
+
+    return len(Vocabulary(config))

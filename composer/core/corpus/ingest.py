@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -22,10 +23,12 @@ import numpy as np
 
 from composer.core.corpus.cache import TokenCache
 from composer.core.corpus.scan import find_midi_files
+from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.tokens.config import TokenizerConfig
 
 CRASH_REASON = "the MIDI parser crashed on this file; export it again or remove it"
 CRASH_DETAIL = "the worker process reading this file died"
+CHANGED_REASON = "changed while it was being read; open the folder again to read it as it is now"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class IngestReport:
     elapsed_s: float = 0.0
     cancelled: bool = False
     entries: list[CorpusEntry] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # what was repaired, said once
 
     def to_json_dict(self) -> dict:
         data = asdict(self)
@@ -123,8 +127,12 @@ def ingest(
         rel = str(path.relative_to(folder))
         try:
             sha, stat_key = _content_hash(path, old_index.get(rel))
-        except OSError as exc:
-            reason = f"could not be read ({exc.strerror})"
+        except OSError as exc:  # not remembered: the file system may say otherwise next time
+            reason = (
+                exc.reason
+                if isinstance(exc, UnsafeFileError)
+                else f"could not be read ({exc.strerror or type(exc).__name__})"
+            )
             report.failed.append(FileFailure(str(path), reason, str(exc)))
             done += 1
             notify(IngestProgress(done, report.files, str(path)))
@@ -135,6 +143,11 @@ def ingest(
         paths_of.setdefault(sha, []).append(str(path))
 
     # 2. What the cache already knows; the rest is tokenised.
+    if cache.verify():  # reading the cache checks its packs
+        report.notices.append(
+            f"{len(cache.damaged)} part(s) of the token cache in {cache.dir} were damaged or "
+            "from an older Composer; their files were read again"
+        )
     results: dict[str, dict] = {}
     todo = []
     for sha, same_content in paths_of.items():
@@ -151,9 +164,13 @@ def ingest(
     def on_result(path: str, sha: str, outcome: tuple[dict, np.ndarray | None]) -> None:
         nonlocal done
         meta, tokens = outcome
-        results[sha] = meta
+        parsed = meta.pop("sha", sha)  # the hash of the bytes the worker parsed
         if not meta.get("retry"):  # remembered, so the next ingest reads it from the cache
-            cache.put(sha, meta, tokens)
+            cache.put(parsed, meta, tokens)  # under the content it came from, always
+        if parsed != sha:  # the file changed after it was hashed: hash it again next time
+            meta = {"ok": False, "reason": CHANGED_REASON, "detail": "", "retry": True}
+            new_index.pop(str(Path(path).relative_to(folder)), None)
+        results[sha] = meta
         done += len(paths_of[sha])
         notify(IngestProgress(done, report.files, path))
 
@@ -176,22 +193,30 @@ def ingest(
             cache.flush()  # whatever was finished is kept, also after a stop or an error
 
     cache.save_folder_index(folder, new_index)
+    if not report.cancelled:
+        cache.compact()
     _summarise(report, paths_of, results)
     report.elapsed_s = time.perf_counter() - started
     return report
 
 
 def _old_failure(meta: dict) -> bool:
-    """A failure cached before reasons were put in words (it has no detail): read the file again."""
-    return not meta.get("ok") and "detail" not in meta
+    """A failure cached before reasons were put in words (it has no detail), or by a Composer
+    that remembered file-system errors ("could not be read"): read the file again."""
+    if meta.get("ok"):
+        return False
+    return "detail" not in meta or str(meta.get("reason", "")).startswith("could not be read")
 
 
 def _content_hash(path: Path, previous: list | None) -> tuple[str, tuple[int, int]]:
-    stat = path.stat()
-    stat_key = (stat.st_size, stat.st_mtime_ns)
-    if previous and len(previous) == 3 and tuple(previous[:2]) == stat_key:
+    """(SHA-256 of the content, (size, mtime) key). Only regular files of at most
+    MAX_MIDI_BYTES are read; the hash of the last scan is reused while size and mtime hold."""
+    info = path.stat()
+    stat_key = (info.st_size, info.st_mtime_ns)
+    if previous and tuple(previous[:2]) == stat_key and stat.S_ISREG(info.st_mode):
         return previous[2], stat_key
-    return hashlib.sha256(path.read_bytes()).hexdigest(), stat_key
+    data = read_regular(path, MAX_MIDI_BYTES, "MIDI file")
+    return hashlib.sha256(data).hexdigest(), stat_key
 
 
 def _run_in_processes(todo, worker, config_json, jobs, on_result, stop) -> bool:

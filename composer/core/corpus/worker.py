@@ -5,11 +5,13 @@ Kept apart from ingest.py so that a second ingest served from the cache never im
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 import numpy as np
 
-from composer.core.midi.reader import MidiReadError, read_midi
+from composer.core.midi.reader import MidiReadError, read_midi_bytes
+from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.tokens.codec import TooLongError, encode
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import Vocabulary
@@ -23,12 +25,28 @@ def _vocabulary(config_json: str) -> Vocabulary:
 def tokenize_file(path: str, config_json: str) -> tuple[dict, np.ndarray | None]:
     """Read and tokenise one file. Returns (facts, tokens); tokens are uint16, shape (L,).
 
+    facts["sha"] is the SHA-256 of the bytes that were parsed: the caller hashed the file earlier,
+    and if it changed in between, these tokens belong to the new content, not the old hash.
     Never raises for a bad file: the facts then say {"ok": False, "reason": ..., "detail": ...}
     (a sentence in words, and the parser's or Python's own text) and tokens is None.
-    A reason that may not hold another day (a bug, no memory) also says {"retry": True}.
+    A reason that may not hold another day (the file system, a bug, no memory) also says
+    {"retry": True}, so that it is not remembered.
     """
     try:
-        piece = read_midi(path)
+        data = read_regular(path, MAX_MIDI_BYTES, "MIDI file")
+    except UnsafeFileError as exc:
+        return {"ok": False, "reason": exc.reason, "detail": str(exc), "retry": True}, None
+    except OSError as exc:  # gone, unreadable: a matter of the file system, not of the content
+        reason = f"could not be read ({exc.strerror or type(exc).__name__})"
+        return {"ok": False, "reason": reason, "detail": str(exc), "retry": True}, None
+    meta, tokens = _tokenize_bytes(data, path, config_json)
+    meta["sha"] = hashlib.sha256(data).hexdigest()
+    return meta, tokens
+
+
+def _tokenize_bytes(data: bytes, path: str, config_json: str) -> tuple[dict, np.ndarray | None]:
+    try:
+        piece = read_midi_bytes(data, path)
         if piece.note_count == 0:
             raise MidiReadError(path, "contains no notes; nothing to learn from it")
         tokens = encode(piece, _vocabulary(config_json))

@@ -31,6 +31,7 @@ from composer.core.midi.piece import (
     Track,
     make_notes,
 )
+from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 
 _END_OF_TRACK = b"\xff\x2f\x00"
 # Per channel: a note-off for every pitch, each followed by a zero delta time (so that the next
@@ -114,10 +115,13 @@ def explain_parser_error(message: str) -> str:
 
 
 def read_midi(path: str | Path) -> Piece:
-    """Read a .mid/.midi file. Raises MidiReadError (with the path and a reason) if it is unusable."""
+    """Read a .mid/.midi file (a regular file of at most MAX_MIDI_BYTES). Raises MidiReadError
+    (with the path and a reason) if it is unusable."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_MIDI_BYTES, "MIDI file")
+    except UnsafeFileError as exc:  # a FIFO, a device, 2 GB of zeros: never read it
+        raise MidiReadError(path, exc.reason) from exc
     except OSError as exc:
         raise MidiReadError(
             path, f"could not be read ({exc.strerror or type(exc).__name__})"
