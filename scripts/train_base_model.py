@@ -116,12 +116,13 @@ def evaluate_by_collection(checkpoint: Path, run: dict) -> dict:
     import numpy as np
 
     from composer.cli import default_cache_dir
-    from composer.core.corpus import TokenCache
+    from composer.core.corpus import TokenCache, ingest
     from composer.core.evaluation.likelihood import token_nll
     from composer.core.evaluation.ngram import KneserNey
     from composer.core.generation import load_model
 
     loaded = load_model(checkpoint)
+    ingest(run["folder"], default_cache_dir(), loaded.vocab.config)  # fills what the cache lacks
     cache = TokenCache(default_cache_dir(), loaded.vocab.config)
 
     def by_collection(pairs):
