@@ -60,6 +60,7 @@ def test_a_resumed_run_counts_the_time_it_already_trained(chorales, tmp_path):
     resumed = resume_run(tmp_path / "run", collection_of(folder, cache))
     assert resumed.schedule.elapsed_s == pytest.approx(spent, abs=0.01)
     assert resumed.config.minutes == 1.0
+    resumed.close()  # built, not run: it still holds the folder until closed
     # Less time in all than already spent: it takes one step and ends, without starting again.
     short = resume_run(tmp_path / "run", collection_of(folder, cache), minutes=spent / 120)
     assert _events(short)[-1].event == "finished" and short.step == 4

@@ -71,6 +71,7 @@ def test_run_folder_holds_only_safetensors_and_json(tmp_path, chorales):
     events(new_run(run_dir, chorales, tiny_model(), tiny_training(steps=9, eval_every=3)))
     files = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file())
     assert {"run.json", "metrics.jsonl", "checkpoints/step-00000009.json"} <= set(files)
+    files.remove(".lock")  # the folder lock: the owner's process id, as text
     assert {Path(f).suffix for f in files} == {".json", ".safetensors", ".jsonl"}
     for path in run_dir.rglob("*"):
         if path.is_file():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import torch
@@ -26,10 +27,17 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from composer.core.atomic import atomic_write_bytes
+from composer.core.safe_files import MAX_JSON_BYTES, UnsafeFileError, load_json, read_regular
 
 CHECKPOINT_FORMAT = "composer-checkpoint"
 RUN_FORMAT = "composer-run"
 FORMAT_VERSION = 1
+#: The names Composer writes in checkpoints/ (and the temporaries of its atomic writes): the only
+#: files it ever deletes there.
+_OWN_FILE = re.compile(
+    r"(step-\d{8})\.(json|safetensors)|\.(step-\d{8})\.(json|safetensors)\..+\.tmp"
+)
+_CHECKPOINT_REF = re.compile(r"checkpoints/step-\d{8}\.json")
 
 
 class CheckpointError(Exception):
@@ -69,9 +77,11 @@ def write_checkpoint(
 def read_json(path: Path, expected_format: str, what: str) -> dict:
     """A JSON object of the expected format, or CheckpointError naming the file."""
     try:
-        info = json.loads(Path(path).read_text())
+        info = load_json(path, MAX_JSON_BYTES, what)
     except FileNotFoundError:
         raise CheckpointError(f"{path} does not exist; check the path") from None
+    except UnsafeFileError as exc:
+        raise CheckpointError(str(exc)) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise CheckpointError(
             f"{path} is not a readable {what} ({exc}); it may be damaged"
@@ -90,9 +100,16 @@ def read_checkpoint(path: Path) -> dict:
 
 def read_tensors(json_path: Path, info: dict) -> dict[str, torch.Tensor]:
     """The tensors of a checkpoint, after checking size and SHA-256 against its JSON."""
-    weights = Path(json_path).parent / str(info.get("weights", ""))
+    name, size = info.get("weights"), info.get("bytes")
+    if not isinstance(name, str) or "/" in name or "\\" in name or name in ("", ".", ".."):
+        raise CheckpointError(f"{json_path} names no weights file beside it; it is damaged")
+    if not isinstance(size, int) or size < 0:
+        raise CheckpointError(f"{json_path} does not give the size of its weights; it is damaged")
+    weights = Path(json_path).parent / name
     try:
-        data = weights.read_bytes()
+        data = read_regular(weights, size, "weights file")
+    except UnsafeFileError as exc:
+        raise CheckpointError(f"{exc}; it does not match {Path(json_path).name}") from None
     except OSError as exc:
         raise CheckpointError(
             f"{weights} could not be read ({exc.strerror}); it may be missing"
@@ -108,7 +125,47 @@ def read_tensors(json_path: Path, info: dict) -> dict[str, torch.Tensor]:
 
 
 def read_run(run_dir: Path) -> dict:
-    return read_json(Path(run_dir) / "run.json", RUN_FORMAT, "training run")
+    """run.json, checked: every key a run needs, of the type it needs, and checkpoint names
+    inside the run's checkpoints/ folder; CheckpointError naming the file otherwise."""
+    path = Path(run_dir) / "run.json"
+    run = read_json(path, RUN_FORMAT, "training run")
+    problem = _run_problem(run)
+    if problem:
+        raise CheckpointError(f"{path} is damaged ({problem}); start a new run on the folder")
+    return run
+
+
+def _run_problem(run: dict) -> str | None:
+    """What is wrong with a run.json's content, or None."""
+    kinds = {"model": dict, "tokenizer": dict, "training": dict, "data": dict, "vocabulary": list}
+    for key, kind in kinds.items():
+        if not isinstance(run.get(key), kind):
+            return f"{key!r} is missing or not a {kind.__name__}"
+    if not isinstance(run.get("folder"), str):
+        return "'folder' is missing or not text"
+    for key in ("latest", "best"):
+        value = run.get(key)
+        if value is not None and not (isinstance(value, str) and _CHECKPOINT_REF.fullmatch(value)):
+            return f"{key!r} does not name a checkpoint in its checkpoints folder"
+    if not isinstance(run.get("step", 0), int) or run.get("step", 0) < 0:
+        return "'step' is not a step count"
+    for part in ("train", "validation"):
+        files = run["data"].get(part)
+        if not isinstance(files, list) or not all(
+            isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f)
+            for f in files
+        ):
+            return f"its {part} file list is malformed"
+    best = run.get("best_val_loss")
+    if best is not None and not isinstance(best, (int, float)):
+        return "'best_val_loss' is not a number"
+    try:
+        from composer.core.training.config import TrainConfig
+
+        TrainConfig.from_dict(run["training"])
+    except (TypeError, ValueError) as exc:
+        return f"its training settings are not valid: {exc}"
+    return None
 
 
 def write_run(run_dir: Path, run: dict) -> None:
@@ -117,9 +174,13 @@ def write_run(run_dir: Path, run: dict) -> None:
 
 
 def prune_checkpoints(run_dir: Path, keep: set[str]) -> None:
-    """Delete checkpoint files (and leftovers of interrupted writes) not named in `keep` (stems)."""
+    """Delete checkpoint files (and leftovers of interrupted writes) not named in `keep` (stems).
+    Only names Composer writes are touched: anything else in the folder is the user's."""
     for path in (Path(run_dir) / "checkpoints").iterdir():
-        stem = path.name.split(".")[0] if not path.name.startswith(".") else ""
+        own = _OWN_FILE.fullmatch(path.name)
+        if own is None or not path.is_file() or path.is_symlink():
+            continue
+        stem = own.group(1) or own.group(3)
         if stem not in keep:
             path.unlink(missing_ok=True)
 

@@ -61,7 +61,24 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        unknown = set(data) - {f.name for f in fields(cls)}
+        kinds = {f.name: str(f.type) for f in fields(cls)}
+        unknown = set(data) - set(kinds)
         if unknown:
             raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        for name, value in data.items():  # JSON from disk may hold anything
+            if not _fits(value, kinds[name]):
+                raise ValueError(f"the training setting {name} is {value!r}, not a {kinds[name]}")
         return cls(**data)
+
+
+def _fits(value, kind: str) -> bool:
+    """Whether a JSON value fits a field annotated `kind` ("int | None", "float", "str")."""
+    if value is None:
+        return "None" in kind
+    if isinstance(value, bool):
+        return "bool" in kind
+    if isinstance(value, int):
+        return "int" in kind or "float" in kind
+    if isinstance(value, float):
+        return "float" in kind
+    return isinstance(value, str) and "str" in kind

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,12 +32,11 @@ def new_run(
     start_from: StartFrom | None = None,
 ) -> Trainer:
     """Start a run in an empty (or new) folder, splitting the collection's files by `split_seed`;
-    from the weights of `start_from` (read_start) when given, else from an empty model."""
+    from the weights of `start_from` (read_start) when given, else from an empty model.
+    The folder is locked for the trainer's life (see lock_run_folder)."""
     run_dir = Path(run_dir)
-    if (run_dir / "run.json").exists():
-        raise TrainingError(
-            f"{run_dir} already holds a training run; resume it, or choose another output folder"
-        )
+    if (run_dir / "run.json").exists():  # said before anything is checked; again under the lock
+        raise _holds_a_run(run_dir)
     vocab = Vocabulary(collection.tokenizer)
     if start_from is not None:
         check_vocabulary(start_from, vocab)
@@ -54,10 +54,15 @@ def new_run(
     )
     if not train:
         raise TrainingError("there are no usable MIDI files to train on; add .mid files with notes")
+    lock = lock_run_folder(run_dir, ranks)  # nothing is written before the checks above
+    if (run_dir / "run.json").exists():  # another process made it since the first look
+        lock.release()
+        raise _holds_a_run(run_dir)
     run = {
+        "id": uuid.uuid4().hex,  # each checkpoint records it: one from another run is refused
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "composer": __version__,
-        "folder": collection.folder,
+        "folder": str(Path(collection.folder).resolve()),  # --resume from anywhere
         "latest": None,
         "best": None,
         "best_val_loss": None,
@@ -72,7 +77,46 @@ def new_run(
             "validation": [[s, collection.files[s]] for s in validation],
         },
     }
-    return Trainer(run_dir, run, collection, None, control, ranks)
+    try:
+        return Trainer(run_dir, run, collection, None, control, ranks, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _holds_a_run(run_dir: Path) -> TrainingError:
+    return TrainingError(
+        f"{run_dir} already holds a training run; resume it, or choose another output folder"
+    )
+
+
+def lock_run_folder(run_dir: Path, ranks: Ranks | None):
+    """An exclusive lock on `run_dir` (created if needed), so that two trainings never write one
+    folder: the second gets one sentence naming the process that holds it. Under torchrun only
+    rank 0 writes, so only rank 0 locks; None for the others."""
+    from composer.core.filelock import FolderLock, LockedError
+
+    if ranks is not None and not ranks.is_main:
+        return _NoLock()
+    try:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        return FolderLock(run_dir).acquire()
+    except LockedError as exc:
+        who = f"process {exc.owner_pid}" if exc.owner_pid else "another process"
+        raise TrainingError(
+            f"{run_dir} is being trained by {who} right now; wait for it to finish or stop it, "
+            "or choose another output folder"
+        ) from None
+    except OSError as exc:
+        raise TrainingError(
+            f"Could not use {run_dir} as a run folder ({exc.strerror or exc}); choose a folder "
+            "you can write to"
+        ) from None
+
+
+class _NoLock:
+    def release(self) -> None:
+        pass
 
 
 def settings_that_differ(run: dict, model: dict, training: dict) -> list[str]:
@@ -102,7 +146,21 @@ def resume_run(
     was trained with.
     """
     run_dir = Path(run_dir)
-    run = ckpt.read_run(run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise TrainingError(f"{run_dir} holds no training run (no run.json); check the folder")
+    lock = lock_run_folder(run_dir, ranks)
+    try:
+        return _resume(run_dir, collection, steps, epochs, minutes, device, control, ranks, lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _resume(run_dir, collection, steps, epochs, minutes, device, control, ranks, lock) -> Trainer:
+    try:
+        run = ckpt.read_run(run_dir)
+    except ckpt.CheckpointError as exc:
+        raise TrainingError(str(exc)) from None
     saved = TokenizerConfig.from_json(run["tokenizer"])
     if (
         collection.tokenizer != saved
@@ -129,5 +187,13 @@ def resume_run(
     run["training"] = config.to_dict()
     latest = None
     if run.get("latest"):
-        latest = ckpt.read_checkpoint(run_dir / run["latest"])
-    return Trainer(run_dir, run, collection, latest, control, ranks)
+        try:
+            latest = ckpt.read_checkpoint(run_dir / run["latest"])
+        except ckpt.CheckpointError as exc:
+            raise TrainingError(str(exc)) from None
+        if run.get("id") and latest.get("run_id") != run["id"]:
+            raise TrainingError(
+                f"{run_dir / run['latest']} belongs to another training run, not to {run_dir}; "
+                "put the run's own checkpoint back, or start a new run"
+            )
+    return Trainer(run_dir, run, collection, latest, control, ranks, lock=lock)

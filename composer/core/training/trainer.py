@@ -54,9 +54,17 @@ class Trainer:
     """One run's loop. Build it with new_run or resume_run; iterate run() to train."""
 
     def __init__(
-        self, run_dir, run: dict, collection: Collection, latest: dict | None, control, ranks
+        self,
+        run_dir,
+        run: dict,
+        collection: Collection,
+        latest: dict | None,
+        control,
+        ranks,
+        lock=None,
     ):
         self.run_dir = Path(run_dir)
+        self._lock = lock  # the run folder's FolderLock, released when run() ends
         self.info = run
         self.control = control or TrainControl()
         self.ranks = ranks or Ranks.from_environment()
@@ -129,7 +137,19 @@ class Trainer:
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Iterator[TrainProgress]:
-        """Train until total_steps, a stop request or an error (TrainingError). Yields progress."""
+        """Train until total_steps, a stop request or an error (TrainingError). Yields progress.
+        The run folder stays locked until this generator ends (or is closed)."""
+        try:
+            yield from self._run()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let go of the run folder (run() does this when it ends); for a trainer never run."""
+        if self._lock is not None:
+            self._lock.release()
+
+    def _run(self) -> Iterator[TrainProgress]:
         c = self.config
         resumed = self.step > 0
         if self.ranks.is_main:
@@ -311,6 +331,7 @@ class Trainer:
             info = {
                 "composer": __version__,
                 "torch": torch.__version__,
+                "run_id": self.info.get("id"),
                 "model": self.info["model"],
                 "tokenizer": self.info["tokenizer"],
                 "vocabulary": self.info["vocabulary"],
@@ -348,9 +369,10 @@ class Trainer:
         model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
         try:
             self.model.load_state_dict(model_state)
-        except RuntimeError as exc:
+        except RuntimeError:  # torch's text lists every mismatched tensor: one sentence instead
             raise TrainingError(
-                f"{self.run_dir / self.info['latest']} does not fit this model: {exc}"
+                f"{self.run_dir / self.info['latest']} holds weights of another size than the "
+                "model this run trains; put the run's own checkpoint back, or start a new run"
             ) from None
         ckpt.optimizer_from_files(self.optimizer, tensors, info["optimizer"])
         if info.get("grad_scaler") and self.scaler.is_enabled():
