@@ -174,3 +174,53 @@ def test_fifos_devices_and_huge_files_are_refused_without_reading_them(folder, t
         assert report.ok == 4, failed
         assert "named pipe" in failed["y.mid"] and "device" in failed["x.mid"]
         assert "2,048 MB" in failed["huge.mid"] and "remove it" in failed["huge.mid"]
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat_file:
+                    fields = stat_file.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for name in ("pop909", "nottingham"):  # thousands of files: far longer than the wait below
+        for path in sorted(corpus(name).glob("*.mid")):
+            (folder / f"{name}-{path.name}").symlink_to(path)
+    command = [sys.executable, "-m", "composer", "ingest", str(folder), "--jobs", "2",
+               "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)  # the workers are parsing
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "stopped; the files read so far are kept in the cache" in err
+    left = workers
+    for _ in range(50):  # the pool's helper processes see the pipe close and exit
+        left = [pid for pid in left if os.path.exists(f"/proc/{pid}")]
+        if not left:
+            break
+        time.sleep(0.1)
+    names = [open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ") for pid in left]
+    assert not left, f"left behind: {names}"
+    kept = TokenCache(tmp_path / "cache", CONFIG)
+    assert kept.verify() == [] and len(kept._load()) > 0  # parsed work was flushed, not lost

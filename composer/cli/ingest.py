@@ -36,6 +36,7 @@ def add_cache_options(parser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from composer.cli.signals import StopOnSignal
     from composer.core.corpus.cache import CacheWriteError
     from composer.core.corpus.ingest import ingest
 
@@ -44,12 +45,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     progress = ProgressBar("Reading MIDI") if sys.stderr.isatty() else None
     try:
-        report = ingest(
-            args.folder,
-            args.cache_dir or default_cache_dir(),
-            jobs=args.jobs,
-            on_progress=progress.update if progress else None,
-        )
+        with StopOnSignal() as stop:
+            report = ingest(
+                args.folder,
+                args.cache_dir or default_cache_dir(),
+                jobs=args.jobs,
+                on_progress=progress.update if progress else None,
+                should_stop=stop,
+            )
     except (FileNotFoundError, NotADirectoryError, CacheWriteError) as exc:
         print(f"composer ingest: {str(exc).rstrip('.')}.", file=sys.stderr)
         return 2
@@ -57,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
         if progress:
             progress.close()
 
+    if report.cancelled:
+        print(
+            f"composer ingest: stopped; the files read so far are kept in the cache and are not "
+            f"read again next time ({report.cache_dir}).",
+            file=sys.stderr,
+        )
+        return 130
     if args.json:
         print(json.dumps(report.to_json_dict(), indent=2))
     else:

@@ -272,20 +272,29 @@ def _given(args, flags: dict[str, str]) -> dict:
 
 def _ingest(folder, cache_root, tokenizer, jobs):
     from composer.cli.ingest import ProgressBar
+    from composer.cli.signals import StopOnSignal
     from composer.core.corpus import ingest
 
     progress = ProgressBar("Reading MIDI") if sys.stderr.isatty() else None
     try:
-        report = ingest(
-            folder,
-            cache_root,
-            tokenizer,
-            jobs=jobs,
-            on_progress=progress.update if progress else None,
-        )
+        with StopOnSignal() as stop:
+            report = ingest(
+                folder,
+                cache_root,
+                tokenizer,
+                jobs=jobs,
+                on_progress=progress.update if progress else None,
+                should_stop=stop,
+            )
     finally:
         if progress:
             progress.close()
+    if report.cancelled:
+        from composer.core.training import TrainingError
+
+        raise TrainingError(
+            "Stopped while reading the folder; the files read so far are kept in the cache"
+        )
     print(
         f"{report.folder}: {report.ok:,} usable files of {report.files:,}, {report.tokens:,} tokens, "
         f"{report.seconds_of_music / 3600:.1f} hours of music"

@@ -225,7 +225,9 @@ def _run_in_processes(todo, worker, config_json, jobs, on_result, stop) -> bool:
     context = get_context("spawn")
     while pending:
         suspects = []
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=_leave_signals_to_the_parent
+        ) as pool:
             in_flight = {}
             while pending or in_flight:
                 if stop():
@@ -258,8 +260,19 @@ def _run_in_processes(todo, worker, config_json, jobs, on_result, stop) -> bool:
     return False
 
 
+def _leave_signals_to_the_parent() -> None:
+    """In a worker: ignore Ctrl+C (the terminal sends it to the workers too). The parent decides:
+    it stops between files, keeps what was finished and shuts the workers down; a worker killed
+    by the keyboard would look like a parser crash."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_alone(worker, path, config_json, context) -> tuple[dict, None]:
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as solo:
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_leave_signals_to_the_parent
+    ) as solo:
         try:
             return solo.submit(worker, path, config_json).result()
         except BrokenProcessPool:
