@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,7 +41,7 @@ def _every_entry_is_a_fresh_parse(folder, cache_root) -> None:
     report = ingest(folder, cache_root, CONFIG, jobs=0)
     cache = TokenCache(cache_root, CONFIG)
     for entry in report.entries:
-        sha = hashlib.sha256(open(entry.path, "rb").read()).hexdigest()
+        sha = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
         assert entry.sha == sha
         assert np.array_equal(np.asarray(cache.tokens(sha)), _fresh(entry.path)), entry.path
 
@@ -220,7 +221,7 @@ def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(t
         if not left:
             break
         time.sleep(0.1)
-    names = [open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ") for pid in left]
+    names = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in left]
     assert not left, f"left behind: {names}"
     kept = TokenCache(tmp_path / "cache", CONFIG)
     assert kept.verify() == [] and len(kept._load()) > 0  # parsed work was flushed, not lost
