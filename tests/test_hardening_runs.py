@@ -173,3 +173,43 @@ def test_a_run_started_on_a_relative_folder_resumes_from_anywhere(tmp_path, chor
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--steps", "4", *cache]) == 0
+
+
+def test_a_full_disk_while_writing_run_json_keeps_the_last_good_checkpoint(
+    tmp_path, chorales, monkeypatch
+):
+    import errno
+
+    from composer.core.training import checkpoint as ckpt
+
+    trainer = new_run(tmp_path / "run", collection_of(chorales, tmp_path / "cache"), tiny_model(),
+                      tiny_training(steps=8, eval_every=2))  # fmt: skip
+    real, writes = ckpt.write_run, []
+
+    def fills_up(run_dir, run):
+        writes.append(run.get("step"))
+        if run.get("step") == 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(run_dir, run)
+
+    monkeypatch.setattr(ckpt, "write_run", fills_up)
+    with pytest.raises(TrainingError, match="No space left on device") as error:
+        for _ in trainer.run():
+            pass
+    assert "the checkpoint of step 2 is kept" in str(error.value)
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["latest"] == "checkpoints/step-00000002.json" and run["step"] == 2
+    assert (tmp_path / "run" / run["latest"]).exists()
+    monkeypatch.setattr(ckpt, "write_run", real)
+    resumed = resume_run(tmp_path / "run", collection_of(chorales, tmp_path / "cache"))
+    assert resumed.step == 2
+    resumed.close()
+
+
+def test_a_cache_that_cannot_be_written_is_one_sentence(tmp_path, chorales, capsys):
+    not_a_folder = tmp_path / "cache-file"
+    not_a_folder.write_text("I am a file")
+    code = main(["ingest", str(chorales), "--cache-dir", str(not_a_folder), "--jobs", "0"])
+    error = capsys.readouterr().err
+    assert code == 2 and "Could not write the token cache in" in error
+    assert error.count("\n") == 1 and "Traceback" not in error

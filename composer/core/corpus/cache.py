@@ -65,7 +65,10 @@ class TokenCache:
         """Create the folder and its config.json (a no-op once they exist)."""
         marker = self.dir / "config.json"
         if not marker.exists():
-            atomic_write_bytes(marker, self.config.to_json().encode(), durable=False)
+            try:
+                atomic_write_bytes(marker, self.config.to_json().encode(), durable=False)
+            except OSError as exc:
+                raise _write_error(self.dir, exc) from None
 
     # --- reading ----------------------------------------------------------------------------------
     def _load(self) -> dict[str, tuple[Path, dict]]:
@@ -161,10 +164,7 @@ class TokenCache:
         except OSError as exc:
             tokens_path.unlink(missing_ok=True)  # tokens without their index are of no use
             self._pending, self._pending_tokens = [], 0
-            raise CacheWriteError(
-                f"Could not write the token cache in {self.dir} ({exc.strerror or exc}); free some "
-                "space, or set COMPOSER_CACHE_DIR to a folder with room"
-            ) from None
+            raise _write_error(self.dir, exc) from None
         del index[PACK_KEY]
         entries = self._load()
         for sha, meta in index.items():
@@ -232,7 +232,10 @@ class TokenCache:
 
     def save_folder_index(self, folder: Path, files: dict[str, list]) -> None:
         text = json.dumps({"folder": str(folder.resolve()), "files": files})
-        atomic_write_bytes(self._folder_index_path(folder), text.encode(), durable=False)
+        try:
+            atomic_write_bytes(self._folder_index_path(folder), text.encode(), durable=False)
+        except OSError as exc:
+            raise _write_error(self.dir, exc) from None
 
 
 def _is_count(value) -> bool:
@@ -243,3 +246,10 @@ def _vocab_size(config: TokenizerConfig) -> int:
     from composer.core.tokens.vocab import Vocabulary
 
     return len(Vocabulary(config))
+
+
+def _write_error(folder: Path, exc: OSError) -> CacheWriteError:
+    return CacheWriteError(
+        f"Could not write the token cache in {folder} ({exc.strerror or exc}); free some "
+        "space, or set COMPOSER_CACHE_DIR to a folder you can write to, with room"
+    )

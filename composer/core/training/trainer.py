@@ -348,14 +348,19 @@ class Trainer:
             }
             try:
                 path = ckpt.write_checkpoint(self.run_dir, self.step, tensors, info)
+                name = f"checkpoints/{path.name}"
+                previous = dict(self.info)
+                self.info["latest"], self.info["step"] = name, self.step
+                if self._improved or not len(self.val_set):  # without validation, best is latest
+                    self.info["best"] = name
+                    self.info["best_val_loss"] = self.best_val_loss
+                try:
+                    ckpt.write_run(self.run_dir, self.info)
+                except OSError:
+                    self.info = previous  # run.json still names the last good checkpoint
+                    raise
             except OSError as exc:  # disk full, folder gone or read-only: the last good one stays
                 raise TrainingError(messages.write_failed(self, exc)) from None
-            name = f"checkpoints/{path.name}"
-            self.info["latest"], self.info["step"] = name, self.step
-            if self._improved or not len(self.val_set):  # without validation, best is latest
-                self.info["best"] = name
-                self.info["best_val_loss"] = self.best_val_loss
-            ckpt.write_run(self.run_dir, self.info)
             keep = {Path(self.info[k]).stem for k in ("latest", "best") if self.info.get(k)}
             ckpt.prune_checkpoints(self.run_dir, keep)
             self._log({"event": "checkpoint", "step": self.step, "path": name})
