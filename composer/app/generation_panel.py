@@ -324,10 +324,13 @@ def _generate(worker, model_path, sampling, primer):
     worker.report(
         ("start", sampling.variations, decode(tokens, loaded.vocab) if tokens is not None else None)
     )
-    for update in sampler.run():
-        if worker.stop_requested:
-            sampler.stop()
-        worker.report(update)
+    try:
+        for update in sampler.run():
+            if worker.stop_requested:
+                sampler.stop()
+            worker.report(update)
+    except ModelFileError as exc:  # a model that went wrong while sampling (see Sampler)
+        raise UserError(str(exc)) from None
     what = "Stopped" if sampler.stopped else "Generated"
     return (
         sampler.pieces(),

@@ -82,8 +82,12 @@ def run(args: argparse.Namespace) -> int:
     from composer.core.midi.reader import MidiReadError
     from composer.core.training.distributed import DeviceError
 
+    written: list[Path] = []  # filled as files are written, so that Ctrl-C can say which
     try:
-        return _generate(args)
+        return _generate(args, written)
+    except KeyboardInterrupt:
+        print(f"\ncomposer generate: {_stopped(written, args.variations)}.", file=sys.stderr)
+        return 130
     except (
         ModelFileError,
         MidiReadError,
@@ -96,30 +100,27 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-def _generate(args) -> int:
+def _generate(args, written: list[Path]) -> int:
     from composer.core.generation import Sampler, SamplingSettings, load_model
-    from composer.core.midi import read_midi, write_midi
+    from composer.core.midi import read_midi
     from composer.core.tokens import encode
     from composer.core.training.distributed import select_device
 
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    settings = SamplingSettings(
+    seconds = 30.0 if args.seconds is None else args.seconds  # --seconds 0 is an error, not 30
+    settings = SamplingSettings(  # checks every value against the limits in the core
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,
         max_tokens=args.tokens,
-        seconds=None if args.tokens else (args.seconds or 30.0),
+        seconds=None if args.tokens is not None else seconds,
         seed=seed,
         variations=args.variations,
     )
     paths = output_paths(args.out, args.variations)
-    taken = [p for p in paths if p.exists()]
-    if taken and not args.force:
-        raise FileExistsError(
-            f"{taken[0]} already exists; choose another --out or add --force to replace it"
-        )
     if args.continuation_only and not args.primer:
         raise ValueError("--continuation-only needs --primer")
+    _check_outputs(paths, args.force)  # before minutes of sampling, not after
 
     model = load_model(args.model or default_model(), select_device(args.device))
     primer = None
@@ -128,6 +129,34 @@ def _generate(args) -> int:
         if len(primer) <= 2:
             raise ValueError(f"{args.primer} has no notes to continue; choose a primer with notes")
     sampler = Sampler(model, settings, primer)
+    print(f"Model {model.name}; seed {seed}")  # first, so that an interrupted run shows it too
+    try:
+        _sample(sampler)
+    except KeyboardInterrupt:
+        # Keep the complete pieces: the variations that had ended or reached their length.
+        _write(sampler, sampler.finished(), paths, args, written)
+        raise
+    _write(sampler, range(args.variations), paths, args, written)
+    return 0
+
+
+def _check_outputs(paths: list[Path], force: bool) -> None:
+    """Every output name can be written: none is a folder, a device or a pipe (never replaced,
+    even with --force), none exists without --force, and their folder takes a new file."""
+    from composer.core.atomic import check_target, check_writable
+
+    for path in paths:
+        check_target(path)
+    taken = [p for p in paths if p.exists()]
+    if taken and not force:
+        raise FileExistsError(
+            f"{taken[0]} already exists; choose another --out or add --force to replace it"
+        )
+    check_writable(paths[0])  # they share a folder
+
+
+def _sample(sampler) -> None:
+    """Run the sampler to the end, showing progress on a terminal."""
     show = sys.stderr.isatty()
     for update in sampler.run():
         if show:
@@ -136,12 +165,27 @@ def _generate(args) -> int:
             )
     if show:
         sys.stderr.write("\n")
-    print(f"Model {model.name}; seed {seed}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    for path, piece in zip(paths, sampler.pieces(args.continuation_only)):
-        write_midi(piece, path, overwrite=args.force)
-        print(f"Wrote {path} ({piece.duration_seconds:.1f} s, {piece.note_count} notes)")
-    return 0
+
+
+def _write(sampler, which, paths: list[Path], args, written: list[Path]) -> None:
+    """Write the variations `which` (indices) to their paths, adding each to `written`."""
+    from composer.core.midi import write_midi
+
+    which = list(which)
+    for index, piece in zip(which, sampler.pieces(args.continuation_only, which)):
+        write_midi(piece, paths[index], overwrite=args.force)
+        written.append(paths[index])
+        print(f"Wrote {paths[index]} ({piece.duration_seconds:.1f} s, {piece.note_count} notes)")
+
+
+def _stopped(written: list[Path], variations: int) -> str:
+    """What Ctrl-C left behind, truthfully."""
+    if not written:
+        return "stopped before any piece was finished; nothing was written"
+    return (
+        f"stopped; {len(written)} of {variations} variation(s) were finished and written "
+        "(listed above), the others were not written"
+    )
 
 
 def default_model() -> Path:

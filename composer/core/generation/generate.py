@@ -9,6 +9,10 @@ The LSTM state is carried and one token per variation is fed per step (never the
 again); every variation of the batch moves in the same step. A primer (the tokens of a MIDI file,
 without its Eos) is read first, in one call; the output holds the primer and its continuation,
 or the continuation alone.
+
+No model can make it run for ever: each step checks that the logits are numbers, and that every
+variation's music moves forward (at most MAX_TOKENS_PER_SECOND tokens per second of it, plus
+TOKENS_AT_ONE_MOMENT); a model that fails either is a ModelFileError naming its file.
 """
 
 from __future__ import annotations
@@ -20,8 +24,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from composer.core.generation.loading import LoadedModel
-from composer.core.generation.sampling import Grammar, SamplingSettings, choose
+from composer.core.generation.loading import LoadedModel, ModelFileError
+from composer.core.generation.sampling import (
+    MAX_LOGIT,
+    MAX_TOKENS_PER_SECOND,
+    TOKENS_AT_ONE_MOMENT,
+    Grammar,
+    SamplingSettings,
+    choose,
+)
 from composer.core.generation.stepper import LSTMStepper
 from composer.core.midi.piece import Piece
 from composer.core.tokens.codec import GRID_DTYPE, piece_from_grid
@@ -91,12 +102,14 @@ class Sampler:
         generators = [torch.Generator().manual_seed(s.seed + i) for i in range(n)]
         primer = torch.from_numpy(self.primer)[None].expand(n, -1).to(device)
         logits, state = self.stepper.prime(primer)
+        # In seconds, _check_moving bounds the run: MAX_TOKENS_PER_SECOND x seconds + slack.
         limit = s.max_tokens if s.max_tokens is not None else 1 << 62
         step = 0
         while step < limit and not all(v.done for v in self.variations):
             if self._stop.is_set():
                 self.stopped = True
                 break
+            self._check_logits(logits, step)
             allowed = self.grammar.allowed(
                 [v.decoder for v in self.variations], [v.notes_written for v in self.variations]
             )
@@ -106,6 +119,7 @@ class Sampler:
                 if not v.done:
                     self._accept(v, token)
             step += 1
+            self._check_moving()
             if step % self.chunk_tokens == 0:
                 yield self._update(step)
             logits, state = self.stepper.step(tokens, state)
@@ -113,24 +127,54 @@ class Sampler:
             v.decoder.close()
         yield self._update(step)
 
+    def _check_logits(self, logits: torch.Tensor, step: int) -> None:
+        """ModelFileError unless every logit is a number within MAX_LOGIT (one check per step for
+        the whole batch): NaN or infinite logits make every draw NaN, and the music never ends."""
+        if not bool((logits.abs() <= MAX_LOGIT).all()):  # False for NaN too
+            raise ModelFileError(
+                f"{self.loaded.source} gave predictions that are not numbers (NaN or infinite) "
+                f"at token {step + 1:,}, so it cannot make music; its weights are damaged: use an "
+                "earlier checkpoint or train the model again"
+            )
+
+    def _check_moving(self) -> None:
+        """ModelFileError when a variation has written more tokens than its music can hold
+        (MAX_TOKENS_PER_SECOND per second of it, plus TOKENS_AT_ONE_MOMENT): the model is stuck
+        writing what does not move time forward, and would never reach the length asked for."""
+        for v in self.variations:
+            seconds = v.decoder.seconds - self.primer_seconds
+            if (
+                not v.done
+                and len(v.tokens) > TOKENS_AT_ONE_MOMENT + MAX_TOKENS_PER_SECOND * seconds
+            ):
+                raise ModelFileError(
+                    f"{self.loaded.source} wrote {len(v.tokens):,} tokens for {seconds:.1f} s of "
+                    "music without moving the music forward; the model is stuck "
+                    "(damaged or barely trained): use an earlier checkpoint, train it longer, "
+                    "or try another temperature"
+                )
+
     def _accept(self, v: _Variation, token: int) -> None:
         decoder = v.decoder
         kind = decoder.kinds[token]
+        reached = False
         if kind == "TimeShift" and self.settings.seconds is not None:
             # A shift past the requested length is cut at the end: the music ends there.
             left = self.settings.seconds - (decoder.seconds - self.primer_seconds)
             steps_left = int(left * decoder.bpm / 60.0 * self.vocab.config.steps_per_beat + 1e-6)
             if decoder.values[token] >= steps_left:
-                v.done = True
+                reached = True
                 if steps_left < 1:
+                    v.done = True
                     return
                 token = self.vocab.ranges["TimeShift"][0] + steps_left - 1
         v.tokens.append(token)
         decoder.feed(token)
         if kind == "NoteOn":
             v.notes_written += 1
-        if decoder.ended:
-            v.done = True
+        # Last, so that a variation interrupted (Ctrl-C) in the middle of this is not yet done:
+        # finished() lists complete pieces only.
+        v.done = reached or decoder.ended
 
     def _update(self, step: int) -> GenerationUpdate:
         return GenerationUpdate(
@@ -160,11 +204,20 @@ class Sampler:
             [self.primer, np.asarray(self.variations[variation].tokens, np.int64)]
         )
 
-    def pieces(self, continuation_only: bool = False) -> list[Piece]:
-        """One Piece per variation (after run()): primer and continuation, or the continuation
-        alone, moved to start at time 0 with the tempo in force where it began."""
+    def finished(self) -> list[int]:
+        """The variations that are complete pieces (ended, or as long as asked), even when run()
+        was interrupted (KeyboardInterrupt) before the others were."""
+        return [i for i, v in enumerate(self.variations) if v.done]
+
+    def pieces(
+        self, continuation_only: bool = False, which: list[int] | None = None
+    ) -> list[Piece]:
+        """One Piece per variation (after run()), or per variation in `which`: primer and
+        continuation, or the continuation alone, moved to start at time 0 with the tempo in
+        force where it began. Notes still sounding end where the variation's music ends."""
         out = []
-        for v in self.variations:
+        for index in range(len(self.variations)) if which is None else which:
+            v = self.variations[index]
             notes = np.array(v.decoder.notes(), dtype=np.int64).reshape(-1, 5)
             tempos = v.decoder.tempo_rows()
             if continuation_only:

@@ -8,7 +8,7 @@ model that config describes, and the file's SHA-256 against the JSON. Nothing is
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,13 @@ import torch
 from safetensors import safe_open
 
 from composer.core.model import ModelConfig, MusicLSTM
+from composer.core.safe_files import (
+    MAX_JSON_BYTES,
+    UnsafeFileError,
+    parse_json,
+    read_regular,
+    regular_file_size,
+)
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import Vocabulary
 
@@ -60,6 +67,11 @@ def resolve_model_path(path: str | Path) -> Path:
             raise ModelFileError(
                 f"{path} has no checkpoint yet; train it for at least one step first"
             )
+        if not isinstance(chosen, str) or not re.fullmatch(r"checkpoints/step-\d{8}\.json", chosen):
+            raise ModelFileError(
+                f"{run_file} names no checkpoint inside {path}; the run is damaged: start a new one"
+            )
+        _check_belongs(path / chosen, run)
         return path / chosen
     if path.suffix == ".safetensors":
         return path.with_suffix(".json")
@@ -85,7 +97,10 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
             f"{source} was made with a vocabulary this version of Composer does not build; "
             "use a model trained with this version"
         )
-    weights = source.parent / str(info.get("weights", ""))
+    name = info.get("weights")
+    if not isinstance(name, str) or "/" in name or "\\" in name or name in ("", ".", ".."):
+        raise ModelFileError(f"{source} names no weights file beside it; it is damaged")
+    weights = source.parent / name
     if not weights.is_file():
         raise ModelFileError(
             f"{weights} is missing; keep the .safetensors file beside {source.name}"
@@ -97,16 +112,30 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     return LoadedModel(model.to(device).eval(), config, vocab, source, info)
 
 
+def _check_belongs(checkpoint: Path, run: dict) -> None:
+    """A checkpoint renamed into a run folder from another run is not that run's model."""
+    run_id = run.get("id")
+    if not run_id:  # runs from before run ids
+        return
+    info = _read_json(checkpoint)
+    if info.get("run_id") != run_id:
+        raise ModelFileError(
+            f"{checkpoint} belongs to another training run, not to {checkpoint.parent.parent}; "
+            "put the run's own checkpoint back, or open that file directly"
+        )
+
+
 def _read_json(path: Path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(64 * 1024 * 1024 + 1)  # a model description is a few hundred kB
+    try:  # only a regular file, of bounded size: never a FIFO or /dev/zero
+        data = read_regular(path, MAX_JSON_BYTES, "model description")
     except FileNotFoundError:
         raise ModelFileError(f"{path} does not exist; check the path") from None
+    except UnsafeFileError as exc:
+        raise ModelFileError(str(exc)) from None
     except OSError as exc:
         raise ModelFileError(f"{path} could not be read ({exc.strerror})") from None
     try:
-        info = json.loads(data)
+        info = parse_json(data)
     except (UnicodeDecodeError, ValueError):
         raise ModelFileError(
             f"{path} is not a Composer model file (not JSON); give the .json file of a checkpoint"
@@ -121,7 +150,10 @@ def _read_tensors(
 ) -> dict[str, torch.Tensor]:
     """The model's tensors from `weights`, checked against the expected names, shapes and dtypes
     (from the header alone) and against the SHA-256 in the JSON, before they are read."""
-    size = weights.stat().st_size
+    try:
+        size = regular_file_size(weights)  # a FIFO or a device is never opened
+    except UnsafeFileError as exc:
+        raise ModelFileError(str(exc)) from None
     if "bytes" in info and size != info["bytes"]:
         raise ModelFileError(
             f"{weights} is {size:,} bytes but should be {info['bytes']:,}; it is incomplete or damaged"
@@ -153,8 +185,20 @@ def _read_tensors(
                     raise ModelFileError(
                         f"{weights} does not match its .json (SHA-256 differs); it is damaged or was replaced"
                     )
-            return {name: f.get_tensor(name).float() for name in expected}
+            return _finite({name: f.get_tensor(name).float() for name in expected}, weights)
     except ModelFileError:
         raise
     except Exception as exc:  # safetensors' own errors for a bad or truncated header
         raise ModelFileError(f"{weights} is not a valid safetensors file ({exc})") from None
+
+
+def _finite(tensors: dict[str, torch.Tensor], weights: Path) -> dict[str, torch.Tensor]:
+    """`tensors`, or ModelFileError naming the first that holds NaN or infinity."""
+    for name, tensor in tensors.items():
+        if not bool(torch.isfinite(tensor).all()):
+            raise ModelFileError(
+                f"{weights} holds {name} with values that are not numbers (NaN or infinite), "
+                "so the model cannot make music; training went wrong before it was saved: use an "
+                "earlier checkpoint or train the model again"
+            )
+    return tensors

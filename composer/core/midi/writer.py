@@ -6,7 +6,7 @@ from pathlib import Path
 
 import mido
 
-from composer.core.atomic import atomic_path
+from composer.core.atomic import atomic_path, check_target
 from composer.core.midi.piece import DRUM_CHANNEL, Piece
 
 _PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
@@ -14,8 +14,11 @@ _PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
 
 def write_midi(piece: Piece, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write `piece` to `path`: a conductor track (tempo, time signatures), then one track per
-    instrument, drums on channel 10. Refuses to replace an existing file unless `overwrite`."""
+    instrument, drums on channel 10. Refuses to replace an existing file unless `overwrite`, and
+    anything that is not a file (a folder, a device, a pipe) always: WriteError, an OSError whose
+    message names `path` and the fix, as for a folder that cannot be written."""
     path = Path(path)
+    check_target(path)  # before "already exists": allowing overwriting would not help
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another name or allow overwriting")
     midi = mido.MidiFile(type=1, ticks_per_beat=piece.ticks_per_beat)
