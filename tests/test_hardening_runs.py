@@ -213,3 +213,20 @@ def test_a_cache_that_cannot_be_written_is_one_sentence(tmp_path, chorales, caps
     error = capsys.readouterr().err
     assert code == 2 and "Could not write the token cache in" in error
     assert error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_generate_refuses_another_runs_checkpoint_and_a_fifo_model(tmp_path, chorales, capsys):
+    cache = tmp_path / "cache"
+    _train(tmp_path / "mine", chorales, cache, steps=4)
+    _train(tmp_path / "other", chorales, cache, steps=4)
+    for suffix in (".json", ".safetensors"):
+        name = f"checkpoints/step-00000004{suffix}"
+        shutil.copy(tmp_path / "other" / name, tmp_path / "mine" / name)
+    out = tmp_path / "tune.mid"
+    assert main(["generate", str(tmp_path / "mine"), "--out", str(out), "--seconds", "2"]) == 2
+    error = capsys.readouterr().err
+    assert "belongs to another training run" in error and error.count("\n") == 1
+    os.mkfifo(tmp_path / "model.json")  # opening it for reading would wait forever
+    assert main(["generate", str(tmp_path / "model.json"), "--out", str(out)]) == 2
+    assert "is a named pipe (FIFO), not a file" in capsys.readouterr().err
+    assert not out.exists()

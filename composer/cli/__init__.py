@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 return args.run(args)
             except KeyboardInterrupt:
-                print("\nStopped. Work finished so far is kept.", file=sys.stderr)
+                # Commands that keep partial work (ingest, train, generate) say so themselves.
+                print("\nStopped.", file=sys.stderr)
                 return 130
     from composer.app.main import run  # no command, or files to show: the desktop app
 

@@ -55,7 +55,13 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             on_step=(lambda text: print(text, file=sys.stderr)) if show else None,
         )
-    except (ModelFileError, EvaluationError, FileNotFoundError, NotADirectoryError) as exc:
+    except (
+        ModelFileError,
+        EvaluationError,
+        FileNotFoundError,
+        NotADirectoryError,
+        ValueError,  # sampling settings out of range (--seconds inf)
+    ) as exc:
         print(f"composer evaluate: {str(exc).rstrip('.')}.", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2) if args.json else format_report(result))
