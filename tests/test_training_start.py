@@ -71,3 +71,31 @@ def test_starting_from_another_run_reaches_the_trainer(window, qtbot, tiny_run, 
     assert run["from"]["model"].startswith(str(base_dir.resolve()))
     assert run["model"] == base_run["model"]  # the tiny model's size, not a preset's
     assert run["training"]["learning_rate"] == 0.0005 and run["training"]["patience"] == 8
+
+
+def test_a_run_being_trained_is_shown_as_busy_in_the_model_list(window, tiny_run, tmp_path):
+    import shutil
+
+    from composer.app import paths
+    from composer.core.training import resume_run
+    from tests.training_helpers import collection_of
+
+    base_dir, _ = tiny_run
+    run_dir = paths.runs_dir() / "busy"
+    shutil.copytree(base_dir, run_dir, ignore=shutil.ignore_patterns(".lock"))
+    chorales = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 6)
+    run = json.loads((run_dir / "run.json").read_text())
+    run["folder"] = str(chorales)
+    (run_dir / "run.json").write_text(json.dumps(run))
+    generation = window.generation
+    generation.refresh_models()
+    label = generation.model.itemText(generation.model.findData(str(run_dir)))
+    assert label.startswith("busy (") and "training now" not in label
+    trainer = resume_run(run_dir, collection_of(chorales, tmp_path / "cache"), steps=8)
+    generation.refresh_models()  # a training holds the folder (here, or in another process)
+    assert generation.model.itemText(generation.model.findData(str(run_dir))).endswith(
+        " — training now"
+    )
+    trainer.close()
+    generation.refresh_models()
+    assert generation.model.itemText(generation.model.findData(str(run_dir))) == label

@@ -286,7 +286,10 @@ class GenerationPanel(QWidget):
 
 def _run_label(run_file: Path) -> str | None:
     """'name (best, step N)': the run and the checkpoint generating with it loads (its best by
-    validation, else its latest; see resolve_model_path). None for a run without a checkpoint."""
+    validation, else its latest; see resolve_model_path), with ' — training now' while a training
+    here or in another process holds it. None for a run without a checkpoint."""
+    from composer.core.training.runs import being_trained
+
     try:
         run = json.loads(run_file.read_text())
         which = "best" if run.get("best") else "latest"
@@ -294,7 +297,8 @@ def _run_label(run_file: Path) -> str | None:
         step = int(checkpoint["step"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    return f"{run_file.parent.name} ({which}, step {step:,})"
+    busy = " — training now" if being_trained(run_file.parent) else ""
+    return f"{run_file.parent.name} ({which}, step {step:,}){busy}"
 
 
 def _merge(old, new):

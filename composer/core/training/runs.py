@@ -114,6 +114,24 @@ def lock_run_folder(run_dir: Path, ranks: Ranks | None):
         ) from None
 
 
+def being_trained(run_dir: Path) -> bool:
+    """Whether a training (in this process or another) holds `run_dir` right now. A probe of the
+    folder lock; a folder that was never trained has no lock file and is left untouched."""
+    from composer.core.filelock import LOCK_FILE_NAME, FolderLock, LockedError
+
+    if not (Path(run_dir) / LOCK_FILE_NAME).is_file():
+        return False
+    probe = FolderLock(run_dir, create=False)
+    try:
+        probe.acquire()
+    except LockedError:
+        return True
+    except OSError:
+        return False
+    probe.release()
+    return False
+
+
 class _NoLock:
     def release(self) -> None:
         pass
