@@ -23,12 +23,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from composer import __version__
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training import checkpoint as ckpt
-from composer.core.training import messages
+from composer.core.training import messages, trainer_state
 from composer.core.training.config import TrainConfig
 from composer.core.training.data import (
     Augmentation,
@@ -322,30 +321,7 @@ class Trainer:
         rng = self.ranks.gather_lanes(torch.get_rng_state().to(self.device)[None], dim=0)
         path = None
         if self.ranks.is_main:
-            tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
-            optimizer_tensors, optimizer_json = ckpt.optimizer_to_files(self.optimizer)
-            tensors.update(optimizer_tensors)
-            tensors.update({"train.h": h, "train.c": c, "rng.cpu": rng})
-            if self.device.type == "cuda":
-                tensors["rng.cuda"] = torch.cuda.get_rng_state(self.device)
-            info = {
-                "composer": __version__,
-                "torch": torch.__version__,
-                "run_id": self.info.get("id"),
-                "model": self.info["model"],
-                "tokenizer": self.info["tokenizer"],
-                "vocabulary": self.info["vocabulary"],
-                "training": self.info["training"],
-                "epoch": round(self.step / self.stream.steps_per_epoch, 4),
-                "tokens_seen": self.tokens_seen,
-                "val_loss": self.last_val_loss if self._val_step == self.step else None,
-                "best_val_loss": self.best_val_loss,
-                "elapsed_s": round(self.schedule.elapsed_s, 3),
-                "stale_validations": self.schedule.stale,
-                "world_size": self.ranks.world_size,
-                "optimizer": optimizer_json,
-                "grad_scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
-            }
+            tensors, info = trainer_state.snapshot(self, h, c, rng)
             try:
                 path = ckpt.write_checkpoint(self.run_dir, self.step, tensors, info)
                 name = f"checkpoints/{path.name}"
@@ -370,39 +346,7 @@ class Trainer:
         return self._progress("checkpoint", checkpoint=str(path) if path else None, pace=pace)
 
     def _restore(self, info: dict) -> None:
-        tensors = ckpt.read_tensors(self.run_dir / self.info["latest"], info)
-        model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-        try:
-            self.model.load_state_dict(model_state)
-        except RuntimeError:  # torch's text lists every mismatched tensor: one sentence instead
-            raise TrainingError(
-                f"{self.run_dir / self.info['latest']} holds weights of another size than the "
-                "model this run trains; put the run's own checkpoint back, or start a new run"
-            ) from None
-        ckpt.optimizer_from_files(self.optimizer, tensors, info["optimizer"])
-        if info.get("grad_scaler") and self.scaler.is_enabled():
-            self.scaler.load_state_dict(info["grad_scaler"])
-        self.step = int(info["step"])
-        self.tokens_seen = int(info["tokens_seen"])
-        self.last_val_loss = info.get("val_loss")
-        self.schedule.elapsed_s = float(info.get("elapsed_s") or 0.0)
-        self.schedule.stale = int(info.get("stale_validations") or 0)
-        mine = self.my_lanes
-        if tensors["train.h"].shape[1] == self.lanes:  # same lanes: carry on exactly
-            self.state = (
-                tensors["train.h"][:, mine].to(self.device),
-                tensors["train.c"][:, mine].to(self.device),
-            )
-        else:
-            raise TrainingError(
-                f"{self.run_dir} was trained with {tensors['train.h'].shape[1]} lanes in all "
-                f"(batch size x processes) and now has {self.lanes}; resume with the same batch size "
-                "and number of processes"
-            )
-        if tensors["rng.cpu"].shape[0] == self.ranks.world_size:
-            torch.set_rng_state(tensors["rng.cpu"][self.ranks.rank].cpu())
-        if "rng.cuda" in tensors and self.device.type == "cuda" and self.ranks.world_size == 1:
-            torch.cuda.set_rng_state(tensors["rng.cuda"], self.device)
+        trainer_state.restore(self, info)
 
     # --- helpers ----------------------------------------------------------------------------------
     @property
