@@ -108,3 +108,17 @@ def test_evaluating_a_fine_tuned_run_scores_the_model_it_started_from(trained, t
     assert "Before fine-tuning, run (step" in format_report(result)
     untouched = evaluate(base_dir, None, cache, samples=2, seconds=2.0)
     assert untouched["start_from"] is None
+
+
+def test_the_word_base_names_the_bundled_model(tmp_path, capsys):
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 2)
+    args = ["train", str(folder), "--out", str(tmp_path / "x"), "--from", "base",
+            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    assert main([*args, "--preset", "medium"]) == 2  # read first, then refused: it has a size
+    assert "--from trains the model it names, at its own size; drop --preset" in (
+        capsys.readouterr().err
+    )
+    assert main([*args, "--minutes", "0.01", "--device", "cpu"]) == 0
+    run = json.loads((tmp_path / "x" / "run.json").read_text())
+    assert run["from"]["model"].endswith("assets/model/model.json")
+    assert run["training"]["patience"] == 8 and run["training"]["eval_every"] == 50
