@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from composer.core.generation.constraints import ConstraintMask, Constraints
 from composer.core.generation.loading import LoadedModel, ModelFileError
 from composer.core.generation.sampling import (
     MAX_LOGIT,
@@ -69,6 +70,7 @@ class Sampler:
         primer: np.ndarray | None = None,
         *,
         chunk_tokens: int = 16,
+        constraints: Constraints | None = None,
     ):
         self.loaded, self.settings, self.chunk_tokens = loaded, settings, chunk_tokens
         self.vocab = loaded.vocab
@@ -78,6 +80,15 @@ class Sampler:
         if self.primer[0] != BOS:
             self.primer = np.concatenate([[BOS], self.primer])
         self.grammar = Grammar(self.vocab)
+        self.constraints = constraints or Constraints()
+        self.steering = (
+            ConstraintMask(self.constraints, self.vocab) if self.constraints.active else None
+        )
+        if self.constraints.tempo_bpm is not None:  # written as the tempo token, so in the file
+            tempo = self.vocab.offset("Tempo") + int(
+                self.vocab.tempo_bin(self.constraints.tempo_bpm)
+            )
+            self.primer = np.append(self.primer, tempo)
         self.stepper = LSTMStepper(loaded.model)
         self.variations: list[_Variation] = []
         self._stop = threading.Event()
@@ -110,9 +121,14 @@ class Sampler:
                 self.stopped = True
                 break
             self._check_logits(logits, step)
-            allowed = self.grammar.allowed(
-                [v.decoder for v in self.variations], [v.notes_written for v in self.variations]
-            )
+            decoders = [v.decoder for v in self.variations]
+            allowed = self.grammar.allowed(decoders, [v.notes_written for v in self.variations])
+            if self.steering is not None:
+                steered = allowed & self.steering.allowed(decoders)
+                # The grammar always leaves something; the constraints leave something too
+                # except where a primer ended in a state they forbid: then the grammar decides.
+                empty = ~steered.any(axis=1)
+                allowed = np.where(empty[:, None], allowed, steered)
             allowed = torch.from_numpy(allowed).to(device)
             tokens = choose(logits, allowed, s, generators)
             for v, token in zip(self.variations, tokens.tolist()):

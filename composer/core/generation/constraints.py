@@ -1,0 +1,197 @@
+"""Steering the sampler without retraining: which tokens a musician's settings allow next.
+
+Each constraint is a mask over the vocabulary, worked out from a StreamDecoder's state and ANDed
+with the grammar's (sampling.Grammar), so it holds for every model, old and new:
+
+- key and scale: note-ons outside the scale's pitch classes are never sampled (drums exempt);
+- pitch range: note-ons outside [lowest, highest] are never sampled (drums exempt);
+- polyphony: no note-on while the current instrument already sounds that many notes;
+- instruments: only the chosen General MIDI programs (and drums, when allowed);
+- tempo: only the chosen tempo's token;
+- rhythm grid: time shifts land only on the grid, so every onset is on it.
+
+Times are in the tokenizer's grid steps (TokenizerConfig.steps_per_beat to a quarter note).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from composer.core.tokens.stream import StreamDecoder
+from composer.core.tokens.vocab import Vocabulary
+
+#: Pitch classes of each scale above its tonic (semitones).
+SCALES: dict[str, tuple[int, ...]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),  # natural minor
+    "harmonic minor": (0, 2, 3, 5, 7, 8, 11),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
+    "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "locrian": (0, 1, 3, 5, 6, 8, 10),
+    "major pentatonic": (0, 2, 4, 7, 9),
+    "minor pentatonic": (0, 3, 5, 7, 10),
+    "blues": (0, 3, 5, 6, 7, 10),
+}
+_ALIASES = {
+    "ionian": "major",
+    "aeolian": "minor",
+    "natural minor": "minor",
+    "pentatonic": "major pentatonic",
+}
+_TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+#: Grids by the names musicians use, as fractions of a whole note.
+GRIDS = {"1/4": 4, "1/8": 8, "1/16": 16, "1/32": 32, "1/6": 6, "1/12": 12, "1/24": 24}
+
+
+@dataclass(frozen=True)
+class Key:
+    """A tonic (pitch class 0-11, C = 0) and a scale name from SCALES."""
+
+    tonic: int
+    scale: str
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        return frozenset((self.tonic + step) % 12 for step in SCALES[self.scale])
+
+    def __str__(self) -> str:
+        names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+        return f"{names[self.tonic]} {self.scale}"
+
+
+def parse_key(text: str) -> Key | None:
+    """'D minor', 'C# dorian', 'Bb major pentatonic' -> Key; 'off' or 'chromatic' -> None.
+    ValueError with the names it accepts otherwise."""
+    words = text.strip().split(None, 1)
+    if not words or words[0].lower() in ("off", "chromatic", "none"):
+        return None
+    found = re.fullmatch(r"([A-Ga-g])([#b]?)", words[0])
+    scale = (
+        _ALIASES.get(words[1].strip().lower(), words[1].strip().lower())
+        if len(words) > 1
+        else "major"
+    )
+    if not found or scale not in SCALES:
+        raise ValueError(
+            f"{text!r} is not a key: give a tonic and a scale, e.g. 'D minor' or 'C# dorian' "
+            f"(scales: {', '.join(SCALES)}), or 'off'"
+        )
+    tonic = _TONICS[found.group(1).upper()] + {"#": 1, "b": -1, "": 0}[found.group(2)]
+    return Key(tonic % 12, scale)
+
+
+def parse_grid(text: str, steps_per_beat: int) -> int | None:
+    """'1/16' -> grid steps between allowed onsets (3 at 12 steps per beat); 'off' -> None."""
+    if text.strip().lower() in ("off", "none", "any"):
+        return None
+    division = GRIDS.get(text.strip())
+    steps = steps_per_beat * 4 / division if division else 0
+    if not division or steps != int(steps) or steps < 1:
+        raise ValueError(
+            f"{text!r} is not a grid this model's tokens can hold: use one of "
+            f"{', '.join(GRIDS)} or 'off'"
+        )
+    return int(steps)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a musician allows. None (or the full range) leaves the model free."""
+
+    key: Key | None = None
+    lowest: int = 0  # MIDI note numbers, inclusive
+    highest: int = 127
+    polyphony: int | None = None  # at most this many notes sounding per instrument
+    programs: frozenset[int] | None = None  # General MIDI programs allowed (None: any)
+    drums: bool = True  # whether drums may appear
+    tempo_bpm: float | None = None  # the only tempo (None: the model's)
+    grid_steps: int | None = None  # onsets only every this many grid steps (None: anywhere)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.lowest <= self.highest <= 127:
+            raise ValueError("the range must run from a lower to a higher note, within 0-127")
+        if self.polyphony is not None and self.polyphony < 1:
+            raise ValueError("polyphony must be at least 1 note")
+        if self.programs is not None and not self.programs and not self.drums:
+            raise ValueError("allow at least one instrument (a program, or drums)")
+        if self.tempo_bpm is not None and not 1 <= self.tempo_bpm <= 1000:
+            raise ValueError("the tempo must be 1 to 1000 BPM")
+
+    @property
+    def active(self) -> bool:
+        return self != Constraints()
+
+
+class ConstraintMask:
+    """The masks of one Constraints for one vocabulary, built once; `allowed` per step."""
+
+    def __init__(self, constraints: Constraints, vocab: Vocabulary):
+        self.c, self.vocab = constraints, vocab
+        r, size = vocab.ranges, len(vocab)
+        self.on = r["NoteOn"][0]
+        self.shift, self.shifts = r["TimeShift"]
+        self.drum_slot = len(vocab.config.programs)
+        pitches = np.arange(128)
+        melodic = (pitches >= constraints.lowest) & (pitches <= constraints.highest)
+        if constraints.key is not None:
+            melodic &= np.isin(pitches % 12, sorted(constraints.key.pitch_classes))
+        if not melodic.any():
+            raise ValueError(
+                f"no note of {constraints.key} lies between the lowest and highest notes chosen; "
+                "widen the range"
+            )
+        self.melodic_notes = melodic  # (128,) note-ons allowed for pitched instruments
+        self.velocity = slice(*_span(r["Velocity"]))
+        self.fixed = np.ones(size, bool)  # what no state changes
+        first, count = r["Program"]
+        self.slots = np.ones(count + 1, bool)  # instrument slots that may play (last: drums)
+        if constraints.programs is not None:
+            allowed = {int(vocab.program_slot[p]) for p in constraints.programs}
+            self.slots[:count] = [slot in allowed for slot in range(count)]
+            self.fixed[first : first + count] = self.slots[:count]
+        if r["Drums"][1] and not constraints.drums:
+            self.fixed[r["Drums"][0]] = False
+            self.slots[count] = False
+        if constraints.tempo_bpm is not None:
+            first, count = r["Tempo"]
+            self.fixed[first : first + count] = False
+            self.fixed[first + int(vocab.tempo_bin(constraints.tempo_bpm))] = True
+
+    def allowed(self, decoders: list[StreamDecoder]) -> np.ndarray:
+        """Bool mask (B, V): what the constraints allow next for each decoder."""
+        mask = np.repeat(self.fixed[None], len(decoders), axis=0)
+        notes = mask[:, self.on : self.on + 128]
+        for row, d in enumerate(decoders):
+            if d.slot != self.drum_slot:
+                notes[row] &= self.melodic_notes
+            # No note now: an instrument not chosen (choose one first), a full chord, every
+            # allowed key already sounding, or off the grid. Its velocity would have to be followed by a note, so none either, unless a
+            # primer already ended on a velocity (its note must come).
+            silent = not self.slots[min(d.slot, self.drum_slot)]
+            sounding = [pitch for slot, pitch in d.sounding if slot == d.slot]
+            if self.c.polyphony is not None:
+                silent |= len(sounding) >= self.c.polyphony
+            # Every allowed key already sounding: a velocity would lead nowhere.
+            silent |= (
+                not np.delete(notes[row], sounding).any() if sounding else not notes[row].any()
+            )
+            if self.c.grid_steps:
+                grid = self.c.grid_steps
+                lands = (d.time + np.arange(1, self.shifts + 1)) % grid == 0
+                mask[row, self.shift : self.shift + self.shifts] = lands
+                silent |= d.time % grid != 0  # a primer may end off the grid: shift first
+            if silent and d.last_kind != "Velocity":
+                notes[row] = False
+                mask[row, self.velocity] = False
+        return mask
+
+
+def _span(first_count: tuple[int, int]) -> tuple[int, int]:
+    first, count = first_count
+    return first, first + count

@@ -1,0 +1,124 @@
+"""Steering the sampler (issue 17, the core): key and scale, range, polyphony, instruments, tempo
+and grid hold for any settings and seed, and the decoded music stays valid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from composer.core.generation import Sampler, SamplingSettings
+from composer.core.generation.constraints import (
+    SCALES,
+    ConstraintMask,
+    Constraints,
+    Key,
+    parse_grid,
+    parse_key,
+)
+from composer.core.generation.loading import LoadedModel
+from composer.core.model import ModelConfig, MusicLSTM
+from composer.core.tokens import TokenizerConfig, Vocabulary
+
+VOCAB = Vocabulary(TokenizerConfig())
+STEPS_PER_BEAT = VOCAB.config.steps_per_beat
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    """An untrained model at a high temperature proposes anything: the masks must hold."""
+    torch.manual_seed(0)
+    net = MusicLSTM(ModelConfig(len(VOCAB), hidden_size=16, layers=1, embedding_size=8)).eval()
+    return LoadedModel(net, net.config, VOCAB, None, {})
+
+
+def test_keys_and_grids_by_their_names():
+    assert parse_key("D minor") == Key(2, "minor")
+    assert parse_key("c# Dorian") == Key(1, "dorian")
+    assert parse_key("Bb major pentatonic").pitch_classes == {10, 0, 2, 5, 7}
+    assert parse_key("A aeolian") == Key(9, "minor") and parse_key("off") is None
+    with pytest.raises(ValueError, match="is not a key"):
+        parse_key("H minor")
+    with pytest.raises(ValueError, match="is not a key"):
+        parse_key("C superlocrian")
+    assert (
+        parse_grid("1/16", 12) == 3
+        and parse_grid("1/12", 12) == 4
+        and parse_grid("off", 12) is None
+    )
+    with pytest.raises(ValueError, match="not a grid"):
+        parse_grid("1/7", 12)
+
+
+def test_a_range_that_holds_no_note_of_the_key_is_refused():
+    with pytest.raises(ValueError, match="widen the range"):
+        ConstraintMask(Constraints(key=Key(2, "major"), lowest=60, highest=60), VOCAB)
+
+
+constraint_sets = st.builds(
+    Constraints,
+    key=st.one_of(st.none(), st.builds(Key, st.integers(0, 11), st.sampled_from(sorted(SCALES)))),
+    lowest=st.integers(30, 60),
+    highest=st.integers(61, 100),
+    polyphony=st.one_of(st.none(), st.integers(1, 4)),
+    programs=st.one_of(st.none(), st.frozensets(st.integers(0, 127), min_size=1, max_size=3)),
+    drums=st.booleans(),
+    tempo_bpm=st.one_of(st.none(), st.floats(40, 200)),
+    grid_steps=st.one_of(st.none(), st.sampled_from([2, 3, 4, 6, 12])),
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(constraints=constraint_sets, seed=st.integers(0, 10_000))
+def test_every_constraint_holds_for_any_settings_and_seed(untrained, constraints, seed):
+    sampler = Sampler(
+        untrained,
+        SamplingSettings(seconds=None, max_tokens=250, temperature=2.0, seed=seed, variations=2),
+        constraints=constraints,
+    )
+    list(sampler.run())
+    allowed_slots = (
+        None
+        if constraints.programs is None
+        else {int(VOCAB.program_slot[p]) for p in constraints.programs}
+    )
+    drum_slot = len(VOCAB.config.programs)
+    for variation in sampler.variations:
+        time, slot, sounding = 0, 0, {}
+        for token in variation.tokens:
+            kind, value = VOCAB.decompose(token)
+            if kind == "TimeShift":
+                time += value + 1
+            elif kind == "Program":
+                slot = value
+                assert allowed_slots is None or value in allowed_slots
+            elif kind == "Drums":
+                slot = drum_slot
+                assert constraints.drums
+            elif kind == "Tempo" and constraints.tempo_bpm is not None:
+                assert value == VOCAB.tempo_bin(constraints.tempo_bpm)
+            elif kind == "NoteOn":
+                if slot != drum_slot:
+                    assert constraints.lowest <= value <= constraints.highest
+                    if constraints.key is not None:
+                        assert value % 12 in constraints.key.pitch_classes
+                assert allowed_slots is None or slot in allowed_slots or slot == drum_slot
+                if constraints.grid_steps:
+                    assert time % constraints.grid_steps == 0, "an onset off the grid"
+                sounding.setdefault(slot, set()).add(value)
+                if constraints.polyphony is not None:
+                    assert len(sounding[slot]) <= constraints.polyphony
+            elif kind == "NoteOff":
+                sounding.get(slot, set()).discard(value)
+        notes = variation.decoder.notes()  # decoding stays valid: no overlap of one key
+        by_key: dict = {}
+        for start, end, pitch, _, note_slot in sorted(notes):
+            assert end > start
+            assert by_key.get((note_slot, pitch), -1) <= start, "same-pitch notes overlap"
+            by_key[(note_slot, pitch)] = end
+    if constraints.tempo_bpm is not None:
+        for piece in sampler.pieces():
+            bpm = float(VOCAB.tempo_values[VOCAB.tempo_bin(constraints.tempo_bpm)])
+            assert np.allclose(60e6 / piece.tempos["us_per_beat"], bpm, rtol=1e-3)
