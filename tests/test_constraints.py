@@ -122,3 +122,36 @@ def test_every_constraint_holds_for_any_settings_and_seed(untrained, constraints
         for piece in sampler.pieces():
             bpm = float(VOCAB.tempo_values[VOCAB.tempo_bin(constraints.tempo_bpm)])
             assert np.allclose(60e6 / piece.tempos["us_per_beat"], bpm, rtol=1e-3)
+
+
+def test_the_command_line_steers_the_bundled_model(tmp_path, capsys):
+    import mido
+
+    from composer.cli import main
+
+    out = tmp_path / "steered.mid"
+    assert main(["generate", "--out", str(out), "--seconds", "12", "--seed", "3",
+                 "--key", "D minor", "--range", "C4-C6", "--grid", "1/8", "--programs", "0",
+                 "--no-drums", "--tempo", "100", "--polyphony", "2"]) == 0  # fmt: skip
+    midi = mido.MidiFile(out)
+    d_minor = parse_key("D minor").pitch_classes
+    eighth = midi.ticks_per_beat // 2
+    onsets = 0
+    for track in midi.tracks:
+        now = 0
+        for message in track:
+            now += message.time
+            if message.type == "note_on" and message.velocity > 0:
+                onsets += 1
+                assert message.note % 12 in d_minor and 60 <= message.note <= 84
+                assert now % eighth == 0 and message.channel != 9
+            if message.type == "program_change":
+                assert message.program == 0
+            if message.type == "set_tempo":
+                assert abs(mido.tempo2bpm(message.tempo) - 100) < 5
+    assert onsets > 5
+    for bad, words in (("--key=H minor", "is not a key"), ("--range=C6-C3", "first note is above"),
+                       ("--grid=1/7", "not a grid"), ("--programs=0,300", "numbered 0 to 127")):  # fmt: skip
+        assert main(["generate", "--out", str(tmp_path / "x.mid"), bad]) == 2
+        error = capsys.readouterr().err
+        assert words in error and error.count("\n") == 1, error

@@ -8,6 +8,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from composer.cli.steering import add_steering_options, constraints_from
+
 
 def add_parser(commands) -> None:
     generate = commands.add_parser(
@@ -66,6 +68,7 @@ def add_parser(commands) -> None:
         help="where to run the model (cpu)",
     )
     generate.add_argument("--force", action="store_true", help="overwrite existing files")
+    add_steering_options(generate)
     generate.set_defaults(run=run)
 
 
@@ -123,12 +126,13 @@ def _generate(args, written: list[Path]) -> int:
     _check_outputs(paths, args.force)  # before minutes of sampling, not after
 
     model = load_model(args.model or default_model(), select_device(args.device))
+    constraints = constraints_from(args, model.vocab.config.steps_per_beat)
     primer = None
     if args.primer:
         primer = encode(read_midi(args.primer), model.vocab)
         if len(primer) <= 2:
             raise ValueError(f"{args.primer} has no notes to continue; choose a primer with notes")
-    sampler = Sampler(model, settings, primer)
+    sampler = Sampler(model, settings, primer, constraints=constraints)
     print(f"Model {model.name}; seed {seed}")  # first, so that an interrupted run shows it too
     try:
         _sample(sampler)

@@ -100,6 +100,33 @@ def parse_grid(text: str, steps_per_beat: int) -> int | None:
     return int(steps)
 
 
+def parse_note(text: str) -> int:
+    """'C4' -> 60 (middle C), 'F#2' -> 42, 'Bb5' -> 82; a plain number is a MIDI note number."""
+    text = text.strip()
+    if text.isdigit():
+        number = int(text)
+    else:
+        found = re.fullmatch(r"([A-Ga-g])([#b]?)(-?\d)", text)
+        if not found:
+            raise ValueError(f"{text!r} is not a note: write it like C4 (middle C), F#2 or Bb5")
+        accidental = {"#": 1, "b": -1, "": 0}[found.group(2)]
+        number = 12 * (int(found.group(3)) + 1) + _TONICS[found.group(1).upper()] + accidental
+    if not 0 <= number <= 127:
+        raise ValueError(f"{text!r} is outside the MIDI notes (C-1 to G9)")
+    return number
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'C3-C6' -> (48, 84): the lowest and highest note allowed."""
+    parts = re.fullmatch(r"\s*(\S+?)\s*(?:-|\.\.|to)\s*(\S+)\s*", text)
+    if not parts:
+        raise ValueError(f"{text!r} is not a range: write the lowest and highest note, e.g. C3-C6")
+    low, high = parse_note(parts.group(1)), parse_note(parts.group(2))
+    if low > high:
+        raise ValueError(f"in {text!r} the first note is above the second; write low-high")
+    return low, high
+
+
 @dataclass(frozen=True)
 class Constraints:
     """What a musician allows. None (or the full range) leaves the model free."""

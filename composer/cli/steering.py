@@ -1,0 +1,67 @@
+"""The flags that steer generation (key, range, polyphony, instruments, tempo, grid), shared by
+the commands that sample, and their translation into core Constraints."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_steering_options(parser) -> None:
+    group = parser.add_argument_group(
+        "steering", "constrain what the model may play (works with every model)"
+    )
+    group.add_argument(
+        "--key", metavar="KEY", help='keep to a key and scale: "D minor", "C# dorian", "off"'
+    )
+    group.add_argument("--range", metavar="LOW-HIGH", help="lowest and highest note, e.g. C3-C6")
+    group.add_argument(
+        "--polyphony", type=int, metavar="N", help="at most N notes sounding per instrument"
+    )
+    group.add_argument(
+        "--programs",
+        metavar="LIST",
+        help="General MIDI programs allowed, e.g. 0,40 (piano, violin)",
+    )
+    group.add_argument(
+        "--drums", action=argparse.BooleanOptionalAction, default=True, help="allow drums (yes)"
+    )
+    group.add_argument(
+        "--tempo", type=float, metavar="BPM", help="a fixed tempo (default: the model's)"
+    )
+    group.add_argument(
+        "--grid",
+        metavar="G",
+        help="onsets only on this grid: 1/16, 1/8, 1/12 (eighth triplets), 1/24, off",
+    )
+
+
+def constraints_from(args, steps_per_beat: int):
+    """Constraints from the parsed flags; ValueError (one sentence) for a value that is not one."""
+    from composer.core.generation.constraints import (
+        Constraints,
+        parse_grid,
+        parse_key,
+        parse_range,
+    )
+
+    lowest, highest = parse_range(args.range) if args.range else (0, 127)
+    programs = None
+    if args.programs:
+        try:
+            programs = frozenset(int(p) for p in args.programs.split(","))
+        except ValueError:
+            raise ValueError(
+                f"--programs {args.programs!r}: give General MIDI numbers 0-127, e.g. 0,40"
+            ) from None
+        if not all(0 <= p <= 127 for p in programs):
+            raise ValueError("--programs: General MIDI programs are numbered 0 to 127")
+    return Constraints(
+        key=parse_key(args.key) if args.key else None,
+        lowest=lowest,
+        highest=highest,
+        polyphony=args.polyphony,
+        programs=programs,
+        drums=args.drums,
+        tempo_bpm=args.tempo,
+        grid_steps=parse_grid(args.grid, steps_per_beat) if args.grid else None,
+    )
