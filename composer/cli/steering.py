@@ -29,6 +29,9 @@ def add_steering_options(parser) -> None:
         "--tempo", type=float, metavar="BPM", help="a fixed tempo (default: the model's)"
     )
     group.add_argument(
+        "--density", type=float, metavar="N", help="steer toward N notes per beat (all instruments)"
+    )
+    group.add_argument(
         "--grid",
         metavar="G",
         help="onsets only on this grid: 1/16, 1/8, 1/12 (eighth triplets), 1/24, off",
@@ -64,4 +67,5 @@ def constraints_from(args, steps_per_beat: int):
         drums=args.drums,
         tempo_bpm=args.tempo,
         grid_steps=parse_grid(args.grid, steps_per_beat) if args.grid else None,
+        density=args.density,
     )

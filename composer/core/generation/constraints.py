@@ -139,6 +139,7 @@ class Constraints:
     drums: bool = True  # whether drums may appear
     tempo_bpm: float | None = None  # the only tempo (None: the model's)
     grid_steps: int | None = None  # onsets only every this many grid steps (None: anywhere)
+    density: float | None = None  # notes per beat to steer toward, all instruments (None: free)
 
     def __post_init__(self) -> None:
         if not 0 <= self.lowest <= self.highest <= 127:
@@ -149,6 +150,8 @@ class Constraints:
             raise ValueError("allow at least one instrument (a program, or drums)")
         if self.tempo_bpm is not None and not 1 <= self.tempo_bpm <= 1000:
             raise ValueError("the tempo must be 1 to 1000 BPM")
+        if self.density is not None and not 0.05 <= self.density <= 32:
+            raise ValueError("the density must be 0.05 to 32 notes per beat")
 
     @property
     def active(self) -> bool:
@@ -217,6 +220,25 @@ class ConstraintMask:
                 notes[row] = False
                 mask[row, self.velocity] = False
         return mask
+
+
+#: Logits added to note-ons (and velocities) per unit of log(target / measured density): a
+#: measured density half the target adds about 2, making a note about 8 times likelier.
+DENSITY_GAIN = 3.0
+#: The measured density starts as if this many beats had been played at the target, so that
+#: the first note or the first rest does not swing the bias to its limit.
+DENSITY_PRIOR_BEATS = 2.0
+DENSITY_MAX_BIAS = 8.0
+
+
+def density_bias(target: float, notes: np.ndarray, beats: np.ndarray) -> np.ndarray:
+    """Logit bias for note-ons per variation, (B,): positive while a variation has played fewer
+    notes per beat than `target`, negative while more. notes: note-ons written, (B,); beats:
+    beats of new music so far, (B,). The measured rate includes everything so far, so the
+    steering integrates its error and the whole piece lands near the target."""
+    rate = (notes + target * DENSITY_PRIOR_BEATS) / (beats + DENSITY_PRIOR_BEATS)
+    bias = DENSITY_GAIN * np.log(target / rate)
+    return np.clip(bias, -DENSITY_MAX_BIAS, DENSITY_MAX_BIAS)
 
 
 def _span(first_count: tuple[int, int]) -> tuple[int, int]:
