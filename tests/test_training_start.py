@@ -99,3 +99,49 @@ def test_a_run_being_trained_is_shown_as_busy_in_the_model_list(window, tiny_run
     trainer.close()
     generation.refresh_models()
     assert generation.model.itemText(generation.model.findData(str(run_dir))) == label
+
+
+def test_the_steer_box_reaches_the_sampler_and_is_kept_with_the_piece(window, qtbot):
+    from composer.core.generation.constraints import parse_key
+
+    panel = window.generation
+    assert panel.model.currentText() == "Bundled model"
+    steer = panel.steering
+    qtbot.mouseClick(steer, Qt.MouseButton.LeftButton, pos=_check_box_of(steer))
+    assert steer.isChecked()
+    steer.tonic.setCurrentText("D")
+    steer.scale.setCurrentIndex(steer.scale.findData("minor"))
+    steer.grid.setCurrentIndex(steer.grid.findData("1/8"))
+    steer.programs.setText("0")
+    steer.drums.setChecked(False)
+    panel.seconds.setValue(8)
+    panel.variations.setValue(1)
+    panel.random_seed.setChecked(False)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=60_000)
+    model, _ = window.variations[-1]
+    piece = model.to_piece()
+    d_minor = parse_key("D minor").pitch_classes
+    eighth = piece.ticks_per_beat // 2
+    notes = [n for t in piece.tracks for n in t.notes]
+    assert len(notes) > 5
+    assert all(int(n["pitch"]) % 12 in d_minor and int(n["start"]) % eighth == 0 for n in notes)
+    assert all(t.program == 0 and not t.is_drum for t in piece.tracks)
+    document = window.documents.documents[-1]
+    assert document.metadata["steering"]["key"] == "D minor"
+    assert document.metadata["steering"]["grid"] == "1/8"
+
+
+def _check_box_of(box):
+    """The centre of a checkable group box's check box, where the style draws it."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionGroupBox
+
+    option = QStyleOptionGroupBox()
+    box.initStyleOption(option)
+    return (
+        box.style()
+        .subControlRect(
+            QStyle.ComplexControl.CC_GroupBox, option, QStyle.SubControl.SC_GroupBoxCheckBox, box
+        )
+        .center()
+    )

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app import paths, settings
+from composer.app.steering_box import SteeringBox
 from composer.app.tooltips import GENERATION
 from composer.app.workers import UserError, Worker, WorkerThreads
 
@@ -98,6 +99,8 @@ class GenerationPanel(QWidget):
         form.addRow("Seed", seed)
         form.addRow("Primer", self.primer)
 
+        self.steering = SteeringBox()
+
         self.generate_button = QPushButton("Generate")
         self.generate_button.clicked.connect(self.generate)
         self.stop_button = QPushButton("Stop")
@@ -127,6 +130,7 @@ class GenerationPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.steering)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -233,9 +237,14 @@ class GenerationPanel(QWidget):
         elif primer_kind == FILE_PRIMER and self.primer_file is not None:
             primer = self.primer_file
         sampling = self.sampling_settings()
+        try:
+            constraints = self.steering.constraints()
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return
         model = None if choice == BUNDLED else Path(choice)
         self.worker = Worker(
-            lambda worker: _generate(worker, model, sampling, primer),
+            lambda worker: _generate(worker, model, sampling, primer, constraints),
             merge=_merge,
             urgent=lambda item: isinstance(item, tuple),
         )
@@ -309,7 +318,7 @@ def _merge(old, new):
     return replace(new, notes=notes)
 
 
-def _generate(worker, model_path, sampling, primer):
+def _generate(worker, model_path, sampling, primer, constraints=None):
     """The background job: load, prime, sample, stream. Returns (pieces, description)."""
     from composer.cli.generate import default_model
     from composer.core.generation import ModelFileError, Sampler, load_model
@@ -324,7 +333,10 @@ def _generate(worker, model_path, sampling, primer):
     except (ModelFileError, MidiReadError, ValueError) as exc:
         raise UserError(str(exc)) from None
     tokens = encode(primer, loaded.vocab) if primer is not None else None
-    sampler = Sampler(loaded, sampling, tokens)
+    try:
+        sampler = Sampler(loaded, sampling, tokens, constraints=constraints)
+    except ValueError as exc:  # steering that leaves no note to play (a range without the key)
+        raise UserError(f"{exc}.") from None
     worker.report(
         ("start", sampling.variations, decode(tokens, loaded.vocab) if tokens is not None else None)
     )

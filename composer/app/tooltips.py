@@ -83,3 +83,23 @@ GENERATION = {
     "generate": "Write new music with these settings.",
     "stop": "Stop writing; what was written so far is kept.",
 }
+
+
+STEERING = {
+    "steer": "Steer the music: keep it in a key, a range, a number of voices, chosen instruments, "
+    "a tempo, a rhythm grid and a density. Works with every model; switched off, the model "
+    "plays as it learnt to.",
+    "tonic": "The key's home note.",
+    "scale": "Only notes of this scale are played (drums are free); 'any key' turns it off.",
+    "lowest": "The lowest note any instrument but the drums may play (C4 is middle C).",
+    "highest": "The highest note any instrument but the drums may play (C4 is middle C).",
+    "polyphony": "At most this many notes sounding at once on each instrument ('any': no limit).",
+    "programs": "Only these instruments, by General MIDI number (0 piano, 24 nylon guitar, "
+    "32 acoustic bass, 40 violin, 48 strings, 56 trumpet, 73 flute); empty: any.",
+    "drums": "Whether drums may play.",
+    "tempo": "Play at this tempo, written into the piece ('the model's': the model chooses).",
+    "grid": "Start every note on this grid, as on a DAW's snap: straight eighths or "
+    "sixteenths, or triplets.",
+    "density": "How busy: about this many notes per beat, all instruments together "
+    "('the model's': as it learnt).",
+}

@@ -300,6 +300,7 @@ class MainWindow(EditActions, ExportActions, PlaybackControls, QMainWindow):
             "seconds": panel.seconds.value(),
             "seed": panel.seed.value(),
             "primer": panel.primer.currentText(),
+            "steering": panel.steering.describe(),
         }
 
     @Slot(str)

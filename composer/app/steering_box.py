@@ -1,0 +1,152 @@
+"""The Generate panel's *Steer* box: key and scale, range, polyphony, instruments, drums, tempo,
+rhythm grid and density, turned into core Constraints (composer.core.generation.constraints)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.app.tooltips import STEERING
+
+TONICS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+GRIDS = [("Anything the model likes", None), ("1/8", "1/8"), ("1/16", "1/16"),
+         ("1/8 triplets", "1/12"), ("1/16 triplets", "1/24")]  # fmt: skip
+
+
+class NoteBox(QSpinBox):
+    """A MIDI note number shown as a note name (C4 = 60, middle C)."""
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802 (Qt's name)
+        return f"{TONICS[value % 12]}{value // 12 - 1}"
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802
+        from composer.core.generation.constraints import parse_note
+
+        try:
+            return parse_note(text)
+        except ValueError:
+            return self.value()
+
+
+class SteeringBox(QGroupBox):
+    """Every control off by default: the model plays as it learnt to."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        from composer.core.generation.constraints import SCALES
+
+        super().__init__("Steer", parent)
+        self.setCheckable(True)
+        self.setChecked(False)
+        self.tonic = QComboBox()
+        self.tonic.addItems(TONICS)
+        self.scale = QComboBox()
+        self.scale.addItem("any key", None)
+        for name in SCALES:
+            self.scale.addItem(name, name)
+        key = QHBoxLayout()
+        key.addWidget(self.tonic)
+        key.addWidget(self.scale, 1)
+        self.lowest, self.highest = NoteBox(), NoteBox()
+        for box, value in ((self.lowest, 21), (self.highest, 108)):  # a piano's keys
+            box.setRange(0, 127)
+            box.setValue(value)
+        note_range = QHBoxLayout()
+        note_range.addWidget(self.lowest)
+        note_range.addWidget(self.highest)
+        self.polyphony = QSpinBox()
+        self.polyphony.setRange(0, 32)
+        self.polyphony.setSpecialValueText("any")
+        self.programs = QLineEdit()
+        self.programs.setPlaceholderText("any (General MIDI numbers, e.g. 0, 40)")
+        self.drums = QCheckBox("Drums")
+        self.drums.setChecked(True)
+        instruments = QHBoxLayout()
+        instruments.addWidget(self.programs, 1)
+        instruments.addWidget(self.drums)
+        self.tempo = QSpinBox()
+        self.tempo.setRange(0, 300)
+        self.tempo.setSpecialValueText("the model's")
+        self.tempo.setSuffix(" BPM")
+        self.grid = QComboBox()
+        for label, value in GRIDS:
+            self.grid.addItem(label, value)
+        self.density = QDoubleSpinBox()
+        self.density.setRange(0.0, 16.0)
+        self.density.setSingleStep(0.25)
+        self.density.setSpecialValueText("the model's")
+        self.density.setSuffix(" notes/beat")
+
+        form = QFormLayout()
+        form.addRow("Key", key)
+        form.addRow("Range", note_range)
+        form.addRow("Polyphony", self.polyphony)
+        form.addRow("Instruments", instruments)
+        form.addRow("Tempo", self.tempo)
+        form.addRow("Rhythm grid", self.grid)
+        form.addRow("Density", self.density)
+        inner = QWidget()
+        inner.setLayout(form)
+        inner.setVisible(False)
+        self.toggled.connect(inner.setVisible)
+        QVBoxLayout(self).addWidget(inner)
+        self.setToolTip(STEERING["steer"])
+        for name in ("tonic", "scale", "lowest", "highest", "polyphony", "programs", "drums",
+                     "tempo", "grid", "density"):  # fmt: skip
+            getattr(self, name).setToolTip(STEERING[name])
+
+    def constraints(self, steps_per_beat: int = 12):
+        """The Constraints these controls ask for (all off while the box is unchecked).
+        ValueError with a sentence for an instrument list that is not one."""
+        from composer.core.generation.constraints import Constraints, Key, parse_grid
+
+        if not self.isChecked():
+            return Constraints()
+        programs = None
+        if self.programs.text().strip():
+            try:
+                programs = frozenset(
+                    int(p) for p in self.programs.text().replace(" ", "").split(",") if p
+                )
+            except ValueError:
+                raise ValueError(
+                    "Instruments: list General MIDI numbers separated by commas, e.g. 0, 40"
+                ) from None
+            if not all(0 <= p <= 127 for p in programs):
+                raise ValueError("Instruments: General MIDI numbers run from 0 to 127")
+        scale = self.scale.currentData()
+        grid = self.grid.currentData()
+        return Constraints(
+            key=Key(self.tonic.currentIndex(), scale) if scale else None,
+            lowest=min(self.lowest.value(), self.highest.value()),
+            highest=max(self.lowest.value(), self.highest.value()),
+            polyphony=self.polyphony.value() or None,
+            programs=programs,
+            drums=self.drums.isChecked(),
+            tempo_bpm=float(self.tempo.value()) or None,
+            grid_steps=parse_grid(grid, steps_per_beat) if grid else None,
+            density=self.density.value() or None,
+        )
+
+    def describe(self) -> dict:
+        """The settings as plain data, kept with each generated piece (and in the session)."""
+        c = self.constraints()
+        return {
+            "key": str(c.key) if c.key else None,
+            "range": [c.lowest, c.highest],
+            "polyphony": c.polyphony,
+            "programs": sorted(c.programs) if c.programs is not None else None,
+            "drums": c.drums,
+            "tempo": c.tempo_bpm,
+            "grid": self.grid.currentData() if self.isChecked() else None,
+            "density": c.density,
+        }
