@@ -200,22 +200,21 @@ class ConstraintMask:
         for row, d in enumerate(decoders):
             if d.slot != self.drum_slot:
                 notes[row] &= self.melodic_notes
-            # No note now: an instrument not chosen (choose one first), a full chord, every
-            # allowed key already sounding, or off the grid. Its velocity would have to be followed by a note, so none either, unless a
-            # primer already ended on a velocity (its note must come).
-            silent = not self.slots[min(d.slot, self.drum_slot)]
-            sounding = [pitch for slot, pitch in d.sounding if slot == d.slot]
-            if self.c.polyphony is not None:
-                silent |= len(sounding) >= self.c.polyphony
-            # Every allowed key already sounding: a velocity would lead nowhere.
-            silent |= (
-                not np.delete(notes[row], sounding).any() if sounding else not notes[row].any()
-            )
+            silent = not self.slots[min(d.slot, self.drum_slot)]  # choose an instrument first
             if self.c.grid_steps:
                 grid = self.c.grid_steps
                 lands = (d.time + np.arange(1, self.shifts + 1)) % grid == 0
                 mask[row, self.shift : self.shift + self.shifts] = lands
                 silent |= d.time % grid != 0  # a primer may end off the grid: shift first
+                notes[row, d.delayed_pitches()] = False  # they would start a step late
+            sounding = [pitch for slot, pitch in d.sounding if slot == d.slot]
+            if self.c.polyphony is not None:
+                silent |= len(sounding) >= self.c.polyphony  # the chord is full
+            free = notes[row].copy()
+            free[sounding] = False
+            silent |= not free.any()  # every allowed key is sounding already
+            # No note now, so no velocity either (a note must follow it), unless a primer
+            # already ended on a velocity: its note must come.
             if silent and d.last_kind != "Velocity":
                 notes[row] = False
                 mask[row, self.velocity] = False

@@ -86,6 +86,14 @@ class StreamDecoder:
         self.finished.append((start, end, pitch, vbin, slot))
         self._free_at[(slot, pitch)] = end
 
+    def delayed_pitches(self) -> list[int]:
+        """Pitches of the current instrument that a note-on now would start later than now: a
+        note that began and ended at this very step lasts one step, so the next of its key
+        starts when it ends (a grid-keeping sampler avoids them)."""
+        return [
+            p for (slot, p), end in self._free_at.items() if slot == self.slot and end > self.time
+        ]
+
     def take_finished(self) -> list[Note]:
         """Notes finished since the last call."""
         notes = self.finished[self._taken :]
