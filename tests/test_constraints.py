@@ -176,3 +176,24 @@ def test_density_lands_near_the_target(tmp_path):
         for v in sampler.variations:
             beats = (v.decoder.time - sampler.primer_steps) / STEPS_PER_BEAT
             assert abs(v.notes_written / beats / target - 1) < 0.2, (target, v.notes_written, beats)
+
+
+def test_detect_takes_the_key_and_density_of_the_primer(tmp_path, capsys):
+    import mido
+
+    from composer.cli import main
+    from composer.core.generation.constraints import detect_key
+    from composer.core.midi import read_midi
+    from tests.conftest import corpus
+
+    primer = sorted(corpus("nottingham").glob("*.mid"))[0]  # ashover1: G major
+    piece = read_midi(primer)
+    key = detect_key(row for t in piece.tracks for row in t.notes)
+    assert str(key) == "G major"
+    out = tmp_path / "more.mid"
+    assert main(["generate", "--primer", str(primer), "--continuation-only", "--out", str(out),
+                 "--seconds", "10", "--seed", "2", "--key", "detect", "--density", "primer"]) == 0  # fmt: skip
+    pitches = [m.note for m in mido.MidiFile(out) if m.type == "note_on" and m.velocity > 0]
+    assert pitches and all(p % 12 in key.pitch_classes for p in pitches)
+    assert main(["generate", "--out", str(out), "--force", "--key", "detect"]) == 2
+    assert "add --primer" in capsys.readouterr().err

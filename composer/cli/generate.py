@@ -126,10 +126,11 @@ def _generate(args, written: list[Path]) -> int:
     _check_outputs(paths, args.force)  # before minutes of sampling, not after
 
     model = load_model(args.model or default_model(), select_device(args.device))
-    constraints = constraints_from(args, model.vocab.config.steps_per_beat)
     primer = None
+    primer_piece = read_midi(args.primer) if args.primer else None
+    constraints = constraints_from(args, model.vocab.config.steps_per_beat, primer_piece)
     if args.primer:
-        primer = encode(read_midi(args.primer), model.vocab)
+        primer = encode(primer_piece, model.vocab)
         if len(primer) <= 2:
             raise ValueError(f"{args.primer} has no notes to continue; choose a primer with notes")
     sampler = Sampler(model, settings, primer, constraints=constraints)

@@ -11,7 +11,9 @@ def add_steering_options(parser) -> None:
         "steering", "constrain what the model may play (works with every model)"
     )
     group.add_argument(
-        "--key", metavar="KEY", help='keep to a key and scale: "D minor", "C# dorian", "off"'
+        "--key",
+        metavar="KEY",
+        help='keep to a key and scale: "D minor", "C# dorian", "detect" (the primer\'s), "off"',
     )
     group.add_argument("--range", metavar="LOW-HIGH", help="lowest and highest note, e.g. C3-C6")
     group.add_argument(
@@ -29,7 +31,9 @@ def add_steering_options(parser) -> None:
         "--tempo", type=float, metavar="BPM", help="a fixed tempo (default: the model's)"
     )
     group.add_argument(
-        "--density", type=float, metavar="N", help="steer toward N notes per beat (all instruments)"
+        "--density",
+        metavar="N",
+        help="steer toward N notes per beat (all instruments), or 'primer' for the primer's",
     )
     group.add_argument(
         "--grid",
@@ -38,14 +42,38 @@ def add_steering_options(parser) -> None:
     )
 
 
-def constraints_from(args, steps_per_beat: int):
-    """Constraints from the parsed flags; ValueError (one sentence) for a value that is not one."""
+def constraints_from(args, steps_per_beat: int, primer=None):
+    """Constraints from the parsed flags (primer: the primer's Piece, for 'detect' and
+    'primer'); ValueError (one sentence) for a value that is not one."""
     from composer.core.generation.constraints import (
         Constraints,
+        detect_key,
+        notes_per_beat,
         parse_grid,
         parse_key,
         parse_range,
     )
+
+    key = None
+    if args.key and args.key.strip().lower() == "detect":
+        if primer is None:
+            raise ValueError("--key detect takes the key of the primer: add --primer FILE.mid")
+        melodic = [t.notes for t in primer.tracks if not t.is_drum and len(t.notes)]
+        key = detect_key(row for notes in melodic for row in notes)
+    elif args.key:
+        key = parse_key(args.key)
+    density = None
+    if args.density and args.density.strip().lower() == "primer":
+        if primer is None:
+            raise ValueError("--density primer takes the primer's density: add --primer FILE.mid")
+        density = notes_per_beat(primer)
+    elif args.density:
+        try:
+            density = float(args.density)
+        except ValueError:
+            raise ValueError(
+                f"--density {args.density!r}: give notes per beat, e.g. 2.5, or 'primer'"
+            ) from None
 
     lowest, highest = parse_range(args.range) if args.range else (0, 127)
     programs = None
@@ -59,7 +87,7 @@ def constraints_from(args, steps_per_beat: int):
         if not all(0 <= p <= 127 for p in programs):
             raise ValueError("--programs: General MIDI programs are numbered 0 to 127")
     return Constraints(
-        key=parse_key(args.key) if args.key else None,
+        key=key,
         lowest=lowest,
         highest=highest,
         polyphony=args.polyphony,
@@ -67,5 +95,5 @@ def constraints_from(args, steps_per_beat: int):
         drums=args.drums,
         tempo_bpm=args.tempo,
         grid_steps=parse_grid(args.grid, steps_per_beat) if args.grid else None,
-        density=args.density,
+        density=density,
     )

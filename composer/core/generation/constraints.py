@@ -86,6 +86,38 @@ def parse_key(text: str) -> Key | None:
     return Key(tonic % 12, scale)
 
 
+# Krumhansl-Kessler key profiles: how well each pitch class fits a major or minor key on C.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def detect_key(notes) -> Key:
+    """The major or minor key that best fits some music (Krumhansl-Schmuckler: the correlation of
+    its pitch classes, weighted by duration, with each key's profile). notes: rows with
+    "pitch", "start" and "end" (a Piece's tracks' notes, drums left out by the caller)."""
+    weights = np.zeros(12)
+    for row in notes:
+        weights[int(row["pitch"]) % 12] += max(int(row["end"]) - int(row["start"]), 1)
+    if not weights.any():
+        raise ValueError("there are no notes to find a key in; choose the key yourself")
+    best, best_score = Key(0, "major"), -2.0
+    for tonic in range(12):
+        for scale, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
+            score = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
+            if score > best_score:
+                best, best_score = Key(tonic, scale), score
+    return best
+
+
+def notes_per_beat(piece) -> float:
+    """How busy a piece is: its notes (drums included) per beat of its length."""
+    notes = sum(len(t.notes) for t in piece.tracks)
+    end = max((int(t.notes["end"].max()) for t in piece.tracks if len(t.notes)), default=0)
+    if not notes or end <= 0:
+        raise ValueError("the primer has no notes to measure its density by")
+    return notes / (end / piece.ticks_per_beat)
+
+
 def parse_grid(text: str, steps_per_beat: int) -> int | None:
     """'1/16' -> grid steps between allowed onsets (3 at 12 steps per beat); 'off' -> None."""
     if text.strip().lower() in ("off", "none", "any"):
