@@ -145,3 +145,30 @@ def _check_box_of(box):
         )
         .center()
     )
+
+
+def test_the_steer_box_can_take_the_key_of_the_primer(window, qtbot):
+    from composer.app.generation_panel import FILE_PRIMER
+    from composer.core.midi import read_midi
+
+    panel = window.generation
+    steer = panel.steering
+    steer.setChecked(True)
+    steer.scale.setCurrentIndex(steer.scale.findData("detect"))
+    panel.primer.setCurrentIndex(panel.primer.findData("none"))
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    assert "Choose a primer to take its key from" in panel.message.text()
+    primer = sorted(corpus("nottingham").glob("*.mid"))[0]  # ashover1, in G major
+    panel.primer_file = primer
+    panel.primer.setCurrentIndex(panel.primer.findData(FILE_PRIMER))
+    panel.seconds.setValue(6)
+    panel.variations.setValue(1)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=60_000)
+    piece = window.variations[-1][0].to_piece()
+    original = read_midi(primer)
+    last = max(int(t.notes["end"].max()) for t in original.tracks if len(t.notes))
+    primer_end = last / original.ticks_per_beat * piece.ticks_per_beat  # in the piece's ticks
+    g_major = {7, 9, 11, 0, 2, 4, 6}
+    new = [n for t in piece.tracks for n in t.notes if int(n["start"]) >= primer_end - 1]
+    assert new and all(int(n["pitch"]) % 12 in g_major for n in new)

@@ -242,9 +242,13 @@ class GenerationPanel(QWidget):
         except ValueError as exc:
             self.message.setText(str(exc))
             return
+        if self.steering.wants_primer_key and primer is None:
+            self.message.setText("Choose a primer to take its key from, or choose a key.")
+            return
+        detect = self.steering.wants_primer_key
         model = None if choice == BUNDLED else Path(choice)
         self.worker = Worker(
-            lambda worker: _generate(worker, model, sampling, primer, constraints),
+            lambda worker: _generate(worker, model, sampling, primer, constraints, detect),
             merge=_merge,
             urgent=lambda item: isinstance(item, tuple),
         )
@@ -318,7 +322,7 @@ def _merge(old, new):
     return replace(new, notes=notes)
 
 
-def _generate(worker, model_path, sampling, primer, constraints=None):
+def _generate(worker, model_path, sampling, primer, constraints=None, detect_key=False):
     """The background job: load, prime, sample, stream. Returns (pieces, description)."""
     from composer.cli.generate import default_model
     from composer.core.generation import ModelFileError, Sampler, load_model
@@ -332,6 +336,14 @@ def _generate(worker, model_path, sampling, primer, constraints=None):
             primer = read_midi(primer)
     except (ModelFileError, MidiReadError, ValueError) as exc:
         raise UserError(str(exc)) from None
+    if detect_key and primer is not None:  # the primer's key, from its pitched notes
+        from composer.core.generation.constraints import detect_key as key_of
+
+        rows = [row for t in primer.tracks if not t.is_drum for row in t.notes]
+        try:
+            constraints = replace(constraints, key=key_of(rows))
+        except ValueError as exc:
+            raise UserError(f"{exc}.") from None
     tokens = encode(primer, loaded.vocab) if primer is not None else None
     try:
         sampler = Sampler(loaded, sampling, tokens, constraints=constraints)

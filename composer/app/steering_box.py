@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from composer.app.tooltips import STEERING
 
 TONICS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+DETECT = "detect"  # the scale choice that takes the primer's key
 GRIDS = [("Anything the model likes", None), ("1/8", "1/8"), ("1/16", "1/16"),
          ("1/8 triplets", "1/12"), ("1/16 triplets", "1/24")]  # fmt: skip
 
@@ -51,6 +52,7 @@ class SteeringBox(QGroupBox):
         self.tonic.addItems(TONICS)
         self.scale = QComboBox()
         self.scale.addItem("any key", None)
+        self.scale.addItem("the primer's key", DETECT)
         for name in SCALES:
             self.scale.addItem(name, name)
         key = QHBoxLayout()
@@ -126,7 +128,7 @@ class SteeringBox(QGroupBox):
         scale = self.scale.currentData()
         grid = self.grid.currentData()
         return Constraints(
-            key=Key(self.tonic.currentIndex(), scale) if scale else None,
+            key=Key(self.tonic.currentIndex(), scale) if scale and scale != DETECT else None,
             lowest=min(self.lowest.value(), self.highest.value()),
             highest=max(self.lowest.value(), self.highest.value()),
             polyphony=self.polyphony.value() or None,
@@ -137,11 +139,16 @@ class SteeringBox(QGroupBox):
             density=self.density.value() or None,
         )
 
+    @property
+    def wants_primer_key(self) -> bool:
+        """The key is to be taken from the primer (worked out when the primer is read)."""
+        return self.isChecked() and self.scale.currentData() == DETECT
+
     def describe(self) -> dict:
         """The settings as plain data, kept with each generated piece (and in the session)."""
         c = self.constraints()
         return {
-            "key": str(c.key) if c.key else None,
+            "key": "the primer's" if self.wants_primer_key else str(c.key) if c.key else None,
             "range": [c.lowest, c.highest],
             "polyphony": c.polyphony,
             "programs": sorted(c.programs) if c.programs is not None else None,
