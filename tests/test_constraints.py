@@ -62,6 +62,9 @@ constraint_sets = st.builds(
     key=st.one_of(st.none(), st.builds(Key, st.integers(0, 11), st.sampled_from(sorted(SCALES)))),
     lowest=st.integers(30, 60),
     highest=st.integers(61, 100),
+    ranges=st.lists(
+        st.tuples(st.integers(0, 127), st.integers(40, 60), st.integers(72, 90)), max_size=2
+    ).map(tuple),
     polyphony=st.one_of(st.none(), st.integers(1, 4)),
     programs=st.one_of(st.none(), st.frozensets(st.integers(0, 127), min_size=1, max_size=3)),
     drums=st.booleans(),
@@ -101,7 +104,11 @@ def test_every_constraint_holds_for_any_settings_and_seed(untrained, constraints
                 assert value == VOCAB.tempo_bin(constraints.tempo_bpm)
             elif kind == "NoteOn":
                 if slot != drum_slot:
-                    assert constraints.lowest <= value <= constraints.highest
+                    low, high = constraints.lowest, constraints.highest
+                    for program, lo, hi in constraints.ranges:
+                        if VOCAB.program_slot[program] == slot:
+                            low, high = lo, hi
+                    assert low <= value <= high
                     if constraints.key is not None:
                         assert value % 12 in constraints.key.pitch_classes
                 assert allowed_slots is None or slot in allowed_slots or slot == drum_slot
@@ -133,7 +140,7 @@ def test_the_command_line_steers_the_bundled_model(tmp_path, capsys):
 
     out = tmp_path / "steered.mid"
     assert main(["generate", "--out", str(out), "--seconds", "12", "--seed", "3",
-                 "--key", "D minor", "--range", "C4-C6", "--grid", "1/8", "--programs", "0",
+                 "--key", "D minor", "--range", "C4-C6", "--range", "0=C4-C6", "--grid", "1/8", "--programs", "0",
                  "--no-drums", "--tempo", "100", "--polyphony", "2"]) == 0  # fmt: skip
     midi = mido.MidiFile(out)
     d_minor = parse_key("D minor").pitch_classes

@@ -15,7 +15,13 @@ def add_steering_options(parser) -> None:
         metavar="KEY",
         help='keep to a key and scale: "D minor", "C# dorian", "detect" (the primer\'s), "off"',
     )
-    group.add_argument("--range", metavar="LOW-HIGH", help="lowest and highest note, e.g. C3-C6")
+    group.add_argument(
+        "--range",
+        action="append",
+        metavar="[PROGRAM=]LOW-HIGH",
+        help="lowest and highest note, e.g. C3-C6; PROGRAM=LOW-HIGH for one General MIDI "
+        "instrument (40=G3-E7: the violin's); may be repeated",
+    )
     group.add_argument(
         "--polyphony", type=int, metavar="N", help="at most N notes sounding per instrument"
     )
@@ -75,7 +81,16 @@ def constraints_from(args, steps_per_beat: int, primer=None):
                 f"--density {args.density!r}: give notes per beat, e.g. 2.5, or 'primer'"
             ) from None
 
-    lowest, highest = parse_range(args.range) if args.range else (0, 127)
+    lowest, highest, ranges = 0, 127, []
+    for text in args.range or []:
+        program, _, span = text.rpartition("=")
+        low, high = parse_range(span)
+        if not program:
+            lowest, highest = low, high
+        elif program.strip().isdigit() and int(program) <= 127:
+            ranges.append((int(program), low, high))
+        else:
+            raise ValueError(f"--range {text!r}: write PROGRAM=LOW-HIGH with a General MIDI number")
     programs = None
     if args.programs:
         try:
@@ -90,6 +105,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
         key=key,
         lowest=lowest,
         highest=highest,
+        ranges=tuple(ranges),
         polyphony=args.polyphony,
         programs=programs,
         drums=args.drums,

@@ -4,7 +4,8 @@ Each constraint is a mask over the vocabulary, worked out from a StreamDecoder's
 with the grammar's (sampling.Grammar), so it holds for every model, old and new:
 
 - key and scale: note-ons outside the scale's pitch classes are never sampled (drums exempt);
-- pitch range: note-ons outside [lowest, highest] are never sampled (drums exempt);
+- pitch range: note-ons outside [lowest, highest] (or an instrument's own range) are never
+  sampled (drums exempt);
 - polyphony: no note-on while the current instrument already sounds that many notes;
 - instruments: only the chosen General MIDI programs (and drums, when allowed);
 - tempo: only the chosen tempo's token;
@@ -166,6 +167,7 @@ class Constraints:
     key: Key | None = None
     lowest: int = 0  # MIDI note numbers, inclusive
     highest: int = 127
+    ranges: tuple[tuple[int, int, int], ...] = ()  # (GM program, lowest, highest): its own range
     polyphony: int | None = None  # at most this many notes sounding per instrument
     programs: frozenset[int] | None = None  # General MIDI programs allowed (None: any)
     drums: bool = True  # whether drums may appear
@@ -174,8 +176,9 @@ class Constraints:
     density: float | None = None  # notes per beat to steer toward, all instruments (None: free)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.lowest <= self.highest <= 127:
-            raise ValueError("the range must run from a lower to a higher note, within 0-127")
+        for low, high in [(self.lowest, self.highest)] + [(lo, hi) for _, lo, hi in self.ranges]:
+            if not 0 <= low <= high <= 127:
+                raise ValueError("a range must run from a lower to a higher note, within 0-127")
         if self.polyphony is not None and self.polyphony < 1:
             raise ValueError("polyphony must be at least 1 note")
         if self.programs is not None and not self.programs and not self.drums:
@@ -200,15 +203,21 @@ class ConstraintMask:
         self.shift, self.shifts = r["TimeShift"]
         self.drum_slot = len(vocab.config.programs)
         pitches = np.arange(128)
-        melodic = (pitches >= constraints.lowest) & (pitches <= constraints.highest)
+        in_key = np.ones(128, bool)
         if constraints.key is not None:
-            melodic &= np.isin(pitches % 12, sorted(constraints.key.pitch_classes))
-        if not melodic.any():
+            in_key = np.isin(pitches % 12, sorted(constraints.key.pitch_classes))
+        count = r["Program"][1]
+        # (slots, 128): the note-ons each pitched instrument slot may play.
+        bounds = np.array([[constraints.lowest, constraints.highest]] * count)
+        for program, low, high in constraints.ranges:
+            slot = int(vocab.program_slot[program])
+            bounds[slot] = (low, high)
+        self.melodic_notes = (pitches >= bounds[:, :1]) & (pitches <= bounds[:, 1:]) & in_key
+        if not self.melodic_notes.any(axis=1).all():
             raise ValueError(
                 f"no note of {constraints.key} lies between the lowest and highest notes chosen; "
                 "widen the range"
             )
-        self.melodic_notes = melodic  # (128,) note-ons allowed for pitched instruments
         self.velocity = slice(*_span(r["Velocity"]))
         self.fixed = np.ones(size, bool)  # what no state changes
         first, count = r["Program"]
@@ -231,7 +240,7 @@ class ConstraintMask:
         notes = mask[:, self.on : self.on + 128]
         for row, d in enumerate(decoders):
             if d.slot != self.drum_slot:
-                notes[row] &= self.melodic_notes
+                notes[row] &= self.melodic_notes[d.slot]
             silent = not self.slots[min(d.slot, self.drum_slot)]  # choose an instrument first
             if self.c.grid_steps:
                 grid = self.c.grid_steps
