@@ -3,7 +3,7 @@
     python scripts/screenshots.py [--run RUN] [--steps 300] [--out docs/screenshots]
 
 Runs offscreen unless a display is set (under Xvfb: `xvfb-run python scripts/screenshots.py`).
-Without --run it trains the small model for --steps steps first (about a minute on two cores),
+Without --run it fine-tunes the base model for --steps steps first (about a minute on two cores),
 in a data folder of its own, so nothing of the user's is touched.
 """
 
@@ -52,7 +52,8 @@ def main() -> int:
 
     window.library.open_folder(CORPUS)
     wait_until(app, lambda: window.training.start_button.isEnabled(), 300)
-    if args.run is None:
+    if args.run is None:  # fine-tune the base model (the suggestion for 348 files) for --steps
+        window.training.length.set_unit("steps")
         window.training.steps.setValue(args.steps)
         window.start_training()
         wait_until(app, lambda: not window.training.is_running, 3600)

@@ -1,7 +1,7 @@
 """Train the base model on the varied corpus, resumably, then export it to assets/model/.
 
     pip install music21 && python scripts/build_base_corpus.py      # once: build/base-corpus/
-    python scripts/train_base_model.py [--steps 10000] [--for-minutes M] [--device auto]
+    python scripts/train_base_model.py [--steps 18000] [--for-minutes M] [--device auto]
     python scripts/train_base_model.py --export                      # evaluate and export the best
 
 Every call continues the run in build/base-run from its latest checkpoint (or starts it), so the
@@ -34,7 +34,7 @@ LICENCE = "GPL-3.0"  # the strictest licence of the data (Nottingham); the other
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=ROOT / "build" / "base-run")
-    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, default=18_000)
     parser.add_argument("--for-minutes", type=float, metavar="M", help="stop this call after M")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--export", action="store_true", help="evaluate and export the best")

@@ -167,8 +167,8 @@ def test_the_command_line_steers_the_bundled_model(tmp_path, capsys):
 
 
 def test_density_lands_near_the_target(tmp_path):
-    """The bundled model plays about 2.5 notes per beat on its own; steered to 1 and to 4 it
-    lands near them over 30 seconds (hard bounds at 10% plus a soft bias)."""
+    """Steered to 1 and to 4 notes per beat, the bundled model lands near them over 30 seconds
+    (hard bounds at 10% plus a soft bias)."""
     from composer.cli.generate import default_model
     from composer.core.generation import load_model
 
@@ -180,9 +180,14 @@ def test_density_lands_near_the_target(tmp_path):
             constraints=Constraints(density=target),
         )
         list(sampler.run())
+        measured = 0
         for v in sampler.variations:
             beats = (v.decoder.time - sampler.primer_steps) / STEPS_PER_BEAT
+            if beats < 16:  # the model ended this piece (Eos) early: too short to measure
+                continue
+            measured += 1
             assert abs(v.notes_written / beats / target - 1) < 0.2, (target, v.notes_written, beats)
+        assert measured >= 2
 
 
 def test_detect_takes_the_key_and_density_of_the_primer(tmp_path, capsys):

@@ -200,16 +200,19 @@ def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(t
 
     folder = tmp_path / "many"
     folder.mkdir()
-    for name in ("pop909", "nottingham"):  # thousands of files: far longer than the wait below
-        for path in sorted(corpus(name).glob("*.mid")):
-            (folder / f"{name}-{path.name}").symlink_to(path)
+    # Twelve thousand distinct small files (a tune and 0-11 trailing bytes each): several
+    # seconds of parsing, far longer than the wait below (symusic reads a tune in under 1 ms).
+    for path in sorted(corpus("nottingham").glob("*.mid")):
+        data = path.read_bytes()
+        for extra in range(12):
+            (folder / f"{path.stem}-{extra}.mid").write_bytes(data + b"\0" * extra)
     command = [sys.executable, "-m", "composer", "ingest", str(folder), "--jobs", "2",
                "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(1.5)  # the workers are parsing
+    time.sleep(1.0)  # the workers are parsing
     workers = _children(process.pid)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)

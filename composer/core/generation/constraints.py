@@ -259,6 +259,11 @@ class ConstraintMask:
             if silent and d.last_kind != "Velocity":
                 notes[row] = False
                 mask[row, self.velocity] = False
+            elif not d.finished and not d.sounding:
+                # Nothing played yet: begin with music, not silence. Masks that narrow the
+                # choice (a key, a grid) can leave a long rest the likeliest start, and a model
+                # that has rested long rests on: pieces of nothing but time.
+                mask[row, self.shift : self.shift + self.shifts] = False
         return mask
 
 

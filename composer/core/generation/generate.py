@@ -160,10 +160,11 @@ class Sampler:
     def _density_mask(self, decoders) -> np.ndarray:
         """Hard bounds around the soft steering (_steer_density): a variation 10% ahead of the
         density asked for may not start a note (it must move on in time), one 10% behind may
-        not move on in time (it must play). Bool (B, V)."""
+        not move on in time (it must play), and none may end before its length. Bool (B, V)."""
         target = self.constraints.density
         spb = self.vocab.config.steps_per_beat
         mask = np.ones((len(decoders), len(self.vocab)), bool)
+        mask[:, EOS] = False  # a density is asked of the whole length: no ending before it
         for row, (v, d) in enumerate(zip(self.variations, decoders)):
             beats = (d.time - self.primer_steps) / spb
             if v.notes_written >= target * (beats + 0.5) * 1.1 and d.last_kind != "Velocity":
