@@ -155,9 +155,11 @@ def test_the_steer_box_can_take_the_key_of_the_primer(window, qtbot):
     steer = panel.steering
     steer.setChecked(True)
     steer.scale.setCurrentIndex(steer.scale.findData("detect"))
+    steer.primer_density.setChecked(True)
+    steer.instrument_ranges.setText("0=G3-G5")
     panel.primer.setCurrentIndex(panel.primer.findData("none"))
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
-    assert "Choose a primer to take its key from" in panel.message.text()
+    assert "Choose a primer to take its key or density from" in panel.message.text()
     primer = sorted(corpus("nottingham").glob("*.mid"))[0]  # ashover1, in G major
     panel.primer_file = primer
     panel.primer.setCurrentIndex(panel.primer.findData(FILE_PRIMER))
@@ -172,3 +174,11 @@ def test_the_steer_box_can_take_the_key_of_the_primer(window, qtbot):
     g_major = {7, 9, 11, 0, 2, 4, 6}
     new = [n for t in piece.tracks for n in t.notes if int(n["start"]) >= primer_end - 1]
     assert new and all(int(n["pitch"]) % 12 in g_major for n in new)
+    piano = [n for t in piece.tracks if t.program == 0 and not t.is_drum for n in t.notes]
+    assert all(55 <= int(n["pitch"]) <= 79 for n in piano if int(n["start"]) >= primer_end - 1)
+    steering = window.documents.documents[-1].metadata["steering"]
+    assert steering["key"] == steering["density"] == "the primer's"
+    assert steering["ranges"] == [[0, 55, 79]]
+    steer.instrument_ranges.setText("violin=G3-E7")
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    assert "Per instrument: write a General MIDI number" in panel.message.text()

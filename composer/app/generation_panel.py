@@ -242,10 +242,13 @@ class GenerationPanel(QWidget):
         except ValueError as exc:
             self.message.setText(str(exc))
             return
-        if self.steering.wants_primer_key and primer is None:
-            self.message.setText("Choose a primer to take its key from, or choose a key.")
+        steer = self.steering
+        if (steer.wants_primer_key or steer.wants_primer_density) and primer is None:
+            self.message.setText(
+                "Choose a primer to take its key or density from, or set them yourself."
+            )
             return
-        detect = self.steering.wants_primer_key
+        detect = (steer.wants_primer_key, steer.wants_primer_density)
         model = None if choice == BUNDLED else Path(choice)
         self.worker = Worker(
             lambda worker: _generate(worker, model, sampling, primer, constraints, detect),
@@ -322,7 +325,7 @@ def _merge(old, new):
     return replace(new, notes=notes)
 
 
-def _generate(worker, model_path, sampling, primer, constraints=None, detect_key=False):
+def _generate(worker, model_path, sampling, primer, constraints=None, detect=(False, False)):
     """The background job: load, prime, sample, stream. Returns (pieces, description)."""
     from composer.cli.generate import default_model
     from composer.core.generation import ModelFileError, Sampler, load_model
@@ -336,12 +339,15 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect_key
             primer = read_midi(primer)
     except (ModelFileError, MidiReadError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    if detect_key and primer is not None:  # the primer's key, from its pitched notes
-        from composer.core.generation.constraints import detect_key as key_of
+    if primer is not None and any(detect):  # the primer's key (pitched notes) or density
+        from composer.core.generation.constraints import detect_key, notes_per_beat
 
         rows = [row for t in primer.tracks if not t.is_drum for row in t.notes]
         try:
-            constraints = replace(constraints, key=key_of(rows))
+            if detect[0]:
+                constraints = replace(constraints, key=detect_key(rows))
+            if detect[1]:
+                constraints = replace(constraints, density=notes_per_beat(primer))
         except ValueError as exc:
             raise UserError(f"{exc}.") from None
     tokens = encode(primer, loaded.vocab) if primer is not None else None

@@ -65,6 +65,8 @@ class SteeringBox(QGroupBox):
         note_range = QHBoxLayout()
         note_range.addWidget(self.lowest)
         note_range.addWidget(self.highest)
+        self.instrument_ranges = QLineEdit()
+        self.instrument_ranges.setPlaceholderText("as above (e.g. 40=G3-E7, 32=E1-G3)")
         self.polyphony = QSpinBox()
         self.polyphony.setRange(0, 32)
         self.polyphony.setSpecialValueText("any")
@@ -87,29 +89,35 @@ class SteeringBox(QGroupBox):
         self.density.setSingleStep(0.25)
         self.density.setSpecialValueText("the model's")
         self.density.setSuffix(" notes/beat")
+        self.primer_density = QCheckBox("like the primer")
+        self.primer_density.toggled.connect(lambda on: self.density.setEnabled(not on))
+        density = QHBoxLayout()
+        density.addWidget(self.density, 1)
+        density.addWidget(self.primer_density)
 
         form = QFormLayout()
         form.addRow("Key", key)
         form.addRow("Range", note_range)
+        form.addRow("Per instrument", self.instrument_ranges)
         form.addRow("Polyphony", self.polyphony)
         form.addRow("Instruments", instruments)
         form.addRow("Tempo", self.tempo)
         form.addRow("Rhythm grid", self.grid)
-        form.addRow("Density", self.density)
+        form.addRow("Density", density)
         inner = QWidget()
         inner.setLayout(form)
         inner.setVisible(False)
         self.toggled.connect(inner.setVisible)
         QVBoxLayout(self).addWidget(inner)
         self.setToolTip(STEERING["steer"])
-        for name in ("tonic", "scale", "lowest", "highest", "polyphony", "programs", "drums",
-                     "tempo", "grid", "density"):  # fmt: skip
+        for name in ("tonic", "scale", "lowest", "highest", "instrument_ranges", "polyphony",
+                     "programs", "drums", "tempo", "grid", "density", "primer_density"):  # fmt: skip
             getattr(self, name).setToolTip(STEERING[name])
 
     def constraints(self, steps_per_beat: int = 12):
         """The Constraints these controls ask for (all off while the box is unchecked).
         ValueError with a sentence for an instrument list that is not one."""
-        from composer.core.generation.constraints import Constraints, Key, parse_grid
+        from composer.core.generation.constraints import Constraints, Key, parse_grid, parse_range
 
         if not self.isChecked():
             return Constraints()
@@ -125,19 +133,34 @@ class SteeringBox(QGroupBox):
                 ) from None
             if not all(0 <= p <= 127 for p in programs):
                 raise ValueError("Instruments: General MIDI numbers run from 0 to 127")
+        ranges = []
+        for part in filter(None, (p.strip() for p in self.instrument_ranges.text().split(","))):
+            program, _, span = part.partition("=")
+            if not program.strip().isdigit() or int(program) > 127 or not span:
+                raise ValueError(
+                    f"Per instrument: write a General MIDI number and a range, e.g. 40=G3-E7 "
+                    f"(not {part!r})"
+                )
+            ranges.append((int(program), *parse_range(span)))
         scale = self.scale.currentData()
         grid = self.grid.currentData()
         return Constraints(
             key=Key(self.tonic.currentIndex(), scale) if scale and scale != DETECT else None,
             lowest=min(self.lowest.value(), self.highest.value()),
             highest=max(self.lowest.value(), self.highest.value()),
+            ranges=tuple(ranges),
             polyphony=self.polyphony.value() or None,
             programs=programs,
             drums=self.drums.isChecked(),
             tempo_bpm=float(self.tempo.value()) or None,
             grid_steps=parse_grid(grid, steps_per_beat) if grid else None,
-            density=self.density.value() or None,
+            density=None if self.primer_density.isChecked() else self.density.value() or None,
         )
+
+    @property
+    def wants_primer_density(self) -> bool:
+        """The density is to be the primer's (worked out when the primer is read)."""
+        return self.isChecked() and self.primer_density.isChecked()
 
     @property
     def wants_primer_key(self) -> bool:
@@ -150,10 +173,11 @@ class SteeringBox(QGroupBox):
         return {
             "key": "the primer's" if self.wants_primer_key else str(c.key) if c.key else None,
             "range": [c.lowest, c.highest],
+            "ranges": [list(r) for r in c.ranges],
             "polyphony": c.polyphony,
             "programs": sorted(c.programs) if c.programs is not None else None,
             "drums": c.drums,
             "tempo": c.tempo_bpm,
             "grid": self.grid.currentData() if self.isChecked() else None,
-            "density": c.density,
+            "density": "the primer's" if self.wants_primer_density else c.density,
         }

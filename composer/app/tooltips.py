@@ -93,6 +93,9 @@ STEERING = {
     "scale": "Only notes of this scale are played (drums are free); 'any key' turns it off.",
     "lowest": "The lowest note any instrument but the drums may play (C4 is middle C).",
     "highest": "The highest note any instrument but the drums may play (C4 is middle C).",
+    "instrument_ranges": "Ranges for single instruments, by General MIDI number: "
+    "40=G3-E7, 32=E1-G3 keeps the violin and the bass in their ranges; the others keep the range above.",
+    "primer_density": "Play as busily as the file or selection being continued.",
     "polyphony": "At most this many notes sounding at once on each instrument ('any': no limit).",
     "programs": "Only these instruments, by General MIDI number (0 piano, 24 nylon guitar, "
     "32 acoustic bass, 40 violin, 48 strings, 56 trumpet, 73 flute); empty: any.",
