@@ -82,6 +82,7 @@ def main() -> int:
     window.grab().save(str(args.out / "generate.png"))
     view.grab().save(str(args.out / "piano-roll.png"))
     edit(app, window, args.out)
+    steer(app, panel, args.out)
 
     from composer.app.about_dialog import AboutDialog
 
@@ -93,6 +94,26 @@ def main() -> int:
     print(f"screenshots in {args.out} (run: {run})")
     window.close_keeping_session()  # its own data folder: nothing to ask about
     return 0
+
+
+def steer(app, panel, out: Path) -> None:
+    """The Generate panel with Steer open and set as a musician might."""
+    s = panel.steering
+    s.setChecked(True)
+    s.tonic.setCurrentText("D")
+    s.scale.setCurrentIndex(s.scale.findData("minor"))
+    s.lowest.setValue(48)
+    s.highest.setValue(84)
+    s.instrument_ranges.setText("40=G3-E7")
+    s.polyphony.setValue(3)
+    s.programs.setText("0, 40")
+    s.drums.setChecked(False)
+    s.tempo.setValue(96)
+    s.grid.setCurrentIndex(s.grid.findData("1/16"))
+    s.density.setValue(2.0)
+    app.processEvents()
+    panel.grab().save(str(out / "steer.png"))
+    s.setChecked(False)
 
 
 def edit(app, window, out: Path) -> None:
