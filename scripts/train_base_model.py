@@ -3,11 +3,15 @@
     pip install music21 && python scripts/build_base_corpus.py      # once: build/base-corpus/
     python scripts/train_base_model.py [--steps 18000] [--for-minutes M] [--device auto]
     python scripts/train_base_model.py --export                      # evaluate and export the best
+    python scripts/train_base_model.py --from-shipped --steps 20000   # a new run from assets/model
 
 Every call continues the run in build/base-run from its latest checkpoint (or starts it), so the
 training can be spread over several sessions, or moved to a GPU (`--device cuda`): the run keeps its
 batch size and seed, and a resumed run reaches the same weights as an uninterrupted one.
-`--for-minutes` stops this call after M minutes with a checkpoint (as Ctrl+C does). A later issue
+`--for-minutes` stops this call after M minutes with a checkpoint (as Ctrl+C does).
+The run folder (build/, not in git) may not survive to another machine or session:
+`--from-shipped` then starts a new run from the shipped weights in assets/model (without the
+optimizer's moments, with the fine-tuning learning rate 5e-4), to train the base further. A later issue
 adds tokens to the vocabulary: that is a new run (`--run` elsewhere) with the same command.
 
 `--export` scores the best checkpoint on each collection's validation files against a 5-gram
@@ -39,6 +43,9 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--export", action="store_true", help="evaluate and export the best")
     parser.add_argument("--out", type=Path, default=ROOT / "assets" / "model")
+    parser.add_argument(
+        "--from-shipped", action="store_true", help="a new run starting from assets/model"
+    )
     args = parser.parse_args()
     manifest_path = CORPUS / "MANIFEST.json"
     if not manifest_path.is_file():
@@ -54,6 +61,9 @@ def main() -> int:
     command += [str(args.run), "--steps", str(args.steps), "--device", args.device]
     if (args.run / "run.json").exists():
         command.append("--resume")
+    elif args.from_shipped:  # the model's size comes with its weights
+        command += ["--from", str(args.out / "model.json"), "--seed", "0", "--eval-every", "500"]
+        command += ["--batch-size", "32"]
     else:
         command += SETTINGS
     process = subprocess.Popen(command)
