@@ -117,31 +117,27 @@ class SteeringBox(QGroupBox):
     def constraints(self, steps_per_beat: int = 12):
         """The Constraints these controls ask for (all off while the box is unchecked).
         ValueError with a sentence for an instrument list that is not one."""
-        from composer.core.generation.constraints import Constraints, Key, parse_grid, parse_range
+        from composer.core.generation.constraints import (
+            Constraints,
+            Key,
+            parse_grid,
+            parse_instrument_range,
+            parse_programs,
+        )
 
         if not self.isChecked():
             return Constraints()
-        programs = None
-        if self.programs.text().strip():
-            try:
-                programs = frozenset(
-                    int(p) for p in self.programs.text().replace(" ", "").split(",") if p
-                )
-            except ValueError:
-                raise ValueError(
-                    "Instruments: list General MIDI numbers separated by commas, e.g. 0, 40"
-                ) from None
-            if not all(0 <= p <= 127 for p in programs):
-                raise ValueError("Instruments: General MIDI numbers run from 0 to 127")
-        ranges = []
-        for part in filter(None, (p.strip() for p in self.instrument_ranges.text().split(","))):
-            program, _, span = part.partition("=")
-            if not program.strip().isdigit() or int(program) > 127 or not span:
-                raise ValueError(
-                    f"Per instrument: write a General MIDI number and a range, e.g. 40=G3-E7 "
-                    f"(not {part!r})"
-                )
-            ranges.append((int(program), *parse_range(span)))
+        try:
+            programs = (
+                parse_programs(self.programs.text()) if self.programs.text().strip() else None
+            )
+        except ValueError as exc:
+            raise ValueError(f"Instruments: {exc}") from None
+        try:
+            parts = (p.strip() for p in self.instrument_ranges.text().split(","))
+            ranges = [parse_instrument_range(part) for part in parts if part]
+        except ValueError as exc:
+            raise ValueError(f"Per instrument: {exc}") from None
         scale = self.scale.currentData()
         grid = self.grid.currentData()
         return Constraints(

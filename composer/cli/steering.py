@@ -56,7 +56,9 @@ def constraints_from(args, steps_per_beat: int, primer=None):
         detect_key,
         notes_per_beat,
         parse_grid,
+        parse_instrument_range,
         parse_key,
+        parse_programs,
         parse_range,
     )
 
@@ -83,24 +85,19 @@ def constraints_from(args, steps_per_beat: int, primer=None):
 
     lowest, highest, ranges = 0, 127, []
     for text in args.range or []:
-        program, _, span = text.rpartition("=")
-        low, high = parse_range(span)
-        if not program:
-            lowest, highest = low, high
-        elif program.strip().isdigit() and int(program) <= 127:
-            ranges.append((int(program), low, high))
-        else:
-            raise ValueError(f"--range {text!r}: write PROGRAM=LOW-HIGH with a General MIDI number")
+        try:
+            if "=" in text:
+                ranges.append(parse_instrument_range(text))
+            else:
+                lowest, highest = parse_range(text)
+        except ValueError as exc:
+            raise ValueError(f"--range: {exc}") from None
     programs = None
     if args.programs:
         try:
-            programs = frozenset(int(p) for p in args.programs.split(","))
-        except ValueError:
-            raise ValueError(
-                f"--programs {args.programs!r}: give General MIDI numbers 0-127, e.g. 0,40"
-            ) from None
-        if not all(0 <= p <= 127 for p in programs):
-            raise ValueError("--programs: General MIDI programs are numbered 0 to 127")
+            programs = parse_programs(args.programs)
+        except ValueError as exc:
+            raise ValueError(f"--programs: {exc}") from None
     return Constraints(
         key=key,
         lowest=lowest,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.core.tokens.stream import StreamDecoder
-from composer.core.tokens.vocab import Vocabulary
+from composer.core.tokens.vocab import EOS, Vocabulary
 
 #: Pitch classes of each scale above its tonic (semitones).
 SCALES: dict[str, tuple[int, ...]] = {
@@ -160,6 +160,29 @@ def parse_range(text: str) -> tuple[int, int]:
     return low, high
 
 
+def parse_programs(text: str) -> frozenset[int]:
+    """'0, 40' -> the General MIDI programs {0, 40}. ValueError with the fix otherwise."""
+    try:
+        programs = frozenset(int(p) for p in text.replace(" ", "").split(",") if p)
+    except ValueError:
+        raise ValueError(
+            f"{text!r}: list General MIDI numbers separated by commas, e.g. 0, 40"
+        ) from None
+    if not all(0 <= p <= 127 for p in programs):
+        raise ValueError("General MIDI programs are numbered 0 to 127")
+    return programs
+
+
+def parse_instrument_range(text: str) -> tuple[int, int, int]:
+    """'40=G3-E7' -> (40, 55, 88): one General MIDI program's lowest and highest note."""
+    program, _, span = text.partition("=")
+    if not program.strip().isdigit() or int(program) > 127 or not span:
+        raise ValueError(
+            f"write a General MIDI number and a range, e.g. 40=G3-E7 (not {text.strip()!r})"
+        )
+    return (int(program), *parse_range(span))
+
+
 @dataclass(frozen=True)
 class Constraints:
     """What a musician allows. None (or the full range) leaves the model free."""
@@ -284,6 +307,26 @@ def density_bias(target: float, notes: np.ndarray, beats: np.ndarray) -> np.ndar
     rate = (notes + target * DENSITY_PRIOR_BEATS) / (beats + DENSITY_PRIOR_BEATS)
     bias = DENSITY_GAIN * np.log(target / rate)
     return np.clip(bias, -DENSITY_MAX_BIAS, DENSITY_MAX_BIAS)
+
+
+def density_mask(
+    target: float, decoders: list[StreamDecoder], notes: np.ndarray, beats: np.ndarray, vocab
+) -> np.ndarray:
+    """Hard bounds around the soft steering (density_bias): a variation 10% ahead of the
+    density asked for may not start a note (it must move on in time), one 10% behind may
+    not move on in time (it must play), and none may end before its length. Bool (B, V);
+    notes: note-ons written, (B,); beats: beats of new music so far, (B,)."""
+    on, velocity, shift = (
+        slice(*_span(vocab.ranges[k])) for k in ("NoteOn", "Velocity", "TimeShift")
+    )
+    mask = np.ones((len(decoders), len(vocab)), bool)
+    mask[:, EOS] = False  # a density is asked of the whole length: no ending before it
+    for row, d in enumerate(decoders):
+        if notes[row] >= target * (beats[row] + 0.5) * 1.1 and d.last_kind != "Velocity":
+            mask[row, on] = mask[row, velocity] = False
+        elif notes[row] < target * beats[row] * 0.9 - 1:
+            mask[row, shift] = False
+    return mask
 
 
 def _span(first_count: tuple[int, int]) -> tuple[int, int]:

@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from composer.core.generation.constraints import ConstraintMask, Constraints, density_bias
+from composer.core.generation.constraints import (
+    ConstraintMask,
+    Constraints,
+    density_bias,
+    density_mask,
+)
 from composer.core.generation.loading import LoadedModel, ModelFileError
 from composer.core.generation.sampling import (
     MAX_LOGIT,
@@ -130,7 +135,8 @@ class Sampler:
                 # The grammar always leaves something; the constraints leave something too
                 # except where a primer ended in a state they forbid: then the grammar decides.
                 if self.constraints.density is not None:
-                    steered &= self._density_mask(decoders)
+                    target = self.constraints.density
+                    steered &= density_mask(target, decoders, *self._density_state(), self.vocab)
                 empty = ~steered.any(axis=1)
                 allowed = np.where(empty[:, None], allowed, steered)
             allowed = torch.from_numpy(allowed).to(device)
@@ -157,33 +163,18 @@ class Sampler:
                 "earlier checkpoint or train the model again"
             )
 
-    def _density_mask(self, decoders) -> np.ndarray:
-        """Hard bounds around the soft steering (_steer_density): a variation 10% ahead of the
-        density asked for may not start a note (it must move on in time), one 10% behind may
-        not move on in time (it must play), and none may end before its length. Bool (B, V)."""
-        target = self.constraints.density
-        spb = self.vocab.config.steps_per_beat
-        mask = np.ones((len(decoders), len(self.vocab)), bool)
-        mask[:, EOS] = False  # a density is asked of the whole length: no ending before it
-        for row, (v, d) in enumerate(zip(self.variations, decoders)):
-            beats = (d.time - self.primer_steps) / spb
-            if v.notes_written >= target * (beats + 0.5) * 1.1 and d.last_kind != "Velocity":
-                for kind in ("NoteOn", "Velocity"):
-                    first, count = self.vocab.ranges[kind]
-                    mask[row, first : first + count] = False
-            elif v.notes_written < target * beats * 0.9 - 1:
-                first, count = self.vocab.ranges["TimeShift"]
-                mask[row, first : first + count] = False
-        return mask
-
-    def _steer_density(self, logits: torch.Tensor) -> torch.Tensor:
-        """Bias note-ons and velocities toward the density asked for (constraints.density_bias)."""
+    def _density_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """(note-ons written, beats of new music) per variation, for the density steering."""
         notes = np.array([v.notes_written for v in self.variations], float)
         spb = self.vocab.config.steps_per_beat
         beats = np.array([(v.decoder.time - self.primer_steps) / spb for v in self.variations])
-        bias = torch.from_numpy(density_bias(self.constraints.density, notes, beats)).float()
+        return notes, beats
+
+    def _steer_density(self, logits: torch.Tensor) -> torch.Tensor:
+        """Bias note-ons and velocities toward the density asked for (constraints.density_bias)."""
+        bias = torch.from_numpy(density_bias(self.constraints.density, *self._density_state()))
         logits = logits.float().clone()
-        bias = bias.to(logits.device)[:, None]
+        bias = bias.float().to(logits.device)[:, None]
         for kind, sign in (("NoteOn", 1.0), ("Velocity", 1.0), ("TimeShift", -1.0)):
             first, count = self.vocab.ranges[kind]
             logits[:, first : first + count] += sign * bias

@@ -131,7 +131,7 @@ class Trainer:
         self._improved = False  # that validation beat the best so far
         self.state = self.model.initial_state(c.batch_size, self.device)
         if latest is not None:
-            self._restore(latest)
+            trainer_state.restore(self, latest)
         self._saved_step = self.step if latest is not None else 0
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -344,9 +344,6 @@ class Trainer:
         self._saved_step = self.step
         self.ranks.barrier()
         return self._progress("checkpoint", checkpoint=str(path) if path else None, pace=pace)
-
-    def _restore(self, info: dict) -> None:
-        trainer_state.restore(self, info)
 
     # --- helpers ----------------------------------------------------------------------------------
     @property
