@@ -121,7 +121,8 @@ def test_a_primer_is_kept_and_continued(model, tmp_path):
 
 
 def test_streamed_notes_are_the_final_notes(model):
-    sampler, updates = sample(model, seconds=10.0)
+    sampler = Sampler(model, SamplingSettings(seconds=10.0, seed=1), chunk_tokens=4)
+    updates = list(sampler.run())
     streamed = sorted(n[:4] for u in updates for n in u.notes[0])
     final = sorted(tuple(n) for t in sampler.pieces()[0].tracks for n in t.notes.tolist())
     assert len(updates) > 3 and streamed == final

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from composer.core.tokens.stream import StreamDecoder
-from composer.core.tokens.vocab import Vocabulary
+from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
 
 # The limits of one generation, here so that the CLI, the app and `composer evaluate` share them.
 # They bound how long the sampler can run whatever it is asked: without them `--seconds 1e9`, or
@@ -110,6 +110,9 @@ class Grammar:
         self.eos = r["Eos"][0]
         self.base = np.ones(self.size, bool)
         self.base[[r["Pad"][0], r["Bos"][0]]] = False
+        for mark in FILL_MARKS:  # a span filler allows EndMiddle itself (generation/fill.py)
+            first, size = r[mark]
+            self.base[first : first + size] = False
         self.base[self.off : self.off + 128] = False  # allowed per sounding note below
         self.only_note_on = np.zeros(self.size, bool)
         self.only_note_on[self.on : self.on + 128] = True

@@ -38,6 +38,10 @@ class TokenizerConfig:
     # program of its GM family (eight programs per family), else by programs[0].
     programs: tuple[int, ...] = field(default_factory=lambda: tuple(range(128)))
     drums: bool = True  # keep drum tracks (channel 10) under a Drums token; False drops them
+    # Four marks after every other id (Suffix, Prefix, Middle, EndMiddle) for fill-in-the-middle
+    # training (tokens/fill_in.py). They change no piece's tokens, only the vocabulary's size, so
+    # the token cache ignores them; models saved before they existed read as False.
+    infill: bool = True
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep the config hashable and comparable.
@@ -63,6 +67,7 @@ class TokenizerConfig:
     @classmethod
     def from_json(cls, text: str | dict) -> TokenizerConfig:
         data = json.loads(text) if isinstance(text, str) else dict(text)
+        data.setdefault("infill", False)  # saved before fill-in-the-middle existed
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown tokenizer settings: {', '.join(sorted(unknown))}")
@@ -70,6 +75,10 @@ class TokenizerConfig:
 
     @property
     def fingerprint(self) -> str:
-        """A short hash of the config and codec version; it keys the token cache."""
-        text = f"{CODEC_VERSION}:{self.to_json()}".encode()
+        """A short hash of the config and codec version; it keys the token cache. The fill-in
+        marks change no piece's tokens, so configs that differ only in `infill` share a cache."""
+        settings = asdict(self)
+        del settings["infill"]
+        canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+        text = f"{CODEC_VERSION}:{canonical}".encode()
         return hashlib.sha256(text).hexdigest()[:16]

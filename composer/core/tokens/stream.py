@@ -71,7 +71,7 @@ class StreamDecoder:
         elif kind == "Tempo":
             self.tempos.append((self.time, value))
             self.bpm = float(self.vocab.tempo_values[value])
-        elif kind == "Eos":
+        elif kind in ("Eos", "EndMiddle"):  # a filled span ends at EndMiddle
             self.ended = True
 
     def feed_many(self, tokens) -> None:

@@ -17,6 +17,8 @@ import numpy as np
 from composer.core.tokens.config import TokenizerConfig
 
 PAD, BOS, EOS = 0, 1, 2  # fixed ids so that padding and sequence marks never move
+#: The fill-in-the-middle marks (tokens/fill_in.py), last so that every other id keeps its place.
+FILL_MARKS = ("Suffix", "Prefix", "Middle", "EndMiddle")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Vocabulary:
             ("NoteOn", 128),
             ("NoteOff", 128),
             ("TimeShift", c.max_shift_steps),
+            *((mark, 1 if c.infill else 0) for mark in FILL_MARKS),
         ]
         out, offset = {}, 0
         for name, size in sizes:
@@ -48,8 +51,7 @@ class Vocabulary:
         return out
 
     def __len__(self) -> int:
-        first, size = self.ranges["TimeShift"]
-        return first + size
+        return sum(size for _, size in self.ranges.values())
 
     def offset(self, event_type: str) -> int:
         return self.ranges[event_type][0]
@@ -106,7 +108,7 @@ class Vocabulary:
     def name(self, token: int) -> str:
         """Readable form of one id, e.g. 'NoteOn_60'."""
         kind, index = self.decompose(token)
-        if kind in ("Pad", "Bos", "Eos", "Drums"):
+        if kind in ("Pad", "Bos", "Eos", "Drums", *FILL_MARKS):
             return kind
         value = {
             "Program": lambda i: self.config.programs[i],
