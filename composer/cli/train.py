@@ -10,6 +10,7 @@ import argparse
 import math
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from composer.cli import default_cache_dir
@@ -33,6 +34,7 @@ _TRAINING_ON_RESUME = {
     "eval_every": "--eval-every",
     "transpose": "--transpose",
     "tempo_stretch": "--tempo-stretch",
+    "fill_in": "--fill-in",
     "precision": "--precision",
 }
 
@@ -48,6 +50,7 @@ _ADVANCED = [
     ("--eval-every", int, "N", "steps between validation and checkpoint (100)"),
     ("--transpose", int, "N", "random transposition, semitones (3)"),
     ("--tempo-stretch", float, "F", "random tempo factor 1+-F (0.05)"),
+    ("--fill-in", float, "P", "share of fill-in-the-middle examples, 0 to 0.9 (0.5)"),
 ]
 
 
@@ -145,7 +148,11 @@ def _build(args, ranks):
     from composer.core.training.distributed import select_device
 
     start = _start_from(args)
-    tokenizer = start.tokenizer if start is not None else TokenizerConfig()
+    # The fill-in marks are in the vocabulary of a run that trains fill-in (or started from a
+    # model that learnt it): a model made before them gains them (start_from.reading).
+    fill_in = args.fill_in is None or args.fill_in > 0
+    tokenizer = start.tokenizer if start is not None else TokenizerConfig(infill=fill_in)
+    tokenizer = replace(tokenizer, infill=tokenizer.infill or fill_in)
     folder = args.folder
     if args.resume:
         saved = read_run(args.out)
@@ -212,6 +219,7 @@ def _build(args, ranks):
         "eval_every": args.eval_every,
         "transpose": args.transpose,
         "tempo_stretch": args.tempo_stretch,
+        "fill_in": args.fill_in,
         "device": args.device,
         "precision": args.precision,
     }

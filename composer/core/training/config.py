@@ -28,6 +28,9 @@ class TrainConfig:
     split_seed: int = 0  # which files validate; kept apart so a new seed keeps the same split
     transpose: int = 3  # semitones of random transposition (0: off); drums are never transposed
     tempo_stretch: float = 0.05  # random tempo factor 1 +- this (0: off)
+    # The share of the tokens read that are fill-in-the-middle examples (fill_in_data.py), which
+    # teach the model to regenerate a span with the music on both sides (0: off).
+    fill_in: float = 0.5
     device: str = "auto"  # auto (cuda, mps, cpu), cpu, cuda or mps
     precision: str = "auto"  # auto (bf16/fp16 autocast on CUDA, fp32 elsewhere), fp32, bf16, fp16
 
@@ -50,6 +53,7 @@ class TrainConfig:
             (self.eval_every >= 1 and self.log_every >= 1, "eval/log intervals must be at least 1"),
             (0 <= self.transpose <= 24, "transpose must be 0 to 24 semitones"),
             (0 <= self.tempo_stretch < 0.5, "tempo stretch must be 0 to 0.5"),
+            (0 <= self.fill_in <= 0.9, "the fill-in share must be 0 to 0.9"),
             (self.precision in ("auto", "fp32", "bf16", "fp16"), "precision: auto/fp32/bf16/fp16"),
         ]
         for ok, message in checks:
@@ -61,6 +65,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
+        data = {"fill_in": 0.0, **data}  # runs made before fill-in training had none
         kinds = {f.name: str(f.type) for f in fields(cls)}
         unknown = set(data) - set(kinds)
         if unknown:

@@ -30,9 +30,12 @@ def describe(trainer, resumed: bool) -> str:
     if start and not resumed:
         what = f"Fine-tuning {start['name']}"
     model = trainer.model_config
+    files = len(trainer.info["data"]["train"])
+    spans = len(trainer.train_set) - files  # fill-in examples, read beside the files
+    on = f"{files} files" + (f" and {spans:,} spans to fill in" if spans else "")
     return (
         f"{what}: {model.layers} x {model.hidden_size} LSTM "
-        f"({count_label(model.parameter_count)} weights) on {len(trainer.train_set)} files, "
+        f"({count_label(model.parameter_count)} weights) on {on}, "
         f"validating on {len(trainer.val_set)}, {length(trainer)}, on {trainer.device_label}"
     )
 

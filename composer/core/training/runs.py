@@ -17,7 +17,7 @@ from composer.core.training.config import TrainConfig
 from composer.core.training.data import Collection, split_by_file
 from composer.core.training.distributed import Ranks
 from composer.core.training.progress import TrainControl, TrainingError
-from composer.core.training.start_from import StartFrom, check_vocabulary
+from composer.core.training.start_from import StartFrom, reading
 from composer.core.training.trainer import Trainer
 
 
@@ -39,7 +39,9 @@ def new_run(
         raise _holds_a_run(run_dir)
     vocab = Vocabulary(collection.tokenizer)
     if start_from is not None:
-        check_vocabulary(start_from, vocab)
+        own_size = model_config == start_from.model
+        start_from = reading(start_from, vocab)
+        model_config = start_from.model if own_size else model_config
         if model_config != start_from.model:
             raise TrainingError(
                 f"a run started from {start_from.path} trains a model of its size; leave the "

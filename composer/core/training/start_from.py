@@ -9,8 +9,10 @@ vocabulary cannot be fine-tuned on, and says so in one sentence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import torch
 
 from composer.core.model import ModelConfig
 from composer.core.tokens.config import TokenizerConfig
@@ -51,6 +53,20 @@ def read_start(source: str | Path) -> StartFrom:
     )
 
 
+def reading(start: StartFrom, vocab: Vocabulary) -> StartFrom:
+    """The start, reading the collection's vocabulary `vocab`: the same as its own, or its own
+    with the fill-in marks added (a model made before them learns to fill in: its embedding and
+    output gain rows for the marks, load_weights keeps every other row). TrainingError with one
+    sentence when the collection's token ids mean something else than the weights' do."""
+    if start.vocab.to_json_dict() == vocab.to_json_dict():
+        return start
+    if not start.tokenizer.infill and replace(start.tokenizer, infill=True) == vocab.config:
+        model = replace(start.model, vocab_size=len(vocab))
+        return replace(start, model=model, tokenizer=vocab.config, vocab=vocab)
+    check_vocabulary(start, vocab)
+    return start
+
+
 def check_vocabulary(start: StartFrom, vocab: Vocabulary) -> None:
     """Refuse a collection whose token ids mean something else than the weights' do."""
     if start.vocab.to_json_dict() != vocab.to_json_dict():
@@ -63,15 +79,21 @@ def check_vocabulary(start: StartFrom, vocab: Vocabulary) -> None:
 
 def load_weights(model, record: dict) -> None:
     """Put the weights a run started from (its run.json "from") into `model` (a MusicLSTM of
-    the same config)."""
+    the same config, or with more token ids: see `reading`)."""
     from composer.core.generation.loading import ModelFileError, load_model
 
     try:
         loaded = load_model(record["model"])
     except ModelFileError as exc:
         raise TrainingError(str(exc)) from None
+    weights = loaded.model.state_dict()
+    for name, own in model.state_dict().items():  # rows for the ids the start did not have
+        given = weights.get(name)
+        grows = given is not None and given.ndim and given.shape[1:] == own.shape[1:]
+        if grows and given.shape[0] < own.shape[0] and name.split(".")[0] in ("embedding", "head"):
+            weights[name] = torch.cat([given, own[given.shape[0] :]])
     try:
-        model.load_state_dict(loaded.model.state_dict())
+        model.load_state_dict(weights)
     except RuntimeError:
         raise TrainingError(
             f"{record['model']} is not the size of the model this run trains; start a new run "

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.fill_in import has_fill_in
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training import checkpoint as ckpt
 from composer.core.training import messages, trainer_state
@@ -37,6 +38,7 @@ from composer.core.training.data import (
     WindowStream,
 )
 from composer.core.training.distributed import Ranks, autocast_dtype, cpu_cores, select_device
+from composer.core.training.fill_in_data import fill_in_examples
 from composer.core.training.progress import (
     Pace,
     TrainControl,
@@ -83,9 +85,10 @@ class Trainer:
                 self.tuner = ThreadTuner(cores)
 
         c, r = self.config, self.ranks
-        self.train_set = PieceSet(
-            [collection.tokens(s) for s, _ in run["data"]["train"]], self.vocab
-        )
+        pieces = [collection.tokens(s) for s, _ in run["data"]["train"]]
+        if has_fill_in(self.vocab):  # read beside the whole pieces, as pieces of their own
+            pieces += fill_in_examples(pieces, self.vocab, c.fill_in, c.seed)
+        self.train_set = PieceSet(pieces, self.vocab)
         self.val_set = PieceSet(
             [collection.tokens(s) for s, _ in run["data"]["validation"]], self.vocab
         )

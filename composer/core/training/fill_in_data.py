@@ -1,0 +1,51 @@
+"""Fill-in-the-middle training examples, cut from the training pieces (tokens/fill_in.py has the
+layout and says why it suits an LSTM).
+
+The examples are drawn once per run, from its seed, and read beside the whole pieces as pieces of
+their own: the window stream (data.py) deals pieces by their lengths, so an example must have its
+length before training starts, and a resumed run draws the very same ones. Each example is a
+different cut (pieces are visited again and again, each visit a new cut), so a collection of a
+few dozen files still gives thousands of different spans to fill.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from composer.core.tokens.fill_in import draw_span, example_tokens, grid_from_tokens
+from composer.core.tokens.vocab import Vocabulary
+
+#: The share of examples that withhold the suffix (`Prefix … Middle … EndMiddle`): the model also
+#: learns to fill from the left alone, which `composer evaluate` compares with filling from both.
+LEFT_ONLY_SHARE = 0.125
+
+
+def fill_in_examples(
+    pieces: list[np.ndarray], vocab: Vocabulary, share: float, seed: int
+) -> list[np.ndarray]:
+    """Examples (uint16 token arrays) that hold `share` (0 to below 1) of all the tokens read
+    (whole pieces plus examples), cut at random beats from `pieces` (uint16 token arrays)."""
+    if share <= 0 or not pieces:
+        return []
+    wanted = share / (1.0 - share) * sum(len(p) for p in pieces)
+    rng = np.random.default_rng([seed, 2])
+    spb = vocab.config.steps_per_beat
+    examples: list[np.ndarray] = []
+    made = 0
+    while made < wanted:
+        before = made
+        for index in rng.permutation(len(pieces)).tolist():
+            notes, tempos = grid_from_tokens(pieces[index], vocab)
+            beats = -(-int(notes["end"].max()) // spb) if len(notes) else 0
+            if beats < 2:
+                continue
+            start, end = draw_span(rng, beats)
+            suffix = rng.random() >= LEFT_ONLY_SHARE
+            example = example_tokens(notes, tempos, start * spb, end * spb, vocab, suffix)
+            examples.append(example.astype(np.uint16))
+            made += len(example)
+            if made >= wanted:
+                break
+        if made == before:  # no piece is two beats long: nothing to cut
+            break
+    return examples
