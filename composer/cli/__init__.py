@@ -26,7 +26,7 @@ def default_cache_dir() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from composer.cli import about, desktop, evaluate, generate, ingest, render, train
+    from composer.cli import about, desktop, evaluate, fill, generate, ingest, render, train
 
     parser = argparse.ArgumentParser(
         prog="composer",
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_parser(commands)
     train.add_parser(commands)
     generate.add_parser(commands)
+    fill.add_parser(commands)
     render.add_parser(commands)
     evaluate.add_parser(commands)
     desktop.add_parser(commands)

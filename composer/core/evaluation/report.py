@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from composer.core.evaluation.copying import TrainingNotes, longest_copy, note_sequence
+from composer.core.evaluation.fill_in import fill_in_report
 from composer.core.evaluation.likelihood import likelihood_report, nll_figures
 from composer.core.evaluation.ngram import KneserNey
 from composer.core.evaluation.stats import compare_sets, piece_features
+from composer.core.tokens.fill_in import has_fill_in
 
 NGRAM_ORDER = 5
 COPY_WARNING_NOTES = 16  # a run this long, note for note, is no longer a coincidence
@@ -77,6 +79,9 @@ def evaluate(
     result: dict = {"model": loaded.name, "evaluated_on": described, "files": len(held_out)}
     result["lstm"] = likelihood_report(loaded.model, held_tokens, seed=seed)
     result["start_from"] = _start_from_report(run, held_tokens, result["lstm"]["nats"], step)
+    if has_fill_in(vocab):
+        step("Scoring spans filled in…")
+    result["fill_in"] = fill_in_report(loaded.model, vocab, held_tokens, seed=seed)
     if training:
         step("Training the n-gram baseline…")
         baseline = KneserNey(NGRAM_ORDER, len(vocab)).fit([t for _, t in training])
@@ -217,6 +222,13 @@ def format_report(result: dict) -> str:
         lines.append(
             f"Before fine-tuning, {start['model']} scored {start['nats']:.3f} nats per token on "
             f"these files: fine-tuning gained {start['nats_gained']:.3f} ({start['relative']:.0%})."
+        )
+    fill = result.get("fill_in")
+    if fill:
+        lines.append(
+            f"Filling in {fill['spans']} spans: {fill['both_sides_nats']:.3f} nats per token hearing "
+            f"both sides, {fill['left_side_nats']:.3f} hearing only the music before: the music "
+            f"after helps by {fill['relative']:.0%}."
         )
     lines.append(
         f"Memory: at {lstm['positions']:,} positions, {lstm['full_context_at_positions']:.3f} nats with the whole "

@@ -39,6 +39,7 @@ from composer.core.generation.sampling import (
     SamplingSettings,
     choose,
 )
+from composer.core.generation.span import FillSpan, SpanMask
 from composer.core.generation.stepper import LSTMStepper
 from composer.core.midi.piece import Piece
 from composer.core.tokens.codec import GRID_DTYPE, piece_from_grid
@@ -76,20 +77,24 @@ class Sampler:
         *,
         chunk_tokens: int = 16,
         constraints: Constraints | None = None,
+        span: FillSpan | None = None,
     ):
         self.loaded, self.settings, self.chunk_tokens = loaded, settings, chunk_tokens
         self.vocab = loaded.vocab
+        self.span = SpanMask(span, self.vocab) if span is not None else None
         self.primer = np.asarray(primer if primer is not None else [BOS], dtype=np.int64)
         ends = np.flatnonzero(self.primer == EOS)
         self.primer = self.primer[: ends[0]] if len(ends) else self.primer  # continue, not end
         if self.primer[0] != BOS:
             self.primer = np.concatenate([[BOS], self.primer])
+        if span is not None:  # the model reads the span's context; the decoder starts afresh
+            self.primer = np.asarray(span.context, dtype=np.int64)
         self.grammar = Grammar(self.vocab)
         self.constraints = constraints or Constraints()
         self.steering = (
             ConstraintMask(self.constraints, self.vocab) if self.constraints.active else None
         )
-        if self.constraints.tempo_bpm is not None:  # written as the tempo token, so in the file
+        if self.constraints.tempo_bpm is not None and span is None:  # a tempo token, in the file
             tempo = self.vocab.offset("Tempo") + int(
                 self.vocab.tempo_bin(self.constraints.tempo_bpm)
             )
@@ -111,7 +116,10 @@ class Sampler:
         n = s.variations
         self.variations = [_Variation(StreamDecoder(self.vocab)) for _ in range(n)]
         for v in self.variations:
-            v.decoder.feed_many(self.primer)
+            if self.span is None:
+                v.decoder.feed_many(self.primer)
+            else:  # the span starts at time 0 in the tempo in force there
+                v.decoder.feed(self.vocab.offset("Tempo") + self.span.span.tempo_bin)
             v.decoder.take_finished()  # the primer's notes are not news
         self.primer_steps = self.variations[0].decoder.time
         self.primer_seconds = self.variations[0].decoder.seconds
@@ -139,6 +147,9 @@ class Sampler:
                     steered &= density_mask(target, decoders, *self._density_state(), self.vocab)
                 empty = ~steered.any(axis=1)
                 allowed = np.where(empty[:, None], allowed, steered)
+            if self.span is not None:  # the span's borders are not negotiable
+                allowed = allowed & self.span.allowed(decoders)
+                allowed[~allowed.any(axis=1), EOS] = True  # rows already done: draw something
             allowed = torch.from_numpy(allowed).to(device)
             tokens = choose(logits, allowed, s, generators)
             for v, token in zip(self.variations, tokens.tolist()):
@@ -201,7 +212,7 @@ class Sampler:
         decoder = v.decoder
         kind = decoder.kinds[token]
         reached = False
-        if kind == "TimeShift" and self.settings.seconds is not None:
+        if kind == "TimeShift" and self.settings.seconds is not None and self.span is None:
             # A shift past the requested length is cut at the end: the music ends there.
             left = self.settings.seconds - (decoder.seconds - self.primer_seconds)
             steps_left = int(left * decoder.bpm / 60.0 * self.vocab.config.steps_per_beat + 1e-6)
@@ -218,6 +229,8 @@ class Sampler:
         # Last, so that a variation interrupted (Ctrl-C) in the middle of this is not yet done:
         # finished() lists complete pieces only.
         v.done = reached or decoder.ended
+        if self.span is not None:
+            v.done = self.span.finished(decoder)
 
     def _update(self, step: int) -> GenerationUpdate:
         return GenerationUpdate(

@@ -1,0 +1,137 @@
+"""`composer fill`: regenerate some bars of a MIDI file with the music on both sides kept."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+from pathlib import Path
+
+from composer.cli.generate import _check_outputs, _sample, _stopped, default_model, output_paths
+from composer.cli.steering import add_steering_options, constraints_from
+
+
+def add_parser(commands) -> None:
+    fill = commands.add_parser(
+        "fill",
+        help="regenerate some bars of a MIDI file, keeping the music around them",
+        description="Write new music for bars FIRST-LAST of PIECE (bars counted from 1 by the "
+        "piece's time signatures) and write the whole piece to OUT: everything outside those "
+        "bars stays exactly as it was. A model trained to fill in (every model trained since "
+        "fill-in-the-middle, the bundled one included) hears the music after the bars too; an "
+        "older one continues from the bars before. With --variations N, writes N files named "
+        "from OUT (name-1.mid, name-2.mid, ...).",
+    )
+    fill.add_argument("piece", metavar="PIECE.mid", type=Path, help="the MIDI file to rework")
+    fill.add_argument("--bars", required=True, metavar="FIRST-LAST", help="e.g. 9-12, or 5")
+    fill.add_argument("--out", metavar="OUT.mid", type=Path, required=True, help="file to write")
+    fill.add_argument(
+        "--model", type=Path, metavar="MODEL", help="run folder or model file (the bundled model)"
+    )
+    fill.add_argument(
+        "--tracks",
+        metavar="N,N",
+        help="only rewrite these tracks (numbered from 1 in the file's order); the others keep "
+        "their notes in those bars (default: all)",
+    )
+    fill.add_argument("--variations", type=int, default=1, metavar="N", help="files to write (1)")
+    fill.add_argument(
+        "--seed", type=int, metavar="S", help="same seed, same music (default: random, printed)"
+    )
+    fill.add_argument(
+        "--temperature", type=float, default=1.0, metavar="T", help="> 0; lower is safer (1.0)"
+    )
+    fill.add_argument(
+        "--top-p", type=float, default=0.95, metavar="P", help="nucleus sampling (0.95)"
+    )
+    fill.add_argument("--force", action="store_true", help="overwrite existing files")
+    add_steering_options(fill)
+    fill.set_defaults(run=run)
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """'9-12' -> (9, 12); '5' -> (5, 5). ValueError with the reason otherwise."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[-–]\s*(\d+)\s*)?", text)
+    if not match:
+        raise ValueError(f"--bars {text!r} is not a bar or a range of bars such as 9-12")
+    first, last = int(match[1]), int(match[2] or match[1])
+    if first < 1 or last < first:
+        raise ValueError(f"--bars {text}: bars count from 1 and the last comes after the first")
+    return first, last
+
+
+def parse_tracks(text: str | None, count: int) -> list[int] | None:
+    """'1,3' -> [0, 2] (indices); None -> None. ValueError naming the tracks there are."""
+    if text is None:
+        return None
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers or any(not 1 <= n <= count for n in numbers):
+        raise ValueError(f"--tracks {text}: the piece has tracks 1 to {count}")
+    return [n - 1 for n in numbers]
+
+
+def run(args: argparse.Namespace) -> int:
+    from composer.core.generation import ModelFileError
+    from composer.core.midi.reader import MidiReadError
+
+    written: list[Path] = []
+    try:
+        return _fill(args, written)
+    except KeyboardInterrupt:
+        print(f"\ncomposer fill: {_stopped(written, args.variations)}.", file=sys.stderr)
+        return 130
+    except (ModelFileError, MidiReadError, ValueError, FileExistsError, OSError) as exc:
+        print(f"composer fill: {str(exc).rstrip('.')}.", file=sys.stderr)
+        return 2
+
+
+def _fill(args, written: list[Path]) -> int:
+    from composer.core.generation import SamplingSettings, load_model
+    from composer.core.generation.fill import SpanFiller
+    from composer.core.midi import read_midi
+    from composer.core.midi.timeline import Timeline
+
+    first, last = parse_bars(args.bars)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    settings = SamplingSettings(
+        temperature=args.temperature, top_p=args.top_p, seed=seed, variations=args.variations
+    )
+    paths = output_paths(args.out, args.variations)
+    _check_outputs(paths, args.force)
+    piece = read_midi(args.piece)
+    if not piece.note_count:
+        raise ValueError(f"{args.piece} has no notes; fill bars of a piece with music in it")
+    tracks = parse_tracks(args.tracks, len(piece.tracks))
+    timeline = Timeline(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
+    start, end = timeline.tick_of(first), timeline.tick_of(last + 1)
+    model = load_model(args.model or default_model())
+    constraints = constraints_from(args, model.vocab.config.steps_per_beat, piece)
+    filler = SpanFiller(model, piece, start, end, settings, tracks, constraints)
+    bars = f"bar {first}" if first == last else f"bars {first}-{last}"
+    how = (
+        "hearing the music on both sides"
+        if filler.both_sides
+        else f"from the music before only ({model.name} was not trained to fill in)"
+    )
+    print(f"Model {model.name}; seed {seed}; filling {bars} {how}")
+    try:
+        _sample(filler)
+    except KeyboardInterrupt:
+        _write(filler, filler.finished(), paths, args, written)
+        raise
+    _write(filler, range(args.variations), paths, args, written)
+    return 0
+
+
+def _write(filler, which, paths: list[Path], args, written: list[Path]) -> None:
+    from composer.core.midi import write_midi
+
+    which = list(which)
+    for index, piece in zip(which, filler.pieces(which)):
+        write_midi(piece, paths[index], overwrite=args.force)
+        written.append(paths[index])
+        print(f"Wrote {paths[index]} ({piece.note_count} notes)")

@@ -1,0 +1,155 @@
+"""Regenerating a span of a piece with the music on both sides: what `composer fill` and the app's
+*Regenerate selection* run.
+
+    filler = SpanFiller(load_model(path), piece, start_tick, end_tick, settings)
+    for update in filler.run():            # the sampler's updates; stop() ends it
+        ...
+    pieces = filler.pieces()               # one whole piece per variation
+
+The notes that *start* inside the span (of the tracks chosen, by default all) are written anew;
+everything else is kept exactly as it was, tick for tick: the notes before and after, the tempo
+map, the time signatures, the other tracks. The new notes start on or after the span's start and
+end by its end, so the span is exactly as long as asked and leaves no note hanging. A note that
+starts before the span and sounds into it is kept as written (it belongs to the bars before);
+the model hears the music before the span as ending where the span starts, the way it was
+trained (tokens/fill_in.py cuts notes at the borders).
+
+A model trained to fill in (its vocabulary has the fill-in marks) reads the music after the span
+too; an older model continues from the music before the span alone (`both_sides` says which).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+
+from composer.core.generation.constraints import Constraints
+from composer.core.generation.generate import GenerationUpdate, Sampler
+from composer.core.generation.loading import LoadedModel
+from composer.core.generation.sampling import MAX_TOKENS, SamplingSettings
+from composer.core.generation.span import FillSpan
+from composer.core.midi.piece import Piece, Track, make_notes
+from composer.core.tokens.codec import grid_notes, to_steps
+from composer.core.tokens.fill_in import CONTEXT_BEATS, context_tokens, has_fill_in, part_tokens
+from composer.core.tokens.vocab import BOS
+
+
+class SpanFiller:
+    """Writes `settings.variations` new versions of the ticks [start, end) of `piece`.
+
+    `tracks`: indices into piece.tracks of the tracks to rewrite (None: all); the others keep
+    their notes in the span, and the new notes use only the chosen tracks' instruments.
+    `settings.seconds` and `max_tokens` are ignored: the span sets the length.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        piece: Piece,
+        start: int,
+        end: int,
+        settings: SamplingSettings,
+        tracks: list[int] | None = None,
+        constraints: Constraints | None = None,
+    ):
+        vocab = loaded.vocab
+        spb = vocab.config.steps_per_beat
+        self.piece, self.vocab = piece, vocab
+        self.start_step = int(to_steps(start, piece.ticks_per_beat, spb))
+        self.end_step = int(to_steps(end, piece.ticks_per_beat, spb))
+        if not 0 <= self.start_step < self.end_step:
+            raise ValueError("the span to fill must start at 0 or later and last at least a step")
+        self.start, self.end = int(start), int(end)
+        self.tracks = list(range(len(piece.tracks))) if tracks is None else sorted(set(tracks))
+        if not self.tracks or not all(0 <= t < len(piece.tracks) for t in self.tracks):
+            raise ValueError(f"choose tracks from 1 to {len(piece.tracks)}")
+        self.both_sides = has_fill_in(vocab)
+        notes, tempos = grid_notes(piece, vocab)
+        steps = self.end_step - self.start_step
+        tempo_bin = int(tempos[tempos[:, 0] <= self.start_step][-1, 1])
+        if self.both_sides:
+            context = context_tokens(notes, tempos, self.start_step, self.end_step, vocab)
+        else:  # continue the bars before the span, as far back as a filling model reads
+            first = max(0, self.start_step - CONTEXT_BEATS * spb)
+            before = part_tokens(notes, tempos, first, self.start_step, vocab)
+            context = np.concatenate([[BOS], before])
+        constraints = self._instruments(constraints or Constraints())
+        settings = replace(settings, seconds=None, max_tokens=MAX_TOKENS)
+        span = FillSpan(context, steps, tempo_bin)
+        self.sampler = Sampler(loaded, settings, constraints=constraints, span=span)
+
+    def _instruments(self, constraints: Constraints) -> Constraints:
+        """Keep the new notes to the chosen tracks' instruments, when not all are chosen."""
+        if len(self.tracks) == len(self.piece.tracks):
+            return constraints
+        chosen = [self.piece.tracks[i] for i in self.tracks]
+        programs = {t.program for t in chosen if not t.is_drum}
+        if constraints.programs is not None:
+            programs &= set(constraints.programs)
+        drums = constraints.drums and any(t.is_drum for t in chosen)
+        return replace(constraints, programs=tuple(sorted(programs)), drums=drums)
+
+    def run(self) -> Iterator[GenerationUpdate]:
+        """The sampler's updates; the notes in them are in ticks from the span's start at
+        480 / steps_per_beat ticks a step (see Sampler)."""
+        yield from self.sampler.run()
+
+    def stop(self) -> None:
+        self.sampler.stop()
+
+    def finished(self) -> list[int]:
+        return self.sampler.finished()
+
+    def pieces(self, which: list[int] | None = None) -> list[Piece]:
+        """For each variation (or each in `which`): the piece with its span rewritten."""
+        out = []
+        for index in range(len(self.sampler.variations)) if which is None else which:
+            decoder = self.sampler.variations[index].decoder
+            out.append(self._with_span(np.array(decoder.notes(), np.int64).reshape(-1, 5)))
+        return out
+
+    def _with_span(self, new: np.ndarray) -> Piece:
+        """The piece with the chosen tracks' notes that start in the span replaced by `new`
+        (rows of start step, end step, pitch, velocity bin, slot; steps from the span's start)."""
+        piece, vocab = self.piece, self.vocab
+        spb, tpb = vocab.config.steps_per_beat, piece.ticks_per_beat
+        ticks = (new[:, :2] + self.start_step) * tpb // spb  # exact on the beats; else floored
+        ticks = np.minimum(np.maximum(ticks, self.start), self.end)
+        drum_slot = len(vocab.config.programs)
+        tracks = [replace(t, notes=t.notes.copy()) for t in piece.tracks]
+        for i in self.tracks:
+            starts = tracks[i].notes["start"]
+            tracks[i].notes = tracks[i].notes[(starts < self.start) | (starts >= self.end)]
+        for slot in np.unique(new[:, 4]).tolist():
+            rows = new[:, 4] == slot
+            drum = slot == drum_slot
+            program = 0 if drum else vocab.config.programs[slot]
+            home = self._track_for(tracks, program, drum)
+            if home is None:
+                tracks.append(Track(program, drum, "", make_notes()))
+                tracks[-1].name = tracks[-1].label
+                home = tracks[-1]
+            added = make_notes(
+                ticks[rows, 0],
+                np.maximum(ticks[rows, 1], ticks[rows, 0] + 1),
+                new[rows, 2],
+                vocab.velocity_values[new[rows, 3]],
+            )
+            joined = np.concatenate([home.notes, added])  # in make_notes's order
+            home.notes = joined[np.lexsort((joined["end"], joined["pitch"], joined["start"]))]
+        return replace(piece, tracks=tracks)
+
+    def _track_for(self, tracks: list[Track], program: int, drum: bool) -> Track | None:
+        """The chosen track the new notes of an instrument go to: one that plays it, else one
+        whose instrument the vocabulary plays with it (same GM family)."""
+        slot = self.vocab.program_slot
+        for exact in (True, False):
+            for i in self.tracks:
+                t = tracks[i]
+                if t.is_drum != drum:
+                    continue
+                if drum or (t.program == program if exact else slot[t.program] == slot[program]):
+                    return t
+        return None
