@@ -50,6 +50,8 @@ class PieceDocument(QObject):
         self.export_path: Path | None = None  # where it was last exported
         self.metadata = dict(metadata or {})  # how it was made: model, settings, seed
         self.busy = False
+        #: While some bars are regenerated (regeneration.py): the Regeneration, else None.
+        self.regeneration = None
         self._state = new_state()
         # A generated piece was never saved anywhere: it starts modified. An opened file is
         # clean until edited.

@@ -123,6 +123,9 @@ class Documents(QObject):
         if not 0 <= index < len(self.documents):
             return False
         document = self.documents[index]
+        if document.regeneration is not None:
+            self.message.emit(document.regeneration.busy_sentence())
+            return False
         if document.busy:
             self.message.emit(f"{document.title} is still being generated; stop it (Esc) first.")
             return False

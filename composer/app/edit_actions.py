@@ -52,6 +52,12 @@ class EditActions:
         undo.setShortcuts(QKeySequence.StandardKey.Undo)
         redo = stack.createRedoAction(self, "&Redo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        # Through the window, which first ends a Regenerate selection (window_regenerate.py):
+        # the stack's commands address rows that the alternatives shown have moved.
+        undo.triggered.disconnect()
+        undo.triggered.connect(self.undo)
+        redo.triggered.disconnect()
+        redo.triggered.connect(self.redo)
         menu.insertActions(first, [undo, redo])
         menu.insertSeparator(first)
         self.actions_by_name["undo"], self.actions_by_name["redo"] = undo, redo
@@ -116,10 +122,21 @@ class EditActions:
         if editor is None:
             self.show_status("Open or generate a piece first.")
             return None
+        if editor.document.regeneration is not None:
+            self.show_status(editor.document.regeneration.busy_sentence())
+            return None
         if editor.document.busy:
             self.show_status("This piece is still being generated; edit it when it is done.")
             return None
         return editor.note_editor
+
+    def undo(self) -> None:
+        if not self.regeneration_takes_undo():
+            self.documents.undo_stack.undo()
+
+    def redo(self) -> None:
+        if not self.regeneration_takes_redo():
+            self.documents.undo_stack.redo()
 
     def select_all_notes(self) -> None:
         if editor := self._editor():

@@ -102,7 +102,8 @@ class SessionKeeper(QObject):
         view = self.documents.editor(document).view
         return SavedPiece(
             title=document.title,
-            notes=model.notes.copy(),
+            # While alternatives are auditioned: the notes as the musician had them.
+            notes=(r.original_notes() if (r := document.regeneration) else model.notes.copy()),
             ticks_per_beat=model.ticks_per_beat,
             tempos=model.tempos,
             time_signatures=model.time_signatures,

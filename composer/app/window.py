@@ -25,12 +25,13 @@ from composer.app.session import SessionKeeper
 from composer.app.training_panel import TrainingPanel
 from composer.app.window_export import ExportActions
 from composer.app.window_playback import PlaybackControls
+from composer.app.window_regenerate import RegenerateActions
 from composer.app.workers import Worker, WorkerThreads
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")
 
 
-class MainWindow(EditActions, ExportActions, PlaybackControls, QMainWindow):
+class MainWindow(EditActions, ExportActions, PlaybackControls, RegenerateActions, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("composer-main-window")
@@ -81,6 +82,7 @@ class MainWindow(EditActions, ExportActions, PlaybackControls, QMainWindow):
         self.generation.failed.connect(self._on_generation_failed)
 
         self.set_up_playback()
+        self.set_up_regenerating()
         self.setAcceptDrops(True)
         self.resize(1400, 860)
         docks = [self.docks["library"], self.docks["generation"]]
@@ -248,7 +250,8 @@ class MainWindow(EditActions, ExportActions, PlaybackControls, QMainWindow):
         self.generation.generate()
 
     def stop_generating(self) -> None:
-        self.generation.stop()
+        if not self.stop_regenerating():  # Esc stops new bars being written first
+            self.generation.stop()
 
     @Slot(int, object)
     def _on_generation_started(self, count: int, primer) -> None:
@@ -353,6 +356,7 @@ class MainWindow(EditActions, ExportActions, PlaybackControls, QMainWindow):
         ):
             event.ignore()
             return
+        self.end_regenerating()  # the original bars back before anything is saved
         discarded = []
         if not self._keep_session_on_quit:
             for document in self.documents.modified():

@@ -49,6 +49,9 @@ class ExportActions:
         from composer.core.midi import write_midi
 
         document = self.documents.documents[index]
+        if document.regeneration is not None and document.regeneration.state == "choosing":
+            self.tell(document.regeneration.busy_sentence())
+            return None
         try:
             return write_midi(document.model.to_piece(), path, overwrite=overwrite)
         except FileExistsError as exc:

@@ -1,0 +1,236 @@
+"""Regenerate selection: new music for some bars of a piece, written in the background by the
+core's SpanFiller (with the model, sampling settings and steering of the Generate panel), then
+auditioned in place, one alternative at a time, until the musician keeps one (one undo step) or
+restores the original. How the notes change is editing/alternatives.py's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from composer.app.editing.alternatives import Alternatives, bars_text, rows_in_span
+from composer.app.workers import UserError, Worker, WorkerThreads
+
+#: How many alternatives one Regenerate selection writes (seeds: the panel's seed, seed + 1...).
+ALTERNATIVES = 4
+NOT_BOTH_SIDES = (
+    "This model was not trained to fill in, so the new bars follow from the music before only."
+)
+
+
+@dataclass(frozen=True)
+class FillRequest:
+    """What the background job needs; ticks [start, end) are whole bars `first`-`last`."""
+
+    model_path: Path | None  # None: the bundled model
+    piece: object  # the composer Piece, as it was when the musician asked
+    start: int
+    end: int
+    first: int
+    last: int
+    sampling: object  # SamplingSettings (its `variations` alternatives)
+    constraints: object  # the Steer box's Constraints
+    detect: tuple[bool, bool]  # take the key, the density from the piece itself
+
+    @property
+    def bars(self) -> str:
+        return bars_text(self.first, self.last)
+
+
+class Regeneration(QObject):
+    """One Regenerate selection on one document: `state` goes "writing" -> "choosing" ->
+    "ended". While it has not ended the document is busy (no edits, no closing).
+
+    Signals: `state_changed()`; `shown(index)` when another alternative is in the piano roll;
+    `status(sentence)` for the status bar; `failed(sentence)` when no alternative could be
+    written; `text_changed(headline, hint)` for the bar above the piano roll."""
+
+    state_changed = Signal()
+    shown = Signal(int)
+    status = Signal(str)
+    failed = Signal(str)
+    text_changed = Signal(str, str)
+
+    def __init__(self, document, request: FillRequest, threads: WorkerThreads, parent=None):
+        super().__init__(parent)
+        self.document, self.request, self.threads = document, request, threads
+        self.state = "writing"
+        self.both_sides = True
+        self.alternatives: Alternatives | None = None
+        self.worker: Worker | None = None
+
+    def start(self) -> None:
+        request = self.request
+        self.document.busy, self.document.regeneration = True, self
+        self.worker = Worker(lambda worker: fill_job(worker, request), urgent=_is_start)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.succeeded.connect(self._on_written)
+        self.worker.failed.connect(self._on_failed)
+        count = request.sampling.variations
+        self.text_changed.emit(f"Writing {count} alternatives for {request.bars}…", "Esc stops")
+        self.threads.start(self.worker)
+
+    # --- what the musician does -------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop writing: the alternatives finished by then are offered."""
+        if self.worker is not None:
+            self.worker.stop()
+
+    def step(self, delta: int) -> None:
+        """Show the next (+1) or previous (-1) alternative, round the ends."""
+        if self.state == "choosing":
+            self._show((self.alternatives.shown + delta) % len(self.alternatives))
+
+    def keep(self) -> None:
+        """The alternative shown becomes part of the piece (one undo step)."""
+        if self.state != "choosing":
+            return
+        shown, count = self.alternatives.shown + 1, len(self.alternatives)
+        changed = self.alternatives.keep(f"Regenerate {self.request.bars}")
+        self._end()
+        if changed:
+            self.status.emit(
+                f"Kept alternative {shown} of {count} for {self.request.bars}; "
+                "Ctrl+Z gives the original back."
+            )
+        else:
+            self.status.emit(f"That alternative is the same as the original {self.request.bars}.")
+
+    def restore(self) -> None:
+        """Put the original back (also while writing: stops, offering nothing)."""
+        if self.state == "ended":
+            return
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None  # its result is not wanted any more
+        if self.alternatives is not None:
+            self.alternatives.restore()
+        self._end()
+        bars = self.request.bars
+        self.status.emit(f"The original {bars} {'is' if bars.startswith('bar ') else 'are'} back.")
+
+    def busy_sentence(self) -> str:
+        """Why the piece cannot be edited, closed or exported now, and what to do."""
+        if self.state == "writing":
+            return f"New music for {self.request.bars} is being written; wait, or press Esc."
+        return "Keep an alternative (Enter) or restore the original (Esc) first."
+
+    def original_notes(self):
+        """The piece's notes as the musician had them (what the autosave keeps meanwhile)."""
+        if self.alternatives is None:
+            return self.document.model.notes.copy()
+        return self.alternatives.original_notes()
+
+    # --- the background job's signals -------------------------------------------------------------
+    @Slot(object)
+    def _on_progress(self, item) -> None:
+        if self.sender() is not self.worker:
+            return
+        request, count = self.request, self.request.sampling.variations
+        if isinstance(item, tuple):  # ("start", both sides, model name)
+            self.both_sides = item[1]
+            if not self.both_sides:
+                self.status.emit(NOT_BOTH_SIDES)
+            return
+        done = sum(item.done)
+        self.text_changed.emit(
+            f"Writing {count} alternatives for {request.bars}… {done} of {count} done", "Esc stops"
+        )
+
+    @Slot(object)
+    def _on_written(self, pieces) -> None:
+        if self.sender() is not self.worker:
+            return  # restored while it was writing
+        self.worker = None
+        request = self.request
+        if not pieces:
+            self._end()
+            self.status.emit("Stopped before any alternative was finished: the piece is as it was.")
+            return
+        choices = [rows_in_span(p, request.start, request.end) for p in pieces]
+        self.alternatives = Alternatives(self.document, request.start, request.end, choices)
+        self.state = "choosing"
+        self._show(0)
+        self.state_changed.emit()
+        note = "" if self.both_sides else " " + NOT_BOTH_SIDES
+        count = f"{len(pieces)} alternative{'s' if len(pieces) > 1 else ''}"
+        self.status.emit(f"{count} for {request.bars}, seed {request.sampling.seed}.{note}")
+
+    @Slot(str, bool)
+    def _on_failed(self, message: str, unexpected: bool) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.worker = None
+        self._end()
+        self.failed.emit(message)
+
+    # --- the rest ---------------------------------------------------------------------------------
+    def _show(self, index: int) -> None:
+        self.alternatives.show(index)
+        count = len(self.alternatives)
+        self.text_changed.emit(
+            f"{self.request.bars.capitalize()}: alternative {index + 1} of {count}",
+            "Enter keeps it, Esc restores the original",
+        )
+        self.shown.emit(index)
+
+    def _end(self) -> None:
+        self.state = "ended"
+        self.document.busy = False
+        self.document.regeneration = None
+        self.state_changed.emit()
+
+
+def _is_start(item) -> bool:
+    return isinstance(item, tuple)
+
+
+def fill_job(worker, request: FillRequest) -> list:
+    """The background job: load the model, fill the bars, report progress. Returns the finished
+    alternatives as whole pieces (fewer than asked when stopped)."""
+    from composer.cli.generate import default_model
+    from composer.core.generation import ModelFileError, load_model
+    from composer.core.generation.fill import SpanFiller
+
+    try:
+        loaded = load_model(request.model_path or default_model())
+    except (ModelFileError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    constraints = _detected(request)
+    try:
+        filler = SpanFiller(
+            loaded, request.piece, request.start, request.end, request.sampling, None, constraints
+        )
+    except ValueError as exc:  # steering that leaves no note to play
+        raise UserError(f"{exc}.") from None
+    worker.report(("start", filler.both_sides, loaded.name))
+    if worker.stop_requested:  # stopped while the model was loading
+        return []
+    try:
+        for update in filler.run():
+            if worker.stop_requested:
+                filler.stop()
+            worker.report(update)
+    except ModelFileError as exc:  # a model that went wrong while sampling
+        raise UserError(str(exc)) from None
+    return filler.pieces(filler.finished())
+
+
+def _detected(request: FillRequest):
+    """The constraints, with the key or density the Steer box takes "from the primer" taken
+    from the piece itself."""
+    from composer.core.generation.constraints import detect_key, notes_per_beat
+
+    constraints, piece = request.constraints, request.piece
+    try:
+        if request.detect[0]:
+            rows = [row for t in piece.tracks if not t.is_drum for row in t.notes]
+            constraints = replace(constraints, key=detect_key(rows))
+        if request.detect[1]:
+            constraints = replace(constraints, density=notes_per_beat(piece))
+    except ValueError as exc:
+        raise UserError(f"{exc}.") from None
+    return constraints
