@@ -5,6 +5,7 @@ training with them, filling a span of a real piece (property test over spans and
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -201,12 +202,28 @@ def test_the_same_seed_fills_alike_and_only_the_chosen_tracks_change(model, song
         assert np.array_equal(kept.notes, now.notes)
 
 
-def test_a_model_without_fill_in_continues_from_the_left(song):
-    from composer.cli.generate import default_model
+@pytest.fixture(scope="module")
+def older_run_dir(tmp_path_factory):
+    """A tiny model made as before fill-in existed: no marks in its vocabulary, no examples."""
+    root = tmp_path_factory.mktemp("older")
+    folder = copy_chorales(corpus("bach_chorales"), root / "chorales", 8)
+    old = TokenizerConfig(infill=False)
+    size = len(Vocabulary(old))
+    model = replace(tiny_model(), vocab_size=size)
+    trainer = new_run(
+        root / "run",
+        collection_of(folder, root / "cache", old),
+        model,
+        tiny_training(steps=10, eval_every=10, fill_in=0.0),
+    )
+    for _ in trainer.run():
+        pass
+    return root / "run"
 
-    loaded = load_model(default_model())
-    if loaded.vocab.config.infill:
-        pytest.skip("the bundled model was trained to fill in")
+
+def test_a_model_without_fill_in_continues_from_the_left(older_run_dir, song):
+    loaded = load_model(older_run_dir)
+    assert not loaded.vocab.config.infill
     start, end = bar_ticks(song, 5, 6)
     filler = SpanFiller(loaded, song, start, end, SamplingSettings(seed=1))
     assert not filler.both_sides
@@ -215,26 +232,30 @@ def test_a_model_without_fill_in_continues_from_the_left(song):
     [piece] = filler.pieces()
     for a, b in zip(outside(song, start, end), outside(piece, start, end)):
         assert np.array_equal(a, b)
+    for track in piece.tracks:
+        new = track.notes[(track.notes["start"] >= start) & (track.notes["start"] < end)]
+        assert (new["end"] <= end).all()
 
 
-def test_fine_tuning_an_older_model_adds_the_marks_and_keeps_its_weights(tmp_path, model):
-    from composer.cli.generate import default_model
-
-    start = read_start(default_model())
-    if start.tokenizer.infill:
-        pytest.skip("the bundled model already has the fill-in marks")
+def test_fine_tuning_an_older_model_adds_the_marks_and_keeps_its_weights(tmp_path, older_run_dir):
+    start = read_start(older_run_dir)
     folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 6)
     trainer = new_run(
         tmp_path / "run",
-        collection_of(folder, tmp_path / "cache"),
+        collection_of(folder, tmp_path / "cache"),  # read with the marks: they are added
         start.model,
-        tiny_training(steps=1, eval_every=1, learning_rate=1e-9, min_learning_rate=0.0),
+        tiny_training(steps=1, eval_every=1),
         start_from=start,
     )
     grown = trainer.model.embedding.weight.detach()
-    before = load_model(default_model()).model.embedding.weight.detach()
-    assert grown.shape[0] == before.shape[0] + 4
+    before = load_model(older_run_dir).model.embedding.weight.detach()
+    assert grown.shape[0] == before.shape[0] + 4 == len(VOCAB)
     assert torch.equal(grown[: before.shape[0]], before)
+    head = trainer.model.head.weight.detach()
+    assert torch.equal(head[: before.shape[0]], load_model(older_run_dir).model.head.weight)
+    for _ in trainer.run():  # and it trains, fill-in examples included
+        pass
+    assert load_model(tmp_path / "run").vocab.config.infill
 
 
 # --- the command line and the evaluation ---------------------------------------------------------
