@@ -4,6 +4,9 @@
     python scripts/train_base_model.py [--steps 18000] [--for-minutes M] [--device auto]
     python scripts/train_base_model.py --export                      # evaluate and export the best
     python scripts/train_base_model.py --from-shipped --steps 20000   # a new run from assets/model
+    python scripts/train_base_model.py --from-shipped --device cuda --batch-size 256 \
+        --learning-rate 1e-3 --minutes 3.2                             # how the shipped one was made
+    python scripts/train_base_model.py --adopt DIR   # export a model trained on another machine
 
 Every call continues the run in build/base-run from its latest checkpoint (or starts it), so the
 training can be spread over several sessions, or moved to a GPU (`--device cuda`): the run keeps its
@@ -13,6 +16,10 @@ The run folder (build/, not in git) may not survive to another machine or sessio
 `--from-shipped` then starts a new run from the shipped weights in assets/model (without the
 optimizer's moments, with the fine-tuning learning rate 5e-4), to train the base further. A later issue
 adds tokens to the vocabulary: that is a new run (`--run` elsewhere) with the same command.
+
+`--adopt DIR` takes DIR/model/model.json (a model exported there with
+composer.core.model.export) and DIR/run.json from a run made on another machine (a lent GPU, whose
+checkpoints, with 256 lanes' states, are too big to bring back), and exports it as `--export` does.
 
 `--export` scores the best checkpoint on each collection's validation files against a 5-gram
 trained on that collection's training files, and writes model.json with the seed, the command, the
@@ -31,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "build" / "base-corpus"
-SETTINGS = ["--preset", "small", "--seed", "0", "--eval-every", "500", "--batch-size", "32"]
+SETTINGS = ["--preset", "small", "--seed", "0", "--eval-every", "500"]
 LICENCE = "GPL-3.0"  # the strictest licence of the data (Nottingham); the others are MIT, BSD, PD
 
 
@@ -39,6 +46,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=ROOT / "build" / "base-run")
     parser.add_argument("--steps", type=int, default=18_000)
+    parser.add_argument("--minutes", type=float, help="a time budget (the cosine decay follows it)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, help="the peak (default: the trainer's)")
+    parser.add_argument("--adopt", type=Path, metavar="DIR", help="export a model made elsewhere")
     parser.add_argument("--for-minutes", type=float, metavar="M", help="stop this call after M")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--export", action="store_true", help="evaluate and export the best")
@@ -57,15 +68,23 @@ def main() -> int:
     manifest = json.loads(manifest_path.read_text())
     if args.export:
         return export(args.run, manifest, args.out)
+    if args.adopt:
+        return adopt(args.adopt, manifest, args.out)
     command = [sys.executable, "-m", "composer", "train", str(CORPUS / "base"), "--out"]
     command += [str(args.run), "--steps", str(args.steps), "--device", args.device]
+    if args.minutes:
+        command += ["--minutes", str(args.minutes)]
     if (args.run / "run.json").exists():
         command.append("--resume")
-    elif args.from_shipped:  # the model's size comes with its weights
-        command += ["--from", str(args.out / "model.json"), "--seed", "0", "--eval-every", "500"]
-        command += ["--batch-size", "32"]
     else:
-        command += SETTINGS
+        if args.from_shipped:  # the model's size comes with its weights
+            command += ["--from", str(args.out / "model.json"), "--seed", "0", "--patience", "1000"]
+            command += ["--eval-every", "200" if args.device == "cuda" else "500"]
+        else:
+            command += SETTINGS
+        command += ["--batch-size", str(args.batch_size)]
+        if args.learning_rate:
+            command += ["--learning-rate", str(args.learning_rate)]
     process = subprocess.Popen(command)
     if args.for_minutes:  # Ctrl+C after the slice: the trainer saves a checkpoint and stops
         timer = threading.Timer(args.for_minutes * 60, process.send_signal, [signal.SIGINT])
@@ -88,45 +107,114 @@ def export(run_dir: Path, manifest: dict, out: Path) -> int:
     run = read_run(run_dir)
     best = run_dir / run["best"]
     info = read_checkpoint(best)
-    figures = evaluate_by_collection(best, run)
+    details = provenance(run, manifest, best, info["tokens_seen"], started_from(run, out))
+    path = export_model(best, out, provenance=details)
+    return report(path, run, details)
+
+
+def adopt(folder: Path, manifest: dict, out: Path) -> int:
+    """Export the model in folder/model (with folder/run.json) as export() does."""
+    import shutil
+
+    from composer.core.atomic import atomic_write_bytes
+    from composer.core.generation import load_model
+
+    run = json.loads((folder / "run.json").read_text())
+    run["folder"] = str(CORPUS / "base")  # where the corpus is here, not where it was trained
+    source = folder / "model" / "model.json"
+    load_model(source)  # checked before anything is written: names, shapes, SHA-256
+    described = json.loads(source.read_text())
+    details = provenance(run, manifest, source, _tokens_seen(run), started_from(run, out))
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / "model" / "model.safetensors", out / "model.safetensors.new")
+    (out / "model.safetensors.new").replace(out / "model.safetensors")
+    described["provenance"] = details
+    path = out / "model.json"
+    atomic_write_bytes(path, (json.dumps(described, indent=1) + "\n").encode())
+    return report(path, run, details)
+
+
+def _tokens_seen(run: dict) -> int:
+    """Tokens read up to the best step (an exported model does not keep the count): best step x
+    lanes x window, an upper bound (a piece's last window is partly padding)."""
+    training = run["training"]
+    best_step = int(Path(run["best"]).stem.split("-")[1])
+    return best_step * training["batch_size"] * training["window"]
+
+
+def started_from(run: dict, out: Path) -> dict | None:
+    """What the shipped model (out/model.json) says of itself, when the run started from it."""
+    if not run.get("from"):
+        return None
+    path = out / "model.json"
+    if not path.is_file():
+        return {"name": run["from"]["name"]}
+    earlier = json.loads(path.read_text()).get("provenance", {})
+    keys = ("command", "best_step", "tokens_seen", "best_val_loss_nats", "started_from")
+    return {"name": run["from"]["name"], **{k: earlier[k] for k in keys if k in earlier}}
+
+
+def provenance(run: dict, manifest: dict, model: Path, tokens_seen: int, start) -> dict:
+    """model.json's provenance: data, licence, the command, and the figures measured here."""
+    t = run["training"]
+    length = f"--minutes {t['minutes']:g}" if t.get("minutes") else f"--steps {t['steps']}"
+    origin = "--from assets/model/model.json" if run.get("from") else "--preset small"
+    command = (
+        f"composer train build/base-corpus/base {origin} {length} --batch-size {t['batch_size']} "
+        f"--learning-rate {t['learning_rate']:g} --fill-in {t.get('fill_in', 0):g} "
+        f"--seed {t['seed']} --device {t['device']}"
+    )
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     collections = [
         {k: c[k] for k in ("name", "style", "licence", "files")} for c in manifest["base"]
     ]
-    provenance = {
+    figures, fill = evaluate_by_collection(model, run)
+    details = {
         "name": "Composer base (pop, folk, chorale, fiddle, classical, madrigal)",
         "data": "; ".join(f"{c['name']} ({c['licence']})" for c in manifest["base"]),
         "licence": LICENCE,
         "collections": collections,
         "data_fingerprint": manifest["fingerprint"],
-        "command": "python scripts/train_base_model.py (composer train build/base-corpus/base "
-        f"--steps {run['training']['steps']} {' '.join(SETTINGS)})",
+        "command": f"python scripts/train_base_model.py ({command})",
         "composer_commit": commit,
-        "seed": run["training"]["seed"],
+        "seed": t["seed"],
         "best_step": int(Path(run["best"]).stem.split("-")[1]),
-        "tokens_seen": info["tokens_seen"],
+        "tokens_seen": tokens_seen,
         "best_val_loss_nats": run["best_val_loss"],
         "evaluation": figures,
+        "fill_in": fill,
     }
-    path = export_model(best, out, provenance=provenance)
+    if start is not None:
+        details["started_from"] = start
+    return details
+
+
+def report(path: Path, run: dict, details: dict) -> int:
     print(f"Wrote {path} (best validation loss {run['best_val_loss']:.3f} nats/token)")
-    for name, f in figures.items():
+    for name, f in details["evaluation"].items():
         print(
             f"  {name:20} {f['files']:4} files  LSTM {f['lstm_nats']:.3f}  5-gram "
             f"{f['ngram_nats']:.3f}  ({f['relative']:.0%} better)"
         )
+    fill = details.get("fill_in")
+    if fill:
+        print(
+            f"  fill-in: {fill['spans']} spans, {fill['both_sides_nats']:.3f} nats/token from both "
+            f"sides, {fill['left_side_nats']:.3f} from the left only ({fill['relative']:.1%} better)"
+        )
     return 0
 
 
-def evaluate_by_collection(checkpoint: Path, run: dict) -> dict:
+def evaluate_by_collection(checkpoint: Path, run: dict) -> tuple[dict, dict | None]:
     """Per collection: the model's NLL on its validation files and a 5-gram's trained on its
-    training files (nats per token)."""
+    training files (nats per token); and the fill-in figures on all validation files."""
     import numpy as np
 
     from composer.cli import default_cache_dir
     from composer.core.corpus import TokenCache, ingest
+    from composer.core.evaluation.fill_in import fill_in_report
     from composer.core.evaluation.likelihood import token_nll
     from composer.core.evaluation.ngram import KneserNey
     from composer.core.generation import load_model
@@ -156,7 +244,8 @@ def evaluate_by_collection(checkpoint: Path, run: dict) -> dict:
             "ngram_nats": round(ngram, 4),
             "relative": round((ngram - lstm) / ngram, 4),
         }
-    return figures
+    every = [t for group in validation.values() for t in group]
+    return figures, fill_in_report(loaded.model, loaded.vocab, every, spans=2, seed=0)
 
 
 if __name__ == "__main__":
