@@ -10,6 +10,28 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+# Set to test as a fresh clone would, with ../shared beside the checkout or not.
+WITHOUT_SHARED = bool(os.environ.get("COMPOSER_TESTS_WITHOUT_SHARED"))
+# Music made by scripts/make_test_data.py (tests/data/README.md): what each corpus falls back to.
+DATA = Path(__file__).resolve().parent / "data"
+STAND_INS = {
+    "bach_chorales": "chorales",
+    "nottingham": "folk",
+    "pop909": "songs",
+    "library_testdata": "quirks",
+}
+STAND_IN_FILES = {  # files of library_testdata that tests name, and their stand-ins in quirks/
+    "pretty_midi/example.mid": "band.mid",  # long, many channels, drums, 420 tempo changes
+    "note_seq/note_seq/testdata/example_complex.mid": "band.mid",
+    "note_seq/note_seq/testdata/example_is_drum.mid": "drums.mid",  # a drum hit per track
+    "magenta/magenta_models_melody_rnn_primer.mid": "primer.mid",  # tracks that play nothing
+}
+
+
+def shared_corpus(name: str) -> Path | None:
+    """The folder of ../shared/corpora, or None when it is absent or ignored."""
+    folder = CORPORA / name
+    return folder if folder.is_dir() and not WITHOUT_SHARED else None
 
 
 def bundled_model_name() -> str:
@@ -20,12 +42,23 @@ def bundled_model_name() -> str:
     return json.loads(model_json.read_text())["provenance"]["name"]
 
 
-def corpus(name: str) -> Path:
-    """A folder of ../shared/corpora; the test is skipped with the reason when it is absent."""
-    folder = CORPORA / name
-    if not folder.is_dir():
-        pytest.skip(f"shared corpus {folder} is not present beside the checkout")
-    return folder
+def corpus(name: str, stand_in: bool = True) -> Path:
+    """A folder of ../shared/corpora; when it is absent, its stand-in in tests/data (so that a
+    fresh clone runs the test on generated music). A test that checks figures of the real
+    collection passes `stand_in=False` and is skipped with the reason instead."""
+    folder = shared_corpus(name)
+    if folder is not None:
+        return folder
+    if stand_in and name in STAND_INS:
+        return DATA / STAND_INS[name]
+    why = "COMPOSER_TESTS_WITHOUT_SHARED is set" if WITHOUT_SHARED else "not beside the checkout"
+    pytest.skip(f"needs the real collection {CORPORA / name} ({why})")
+
+
+def corpus_file(name: str, relative: str) -> Path:
+    """A file of a corpus by its path inside it, or the file that stands in for it."""
+    folder = corpus(name)
+    return folder / (STAND_IN_FILES[relative] if folder.is_relative_to(DATA) else relative)
 
 
 @pytest.fixture(autouse=True, scope="session")

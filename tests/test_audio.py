@@ -11,7 +11,7 @@ from composer.cli import main
 from composer.core.audio import fluidsynth_status, render, seconds_to_tick, write_wav
 from composer.core.midi import read_midi
 from composer.core.midi.piece import Piece, Track, make_notes
-from tests.conftest import corpus
+from tests.conftest import corpus_file
 
 needs_fluidsynth = pytest.mark.skipif(
     fluidsynth_status() is not None, reason="libfluidsynth is not installed"
@@ -19,8 +19,9 @@ needs_fluidsynth = pytest.mark.skipif(
 
 
 def _band_file():
-    """pretty_midi's example: 13 tracks (drums among them), 420 tempo changes, 352 s."""
-    return corpus("library_testdata") / "pretty_midi" / "example.mid"
+    """pretty_midi's example: 13 tracks (drums among them), 420 tempo changes, 352 s; without
+    ../shared, tests/data/quirks/band.mid: 14 channels (drums among them), 420 tempo changes, 324 s."""
+    return corpus_file("library_testdata", "pretty_midi/example.mid")
 
 
 def _first_seconds(piece: Piece, seconds: float) -> Piece:

@@ -200,11 +200,15 @@ def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(t
 
     folder = tmp_path / "many"
     folder.mkdir()
-    # Twelve thousand distinct small files (a tune and 0-11 trailing bytes each): several
-    # seconds of parsing, far longer than the wait below (symusic reads a tune in under 1 ms).
-    for path in sorted(corpus("nottingham").glob("*.mid")):
+    # Twelve thousand distinct small files (a tune and trailing bytes, as many copies of each as
+    # the folder of tunes needs: 12 of the 1,034 Nottingham tunes, 1,000 of the 12 stand-ins):
+    # several seconds of parsing, far longer than the wait below (symusic reads a tune in under
+    # 1 ms).
+    tunes = sorted(corpus("nottingham").glob("*.mid"))
+    copies = -(-12_000 // len(tunes))
+    for path in tunes:
         data = path.read_bytes()
-        for extra in range(12):
+        for extra in range(copies):
             (folder / f"{path.stem}-{extra}.mid").write_bytes(data + b"\0" * extra)
     command = [sys.executable, "-m", "composer", "ingest", str(folder), "--jobs", "2",
                "--cache-dir", str(tmp_path / "cache")]  # fmt: skip

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from composer.core.midi import MidiReadError, Piece, read_midi, read_midi_bytes, write_midi
-from tests.conftest import corpus
+from tests.conftest import corpus, corpus_file
 from tests.midi_files import off, on, program, simple_tune, tempo, write_midi_events
 
 
@@ -99,7 +99,7 @@ def test_riff_wrapped_midi_is_unwrapped(tmp_path):
 
 
 def test_write_then_read_keeps_notes_programs_drums_and_tempo(tmp_path):
-    source = corpus("library_testdata") / "pretty_midi" / "example.mid"
+    source = corpus_file("library_testdata", "pretty_midi/example.mid")
     piece = read_midi(source)
     again = read_midi(write_midi(piece, tmp_path / "copy.mid"))
     assert np.array_equal(again.tempos, piece.tempos)

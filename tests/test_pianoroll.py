@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from composer.app.pianoroll import NOTE_FIELDS, NoteModel, PianoRollView, RollMapping
 from composer.app.pianoroll.mapping import MAX_KEY_HEIGHT, MIN_GRID_GAP_PX, MIN_KEY_HEIGHT
 from composer.core.midi import read_midi
-from tests.conftest import corpus
+from tests.conftest import corpus_file
 
 DTYPE = np.dtype(NOTE_FIELDS)
 
@@ -140,7 +140,9 @@ def test_bar_length_follows_the_time_signature():
 
 
 def test_set_piece_shows_every_note_of_a_real_piece(qtbot):
-    piece = read_midi(corpus("library_testdata") / "note_seq/note_seq/testdata/example_complex.mid")
+    piece = read_midi(
+        corpus_file("library_testdata", "note_seq/note_seq/testdata/example_complex.mid")
+    )
     model = NoteModel()
     with qtbot.waitSignal(model.changed):
         model.set_piece(piece)

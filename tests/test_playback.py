@@ -17,7 +17,7 @@ from composer.app.playback import Playback, playhead_tick
 from composer.core.audio.midi_out import output_ports, play_to_port
 from composer.core.midi import read_midi, write_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
-from tests.conftest import corpus
+from tests.conftest import corpus, corpus_file
 
 pytest_plugins = ["tests.audio_fixtures"]  # the PulseAudio server, started before any window
 
@@ -163,7 +163,7 @@ def test_the_app_plays_through_a_midi_port_and_moves_the_playhead(window, qtbot,
 
 
 def test_the_playhead_follows_the_audio_clock_through_tempo_changes():
-    piece = read_midi(corpus("library_testdata") / "pretty_midi" / "example.mid")  # 420 tempos
+    piece = read_midi(corpus_file("library_testdata", "pretty_midi/example.mid"))  # 420 tempos
     for start, heard_us in ((0.0, 1_500_000), (40.0, 12_345_678), (200.0, 90_000_000)):
         tick = playhead_tick(piece, start, heard_us)
         assert float(piece.seconds(tick)) == pytest.approx(start + heard_us / 1e6, abs=0.02)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from composer.core.midi import Piece, Track, make_notes, read_midi
 from composer.core.midi.piece import make_tempos
 from composer.core.tokens import BOS, EOS, TokenizerConfig, Vocabulary, decode, encode, quantize
-from tests.conftest import corpus
+from tests.conftest import corpus, corpus_file
 from tests.midi_files import off, on, write_midi_events
 
 CONFIGS = {
@@ -74,7 +74,7 @@ def test_a_short_tune_encodes_to_the_expected_events(tmp_path):
 
 def test_quantize_moves_notes_by_at_most_half_a_step(tmp_path):
     vocab = Vocabulary(TokenizerConfig())
-    piece = read_midi(corpus("library_testdata") / "pretty_midi" / "example.mid")
+    piece = read_midi(corpus_file("library_testdata", "pretty_midi/example.mid"))
     grid = quantize(piece, vocab)
     scale = grid.ticks_per_beat / piece.ticks_per_beat
     half_step = grid.ticks_per_beat / vocab.config.steps_per_beat / 2

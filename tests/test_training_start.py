@@ -160,7 +160,7 @@ def test_the_steer_box_can_take_the_key_of_the_primer(window, qtbot):
     panel.primer.setCurrentIndex(panel.primer.findData("none"))
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     assert "Choose a primer to take its key or density from" in panel.message.text()
-    primer = sorted(corpus("nottingham").glob("*.mid"))[0]  # ashover1, in G major
+    primer = sorted(corpus("nottingham").glob("*.mid"))[0]  # ashover1 or 01-reel-in-g: G major
     panel.primer_file = primer
     panel.primer.setCurrentIndex(panel.primer.findData(FILE_PRIMER))
     panel.seconds.setValue(6)
