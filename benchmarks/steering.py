@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
-    from composer.cli.generate import default_model
+    from composer.resources import default_model
 
     for source in [default_model()] + ([args.run] if args.run else []):
         model = load_model(source)

@@ -2,6 +2,6 @@
 
 import sys
 
-from composer.cli import main
+from composer.launch import main
 
 sys.exit(main())

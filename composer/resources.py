@@ -7,6 +7,7 @@ are found with importlib.resources, never relative to the working directory.
 
 from __future__ import annotations
 
+import contextlib
 from importlib import resources
 from pathlib import Path
 
@@ -37,3 +38,15 @@ def assets_dir() -> Path:
 def asset(*parts: str) -> Path:
     """A file or folder inside the assets folder, e.g. asset("model", "model.json")."""
     return assets_dir().joinpath(*parts)
+
+
+def default_model() -> Path:
+    """The bundled model's model.json, which `composer generate` and the app use when given none."""
+    with contextlib.suppress(FileNotFoundError):  # no assets folder at all
+        path = asset("model", "model.json")
+        if path.is_file():
+            return path
+    raise ValueError(
+        "no MODEL given and no bundled model is installed; give a run folder made by "
+        "`composer train` or a model .json file"
+    )

@@ -10,6 +10,6 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from composer.cli import main
+    from composer.launch import main
 
     sys.exit(main())

@@ -1,4 +1,5 @@
-"""Screenshots of the real app for the README: train on the Bach chorales, generate, grab.
+"""Screenshots of the real app for the README: train on the Bach chorales, generate, edit,
+regenerate some bars, steer, grab.
 
     python scripts/screenshots.py [--run RUN] [--steps 300] [--out docs/screenshots]
 
@@ -82,6 +83,7 @@ def main() -> int:
     window.grab().save(str(args.out / "generate.png"))
     view.grab().save(str(args.out / "piano-roll.png"))
     edit(app, window, args.out)
+    regenerate(app, window, args.out)
     steer(app, panel, args.out)
 
     from composer.app.about_dialog import AboutDialog
@@ -94,6 +96,25 @@ def main() -> int:
     print(f"screenshots in {args.out} (run: {run})")
     window.close_keeping_session()  # its own data folder: nothing to ask about
     return 0
+
+
+def regenerate(app, window, out: Path) -> None:
+    """Regenerate bars 5-6 of the second variation (Music > Regenerate selection), show the
+    second alternative, grab the window, and restore the original."""
+    window.documents.tabs.setCurrentIndex(window.documents.tabs.currentIndex() + 1)
+    editor = window.documents.current_editor()
+    view, beat = editor.view, editor.document.model.ticks_per_beat
+    view.mapping.fit_ticks(0, 40 * beat, view.viewport().width())
+    view.fit_pitch_range()
+    view.set_selection(16 * beat, 24 * beat)
+    app.processEvents()
+    window.regenerate_selection()
+    wait_until(app, lambda: getattr(window.regeneration, "state", None) == "choosing", 300)
+    window.next_alternative()
+    app.processEvents()
+    window.grab().save(str(out / "regenerate.png"))
+    window.restore_original()
+    app.processEvents()
 
 
 def steer(app, panel, out: Path) -> None:

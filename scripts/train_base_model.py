@@ -18,8 +18,9 @@ optimizer's moments, with the fine-tuning learning rate 5e-4), to train the base
 adds tokens to the vocabulary: that is a new run (`--run` elsewhere) with the same command.
 
 `--adopt DIR` takes DIR/model/model.json (a model exported there with
-composer.core.model.export) and DIR/run.json from a run made on another machine (a lent GPU, whose
-checkpoints, with 256 lanes' states, are too big to bring back), and exports it as `--export` does.
+composer.core.training.export) and DIR/run.json from a run made on another machine (a lent GPU,
+whose checkpoints, with 256 lanes' states, are too big to bring back), and exports it as `--export`
+does.
 
 `--export` scores the best checkpoint on each collection's validation files against a 5-gram
 trained on that collection's training files, and writes model.json with the seed, the command, the
@@ -101,8 +102,8 @@ def main() -> int:
 
 
 def export(run_dir: Path, manifest: dict, out: Path) -> int:
-    from composer.core.model.export import export_model
     from composer.core.training.checkpoint import read_checkpoint, read_run
+    from composer.core.training.export import export_model
 
     run = read_run(run_dir)
     best = run_dir / run["best"]
@@ -212,11 +213,11 @@ def evaluate_by_collection(checkpoint: Path, run: dict) -> tuple[dict, dict | No
     training files (nats per token); and the fill-in figures on all validation files."""
     import numpy as np
 
-    from composer.cli import default_cache_dir
     from composer.core.corpus import TokenCache, ingest
     from composer.core.evaluation.fill_in import fill_in_report
     from composer.core.evaluation.likelihood import token_nll
     from composer.core.evaluation.ngram import KneserNey
+    from composer.core.folders import default_cache_dir
     from composer.core.generation import load_model
 
     loaded = load_model(checkpoint)

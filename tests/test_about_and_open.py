@@ -99,6 +99,17 @@ def test_which_arguments_are_files_to_open(tmp_path):
     assert files_to_open([str(folder)], commands) == [folder]
 
 
+def test_composer_hands_no_command_and_files_to_the_app(monkeypatch, tmp_path, capsys):
+    """composer.launch opens the app; composer.cli alone (which never imports it) says to."""
+    from composer import launch
+
+    opened = []
+    monkeypatch.setattr(launch, "open_app", lambda files: opened.append(files) or 0)
+    assert launch.main([]) == 0 and launch.main([str(tmp_path / "a.mid")]) == 0
+    assert opened == [None, [tmp_path / "a.mid"]]
+    assert main([]) == 2 and "give a COMMAND" in capsys.readouterr().err
+
+
 def test_open_given_files_shows_a_midi_file_or_says_why_not(window, tmp_path):
     from composer.app.main import open_given_files
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 
 from composer.cli import main
-from composer.cli.generate import default_model
 from composer.core.generation import Sampler, SamplingSettings, load_model
-from composer.core.model.export import export_model
+from composer.core.training.export import export_model
+from composer.resources import default_model
 from tests.conftest import bundled_model_name
 from tests.training_helpers import tiny_trained_run
 

@@ -169,8 +169,8 @@ def test_the_command_line_steers_the_bundled_model(tmp_path, capsys):
 def test_density_lands_near_the_target(tmp_path):
     """Steered to 1 and to 4 notes per beat, the bundled model lands near them over 30 seconds
     (hard bounds at 10% plus a soft bias)."""
-    from composer.cli.generate import default_model
     from composer.core.generation import load_model
+    from composer.resources import default_model
 
     model = load_model(default_model())
     for target in (1.0, 4.0):
@@ -198,7 +198,7 @@ def test_detect_takes_the_key_and_density_of_the_primer(tmp_path, capsys):
     from composer.core.midi import read_midi
     from tests.conftest import corpus
 
-    primer = sorted(corpus("nottingham").glob("*.mid"))[0]  # ashover1: G major
+    primer = sorted(corpus("nottingham").glob("*.mid"))[0]  # ashover1 or 01-reel-in-g: G major
     piece = read_midi(primer)
     key = detect_key(row for t in piece.tracks for row in t.notes)
     assert str(key) == "G major"

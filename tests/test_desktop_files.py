@@ -115,7 +115,7 @@ def test_files_agree_on_the_application_id():
 
     # The binary the metainfo promises is the one Exec starts and pip installs.
     binary = metainfo.findtext("provides/binary")
-    assert f'\n{binary} = "composer.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    assert f'\n{binary} = "composer.launch:main"' in (ROOT / "pyproject.toml").read_text()
     assert unquote_exec(entry["Exec"]) == [binary, "%f"]
     assert entry["TryExec"] == binary
 

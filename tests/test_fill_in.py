@@ -56,7 +56,7 @@ def test_the_marks_come_last_and_old_vocabularies_keep_every_id():
 
 
 def test_the_bundled_model_still_loads_and_generates():
-    from composer.cli.generate import default_model
+    from composer.resources import default_model
 
     loaded = load_model(default_model())
     from composer.core.generation import Sampler

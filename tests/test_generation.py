@@ -146,7 +146,9 @@ def test_sampled_streams_obey_the_grammar():
     net = MusicLSTM(ModelConfig(len(VOCAB), hidden_size=16, layers=1, embedding_size=8)).eval()
     loaded = LoadedModel(net, net.config, VOCAB, None, {})
     sampler = Sampler(
-        loaded, SamplingSettings(seconds=None, max_tokens=3000, temperature=3.0, variations=3)
+        loaded,
+        # top_p=1.0: the whole distribution, so that the grammar alone keeps the stream valid
+        SamplingSettings(seconds=None, max_tokens=3000, temperature=3.0, top_p=1.0, variations=3),
     )
     list(sampler.run())
     r = VOCAB.ranges

@@ -27,8 +27,8 @@ from safetensors.torch import load_file, save
 from composer.cli import main
 from composer.core.generation import ModelFileError, Sampler, SamplingSettings, load_model, sampling
 from composer.core.midi import read_midi, write_midi
-from composer.core.model.export import export_model
 from composer.core.tokens import TokenizerConfig, Vocabulary
+from composer.core.training.export import export_model
 from tests.conftest import corpus
 from tests.training_helpers import tiny_trained_run
 

@@ -108,9 +108,9 @@ def evaluate_job(worker, model, folder):
     """The background job: (result, report text). Model None is the bundled one."""
     from composer.app import paths
     from composer.app.workers import UserError
-    from composer.cli.generate import default_model
     from composer.core.evaluation import EvaluationError, evaluate, format_report
     from composer.core.generation import ModelFileError
+    from composer.resources import default_model
 
     try:
         result = evaluate(

@@ -139,7 +139,7 @@ class GenerationPanel(QWidget):
     # --- models -------------------------------------------------------------------------------
     def refresh_models(self, select: str | None = None) -> None:
         """List the bundled model, the runs in the user data folder, and 'Open model file…'."""
-        from composer.cli.generate import default_model
+        from composer.resources import default_model
 
         current = select or self.model.currentData()
         self.model.clear()
@@ -327,11 +327,11 @@ def _merge(old, new):
 
 def _generate(worker, model_path, sampling, primer, constraints=None, detect=(False, False)):
     """The background job: load, prime, sample, stream. Returns (pieces, description)."""
-    from composer.cli.generate import default_model
     from composer.core.generation import ModelFileError, Sampler, load_model
     from composer.core.midi import read_midi
     from composer.core.midi.reader import MidiReadError
     from composer.core.tokens import decode, encode
+    from composer.resources import default_model
 
     try:
         loaded = load_model(model_path or default_model())

@@ -160,7 +160,7 @@ class LibraryPanel(QWidget):
             ", ".join(names) + (f" and {more} more" if more > 0 else "")
         )
         if report.pitch_range:
-            from composer.cli.progress import note_name
+            from composer.core.midi.piece import note_name
 
             low, high = report.pitch_range
             self.facts["Pitch range"].setText(f"{note_name(low)} – {note_name(high)}")

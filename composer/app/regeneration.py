@@ -191,9 +191,9 @@ def _is_start(item) -> bool:
 def fill_job(worker, request: FillRequest) -> list:
     """The background job: load the model, fill the bars, report progress. Returns the finished
     alternatives as whole pieces (fewer than asked when stopped)."""
-    from composer.cli.generate import default_model
     from composer.core.generation import ModelFileError, load_model
     from composer.core.generation.fill import SpanFiller
+    from composer.resources import default_model
 
     try:
         loaded = load_model(request.model_path or default_model())

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from composer.app import paths
+from composer.core.generation.settings import SamplingSettings  # the sampling defaults' home
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,12 @@ GEOMETRY = Key("window/geometry", QByteArray(), QByteArray)
 WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)  # docks and toolbars
 LAST_FOLDER = Key("library/last_folder", "", str)
 PRESET = Key("training/preset", "small", str)
-TEMPERATURE = Key("generation/temperature", 1.0, float)
-TOP_K = Key("generation/top_k", 0, int)
-TOP_P = Key("generation/top_p", 0.95, float)
-SECONDS = Key("generation/seconds", 30.0, float)
-VARIATIONS = Key("generation/variations", 2, int)
-SEED = Key("generation/seed", 1, int)
+TEMPERATURE = Key("generation/temperature", SamplingSettings.temperature, float)
+TOP_K = Key("generation/top_k", SamplingSettings.top_k, int)
+TOP_P = Key("generation/top_p", SamplingSettings.top_p, float)
+SECONDS = Key("generation/seconds", SamplingSettings.seconds, float)
+VARIATIONS = Key("generation/variations", 2, int)  # the app offers a choice of two
+SEED = Key("generation/seed", 1, int)  # used when the random seed is off
 RANDOM_SEED = Key("generation/random_seed", True, bool)
 SOUNDFONT = Key("playback/soundfont", "", str)  # "" = TimGM6mb from pretty_midi
 

@@ -33,23 +33,25 @@ from composer.app.training_readouts import Readouts, RunFolderError, RunState, r
 from composer.app.training_start import EMPTY, StartChoice, TrainLength
 from composer.app.workers import Worker, WorkerThreads
 from composer.core.model.config import PRESET_HELP, PRESETS
+from composer.core.training.config import TrainConfig  # the training defaults' home
 
 # Advanced settings: (field, label, minimum, maximum, step or decimals, default or None for the
-# preset's value). Integers get a QSpinBox, floats a QDoubleSpinBox.
+# preset's value). Integers get a QSpinBox, floats a QDoubleSpinBox. The training defaults come
+# from TrainConfig, their one home; patience shows None (never) as 0.
 _ADVANCED = [
     ("layers", "LSTM layers", 1, 16, 1, None),
     ("hidden_size", "Units per layer", 8, 8192, 64, None),
     ("embedding_size", "Token vector width", 8, 8192, 64, None),
     ("dropout", "Dropout", 0.0, 0.9, 2, None),
-    ("batch_size", "Batch size", 1, 4096, 1, 32),
-    ("window", "Window (tokens)", 8, 4096, 16, 128),
-    ("learning_rate", "Learning rate", 0.00001, 0.1, 5, 0.002),
-    ("validation_fraction", "Validation fraction", 0.0, 0.5, 2, 0.1),
-    ("eval_every", "Validate every (steps)", 1, 100_000, 10, 100),
-    ("transpose", "Transpose ± (semitones)", 0, 12, 1, 3),
-    ("tempo_stretch", "Tempo stretch ±", 0.0, 0.3, 2, 0.05),
-    ("seed", "Seed", 0, 2**31 - 1, 1, 0),
-    ("patience", "Stop early after (validations, 0: never)", 0, 1000, 1, 0),
+    ("batch_size", "Batch size", 1, 4096, 1, TrainConfig.batch_size),
+    ("window", "Window (tokens)", 8, 4096, 16, TrainConfig.window),
+    ("learning_rate", "Learning rate", 0.00001, 0.1, 5, TrainConfig.learning_rate),
+    ("validation_fraction", "Validation fraction", 0.0, 0.5, 2, TrainConfig.validation_fraction),
+    ("eval_every", "Validate every (steps)", 1, 100_000, 10, TrainConfig.eval_every),
+    ("transpose", "Transpose ± (semitones)", 0, 12, 1, TrainConfig.transpose),
+    ("tempo_stretch", "Tempo stretch ±", 0.0, 0.3, 2, TrainConfig.tempo_stretch),
+    ("seed", "Seed", 0, 2**31 - 1, 1, TrainConfig.seed),
+    ("patience", "Stop early after (validations, 0: never)", 0, 1000, 1, TrainConfig.patience or 0),
 ]
 # What the fine-tuning fields become when a run starts from a model (their home is FINE_TUNING).
 _TUNED_FIELDS = ("learning_rate", "eval_every", "patience")
@@ -182,7 +184,6 @@ class TrainingPanel(QWidget):
         )
 
     def train_config(self):
-        from composer.core.training import TrainConfig
         from composer.core.training.start_from import FINE_TUNING
 
         options = {n: self.fields[n].value() for n, *_ in _ADVANCED if n not in _MODEL_FIELDS}

@@ -1,28 +1,20 @@
 """The `composer` command. Thin: parses arguments, calls the core, prints progress and results.
 
 `composer` alone opens the desktop app, and `composer FILE.mid` opens it showing that file (what
-a file manager runs for "Open with Composer"). Heavy modules (Qt, torch, the MIDI parser) are imported
-inside the commands that need them, so that `composer --help` and a cached `composer ingest` start
-fast.
+a file manager runs for "Open with Composer"): main() hands those to the `open_app` it is given,
+which composer.launch (the installed command) passes, so this package never imports the app.
+Heavy modules (Qt, torch, the MIDI parser) are imported inside the commands that need them, so
+that `composer --help` and a cached `composer ingest` start fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from composer import __version__
-
-
-def default_cache_dir() -> Path:
-    """Where token caches live: $COMPOSER_CACHE_DIR, else the platform's user cache folder."""
-    if os.environ.get("COMPOSER_CACHE_DIR"):
-        return Path(os.environ["COMPOSER_CACHE_DIR"])
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("composer", appauthor=False)) / "tokens"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +53,11 @@ def files_to_open(argv: list[str], commands: frozenset[str]) -> list[Path] | Non
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None, open_app: Callable[[list[Path] | None], int] | None = None
+) -> int:
+    """Run the COMMAND in argv. With no command, or files to show, call open_app(files) (files is
+    None for none); without an open_app, print the usage and return 2."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     files = files_to_open(argv, parser.command_names)
@@ -74,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                 # Commands that keep partial work (ingest, train, generate) say so themselves.
                 print("\nStopped.", file=sys.stderr)
                 return 130
-    from composer.app.main import run  # no command, or files to show: the desktop app
-
-    return run(files=files)
+    if open_app is None:
+        parser.print_usage(sys.stderr)
+        print("composer: give a COMMAND (the desktop app opens from `composer`)", file=sys.stderr)
+        return 2
+    return open_app(files)

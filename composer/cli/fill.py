@@ -8,8 +8,10 @@ import secrets
 import sys
 from pathlib import Path
 
-from composer.cli.generate import _check_outputs, _sample, _stopped, default_model, output_paths
+from composer.cli.generate import _check_outputs, _sample, _stopped, output_paths
 from composer.cli.steering import add_steering_options, constraints_from
+from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
+from composer.resources import default_model
 
 
 def add_parser(commands) -> None:
@@ -35,15 +37,29 @@ def add_parser(commands) -> None:
         help="only rewrite these tracks (numbered from 1 in the file's order); the others keep "
         "their notes in those bars (default: all)",
     )
-    fill.add_argument("--variations", type=int, default=1, metavar="N", help="files to write (1)")
+    fill.add_argument(
+        "--variations",
+        type=int,
+        default=SamplingSettings.variations,
+        metavar="N",
+        help=f"files to write ({SamplingSettings.variations})",
+    )
     fill.add_argument(
         "--seed", type=int, metavar="S", help="same seed, same music (default: random, printed)"
     )
     fill.add_argument(
-        "--temperature", type=float, default=1.0, metavar="T", help="> 0; lower is safer (1.0)"
+        "--temperature",
+        type=float,
+        default=SamplingSettings.temperature,
+        metavar="T",
+        help=f"> 0; lower is safer ({SamplingSettings.temperature})",
     )
     fill.add_argument(
-        "--top-p", type=float, default=0.95, metavar="P", help="nucleus sampling (0.95)"
+        "--top-p",
+        type=float,
+        default=SamplingSettings.top_p,
+        metavar="P",
+        help=f"nucleus sampling ({SamplingSettings.top_p})",
     )
     fill.add_argument("--force", action="store_true", help="overwrite existing files")
     add_steering_options(fill)
@@ -90,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fill(args, written: list[Path]) -> int:
-    from composer.core.generation import SamplingSettings, load_model
+    from composer.core.generation import load_model
     from composer.core.generation.fill import SpanFiller
     from composer.core.midi import read_midi
     from composer.core.midi.timeline import Timeline

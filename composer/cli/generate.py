@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import secrets
 import sys
 from pathlib import Path
 
 from composer.cli.steering import add_steering_options, constraints_from
+from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
 
 
 def add_parser(commands) -> None:
@@ -29,24 +29,31 @@ def add_parser(commands) -> None:
     length = generate.add_mutually_exclusive_group()
     length.add_argument("--tokens", type=int, metavar="N", help="length in tokens")
     length.add_argument(
-        "--seconds", type=float, metavar="S", help="length in seconds of music (default 30)"
+        "--seconds",
+        type=float,
+        metavar="S",
+        help=f"length in seconds of music (default {SamplingSettings.seconds:g})",
     )
     generate.add_argument(
-        "--temperature", type=float, default=1.0, metavar="T", help="> 0; lower is safer (1.0)"
+        "--temperature",
+        type=float,
+        default=SamplingSettings.temperature,
+        metavar="T",
+        help=f"> 0; lower is safer ({SamplingSettings.temperature})",
     )
     generate.add_argument(
         "--top-k",
         type=int,
-        default=0,
+        default=SamplingSettings.top_k,
         metavar="K",
-        help="sample from the K likeliest tokens (0: all)",
+        help=f"sample from the K likeliest tokens (0: all; default {SamplingSettings.top_k})",
     )
     generate.add_argument(
         "--top-p",
         type=float,
-        default=0.95,
+        default=SamplingSettings.top_p,
         metavar="P",
-        help="nucleus: the likeliest tokens holding P of the probability (0.95)",
+        help=f"nucleus: the likeliest tokens holding P of the probability ({SamplingSettings.top_p})",
     )
     generate.add_argument(
         "--seed",
@@ -55,7 +62,11 @@ def add_parser(commands) -> None:
         help="same seed and settings, same music (default: random, printed)",
     )
     generate.add_argument(
-        "--variations", type=int, default=1, metavar="N", help="pieces to write (1)"
+        "--variations",
+        type=int,
+        default=SamplingSettings.variations,
+        metavar="N",
+        help=f"pieces to write ({SamplingSettings.variations})",
     )
     generate.add_argument("--primer", type=Path, metavar="FILE.mid", help="continue this MIDI file")
     generate.add_argument(
@@ -104,13 +115,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _generate(args, written: list[Path]) -> int:
-    from composer.core.generation import Sampler, SamplingSettings, load_model
+    from composer.core.generation import Sampler, load_model
     from composer.core.midi import read_midi
     from composer.core.tokens import encode
     from composer.core.training.distributed import select_device
+    from composer.resources import default_model
 
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    seconds = 30.0 if args.seconds is None else args.seconds  # --seconds 0 is an error, not 30
+    # --seconds 0 is an error, not the default
+    seconds = SamplingSettings.seconds if args.seconds is None else args.seconds
     settings = SamplingSettings(  # checks every value against the limits in the core
         temperature=args.temperature,
         top_k=args.top_k,
@@ -190,18 +203,4 @@ def _stopped(written: list[Path], variations: int) -> str:
     return (
         f"stopped; {len(written)} of {variations} variation(s) were finished and written "
         "(listed above), the others were not written"
-    )
-
-
-def default_model() -> Path:
-    """The bundled model's model.json (see composer.resources for where it is looked for)."""
-    from composer.resources import asset
-
-    with contextlib.suppress(FileNotFoundError):  # no assets folder at all
-        path = asset("model", "model.json")
-        if path.is_file():
-            return path
-    raise ValueError(
-        "no MODEL given and no bundled model is installed; give a run folder made by "
-        "`composer train` or a model .json file"
     )

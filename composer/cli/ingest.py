@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from composer.cli import default_cache_dir
-from composer.cli.progress import ProgressBar, note_name
+from composer.cli.progress import ProgressBar
+from composer.core.folders import default_cache_dir
 
 
 def add_parser(commands) -> None:
@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_summary(report) -> None:
+    from composer.core.midi.piece import note_name
+
     hours = report.seconds_of_music / 3600
     print(
         f"{report.folder}: {report.files:,} MIDI files, {report.ok:,} usable, "

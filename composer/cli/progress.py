@@ -5,11 +5,6 @@ from __future__ import annotations
 import sys
 
 
-def note_name(pitch: int) -> str:
-    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-    return f"{names[pitch % 12]}{pitch // 12 - 1}"
-
-
 class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most every 1% of progress."""
 

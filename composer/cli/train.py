@@ -13,8 +13,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from composer.cli import default_cache_dir
 from composer.cli.ingest import add_cache_options
+from composer.core.folders import default_cache_dir
+from composer.core.training.config import TrainConfig  # torch-free: the defaults
 
 # Options that shape the model or the data order; a resumed run keeps its own, so on resume they
 # may only repeat the run's values.
@@ -39,18 +40,29 @@ _TRAINING_ON_RESUME = {
 }
 
 # Every model and training setting, for those who want to change one: (flag, type, metavar, help).
+# The training defaults shown come from TrainConfig, their one home (the model's from the preset).
 _ADVANCED = [
     ("--layers", int, "N", "LSTM layers (preset)"),
     ("--hidden-size", int, "N", "LSTM units per layer (preset)"),
     ("--embedding-size", int, "N", "token vector width (preset)"),
     ("--dropout", float, "P", "dropout probability (preset)"),
-    ("--window", int, "T", "tokens per backprop window (128)"),
-    ("--learning-rate", float, "LR", "peak AdamW rate (2e-3)"),
-    ("--validation-fraction", float, "F", "files held out (0.1)"),
-    ("--eval-every", int, "N", "steps between validation and checkpoint (100)"),
-    ("--transpose", int, "N", "random transposition, semitones (3)"),
-    ("--tempo-stretch", float, "F", "random tempo factor 1+-F (0.05)"),
-    ("--fill-in", float, "P", "share of fill-in-the-middle examples, 0 to 0.9 (0.5)"),
+    ("--window", int, "T", f"tokens per backprop window ({TrainConfig.window})"),
+    ("--learning-rate", float, "LR", f"peak AdamW rate ({TrainConfig.learning_rate:g})"),
+    ("--validation-fraction", float, "F", f"files held out ({TrainConfig.validation_fraction})"),
+    (
+        "--eval-every",
+        int,
+        "N",
+        f"steps between validation and checkpoint ({TrainConfig.eval_every})",
+    ),
+    ("--transpose", int, "N", f"random transposition, semitones ({TrainConfig.transpose})"),
+    ("--tempo-stretch", float, "F", f"random tempo factor 1+-F ({TrainConfig.tempo_stretch})"),
+    (
+        "--fill-in",
+        float,
+        "P",
+        f"share of fill-in-the-middle examples, 0 to 0.9 ({TrainConfig.fill_in})",
+    ),
 ]
 
 
@@ -79,7 +91,10 @@ def add_parser(commands) -> None:
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, metavar="N", help="optimizer steps in all")
     length.add_argument(
-        "--epochs", type=int, metavar="N", help="passes over the files (default 10)"
+        "--epochs",
+        type=int,
+        metavar="N",
+        help=f"passes over the files (default {TrainConfig.epochs})",
     )
     length.add_argument(
         "--minutes",
@@ -95,13 +110,21 @@ def add_parser(commands) -> None:
         "8 with --from); the best checkpoint is kept",
     )
     train.add_argument(
-        "--device", choices=["auto", "cpu", "cuda", "mps"], help="default auto: cuda, mps, then cpu"
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        help=f"default {TrainConfig.device}: cuda, mps, then cpu",
     )
     train.add_argument(
-        "--batch-size", type=int, metavar="B", help="pieces read side by side per process (32)"
+        "--batch-size",
+        type=int,
+        metavar="B",
+        help=f"pieces read side by side per process ({TrainConfig.batch_size})",
     )
     train.add_argument(
-        "--seed", type=int, metavar="S", help="weights, data order and augmentation (0)"
+        "--seed",
+        type=int,
+        metavar="S",
+        help=f"weights, data order and augmentation ({TrainConfig.seed})",
     )
     train.add_argument(
         "--resume", action="store_true", help="continue RUN from its latest checkpoint"
@@ -119,7 +142,9 @@ def add_parser(commands) -> None:
     for flag, kind, metavar, text in _ADVANCED:
         advanced.add_argument(flag, type=kind, metavar=metavar, help=text)
     advanced.add_argument(
-        "--precision", choices=["auto", "fp32", "bf16", "fp16"], help="CUDA autocast (auto)"
+        "--precision",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help=f"CUDA autocast ({TrainConfig.precision})",
     )
     add_cache_options(train)
     train.set_defaults(run=run)
@@ -143,7 +168,7 @@ def _build(args, ranks):
     from composer.core.corpus import TokenCache, ingest
     from composer.core.model import preset
     from composer.core.tokens import TokenizerConfig, Vocabulary
-    from composer.core.training import Collection, TrainConfig, new_run, resume_run
+    from composer.core.training import Collection, new_run, resume_run
     from composer.core.training.checkpoint import read_run
     from composer.core.training.distributed import select_device
 
@@ -251,7 +276,7 @@ def _start_from(args):
 
     source = args.start_from
     if source in ("base", "bundled"):
-        from composer.cli.generate import default_model
+        from composer.resources import default_model
 
         source = default_model()
     return read_start(source)

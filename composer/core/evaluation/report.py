@@ -96,9 +96,7 @@ def evaluate(
         result["ngram"] = result["lstm_vs_ngram"] = None
 
     step(f"Generating {samples} pieces…")
-    sampler = Sampler(
-        loaded, SamplingSettings(seconds=seconds, variations=samples, seed=seed, top_p=0.95)
-    )
+    sampler = Sampler(loaded, SamplingSettings(seconds=seconds, variations=samples, seed=seed))
     for _ in sampler.run():
         pass
     generated = sampler.pieces()

@@ -149,3 +149,9 @@ assert len(_GM_NAMES) == 128
 def gm_program_name(program: int) -> str:
     """The General MIDI name of a program number 0-127, e.g. 0 -> 'Acoustic Grand Piano'."""
     return _GM_NAMES[program]
+
+
+def note_name(pitch: int) -> str:
+    """A MIDI pitch in scientific notation with sharps, middle C (60) as 'C4'."""
+    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+    return f"{names[pitch % 12]}{pitch // 12 - 1}"
