@@ -32,6 +32,8 @@ class Grammar:
         self.size = len(vocab)
         self.on, self.off = r["NoteOn"][0], r["NoteOff"][0]
         self.eos = r["Eos"][0]
+        first, count = r["Velocity"]
+        self.velocity = slice(first, first + count)
         self.base = np.ones(self.size, bool)
         self.base[[r["Pad"][0], r["Bos"][0]]] = False
         for mark in FILL_MARKS:  # a span filler allows EndMiddle itself (generation/fill.py)
@@ -51,6 +53,9 @@ class Grammar:
                 if slot == d.slot:
                     sounding[row, pitch] = True
         mask[:, self.on : self.on + 128] &= ~sounding
+        # A velocity only where a note-on can follow it (a model that holds every key of an
+        # instrument down would otherwise be left with nothing to write but the end).
+        mask[:, self.velocity] &= ~sounding.all(axis=1)[:, None]
         mask[:, self.off : self.off + 128] = sounding & ~after_velocity[:, None]
         silent = np.array([not d.sounding for d in decoders])
         mask[:, self.eos] &= silent & (np.asarray(notes_written) > 0)

@@ -56,7 +56,7 @@ class SpanMask:
     def finished(self, decoder: StreamDecoder) -> bool:
         """Whether a variation has filled the span; if so, its notes still sounding end at the
         span's end (as the notes of a training example's middle do)."""
-        if decoder.time < self.span.steps:
-            return False
+        if decoder.time < self.span.steps and not decoder.ended:
+            return False  # (an end forced on a model that left nothing else: silence to the end)
         decoder.close()
         return True
