@@ -11,7 +11,15 @@ import torch
 from safetensors.torch import load_file
 
 from composer.core.tokens import TokenizerConfig
-from composer.core.training import TrainControl, TrainingError, new_run, resume_run
+from composer.core.training import (
+    NanLoss,
+    OutOfMemory,
+    RunExists,
+    TrainControl,
+    TrainingError,
+    new_run,
+    resume_run,
+)
 from composer.core.training import checkpoint as ckpt
 from tests.conftest import corpus
 from tests.training_helpers import (
@@ -140,8 +148,9 @@ def test_resume_with_a_different_vocabulary_is_refused(tmp_path, chorales):
 
 def test_starting_over_an_existing_run_is_refused(tmp_path, chorales):
     events(new_run(tmp_path / "run", chorales, tiny_model(), tiny_training(steps=2)))
-    with pytest.raises(TrainingError, match="already holds a training run"):
+    with pytest.raises(RunExists, match="already holds a training run") as error:
         new_run(tmp_path / "run", chorales, tiny_model(), tiny_training(steps=2))
+    assert error.value.run_dir == tmp_path / "run"
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, chorales):
@@ -149,14 +158,16 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, chorales):
     trainer = new_run(run_dir, chorales, tiny_model(), tiny_training(steps=12, eval_every=4))
     good = None
     with pytest.raises(
-        TrainingError, match=r"NaN or infinite at step 6.*checkpoint of step 4.*lower learning rate"
-    ):
+        NanLoss, match=r"NaN or infinite at step 6.*checkpoint of step 4.*lower learning rate"
+    ) as error:
         for progress in trainer.run():
             if progress.event == "checkpoint":
                 good = {k: v.clone() for k, v in latest_weights(run_dir).items()}
             if progress.event == "step" and progress.step == 5:
                 with torch.no_grad():
                     trainer.model.embedding.weight[:] = float("nan")
+    assert (error.value.step, error.value.saved_step) == (6, 4)
+    assert error.value.learning_rate == trainer.config.learning_rate
     assert ckpt.read_run(run_dir)["latest"].endswith("step-00000004.json")
     kept = latest_weights(run_dir)  # its hash still matches: nothing half-written
     assert all(torch.equal(kept[k], good[k]) for k in good)
@@ -171,9 +182,14 @@ def test_out_of_memory_suggests_a_smaller_batch(tmp_path, chorales, monkeypatch)
 
     monkeypatch.setattr(trainer.net, "forward", no_memory)
     with pytest.raises(
-        TrainingError, match=r"ran out of memory.*--batch-size 2 or a smaller --preset"
-    ):
+        OutOfMemory, match=r"ran out of memory with batch size 4.*smaller batch size \(2\)"
+    ) as error:
         events(trainer)
+    assert (error.value.device, error.value.batch_size, error.value.smaller_batch_size) == (
+        "cpu",
+        4,
+        2,
+    )
 
 
 def test_a_failed_checkpoint_write_leaves_the_previous_one_intact(tmp_path, chorales, monkeypatch):

@@ -64,5 +64,25 @@ def _drive(worker, control, build, run_dir):
                 control.stop()
             worker.report(progress)
     except USER_ERRORS as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(in_app_words(exc)) from None
     return run_dir
+
+
+def in_app_words(exc: BaseException) -> str:
+    """One sentence for the engine's error `exc`: its own, or for a known failure its problem and
+    the control of the training panel that fixes it."""
+    from composer.core.training import DeviceError, NanLoss, OutOfMemory, RunExists
+
+    if isinstance(exc, OutOfMemory):
+        return (
+            f"{exc.problem}; lower the batch size under Advanced (to {exc.smaller_batch_size}) "
+            "or choose a smaller model size"
+        )
+    if isinstance(exc, NanLoss):
+        return f"{exc.problem}; lower the learning rate under Advanced (now {exc.learning_rate:g})"
+    if isinstance(exc, RunExists):
+        return f"{exc.problem}; open it with Resume a run…, or start a new run"
+    if isinstance(exc, DeviceError) and exc.device:
+        other = f", or {exc.other_fix}" if exc.other_fix else ""
+        return f"{exc.problem}; choose CPU as the device{other}"
+    return str(exc)

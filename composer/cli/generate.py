@@ -7,6 +7,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from composer.cli.fixes import in_cli_words
 from composer.cli.steering import add_steering_options, constraints_from
 from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
 
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         FileExistsError,
         OSError,
     ) as exc:
-        print(f"composer generate: {str(exc).rstrip('.')}.", file=sys.stderr)
+        print(f"composer generate: {in_cli_words(exc).rstrip('.')}.", file=sys.stderr)
         return 2
 
 

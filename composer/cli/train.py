@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from composer.cli.fixes import in_cli_words
 from composer.cli.ingest import add_cache_options
 from composer.core.folders import default_cache_dir
 from composer.core.training.config import TrainConfig  # torch-free: the defaults
@@ -158,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = _build(args, ranks)
         return _train(trainer, ranks, args.out)
     except (*USER_ERRORS, ValueError) as exc:
-        print(f"composer train: {str(exc).rstrip('.')}.", file=sys.stderr)
+        print(f"composer train: {in_cli_words(exc).rstrip('.')}.", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     finally:
         ranks.close()
@@ -190,9 +191,9 @@ def _build(args, ranks):
         tokenizer = TokenizerConfig.from_json(saved["tokenizer"])
         folder = folder or Path(saved["folder"])
     elif (args.out / "run.json").exists():
-        raise ValueError(
-            f"{args.out} already holds a training run; add --resume to continue it, or choose another --out"
-        )
+        from composer.core.training import RunExists
+
+        raise ValueError(in_cli_words(RunExists(args.out)))  # before reading the folder
     if folder is None:
         raise ValueError("give the folder of MIDI files to train on")
 

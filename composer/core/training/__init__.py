@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from composer.core.training.config import TrainConfig
     from composer.core.training.data import Collection
     from composer.core.training.distributed import DeviceError, Ranks
-    from composer.core.training.progress import TrainControl, TrainingError, TrainProgress
+    from composer.core.training.progress import (
+        NanLoss,
+        OutOfMemory,
+        RunExists,
+        TrainControl,
+        TrainingError,
+        TrainProgress,
+    )
     from composer.core.training.runs import new_run, resume_run
     from composer.core.training.trainer import Trainer
 
@@ -26,6 +33,9 @@ _HOMES = {
     "Collection": "data",
     "DeviceError": "distributed",
     "Ranks": "distributed",
+    "NanLoss": "progress",
+    "OutOfMemory": "progress",
+    "RunExists": "progress",
     "TrainControl": "progress",
     "TrainingError": "progress",
     "TrainProgress": "progress",
@@ -39,7 +49,10 @@ __all__ = [
     "CheckpointError",
     "Collection",
     "DeviceError",
+    "NanLoss",
+    "OutOfMemory",
     "Ranks",
+    "RunExists",
     "TrainConfig",
     "TrainControl",
     "TrainProgress",

@@ -163,6 +163,25 @@ class WindowStream:
         self._rows = (first, EpochPlan(piece, offset, targets), epochs)
 
 
+def instrument_marks(tokens: np.ndarray, vocab: Vocabulary) -> np.ndarray:
+    """1 at a Drums token, 0 at a Program token, -1 elsewhere (same shape as `tokens`)."""
+    r = vocab.ranges
+    first, size = r["Program"]
+    drums = r["Drums"][0] if r["Drums"][1] else -1
+    program = (tokens >= first) & (tokens < first + size)
+    return np.where(tokens == drums, 1, np.where(program, 0, -1))
+
+
+def playing_drums(marks: np.ndarray, initial: np.ndarray) -> np.ndarray:
+    """Whether each position plays drums: marks (B, T) from instrument_marks, initial (B,) the
+    state before the first position (the last mark carried forward)."""
+    marks = marks.copy()
+    marks[:, 0] = np.where(marks[:, 0] >= 0, marks[:, 0], initial)
+    index = np.where(marks >= 0, np.arange(marks.shape[1]), 0)
+    np.maximum.accumulate(index, axis=1, out=index)
+    return np.take_along_axis(marks, index, axis=1) == 1
+
+
 @dataclass(frozen=True)
 class Batch:
     inputs: np.ndarray  # (lanes, window) int64 token ids
@@ -178,8 +197,6 @@ class PieceSet:
         self.vocab = vocab
         self.lengths = np.array([len(t) for t in tokens], dtype=np.int64)
         r = vocab.ranges
-        self._program = r["Program"]
-        self._drums = r["Drums"][0] if r["Drums"][1] else -1
         # Per piece: where the instrument changes (positions, and whether to drums), and the
         # lowest and highest pitched (non-drum) note, which bound its transposition.
         self.changes: list[tuple[np.ndarray, np.ndarray]] = []
@@ -188,31 +205,16 @@ class PieceSet:
         on0 = r["NoteOn"][0]
         for i, t in enumerate(tokens):
             t = np.asarray(t, dtype=np.int64)
-            instrument = self._instrument_marks(t)
+            instrument = instrument_marks(t, vocab)
             where = np.flatnonzero(instrument >= 0)
             self.changes.append((where, instrument[where] == 1))
-            drum = self._forward_fill(instrument[None, :], np.zeros(1, bool))[0]
+            drum = playing_drums(instrument[None, :], np.zeros(1, bool))[0]
             pitches = t[(t >= on0) & (t < on0 + 128) & ~drum] - on0
             if len(pitches):
                 self.pitch_low[i], self.pitch_high[i] = pitches.min(), pitches.max()
 
     def __len__(self) -> int:
         return len(self.tokens)
-
-    def _instrument_marks(self, t: np.ndarray) -> np.ndarray:
-        """1 at a Drums token, 0 at a Program token, -1 elsewhere (same shape as t)."""
-        first, size = self._program
-        program = (t >= first) & (t < first + size)
-        return np.where(t == self._drums, 1, np.where(program, 0, -1))
-
-    @staticmethod
-    def _forward_fill(marks: np.ndarray, initial: np.ndarray) -> np.ndarray:
-        """Whether each position plays drums: marks (B, T) from _instrument_marks, initial (B,)."""
-        marks = marks.copy()
-        marks[:, 0] = np.where(marks[:, 0] >= 0, marks[:, 0], initial)
-        index = np.where(marks >= 0, np.arange(marks.shape[1]), 0)
-        np.maximum.accumulate(index, axis=1, out=index)
-        return np.take_along_axis(marks, index, axis=1) == 1
 
     def drums_at(self, piece: int, position: int) -> bool:
         where, to_drums = self.changes[piece]
@@ -268,7 +270,7 @@ class Batcher:
         """Transpose pitched notes (not drums) and stretch tempo tokens, lane by lane."""
         vocab = self.pieces.vocab
         r = vocab.ranges
-        drums = PieceSet._forward_fill(self.pieces._instrument_marks(tokens), drums_before)
+        drums = playing_drums(instrument_marks(tokens, vocab), drums_before)
         on0, off0 = r["NoteOn"][0], r["NoteOff"][0]
         note = ((tokens >= on0) & (tokens < on0 + 128)) | ((tokens >= off0) & (tokens < off0 + 128))
         tokens = np.where(note & ~drums, tokens + shift[:, None], tokens)

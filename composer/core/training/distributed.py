@@ -14,7 +14,18 @@ import torch.distributed as dist
 
 
 class DeviceError(RuntimeError):
-    """A requested device is not usable here; the message says what to do."""
+    """A requested device is not usable here; the message says what to do.
+
+    `device` is the device asked for; `problem` the sentence without its fix, and `other_fix`
+    what else would do beside training on the CPU (the CLI and the app name the CPU their way)."""
+
+    def __init__(self, problem: str, device: str = "", other_fix: str = ""):
+        self.problem, self.device, self.other_fix = problem, device, other_fix
+        fix = "; use the CPU" + (f", or {other_fix}" if other_fix else "") if device else ""
+        super().__init__(problem + fix)
+
+    def __reduce__(self):
+        return type(self), (self.problem, self.device, self.other_fix)
 
 
 def select_device(request: str = "auto", local_rank: int = 0) -> torch.device:
@@ -26,15 +37,14 @@ def select_device(request: str = "auto", local_rank: int = 0) -> torch.device:
     if request == "cuda" or (request == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
             raise DeviceError(
-                "CUDA was requested, but this torch build sees no usable NVIDIA GPU; "
-                "use --device cpu, or install a CUDA build of torch"
+                "CUDA was requested, but this torch build sees no usable NVIDIA GPU",
+                "cuda",
+                "install a CUDA build of torch",
             )
         return torch.device("cuda", local_rank % torch.cuda.device_count())
     if request == "mps" or (request == "auto" and has_mps):
         if not has_mps:
-            raise DeviceError(
-                "MPS (Apple GPU) was requested but is not available; use --device cpu"
-            )
+            raise DeviceError("MPS (Apple GPU) was requested but is not available", "mps")
         return torch.device("mps")
     return torch.device("cpu")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from composer.core.training.distributed import Ranks
+from composer.core.training.progress import NanLoss, OutOfMemory
 
 
 def count_label(n: int) -> str:
@@ -66,26 +67,19 @@ def ended(trainer, why: str | None) -> str:
     return f"Finished {trainer.step} steps."
 
 
-def nan_loss(trainer) -> str:
-    saved = trainer._saved_step
-    kept = f"the checkpoint of step {saved} is kept" if saved else "no checkpoint was written yet"
-    return (
-        f"The loss became NaN or infinite at step {trainer.step + 1}, so training stopped and "
-        f"{kept}; try a lower learning rate (now {trainer.config.learning_rate:g})"
-    )
+def nan_loss(trainer) -> NanLoss:
+    return NanLoss(trainer.step + 1, trainer.config.learning_rate, trainer.saved_step)
 
 
-def out_of_memory(trainer) -> str:
-    batch, model = trainer.config.batch_size, trainer.model_config
-    return (
-        f"The {trainer.device.type.upper()} ran out of memory with batch size {batch} and a "
-        f"{model.layers} x {model.hidden_size} model; try --batch-size {max(1, batch // 2)} or a "
-        "smaller --preset"
+def out_of_memory(trainer) -> OutOfMemory:
+    model = trainer.model_config
+    return OutOfMemory(
+        trainer.device.type, trainer.config.batch_size, model.layers, model.hidden_size
     )
 
 
 def write_failed(trainer, exc: OSError) -> str:
-    saved = trainer._saved_step
+    saved = trainer.saved_step
     kept = f"the checkpoint of step {saved} is kept" if saved else "no checkpoint was written yet"
     return (
         f"Could not write a checkpoint into {trainer.run_dir} ({exc.strerror or exc}), so training "

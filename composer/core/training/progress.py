@@ -8,7 +8,80 @@ from dataclasses import dataclass
 
 
 class TrainingError(Exception):
-    """Training cannot go on; the message says why and what to do. Checkpoints already written stay."""
+    """Training cannot go on; the message says why and what to do. Checkpoints already written stay.
+
+    The message names no command-line option and no control of the app: the subclasses below
+    carry the data of the common failures, and `problem` (the sentence without its fix), so that
+    the CLI and the app can say the fix in their own words (composer/cli/train.py,
+    composer/app/training_jobs.py)."""
+
+    @property
+    def problem(self) -> str:
+        """What went wrong, without what to do about it (the whole message here)."""
+        return str(self)
+
+
+class OutOfMemory(TrainingError):
+    """The device ran out of memory for this batch size and model size."""
+
+    def __init__(self, device: str, batch_size: int, layers: int, hidden_size: int):
+        self.device, self.batch_size = device, batch_size
+        self.layers, self.hidden_size = layers, hidden_size
+        super().__init__(
+            f"{self.problem}; try a smaller batch size ({self.smaller_batch_size}) or a smaller model"
+        )
+
+    @property
+    def problem(self) -> str:
+        return (
+            f"The {self.device.upper()} ran out of memory with batch size {self.batch_size} and a "
+            f"{self.layers} x {self.hidden_size} model"
+        )
+
+    @property
+    def smaller_batch_size(self) -> int:
+        return max(1, self.batch_size // 2)
+
+    def __reduce__(self):
+        return type(self), (self.device, self.batch_size, self.layers, self.hidden_size)
+
+
+class NanLoss(TrainingError):
+    """The loss (or the gradient) became NaN or infinite at `step`; `saved_step` is the step of
+    the checkpoint kept (0: none was written yet)."""
+
+    def __init__(self, step: int, learning_rate: float, saved_step: int):
+        self.step, self.learning_rate, self.saved_step = step, learning_rate, saved_step
+        super().__init__(f"{self.problem}; try a lower learning rate (now {learning_rate:g})")
+
+    @property
+    def problem(self) -> str:
+        kept = (
+            f"the checkpoint of step {self.saved_step} is kept"
+            if self.saved_step
+            else "no checkpoint was written yet"
+        )
+        return (
+            f"The loss became NaN or infinite at step {self.step}, so training stopped and {kept}"
+        )
+
+    def __reduce__(self):
+        return type(self), (self.step, self.learning_rate, self.saved_step)
+
+
+class RunExists(TrainingError):
+    """A new run was asked for in `run_dir`, which already holds one."""
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        super().__init__(f"{self.problem}; resume it, or choose another folder for the new run")
+
+    @property
+    def problem(self) -> str:
+        return f"{self.run_dir} already holds a training run"
+
+    def __reduce__(self):
+        return type(self), (self.run_dir,)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from composer.core.training import checkpoint as ckpt
 from composer.core.training.config import TrainConfig
 from composer.core.training.data import Collection, split_by_file
 from composer.core.training.distributed import Ranks
-from composer.core.training.progress import TrainControl, TrainingError
+from composer.core.training.progress import RunExists, TrainControl, TrainingError
 from composer.core.training.start_from import StartFrom, reading
 from composer.core.training.trainer import Trainer
 
@@ -64,7 +64,7 @@ def new_run(
         "id": uuid.uuid4().hex,  # each checkpoint records it: one from another run is refused
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "composer": __version__,
-        "folder": str(Path(collection.folder).resolve()),  # --resume from anywhere
+        "folder": str(Path(collection.folder).resolve()),  # resumed from anywhere
         "latest": None,
         "best": None,
         "best_val_loss": None,
@@ -86,10 +86,8 @@ def new_run(
         raise
 
 
-def _holds_a_run(run_dir: Path) -> TrainingError:
-    return TrainingError(
-        f"{run_dir} already holds a training run; resume it, or choose another output folder"
-    )
+def _holds_a_run(run_dir: Path) -> RunExists:
+    return RunExists(run_dir)
 
 
 def lock_run_folder(run_dir: Path, ranks: Ranks | None):

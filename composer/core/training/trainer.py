@@ -130,12 +130,12 @@ class Trainer:
         self.tokens_seen = 0
         self.best_val_loss: float | None = run.get("best_val_loss")
         self.last_val_loss: float | None = None
-        self._val_step = -1  # the step the last validation ran at
+        self.val_step = -1  # the step the last validation ran at
         self._improved = False  # that validation beat the best so far
         self.state = self.model.initial_state(c.batch_size, self.device)
         if latest is not None:
             trainer_state.restore(self, latest)
-        self._saved_step = self.step if latest is not None else 0
+        self.saved_step = self.step if latest is not None else 0  # of the last checkpoint written
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Iterator[TrainProgress]:
@@ -236,7 +236,7 @@ class Trainer:
                 pace.restart()  # the pace shown is training's own
         ended = ended or ("steps" if self.schedule.out_of_steps(self.step) else None)
 
-        if self.step > self._saved_step:  # stopped between checkpoints: keep what was done
+        if self.step > self.saved_step:  # stopped between checkpoints: keep what was done
             yield self._checkpoint(pace)
         self.total_steps = self.step if ended else self.total_steps
         if self.ranks.is_main:
@@ -270,7 +270,7 @@ class Trainer:
             )
             stop_votes, time_votes, bad, total = self.ranks.sum(flags).tolist()
             if bad:
-                raise TrainingError(messages.nan_loss(self))
+                raise messages.nan_loss(self)
             # Scaled so that DDP's gradient average is the mean over all ranks' tokens.
             loss = loss_sum * (self.ranks.world_size / max(count, 1))
             self.optimizer.zero_grad(set_to_none=True)
@@ -278,11 +278,11 @@ class Trainer:
             self.scaler.unscale_(self.optimizer)
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             if not torch.isfinite(norm) and not self.scaler.is_enabled():
-                raise TrainingError(messages.nan_loss(self))
+                raise messages.nan_loss(self)
             self.scaler.step(self.optimizer)
             self.scaler.update()
         except torch.OutOfMemoryError:
-            raise TrainingError(messages.out_of_memory(self)) from None
+            raise messages.out_of_memory(self) from None
         self.state = (h.detach().float(), c.detach().float())
         return total / max(count, 1), bool(stop_votes), bool(time_votes)
 
@@ -312,7 +312,7 @@ class Trainer:
                     "best": improved,
                 }
             )
-        self._improved, self._val_step = improved, self.step
+        self._improved, self.val_step = improved, self.step
         return self._progress("validation", pace=pace)
 
     # --- checkpoints ------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ class Trainer:
             ckpt.prune_checkpoints(self.run_dir, keep)
             self._log({"event": "checkpoint", "step": self.step, "path": name})
         self._improved = False
-        self._saved_step = self.step
+        self.saved_step = self.step
         self.ranks.barrier()
         return self._progress("checkpoint", checkpoint=str(path) if path else None, pace=pace)
 

@@ -30,7 +30,7 @@ def snapshot(trainer, h: torch.Tensor, c: torch.Tensor, rng: torch.Tensor) -> tu
         "training": trainer.info["training"],
         "epoch": round(trainer.step / trainer.stream.steps_per_epoch, 4),
         "tokens_seen": trainer.tokens_seen,
-        "val_loss": trainer.last_val_loss if trainer._val_step == trainer.step else None,
+        "val_loss": trainer.last_val_loss if trainer.val_step == trainer.step else None,
         "best_val_loss": trainer.best_val_loss,
         "elapsed_s": round(trainer.schedule.elapsed_s, 3),
         "stale_validations": trainer.schedule.stale,
