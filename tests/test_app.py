@@ -201,8 +201,8 @@ def test_evaluate_the_model_shows_the_report_with_histograms(window, qtbot, chor
     window.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
     window.evaluate_model()
-    qtbot.waitUntil(lambda: getattr(window, "evaluation", None) is not None, timeout=120_000)
-    dialog = window.evaluation
+    qtbot.waitUntil(lambda: window.learning.evaluation is not None, timeout=120_000)
+    dialog = window.learning.evaluation
     assert "5-gram (Kneser-Ney)" in dialog.text.toPlainText()
     assert [c.title for c in dialog.charts] == ["Pitch classes", "Time between onsets (beats)"]
     assert len(dialog.charts[0].reference) == 12 and abs(sum(dialog.charts[0].reference) - 1) < 1e-3
@@ -246,6 +246,7 @@ def test_a_nan_loss_in_the_app_says_so_and_keeps_the_checkpoint(
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=60_000)
     message = window.training.message.text()
     assert "NaN or infinite at step 8" in message and "checkpoint of step 5 is kept" in message
+    assert "lower the learning rate under Advanced" in message and "--" not in message
     run = json.loads((window.training.run_dir / "run.json").read_text())
     assert run["latest"].endswith("step-00000005.json")
     assert window.generation.model.currentData() == str(window.training.run_dir)  # still usable

@@ -154,7 +154,7 @@ def test_the_app_plays_through_a_midi_port_and_moves_the_playhead(window, qtbot,
     port = FakePort()
     window.playback.midi_port = port
     window.play_pause()
-    qtbot.waitUntil(lambda: window._playback_state == "stopped" and bool(port.sent), timeout=10_000)
+    qtbot.waitUntil(lambda: window.player.state == "stopped" and bool(port.sent), timeout=10_000)
     assert sum(m.type == "note_on" for m in port.sent) == 6
     view = window.variations[0][1]
     assert view.playhead() >= 3 * 120  # the last note's start, in ticks
@@ -192,7 +192,7 @@ def test_a_midi_port_loops_the_selection(window, qtbot, tmp_path):
     window.actions_by_name["loop_selection"].setChecked(True)
     window.play_pause()
     qtbot.waitUntil(lambda: sum(m.type == "note_on" for m in port.sent) > 6, timeout=10_000)
-    assert window._playback_state == "playing"  # went round again rather than stopping
+    assert window.player.state == "playing"  # went round again rather than stopping
     window.stop_playback()
     qtbot.waitUntil(lambda: window.playback.worker is None, timeout=5_000)
     played = {m.note for m in port.sent if m.type == "note_on"}
@@ -211,16 +211,16 @@ def test_a_piece_plays_to_its_end_then_stops_and_closes_the_sink(
         )
     )
     window.play_pause()
-    qtbot.waitUntil(lambda: window._playback_state == "playing", timeout=30_000)
+    qtbot.waitUntil(lambda: window.player.state == "playing", timeout=30_000)
     assert ("playing", True, "&Pause") in while_playing  # following, and the button says Pause
-    qtbot.waitUntil(lambda: window._playback_state == "stopped", timeout=20_000)
+    qtbot.waitUntil(lambda: window.player.state == "stopped", timeout=20_000)
     assert window.playback.sink is None and not window.playback.playing
     assert window.state_label.text() == Playback.AT_THE_END
     assert view.playhead() == 4 * 240  # the last note's end, where the music stopped
     assert not view.follow() and window.actions_by_name["play_pause"].text() == "&Play"
     assert window.transport.position.text() == "1.3"  # bar 1, beat 3 of 4/4
     window.play_pause()  # Play at the end starts again from the beginning
-    qtbot.waitUntil(lambda: window._playback_state == "playing", timeout=30_000)
+    qtbot.waitUntil(lambda: window.player.state == "playing", timeout=30_000)
     assert window.playback.start_seconds == 0.0
     window.stop_playback()
     assert window.playback.sink is None and window.state_label.text() == "Stopped."
@@ -235,7 +235,7 @@ def test_loop_plays_the_selection_again_and_again(audio_device, window, qtbot, t
     window.playback.playhead.connect(ticks.append)
     window.play_pause()
     qtbot.waitUntil(lambda: any(b < a for a, b in zip(ticks, ticks[1:])), timeout=20_000)
-    assert window._playback_state == "playing" and window.playback.sink is not None
+    assert window.player.state == "playing" and window.playback.sink is not None
     window.stop_playback()
     assert min(ticks) >= 240 and max(ticks) <= 720  # inside the selection, round and round
     assert window.playback.sink is None
@@ -246,16 +246,16 @@ def test_playing_through_an_audio_output_moves_the_playhead_with_the_sound(
 ):
     window.open_paths([write_midi(_tune(1.0), tmp_path / "tune.mid")])  # 2 s at 120 BPM
     window.play_pause()
-    qtbot.waitUntil(lambda: window._playback_state == "playing", timeout=30_000)
+    qtbot.waitUntil(lambda: window.player.state == "playing", timeout=30_000)
     view = window.variations[0][1]
     qtbot.waitUntil(lambda: (view.playhead() or 0) > 480, timeout=10_000)  # past the first beat
     window.play_pause()  # pause: the playhead stays
-    qtbot.waitUntil(lambda: window._playback_state == "paused", timeout=5_000)
+    qtbot.waitUntil(lambda: window.player.state == "paused", timeout=5_000)
     held = view.playhead()
     qtbot.wait(300)
     assert view.playhead() == held
     window.stop_playback()
-    assert window._playback_state == "stopped"
+    assert window.player.state == "stopped"
 
 
 def test_a_chosen_soundfont_is_used_and_remembered(window, qtbot, tmp_path):  # noqa: F811

@@ -1,6 +1,7 @@
 """Every menu item and shortcut in one table: name, text, shortcuts, menu, toolbar, tip.
 
-The window creates a QAction per row and connects it to its method of the same name.
+The window creates a QAction per row, then connects it to the method of the same name on the
+part of the window that does it (see `connect_actions`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 @dataclass(frozen=True)
 class ActionSpec:
-    name: str  # also the window method it calls
+    name: str  # also the method it calls, on the window or one of its parts
     text: str
     shortcuts: tuple = ()
     menu: str = "File"
@@ -231,7 +232,7 @@ ACTIONS = [
 
 
 def make_actions(window) -> dict[str, QAction]:
-    """QActions for ACTIONS, triggering the window's methods, added to its menus and toolbar."""
+    """QActions for ACTIONS, added to the window's menus and toolbar (not yet connected)."""
     actions, menus = {}, {}
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("main-toolbar")  # so that saveState can restore it
@@ -244,8 +245,6 @@ def make_actions(window) -> dict[str, QAction]:
         action.setCheckable(spec.checkable)
         if spec.short:
             action.setIconText(spec.short)
-        if not spec.checkable:
-            action.triggered.connect(getattr(window, spec.name))
         if spec.menu not in menus:
             menus[spec.menu] = window.menuBar().addMenu(f"&{spec.menu}")
         menus[spec.menu].addAction(action)
@@ -255,3 +254,15 @@ def make_actions(window) -> dict[str, QAction]:
     window.toolbar = toolbar
     window.menus = menus
     return actions
+
+
+def connect_actions(actions: dict[str, QAction], parts) -> None:
+    """Connect each action that is not checkable to the method of its name on the first of
+    `parts` (the window, then its parts) that has one."""
+    for spec in ACTIONS:
+        if spec.checkable:
+            continue
+        owner = next((part for part in parts if hasattr(part, spec.name)), None)
+        if owner is None:
+            raise AttributeError(f"no part of the window does {spec.name!r}")
+        actions[spec.name].triggered.connect(getattr(owner, spec.name))

@@ -1,12 +1,12 @@
 """The window's Edit menu, edit toolbar and undo history: each item acts on the piece shown.
 
-Mixed into MainWindow (needs `documents`, `menus`, `actions_by_name`, `show_status`, `tell`).
-The methods are plain methods, not Qt slots: decorated slots in a mixin crashed PySide6 here.
+Undo and Redo go through the window's `regenerating` part first: while a Regenerate selection is
+under way, Ctrl+Z restores the original bars (and undoes nothing else).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -43,16 +43,24 @@ ROLL_GESTURES = [
 ]
 
 
-class EditActions:
-    def set_up_editing(self) -> None:
+class EditActions(QObject):
+    """Adds Undo and Redo to the window's Edit menu, the edit toolbar and the History dock. Needs
+    the window's `documents`, `menus`, `actions_by_name` and `docks`; says things through
+    `window.show_status`."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.documents, self.menus = window.documents, window.menus
+        self.actions_by_name, self.docks = window.actions_by_name, window.docks
         stack = self.documents.undo_stack
         menu = self.menus["Edit"]
         first = menu.actions()[0] if menu.actions() else None
-        undo = stack.createUndoAction(self, "&Undo")
+        undo = stack.createUndoAction(window, "&Undo")
         undo.setShortcuts(QKeySequence.StandardKey.Undo)
-        redo = stack.createRedoAction(self, "&Redo")
+        redo = stack.createRedoAction(window, "&Redo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        # Through the window, which first ends a Regenerate selection (window_regenerate.py):
+        # Through undo() and redo() here, which first end a Regenerate selection:
         # the stack's commands address rows that the alternatives shown have moved.
         undo.triggered.disconnect()
         undo.triggered.connect(self.undo)
@@ -63,11 +71,11 @@ class EditActions:
         self.actions_by_name["undo"], self.actions_by_name["redo"] = undo, redo
         self.actions_by_name["draw_tool"].toggled.connect(self._set_draw_tool)
         self._build_edit_toolbar()
-        history = QDockWidget("History", self)
+        history = QDockWidget("History", window)
         history.setObjectName("history-dock")
         history.setWidget(QUndoView(stack))
         history.widget().setEmptyLabel("Nothing done yet")
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, history)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, history)
         history.hide()
         self.menus["View"].addAction(history.toggleViewAction())
         self.docks["history"] = history
@@ -104,12 +112,12 @@ class EditActions:
         )
         self.strength_box.valueChanged.connect(lambda v: settings.update(quantize_strength=v / 100))
         bar.addWidget(self.strength_box)
-        self.addToolBar(bar)
+        self.window.addToolBar(bar)
         self.edit_toolbar = bar
 
     def _set_draw_tool(self, on: bool) -> None:
         self.documents.settings.update(tool="draw" if on else "select")
-        self.show_status(
+        self.window.show_status(
             "Draw: click to draw a note, drag to set its length."
             if on
             else "Select: click or drag to select notes, drag them to move."
@@ -120,22 +128,22 @@ class EditActions:
         """The NoteEditor of the piece shown, or None (after saying why)."""
         editor = self.documents.current_editor()
         if editor is None:
-            self.show_status("Open or generate a piece first.")
+            self.window.show_status("Open or generate a piece first.")
             return None
         if editor.document.regeneration is not None:
-            self.show_status(editor.document.regeneration.busy_sentence())
+            self.window.show_status(editor.document.regeneration.busy_sentence())
             return None
         if editor.document.busy:
-            self.show_status("This piece is still being generated; edit it when it is done.")
+            self.window.show_status("This piece is still being generated; edit it when it is done.")
             return None
         return editor.note_editor
 
     def undo(self) -> None:
-        if not self.regeneration_takes_undo():
+        if not self.window.regenerating.regeneration_takes_undo():
             self.documents.undo_stack.undo()
 
     def redo(self) -> None:
-        if not self.regeneration_takes_redo():
+        if not self.window.regenerating.regeneration_takes_redo():
             self.documents.undo_stack.redo()
 
     def select_all_notes(self) -> None:
@@ -144,11 +152,11 @@ class EditActions:
 
     def copy_notes(self) -> None:
         if (editor := self._editor()) and not editor.copy():
-            self.show_status("Select some notes to copy first.")
+            self.window.show_status("Select some notes to copy first.")
 
     def cut_notes(self) -> None:
         if (editor := self._editor()) and not editor.cut():
-            self.show_status("Select some notes to cut first.")
+            self.window.show_status("Select some notes to cut first.")
 
     def paste_notes(self) -> None:
         if not (editor := self._editor()):
@@ -156,7 +164,7 @@ class EditActions:
         view = self.documents.current_editor().view
         at = int(note_math.snap(view.playhead() or 0, editor.step()))
         if not editor.paste(at):
-            self.show_status("There are no notes on the clipboard; copy some first.")
+            self.window.show_status("There are no notes on the clipboard; copy some first.")
 
     def duplicate_notes(self) -> None:
         if editor := self._editor():
@@ -190,7 +198,7 @@ class EditActions:
         pass  # checkable: handled through toggled (_set_draw_tool)
 
     def show_shortcuts(self) -> None:
-        ShortcutsDialog(self.actions_by_name, self).exec()
+        ShortcutsDialog(self.actions_by_name, self.window).exec()
 
 
 class ShortcutsDialog(QDialog):

@@ -3,10 +3,6 @@ written with the Generate panel's model and settings, then heard in place one al
 time: Tab or Right shows the next, Shift+Tab or Left the previous, Enter keeps it (one undo step),
 Esc restores the original. The rest of the window waits for that choice only where it must: the
 piece cannot be edited, closed or exported meanwhile, and Ctrl+Z restores the original first.
-
-Mixed into MainWindow (needs `documents`, `generation`, `threads`, `actions_by_name`, `docks`,
-`playback`, `play_pause`, `show_status`, `tell`). Plain methods, no Qt slot decorators: decorated
-slots in a mixin crashed PySide6 here (see edit_actions.py).
 """
 
 from __future__ import annotations
@@ -15,17 +11,36 @@ import weakref
 from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import QObject
+
 from composer.app.alternatives_bar import CHOOSING, AlternativesBar
 from composer.app.editing.alternatives import whole_bars
 from composer.app.regeneration import ALTERNATIVES, FillRequest, Regeneration
 
 
-class RegenerateActions:
-    regeneration: Regeneration | None = None  # the one under way (one at a time)
-    _regeneration_editor = None  # the PieceEditor it works in
-    _regeneration_bar: AlternativesBar | None = None
+class Regenerating(QObject):
+    """Needs the window's `documents`, `tabs`, `generation` panel, `threads`, `actions_by_name`,
+    `docks` and `player` part (to hear the alternative shown); says things through
+    `window.tell` and `window.show_status`."""
 
-    def set_up_regenerating(self) -> None:
+    regeneration: Regeneration | None = None  # the one under way (one at a time)
+    editor = None  # the PieceEditor it works in
+    bar: AlternativesBar | None = None  # the bar above that editor, with the choosing actions
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.documents, self.tabs, self.generation = (
+            window.documents,
+            window.tabs,
+            window.generation,
+        )
+        self.threads, self.actions_by_name, self.docks = (
+            window.threads,
+            window.actions_by_name,
+            window.docks,
+        )
+        self.player = window.player
         self._selection_watched = weakref.WeakSet()  # the piano rolls whose ranges we follow
         self.documents.changed.connect(self._watch_selection)  # tabs, edits, busy pieces done
         self._watch_selection()
@@ -61,23 +76,23 @@ class RegenerateActions:
 
         editor = self.documents.current_editor()
         if self.regeneration is not None:
-            self.show_status(self.regeneration.busy_sentence())
+            self.window.show_status(self.regeneration.busy_sentence())
             return
         if editor is None or editor.document.busy:
-            self.show_status("Open a piece, and wait for it to be generated, first.")
+            self.window.show_status("Open a piece, and wait for it to be generated, first.")
             return
         if editor.view.selection() is None:
-            self.show_status("First drag across the bars to regenerate, on the ruler.")
+            self.window.show_status("First drag across the bars to regenerate, on the ruler.")
             return
         panel = self.generation
         choice = panel.model.currentData()
         if choice in (None, OPEN_FILE):
-            self.tell("Choose a model in Generate first: train one, or open a model file.")
+            self.window.tell("Choose a model in Generate first: train one, or open a model file.")
             return
         try:
             constraints = panel.steering.constraints()
         except ValueError as exc:
-            self.tell(str(exc))
+            self.window.tell(str(exc))
             return
         piece = editor.document.model.to_piece()
         start, end, first, last = whole_bars(piece, *editor.view.selection())
@@ -94,16 +109,16 @@ class RegenerateActions:
             constraints=constraints,
             detect=(steer.wants_primer_key, steer.wants_primer_density),
         )
-        regeneration = Regeneration(editor.document, request, self.threads, self)
+        regeneration = Regeneration(editor.document, request, self.threads, self.window)
         bar = AlternativesBar(self.actions_by_name)
         editor.layout().insertWidget(0, bar)
         regeneration.text_changed.connect(bar.set_text)
         regeneration.state_changed.connect(self._on_regeneration_state)
         regeneration.shown.connect(self._on_alternative_shown)
-        regeneration.status.connect(self.show_status)
-        regeneration.failed.connect(self.tell)
-        self.regeneration, self._regeneration_editor = regeneration, editor
-        self._regeneration_bar = bar
+        regeneration.status.connect(self.window.show_status)
+        regeneration.failed.connect(self.window.tell)
+        self.regeneration, self.editor = regeneration, editor
+        self.bar = bar
         regeneration.start()
         self.update_regenerate_actions()
         editor.view.setFocus()
@@ -114,7 +129,7 @@ class RegenerateActions:
         running = self.regeneration
         if running is None or running.state != "choosing":
             return None
-        self.tabs.setCurrentWidget(self._regeneration_editor)
+        self.tabs.setCurrentWidget(self.editor)
         return running
 
     def next_alternative(self) -> None:
@@ -156,29 +171,32 @@ class RegenerateActions:
     def regeneration_takes_redo(self) -> bool:
         if self.regeneration is None:
             return False
-        self.show_status(self.regeneration.busy_sentence())
+        self.window.show_status(self.regeneration.busy_sentence())
         return True
 
     # --- following it ---------------------------------------------------------------------------
     def _on_regeneration_state(self) -> None:
-        running, bar = self.regeneration, self._regeneration_bar
+        running, bar = self.regeneration, self.bar
         if running is None:
             return
         if running.state == "choosing":
             bar.set_choosing(True)
-            self._regeneration_editor.view.ensure_visible(running.request.start)
+            self.editor.view.ensure_visible(running.request.start)
         elif running.state == "ended":
             bar.hide()
             bar.deleteLater()
             running.deleteLater()  # after the sentences it still has to say
-            self.regeneration = self._regeneration_editor = self._regeneration_bar = None
+            self.regeneration = self.editor = self.bar = None
         self.update_regenerate_actions()
 
     def _on_alternative_shown(self, index: int) -> None:
         """Playing this piece, the music starts again with the alternative now shown."""
-        editor = self._regeneration_editor
-        if editor is None or not self.playback.playing:
+        editor = self.editor
+        if editor is None or not self.player.playback.playing:
             return
-        if self._live_playing_view() is editor.view and self.documents.current_editor() is editor:
-            self.playback.stop()
-            self.play_pause()
+        if (
+            self.player.live_playing_view() is editor.view
+            and self.documents.current_editor() is editor
+        ):
+            self.player.playback.stop()
+            self.player.play_pause()
