@@ -78,6 +78,10 @@ class Playback(QObject):
     def playing(self) -> bool:
         return self.worker is not None or (self.sink is not None and self.timer.isActive())
 
+    def forget_audio(self) -> None:
+        """Render again on the next play (the sounds changed: another soundfont)."""
+        self._cache = None
+
     def play(
         self, piece: Piece, start_tick: int = 0, end_tick: int | None = None, loop: bool = False
     ) -> None:

@@ -166,7 +166,7 @@ class TrainingPanel(QWidget):
     def _apply_start(self) -> None:
         """A run from a model trains at the model's size with fine-tuning settings; an empty
         model takes the size and settings chosen here."""
-        from composer.core.training.start_from import FINE_TUNING
+        from composer.core.training.config import FINE_TUNING
 
         empty = self.start_from.kind == EMPTY
         self.preset.setEnabled(empty)
@@ -184,7 +184,7 @@ class TrainingPanel(QWidget):
         )
 
     def train_config(self):
-        from composer.core.training.start_from import FINE_TUNING
+        from composer.core.training.config import FINE_TUNING
 
         options = {n: self.fields[n].value() for n, *_ in _ADVANCED if n not in _MODEL_FIELDS}
         options["patience"] = options["patience"] or None

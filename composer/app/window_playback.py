@@ -80,7 +80,7 @@ class Player(QObject):
     def set_soundfont(self, path: Path | None) -> None:
         """Use `path` (a .sf2 file) for playback and WAV export; None for the default."""
         self.playback.soundfont = path
-        self.playback._cache = None  # render again with the new sounds
+        self.playback.forget_audio()
         settings.write(settings.SOUNDFONT, str(path) if path else "")
         self.window.show_status(f"Soundfont: {path.name if path else 'TimGM6mb (the default)'}")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from composer.cli.fixes import in_cli_words
 from composer.cli.ingest import add_cache_options
 from composer.core.folders import default_cache_dir
-from composer.core.training.config import TrainConfig  # torch-free: the defaults
+from composer.core.training.config import FINE_TUNING, TrainConfig  # torch-free: the defaults
 
 # Options that shape the model or the data order; a resumed run keeps its own, so on resume they
 # may only repeat the run's values.
@@ -137,7 +137,8 @@ def add_parser(commands) -> None:
         help="fine-tune: start from these weights (a run folder, a checkpoint or model file, or "
         "'base' for the bundled base model) instead of an empty model; the model's size and "
         "vocabulary come with it, and the settings default to fine-tuning ones (learning rate "
-        "5e-4, validation every 50 steps, --patience 8)",
+        f"{FINE_TUNING['learning_rate']:g}, validation every {FINE_TUNING['eval_every']} steps, "
+        f"--patience {FINE_TUNING['patience']})",
     )
     advanced = train.add_argument_group("advanced")
     for flag, kind, metavar, text in _ADVANCED:
@@ -251,8 +252,6 @@ def _build(args, ranks):
     }
     chosen = {k: v for k, v in options.items() if v is not None}
     if start is not None:
-        from composer.core.training.start_from import FINE_TUNING
-
         chosen = {**FINE_TUNING, **chosen}
     config = TrainConfig(**chosen)
     return new_run(args.out, collection, model, config, ranks=ranks, start_from=start)

@@ -250,8 +250,8 @@ class NoteEditInput:
     def describe_at(self, pos: QPointF) -> str:
         """What is under a viewport position, in words: the key's name on the keyboard, the
         note's name, instrument, velocity and place on the notes (empty elsewhere)."""
-        from composer.app.pianoroll.render import pitch_name
         from composer.core.midi.piece import gm_program_name
+        from composer.core.midi.piece import note_name as pitch_name
 
         m = self._mapping
         if pos.y() < m.ruler_height:

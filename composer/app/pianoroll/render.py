@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPolygonF
 
 from composer.app.pianoroll.mapping import RollMapping
+from composer.core.midi.piece import note_name
 
 #: Note colours by General MIDI family (program // 8): piano, chromatic percussion, organ,
 #: guitar, bass, strings, ensemble, brass, reed, pipe, synth lead, synth pad, synth effects,
@@ -31,7 +32,6 @@ DRUM_GROUP = len(FAMILY_COLORS)  # colour group of drums (after the 16 families)
 SELECTED_GROUP = DRUM_GROUP + 1  # selected notes, whatever their instrument
 MAJOR_GAP_PX = 40.0  # bar lines closer than this are drawn faint, but for every 2nd, 4th...
 BLACK_KEYS = np.array([0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0], dtype=bool)  # C, C#, D ... B
-NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 
 def mix(a: QColor, b: QColor, amount: float) -> QColor:
@@ -42,11 +42,6 @@ def mix(a: QColor, b: QColor, amount: float) -> QColor:
         a.blueF() + (b.blueF() - a.blueF()) * amount,
         a.alphaF() + (b.alphaF() - a.alphaF()) * amount,
     )
-
-
-def pitch_name(pitch: int) -> str:
-    """'C4' for 60 (middle C), 'A4' for 69, 'C-1' for 0."""
-    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
 @dataclass
@@ -221,7 +216,7 @@ def paint_keyboard(p: QPainter, m: RollMapping, height: int, c: RollColors) -> N
         if pitch % 12 == 0:
             box = QRectF(black_width, (top_y + bottom_y) / 2 - 8, label_box, 16)
             align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-            p.drawText(box, int(align), pitch_name(int(pitch)))
+            p.drawText(box, int(align), note_name(int(pitch)))
 
 
 def paint_ruler(p: QPainter, m: RollMapping, width: int, c: RollColors) -> None:

@@ -17,13 +17,8 @@ import torch
 from composer.core.model import ModelConfig
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import Vocabulary
+from composer.core.training.config import FINE_TUNING  # noqa: F401 (its old home)
 from composer.core.training.progress import TrainingError
-
-#: Settings suited to fine-tuning that a run started from weights gets unless they are given:
-#: a lower peak learning rate (the weights are already good; 2e-3 from scratch would shake them),
-#: a short warm-up, and early stopping: a small collection is learnt by heart within minutes, so
-#: validate often and stop when 8 validations in a row bring no new best (the best is kept).
-FINE_TUNING = {"learning_rate": 5e-4, "warmup_steps": 20, "eval_every": 50, "patience": 8}
 
 
 @dataclass(frozen=True)
