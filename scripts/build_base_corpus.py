@@ -237,7 +237,7 @@ def convert_file(path: Path, folder: Path) -> int | str:
     try:
         parsed = converter.parse(path)
         scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
-    except Exception as exc:  # music21 raises many kinds on odd encodings; skip that file
+    except Exception as exc:  # noqa: BLE001 - music21 raises many kinds on odd encodings; skip it
         signal.alarm(0)
         done.touch()
         return f"{type(exc).__name__}: {exc}"[:200]
@@ -250,14 +250,14 @@ def convert_file(path: Path, folder: Path) -> int | str:
                 score.write("midi", fp=str(temporary))
             except TimeoutError:
                 raise
-            except Exception:  # often badly formed repeats: play it once through instead
+            except Exception:  # noqa: BLE001 - often badly formed repeats: play it once through
                 drop_repeats(score)
                 score.write("midi", fp=str(temporary))
         except TimeoutError:
             temporary.unlink(missing_ok=True)
             done.touch()
             return f"took over {SECONDS_PER_FILE} s ({written} of {len(scores)} written)"
-        except Exception:  # this tune only
+        except Exception:  # noqa: BLE001 - this tune only
             temporary.unlink(missing_ok=True)
             continue
         os.replace(temporary, target)

@@ -145,7 +145,7 @@ class Chaos:
             meta = cache.get(sha)
             try:
                 fresh = encode(read_midi(path), vocab)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure to read counts as unreadable here
                 fresh = None  # a truncated file: it must be cached as a failure
             if meta is None:
                 found.append(f"{path.name} is not in the cache after a clean ingest")

@@ -74,7 +74,7 @@ def within(fn, seconds: float = 30):
     def run():
         try:
             box["value"] = fn()
-        except BaseException as exc:  # handed to the test below
+        except BaseException as exc:  # noqa: BLE001 - handed to the test below
             box["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)

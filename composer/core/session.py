@@ -387,7 +387,7 @@ class Session:
             arrays = load_npz(data)
         except Damaged as exc:
             raise Damaged(exc.reason, path) from None
-        except Exception as exc:  # a crafted archive can fail in many ways; none may stop the rest
+        except Exception as exc:  # noqa: BLE001 - a crafted archive fails in many ways; none stops the rest
             raise Damaged(f"it is not a readable piece file: {exc}", path) from None
         for key, array in arrays.items():
             if len(array) != lengths[key]:

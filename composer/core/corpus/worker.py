@@ -55,7 +55,7 @@ def _tokenize_bytes(data: bytes, path: str, config_json: str) -> tuple[dict, np.
     except TooLongError as exc:
         reason = f"is too long: it {exc}; split it or export it again"
         return {"ok": False, "reason": reason, "detail": str(exc)}, None
-    except Exception as exc:  # a bug or an exhausted resource must cost one file, not the run
+    except Exception as exc:  # noqa: BLE001 - a bug or an exhausted resource costs one file, not the run
         reason = "could not be read because of a problem in Composer; try again, or report it"
         detail = f"{type(exc).__name__}: {exc}"
         return {"ok": False, "reason": reason, "detail": detail, "retry": True}, None

@@ -188,7 +188,7 @@ def _read_tensors(
             return _finite({name: f.get_tensor(name).float() for name in expected}, weights)
     except ModelFileError:
         raise
-    except Exception as exc:  # safetensors' own errors for a bad or truncated header
+    except Exception as exc:  # noqa: BLE001 - safetensors' own errors for a bad or cut header
         raise ModelFileError(f"{weights} is not a valid safetensors file ({exc})") from None
 
 

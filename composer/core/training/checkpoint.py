@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors.torch import load as load_safetensors
@@ -37,6 +38,9 @@ FORMAT_VERSION = 1
 _OWN_FILE = re.compile(
     r"(step-\d{8})\.(json|safetensors)|\.(step-\d{8})\.(json|safetensors)\..+\.tmp"
 )
+if TYPE_CHECKING:
+    from composer.core.training.run_info import RunInfo
+
 _CHECKPOINT_REF = re.compile(r"checkpoints/step-\d{8}\.json")
 
 
@@ -120,7 +124,7 @@ def read_tensors(json_path: Path, info: dict) -> dict[str, torch.Tensor]:
         )
     try:
         return load_safetensors(data)
-    except Exception as exc:  # safetensors raises its own error types for a bad header
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own types for a bad header
         raise CheckpointError(f"{weights} is not a valid safetensors file ({exc})") from None
 
 
@@ -129,10 +133,15 @@ def read_run(run_dir: Path) -> dict:
     inside the run's checkpoints/ folder; CheckpointError naming the file otherwise."""
     path = Path(run_dir) / "run.json"
     run = read_json(path, RUN_FORMAT, "training run")
+    check_run(run, path)
+    return run
+
+
+def check_run(run: dict, path: Path) -> None:
+    """CheckpointError naming `path` (the run.json) when `run` lacks what a run needs."""
     problem = _run_problem(run)
     if problem:
         raise CheckpointError(f"{path} is damaged ({problem}); start a new run on the folder")
-    return run
 
 
 def _run_problem(run: dict) -> str | None:
@@ -147,7 +156,8 @@ def _run_problem(run: dict) -> str | None:
         value = run.get(key)
         if value is not None and not (isinstance(value, str) and _CHECKPOINT_REF.fullmatch(value)):
             return f"{key!r} does not name a checkpoint in its checkpoints folder"
-    if not isinstance(run.get("step", 0), int) or run.get("step", 0) < 0:
+    step = run.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         return "'step' is not a step count"
     for part in ("train", "validation"):
         files = run["data"].get(part)
@@ -157,8 +167,17 @@ def _run_problem(run: dict) -> str | None:
         ):
             return f"its {part} file list is malformed"
     best = run.get("best_val_loss")
-    if best is not None and not isinstance(best, (int, float)):
+    if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
         return "'best_val_loss' is not a number"
+    started = run.get("from")
+    if started is not None and not (
+        isinstance(started, dict)
+        and all(isinstance(started.get(k), str) for k in ("model", "name"))
+    ):
+        return "'from' does not name the weights the run started from"
+    for key in ("id", "created", "composer"):
+        if run.get(key) is not None and not isinstance(run[key], str):
+            return f"{key!r} is not text"
     try:
         from composer.core.training.config import TrainConfig
 
@@ -168,7 +187,10 @@ def _run_problem(run: dict) -> str | None:
     return None
 
 
-def write_run(run_dir: Path, run: dict) -> None:
+def write_run(run_dir: Path, run: dict | RunInfo) -> None:
+    """Write run.json atomically (run: a RunInfo, or its JSON object)."""
+    if not isinstance(run, dict):
+        run = run.to_json()
     run = {"format": RUN_FORMAT, "version": FORMAT_VERSION, **run}
     atomic_write_bytes(Path(run_dir) / "run.json", json.dumps(run, indent=1).encode())
 
