@@ -77,8 +77,25 @@ class SpanFiller:
             context = np.concatenate([[BOS], before])
         constraints = self._instruments(constraints or Constraints())
         settings = replace(settings, seconds=None, max_tokens=MAX_TOKENS)
-        span = FillSpan(context, steps, tempo_bin)
+        span = FillSpan(context, steps, tempo_bin, self._held())
         self.sampler = Sampler(loaded, settings, constraints=constraints, span=span)
+
+    def _held(self) -> tuple[tuple[int, int, int], ...]:
+        """(slot, pitch, step from the span's start when it ends) of every note kept from before
+        the span that still sounds in it (FillSpan.held says why)."""
+        piece, vocab = self.piece, self.vocab
+        spb, tpb = vocab.config.steps_per_beat, piece.ticks_per_beat
+        held = []
+        for track in piece.tracks:
+            notes = track.notes
+            sounding = notes[(notes["start"] < self.start) & (notes["end"] > self.start)]
+            slot = (
+                len(vocab.config.programs) if track.is_drum else vocab.program_slot[track.program]
+            )
+            for end, pitch in zip(sounding["end"].tolist(), sounding["pitch"].tolist()):
+                until = -(-end * spb // tpb) - self.start_step  # the step it has ended by
+                held.append((int(slot), int(pitch), int(until)))
+        return tuple(held)
 
     def _instruments(self, constraints: Constraints) -> Constraints:
         """Keep the new notes to the chosen tracks' instruments, when not all are chosen."""

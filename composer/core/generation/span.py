@@ -2,7 +2,7 @@
 what the model reads first, and the mask that keeps the music inside the span.
 
 The mask (ANDed with the grammar's) lets no time shift run past the span's end and no note start
-there. A variation is done when its time reaches the end: the notes still sounding end there,
+there (a key struck again within one step starts a step later, each time). A variation is done when its time reaches the end: the notes still sounding end there,
 which is what a training example's middle does before its EndMiddle (notes are cut at the
 border), so the sampler closes them itself rather than asking the model for each note-off and
 the EndMiddle: nothing else may come there, and a barely trained model could dither for ever
@@ -28,6 +28,10 @@ class FillSpan:
     context: np.ndarray
     steps: int
     tempo_bin: int  # the tempo in force at the span's start: the only tempo token allowed
+    # Notes kept from before the span that still sound in it: (instrument slot, pitch, step it
+    # ends at). Striking the same key of the same instrument while one sounds would cut it short
+    # in the exported file (MIDI pairs a note-off with the last note-on of its key).
+    held: tuple[tuple[int, int, int], ...] = ()
 
 
 class SpanMask:
@@ -49,8 +53,12 @@ class SpanMask:
         for row, d in enumerate(decoders):
             left = self.span.steps - d.time
             mask[row, self.shift + max(left, 0) :] = False  # TimeShift_k moves k steps
-            if left <= 1:  # a key struck again at once sounds a step later: past the end
-                mask[row, self.on + np.array(d.delayed_pitches(), np.int64)] = False
+            # A key struck again at once sounds a step later (each time): none past the end.
+            late = [p for p, starts in d.delayed_until().items() if starts >= self.span.steps]
+            mask[row, self.on + np.array(late, np.int64)] = False
+            for slot, pitch, until in self.span.held:
+                if slot == d.slot and d.time < until:
+                    mask[row, self.on + pitch] = False
         return mask
 
     def finished(self, decoder: StreamDecoder) -> bool:

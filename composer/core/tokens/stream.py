@@ -94,6 +94,15 @@ class StreamDecoder:
             p for (slot, p), end in self._free_at.items() if slot == self.slot and end > self.time
         ]
 
+    def delayed_until(self) -> dict[int, int]:
+        """Pitch -> the step a note-on of it now would start at, for the current instrument's
+        keys that a note-on now would start later than now (see delayed_pitches)."""
+        return {
+            p: end
+            for (slot, p), end in self._free_at.items()
+            if slot == self.slot and end > self.time
+        }
+
     def take_finished(self) -> list[Note]:
         """Notes finished since the last call."""
         notes = self.finished[self._taken :]
