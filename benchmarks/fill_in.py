@@ -55,7 +55,7 @@ def main() -> None:
             for _ in trainer.run():
                 pass
             minutes = (time.perf_counter() - started) / 60
-            validation = [collection.tokens(s) for s, _ in trainer.info["data"]["validation"]]
+            validation = [collection.tokens(s) for s, _ in trainer.info.validation]
             fill = fill_in_report(trainer.model.cpu(), vocab, validation, seed=0)
             rows.append((share, trainer.best_val_loss, fill, minutes))
             print(

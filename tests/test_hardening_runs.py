@@ -187,8 +187,8 @@ def test_a_full_disk_while_writing_run_json_keeps_the_last_good_checkpoint(
     real, writes = ckpt.write_run, []
 
     def fills_up(run_dir, run):
-        writes.append(run.get("step"))
-        if run.get("step") == 4:
+        writes.append(run.step)
+        if run.step == 4:
             raise OSError(errno.ENOSPC, "No space left on device")
         real(run_dir, run)
 

@@ -39,13 +39,13 @@ def resume_job(worker, control, run_dir, steps, minutes):
     from composer.core.corpus import TokenCache, ingest
     from composer.core.tokens import TokenizerConfig
     from composer.core.training import Collection, resume_run
-    from composer.core.training.checkpoint import read_run
+    from composer.core.training.run_info import read_run_info
 
     def build():
-        run = read_run(run_dir)
-        tokenizer = TokenizerConfig.from_json(run["tokenizer"])
+        run = read_run_info(run_dir)
+        tokenizer = TokenizerConfig.from_json(run.tokenizer)
         report = ingest(
-            run["folder"], paths.cache_dir(), tokenizer, should_stop=lambda: worker.stop_requested
+            run.folder, paths.cache_dir(), tokenizer, should_stop=lambda: worker.stop_requested
         )
         collection = Collection.from_ingest(report, TokenCache(paths.cache_dir(), tokenizer))
         return resume_run(run_dir, collection, steps=steps, minutes=minutes, control=control)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from composer.core.evaluation.likelihood import likelihood_report, nll_figures
 from composer.core.evaluation.ngram import KneserNey
 from composer.core.evaluation.stats import compare_sets, piece_features
 from composer.core.tokens.fill_in import has_fill_in
+
+if TYPE_CHECKING:
+    from composer.core.training.run_info import RunInfo
 
 NGRAM_ORDER = 5
 COPY_WARNING_NOTES = 16  # a run this long, note for note, is no longer a coincidence
@@ -59,12 +63,12 @@ def evaluate(
         return [(entries[s], np.asarray(cache.tokens(s))) for s in chosen]
 
     step("Reading the files…")
-    training = pieces_of(run["folder"], [s for s, _ in run["data"]["train"]]) if run else []
+    training = pieces_of(run.folder, [s for s, _ in run.train]) if run else []
     if folder is not None:
         held_out, described = pieces_of(folder), str(folder)
     elif run:
         held_out, described = (
-            pieces_of(run["folder"], [s for s, _ in run["data"]["validation"]]),
+            pieces_of(run.folder, [s for s, _ in run.validation]),
             "the run's validation files",
         )
     else:
@@ -127,16 +131,16 @@ def _start_from_report(run, held_tokens, nats: float, step) -> dict | None:
     from composer.core.evaluation.likelihood import token_nll
     from composer.core.generation import ModelFileError, load_model
 
-    start = (run or {}).get("from")
-    if not isinstance(start, dict) or not isinstance(start.get("model"), str):
+    start = run.started_from if run else None
+    if start is None:
         return None
     step("Scoring the model it started from…")
     try:
-        base = load_model(start["model"])
+        base = load_model(start.model)
     except ModelFileError as exc:
-        return {"model": start.get("name", start["model"]), "missing": str(exc)}
+        return {"model": start.name, "missing": str(exc)}
     if base.vocab.to_json_dict() != _vocab_of(run):
-        return {"model": base.name, "missing": f"{start['model']} now reads another vocabulary"}
+        return {"model": base.name, "missing": f"{start.model} now reads another vocabulary"}
     before = float(np.concatenate([token_nll(base.model, t) for t in held_tokens]).mean())
     return {
         "model": base.name,
@@ -146,14 +150,15 @@ def _start_from_report(run, held_tokens, nats: float, step) -> dict | None:
     }
 
 
-def _vocab_of(run: dict) -> dict:
+def _vocab_of(run: RunInfo) -> dict:
     from composer.core.tokens import TokenizerConfig, Vocabulary
 
-    return Vocabulary(TokenizerConfig.from_json(run["tokenizer"])).to_json_dict()
+    return Vocabulary(TokenizerConfig.from_json(run.tokenizer)).to_json_dict()
 
 
-def _run_of(path: Path) -> dict | None:
-    from composer.core.training.checkpoint import CheckpointError, read_run
+def _run_of(path: Path) -> RunInfo | None:
+    from composer.core.training.checkpoint import CheckpointError
+    from composer.core.training.run_info import read_run_info
 
     folder = (
         path if path.is_dir() else path.parent.parent if path.parent.name == "checkpoints" else None
@@ -161,7 +166,7 @@ def _run_of(path: Path) -> dict | None:
     if folder is None or not (folder / "run.json").exists():
         return None
     try:
-        return read_run(folder)
+        return read_run_info(folder)
     except CheckpointError:
         return None
 

@@ -27,11 +27,11 @@ def device_label(device: torch.device, ranks: Ranks) -> str:
 
 def describe(trainer, resumed: bool) -> str:
     what = f"Resuming at step {trainer.step}" if resumed else "Training"
-    start = trainer.info.get("from")
+    start = trainer.info.started_from
     if start and not resumed:
-        what = f"Fine-tuning {start['name']}"
+        what = f"Fine-tuning {start.name}"
     model = trainer.model_config
-    files = len(trainer.info["data"]["train"])
+    files = len(trainer.info.train)
     spans = len(trainer.train_set) - files  # fill-in examples, read beside the files
     on = f"{files} files" + (f" and {spans:,} spans to fill in" if spans else "")
     return (
@@ -55,7 +55,7 @@ def ended(trainer, why: str | None) -> str:
     if why is None:
         return f"Stopped at step {trainer.step} of {trainer.total_steps}; the checkpoint is saved."
     if why == "patience":
-        best = trainer.info.get("best") or ""
+        best = trainer.info.best or ""
         step = best.rsplit("-", 1)[-1].removesuffix(".json").lstrip("0") or "0"
         return (
             f"Stopped early at step {trainer.step}: the validation loss has not improved for "

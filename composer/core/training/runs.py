@@ -17,6 +17,7 @@ from composer.core.training.config import TrainConfig
 from composer.core.training.data import Collection, split_by_file
 from composer.core.training.distributed import Ranks
 from composer.core.training.progress import RunExists, TrainControl, TrainingError
+from composer.core.training.run_info import RunInfo, StartedFrom, read_run_info
 from composer.core.training.start_from import StartFrom, reading
 from composer.core.training.trainer import Trainer
 
@@ -60,25 +61,19 @@ def new_run(
     if (run_dir / "run.json").exists():  # another process made it since the first look
         lock.release()
         raise _holds_a_run(run_dir)
-    run = {
-        "id": uuid.uuid4().hex,  # each checkpoint records it: one from another run is refused
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "composer": __version__,
-        "folder": str(Path(collection.folder).resolve()),  # resumed from anywhere
-        "latest": None,
-        "best": None,
-        "best_val_loss": None,
-        "step": 0,
-        "from": start_from.record() if start_from is not None else None,
-        "model": model_config.to_dict(),
-        "tokenizer": json.loads(collection.tokenizer.to_json()),
-        "vocabulary": vocab.to_json_dict()["tokens"],
-        "training": config.to_dict(),
-        "data": {
-            "train": [[s, collection.files[s]] for s in train],
-            "validation": [[s, collection.files[s]] for s in validation],
-        },
-    }
+    run = RunInfo(
+        id=uuid.uuid4().hex,  # each checkpoint records it: one from another run is refused
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        composer=__version__,
+        folder=str(Path(collection.folder).resolve()),  # resumed from anywhere
+        started_from=StartedFrom(**start_from.record()) if start_from is not None else None,
+        model=model_config.to_dict(),
+        tokenizer=json.loads(collection.tokenizer.to_json()),
+        vocabulary=vocab.to_json_dict()["tokens"],
+        training=config.to_dict(),
+        train=tuple((s, collection.files[s]) for s in train),
+        validation=tuple((s, collection.files[s]) for s in validation),
+    )
     try:
         return Trainer(run_dir, run, collection, None, control, ranks, lock=lock)
     except BaseException:
@@ -176,42 +171,40 @@ def resume_run(
 
 def _resume(run_dir, collection, steps, epochs, minutes, device, control, ranks, lock) -> Trainer:
     try:
-        run = ckpt.read_run(run_dir)
+        run = read_run_info(run_dir)
     except ckpt.CheckpointError as exc:
         raise TrainingError(str(exc)) from None
-    saved = TokenizerConfig.from_json(run["tokenizer"])
+    saved = TokenizerConfig.from_json(run.tokenizer)
     if (
         collection.tokenizer != saved
-        or Vocabulary(saved).to_json_dict()["tokens"] != run["vocabulary"]
+        or Vocabulary(saved).to_json_dict()["tokens"] != run.vocabulary
     ):
         raise TrainingError(
-            f"{run_dir} was trained with a different vocabulary ({len(run['vocabulary'])} tokens) "
+            f"{run_dir} was trained with a different vocabulary ({len(run.vocabulary)} tokens) "
             f"than the one given now ({len(Vocabulary(collection.tokenizer))} tokens); it cannot be "
             "resumed with it: start a new run instead"
         )
-    missing = [
-        p for s, p in run["data"]["train"] + run["data"]["validation"] if s not in collection.files
-    ]
+    missing = [p for s, p in run.data_files if s not in collection.files]
     if missing:
         raise TrainingError(
             f"{len(missing)} file(s) this run trained on are gone or changed (first: {missing[0]}); "
             "put them back, or start a new run on the folder as it is now"
         )
-    config = TrainConfig.from_dict(run["training"])
+    config = TrainConfig.from_dict(run.training)
     if steps is not None or epochs is not None or minutes is not None:
         config = replace(config, steps=steps, epochs=epochs or config.epochs, minutes=minutes)
     if device is not None:
         config = replace(config, device=device)
-    run["training"] = config.to_dict()
+    run = replace(run, training=config.to_dict())
     latest = None
-    if run.get("latest"):
+    if run.latest:
         try:
-            latest = ckpt.read_checkpoint(run_dir / run["latest"])
+            latest = ckpt.read_checkpoint(run_dir / run.latest)
         except ckpt.CheckpointError as exc:
             raise TrainingError(str(exc)) from None
-        if run.get("id") and latest.get("run_id") != run["id"]:
+        if run.id and latest.get("run_id") != run.id:
             raise TrainingError(
-                f"{run_dir / run['latest']} belongs to another training run, not to {run_dir}; "
+                f"{run_dir / run.latest} belongs to another training run, not to {run_dir}; "
                 "put the run's own checkpoint back, or start a new run"
             )
     return Trainer(run_dir, run, collection, latest, control, ranks, lock=lock)

@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ from composer.core.training.progress import (
     TrainingError,
     TrainProgress,
 )
+from composer.core.training.run_info import RunInfo
 from composer.core.training.schedule import Schedule
 from composer.core.training.start_from import load_weights
 from composer.core.training.threads import ThreadTuner
@@ -57,7 +59,7 @@ class Trainer:
     def __init__(
         self,
         run_dir,
-        run: dict,
+        run: RunInfo,
         collection: Collection,
         latest: dict | None,
         control,
@@ -69,9 +71,9 @@ class Trainer:
         self.info = run
         self.control = control or TrainControl()
         self.ranks = ranks or Ranks.from_environment()
-        self.config = TrainConfig.from_dict(run["training"])
-        self.model_config = ModelConfig.from_dict(run["model"])
-        self.tokenizer = TokenizerConfig.from_json(run["tokenizer"])
+        self.config = TrainConfig.from_dict(run.training)
+        self.model_config = ModelConfig.from_dict(run.model)
+        self.tokenizer = TokenizerConfig.from_json(run.tokenizer)
         self.vocab = Vocabulary(self.tokenizer)
         self._latest = latest
         self.device = select_device(self.config.device, self.ranks.local_rank)
@@ -85,13 +87,11 @@ class Trainer:
                 self.tuner = ThreadTuner(cores)
 
         c, r = self.config, self.ranks
-        pieces = [collection.tokens(s) for s, _ in run["data"]["train"]]
+        pieces = [collection.tokens(s) for s, _ in run.train]
         if has_fill_in(self.vocab):  # read beside the whole pieces, as pieces of their own
             pieces += fill_in_examples(pieces, self.vocab, c.fill_in, c.seed)
         self.train_set = PieceSet(pieces, self.vocab)
-        self.val_set = PieceSet(
-            [collection.tokens(s) for s, _ in run["data"]["validation"]], self.vocab
-        )
+        self.val_set = PieceSet([collection.tokens(s) for s, _ in run.validation], self.vocab)
         self.lanes = c.batch_size * r.world_size  # all ranks together
         self.my_lanes = slice(r.rank * c.batch_size, (r.rank + 1) * c.batch_size)
         self.batcher = Batcher(self.train_set, c.window)
@@ -107,8 +107,8 @@ class Trainer:
 
         torch.manual_seed(c.seed)  # the same initial weights on every rank
         self.model = MusicLSTM(self.model_config)
-        if latest is None and run.get("from"):  # fine-tuning: a new run starts from weights
-            load_weights(self.model, run["from"])
+        if latest is None and run.started_from:  # fine-tuning: a new run starts from weights
+            load_weights(self.model, run.started_from.to_json())
         self.model = self.model.to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
@@ -128,7 +128,7 @@ class Trainer:
 
         self.step = 0
         self.tokens_seen = 0
-        self.best_val_loss: float | None = run.get("best_val_loss")
+        self.best_val_loss: float | None = run.best_val_loss
         self.last_val_loss: float | None = None
         self.val_step = -1  # the step the last validation ran at
         self._improved = False  # that validation beat the best so far
@@ -328,19 +328,14 @@ class Trainer:
             try:
                 path = ckpt.write_checkpoint(self.run_dir, self.step, tensors, info)
                 name = f"checkpoints/{path.name}"
-                previous = dict(self.info)
-                self.info["latest"], self.info["step"] = name, self.step
+                info = replace(self.info, latest=name, step=self.step)
                 if self._improved or not len(self.val_set):  # without validation, best is latest
-                    self.info["best"] = name
-                    self.info["best_val_loss"] = self.best_val_loss
-                try:
-                    ckpt.write_run(self.run_dir, self.info)
-                except OSError:
-                    self.info = previous  # run.json still names the last good checkpoint
-                    raise
+                    info = replace(info, best=name, best_val_loss=self.best_val_loss)
+                ckpt.write_run(self.run_dir, info)
+                self.info = info  # only once run.json names it: else the last good one stays
             except OSError as exc:  # disk full, folder gone or read-only: the last good one stays
                 raise TrainingError(messages.write_failed(self, exc)) from None
-            keep = {Path(self.info[k]).stem for k in ("latest", "best") if self.info.get(k)}
+            keep = {Path(k).stem for k in (self.info.latest, self.info.best) if k}
             ckpt.prune_checkpoints(self.run_dir, keep)
             self._log({"event": "checkpoint", "step": self.step, "path": name})
         self._improved = False

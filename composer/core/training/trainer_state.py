@@ -23,11 +23,11 @@ def snapshot(trainer, h: torch.Tensor, c: torch.Tensor, rng: torch.Tensor) -> tu
     info = {
         "composer": __version__,
         "torch": torch.__version__,
-        "run_id": trainer.info.get("id"),
-        "model": trainer.info["model"],
-        "tokenizer": trainer.info["tokenizer"],
-        "vocabulary": trainer.info["vocabulary"],
-        "training": trainer.info["training"],
+        "run_id": trainer.info.id,
+        "model": trainer.info.model,
+        "tokenizer": trainer.info.tokenizer,
+        "vocabulary": trainer.info.vocabulary,
+        "training": trainer.info.training,
         "epoch": round(trainer.step / trainer.stream.steps_per_epoch, 4),
         "tokens_seen": trainer.tokens_seen,
         "val_loss": trainer.last_val_loss if trainer.val_step == trainer.step else None,
@@ -44,13 +44,13 @@ def snapshot(trainer, h: torch.Tensor, c: torch.Tensor, rng: torch.Tensor) -> tu
 def restore(trainer, info: dict) -> None:
     """Put a run back where its latest checkpoint left it: weights, optimizer moments, step,
     time spent, the carried LSTM state of every lane and the random state."""
-    tensors = ckpt.read_tensors(trainer.run_dir / trainer.info["latest"], info)
+    tensors = ckpt.read_tensors(trainer.run_dir / trainer.info.latest, info)
     model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     try:
         trainer.model.load_state_dict(model_state)
     except RuntimeError:  # torch's text lists every mismatched tensor: one sentence instead
         raise TrainingError(
-            f"{trainer.run_dir / trainer.info['latest']} holds weights of another size than the "
+            f"{trainer.run_dir / trainer.info.latest} holds weights of another size than the "
             "model this run trains; put the run's own checkpoint back, or start a new run"
         ) from None
     ckpt.optimizer_from_files(trainer.optimizer, tensors, info["optimizer"])
