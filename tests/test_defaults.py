@@ -118,3 +118,12 @@ def test_building_the_parser_loads_no_torch_numpy_or_qt():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_a_new_seed_keeps_the_validation_split_in_the_app_as_on_the_command_line(window):
+    """The seed changes the weights and the order; which files validate stays put (split_seed),
+    in the Train panel as in `composer train --seed`."""
+    panel = window.training
+    panel.fields["seed"].setValue(5)
+    assert panel.train_config().seed == 5
+    assert panel.train_config().split_seed == TrainConfig.split_seed

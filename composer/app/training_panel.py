@@ -195,7 +195,6 @@ class TrainingPanel(QWidget):
             options["warmup_steps"] = FINE_TUNING["warmup_steps"]
         return TrainConfig(
             device=self.device.currentData(),
-            split_seed=options["seed"],
             **length,
             **options,
         )
