@@ -317,3 +317,36 @@ def test_decoding_a_filled_piece_round_trips(model, song):
     for _ in filler.run():
         pass
     assert decode(encode(filler.pieces()[0], VOCAB), VOCAB).note_count > 0
+
+
+def test_runs_and_models_saved_before_fill_in_keep_loading_generating_and_resuming(
+    older_run_dir, tmp_path
+):
+    """Files written before fill-in existed have no "infill" in their tokenizer and no "fill_in"
+    in their training settings: they read as a model without the marks and a run without
+    fill-in examples."""
+    import shutil
+
+    from composer.core.generation import Sampler
+    from composer.core.training import resume_run
+
+    run_dir = tmp_path / "old"
+    shutil.copytree(older_run_dir, run_dir)
+    for path in [run_dir / "run.json", *(run_dir / "checkpoints").glob("*.json")]:
+        data = json.loads(path.read_text())
+        data["tokenizer"].pop("infill")
+        data["training"].pop("fill_in")
+        path.write_text(json.dumps(data))
+    loaded = load_model(run_dir)
+    assert not loaded.vocab.config.infill and len(loaded.vocab) == len(VOCAB) - 4
+    sampler = Sampler(loaded, SamplingSettings(seconds=2.0, seed=0, top_p=WHOLE))
+    for _ in sampler.run():
+        pass
+    assert sampler.pieces()[0].note_count > 0
+    old = TokenizerConfig(infill=False)
+    folder = json.loads((run_dir / "run.json").read_text())["folder"]
+    trainer = resume_run(run_dir, collection_of(folder, tmp_path / "cache", old), steps=12)
+    assert trainer.config.fill_in == 0.0 and len(trainer.train_set) == len(trainer.info.train)
+    for _ in trainer.run():
+        pass
+    assert trainer.step == 12
