@@ -115,8 +115,6 @@ def export(run_dir: Path, manifest: dict, out: Path) -> int:
 
 def adopt(folder: Path, manifest: dict, out: Path) -> int:
     """Export the model in folder/model (with folder/run.json) as export() does."""
-    import shutil
-
     from composer.core.atomic import atomic_write_bytes
     from composer.core.generation import load_model
 
@@ -127,8 +125,8 @@ def adopt(folder: Path, manifest: dict, out: Path) -> int:
     described = json.loads(source.read_text())
     details = provenance(run, manifest, source, _tokens_seen(run), started_from(run, out))
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(folder / "model" / "model.safetensors", out / "model.safetensors.new")
-    (out / "model.safetensors.new").replace(out / "model.safetensors")
+    weights = (folder / "model" / "model.safetensors").read_bytes()
+    atomic_write_bytes(out / "model.safetensors", weights)
     described["provenance"] = details
     path = out / "model.json"
     atomic_write_bytes(path, (json.dumps(described, indent=1) + "\n").encode())

@@ -8,7 +8,13 @@ import secrets
 import sys
 from pathlib import Path
 
-from composer.cli.generate import _check_outputs, _sample, _stopped, output_paths
+from composer.cli.generate import (
+    add_sampling_options,
+    check_outputs,
+    output_paths,
+    show_sampling,
+    stopped_sentence,
+)
 from composer.cli.steering import add_steering_options, constraints_from
 from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
 from composer.resources import default_model
@@ -37,30 +43,7 @@ def add_parser(commands) -> None:
         help="only rewrite these tracks (numbered from 1 in the file's order); the others keep "
         "their notes in those bars (default: all)",
     )
-    fill.add_argument(
-        "--variations",
-        type=int,
-        default=SamplingSettings.variations,
-        metavar="N",
-        help=f"files to write ({SamplingSettings.variations})",
-    )
-    fill.add_argument(
-        "--seed", type=int, metavar="S", help="same seed, same music (default: random, printed)"
-    )
-    fill.add_argument(
-        "--temperature",
-        type=float,
-        default=SamplingSettings.temperature,
-        metavar="T",
-        help=f"> 0; lower is safer ({SamplingSettings.temperature})",
-    )
-    fill.add_argument(
-        "--top-p",
-        type=float,
-        default=SamplingSettings.top_p,
-        metavar="P",
-        help=f"nucleus sampling ({SamplingSettings.top_p})",
-    )
+    add_sampling_options(fill, top_k=False)
     fill.add_argument("--force", action="store_true", help="overwrite existing files")
     add_steering_options(fill)
     fill.set_defaults(run=run)
@@ -98,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _fill(args, written)
     except KeyboardInterrupt:
-        print(f"\ncomposer fill: {_stopped(written, args.variations)}.", file=sys.stderr)
+        print(f"\ncomposer fill: {stopped_sentence(written, args.variations)}.", file=sys.stderr)
         return 130
     except (ModelFileError, MidiReadError, ValueError, FileExistsError, OSError) as exc:
         print(f"composer fill: {str(exc).rstrip('.')}.", file=sys.stderr)
@@ -117,7 +100,7 @@ def _fill(args, written: list[Path]) -> int:
         temperature=args.temperature, top_p=args.top_p, seed=seed, variations=args.variations
     )
     paths = output_paths(args.out, args.variations)
-    _check_outputs(paths, args.force)
+    check_outputs(paths, args.force)
     piece = read_midi(args.piece)
     if not piece.note_count:
         raise ValueError(f"{args.piece} has no notes; fill bars of a piece with music in it")
@@ -135,7 +118,7 @@ def _fill(args, written: list[Path]) -> int:
     )
     print(f"Model {model.name}; seed {seed}; filling {bars} {how}")
     try:
-        _sample(filler)
+        show_sampling(filler)
     except KeyboardInterrupt:
         _write(filler, filler.finished(), paths, args, written)
         raise

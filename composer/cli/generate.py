@@ -35,40 +35,7 @@ def add_parser(commands) -> None:
         metavar="S",
         help=f"length in seconds of music (default {SamplingSettings.seconds:g})",
     )
-    generate.add_argument(
-        "--temperature",
-        type=float,
-        default=SamplingSettings.temperature,
-        metavar="T",
-        help=f"> 0; lower is safer ({SamplingSettings.temperature})",
-    )
-    generate.add_argument(
-        "--top-k",
-        type=int,
-        default=SamplingSettings.top_k,
-        metavar="K",
-        help=f"sample from the K likeliest tokens (0: all; default {SamplingSettings.top_k})",
-    )
-    generate.add_argument(
-        "--top-p",
-        type=float,
-        default=SamplingSettings.top_p,
-        metavar="P",
-        help=f"nucleus: the likeliest tokens holding P of the probability ({SamplingSettings.top_p})",
-    )
-    generate.add_argument(
-        "--seed",
-        type=int,
-        metavar="S",
-        help="same seed and settings, same music (default: random, printed)",
-    )
-    generate.add_argument(
-        "--variations",
-        type=int,
-        default=SamplingSettings.variations,
-        metavar="N",
-        help=f"pieces to write ({SamplingSettings.variations})",
-    )
+    add_sampling_options(generate)
     generate.add_argument("--primer", type=Path, metavar="FILE.mid", help="continue this MIDI file")
     generate.add_argument(
         "--continuation-only", action="store_true", help="with --primer: write only the new music"
@@ -82,6 +49,46 @@ def add_parser(commands) -> None:
     generate.add_argument("--force", action="store_true", help="overwrite existing files")
     add_steering_options(generate)
     generate.set_defaults(run=run)
+
+
+def add_sampling_options(parser, *, top_k: bool = True) -> None:
+    """--temperature, --top-k (unless `top_k` is False), --top-p, --seed and --variations, with
+    SamplingSettings' defaults: shared by the commands that sample."""
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=SamplingSettings.temperature,
+        metavar="T",
+        help=f"> 0; lower is safer ({SamplingSettings.temperature})",
+    )
+    if top_k:
+        parser.add_argument(
+            "--top-k",
+            type=int,
+            default=SamplingSettings.top_k,
+            metavar="K",
+            help=f"sample from the K likeliest tokens (0: all; default {SamplingSettings.top_k})",
+        )
+    parser.add_argument(
+        "--top-p",
+        type=float,
+        default=SamplingSettings.top_p,
+        metavar="P",
+        help=f"nucleus: the likeliest tokens holding P of the probability ({SamplingSettings.top_p})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="same seed and settings, same music (default: random, printed)",
+    )
+    parser.add_argument(
+        "--variations",
+        type=int,
+        default=SamplingSettings.variations,
+        metavar="N",
+        help=f"pieces to write, a file each ({SamplingSettings.variations})",
+    )
 
 
 def output_paths(out: Path, variations: int) -> list[Path]:
@@ -101,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _generate(args, written)
     except KeyboardInterrupt:
-        print(f"\ncomposer generate: {_stopped(written, args.variations)}.", file=sys.stderr)
+        print(
+            f"\ncomposer generate: {stopped_sentence(written, args.variations)}.", file=sys.stderr
+        )
         return 130
     except (
         ModelFileError,
@@ -137,7 +146,7 @@ def _generate(args, written: list[Path]) -> int:
     paths = output_paths(args.out, args.variations)
     if args.continuation_only and not args.primer:
         raise ValueError("--continuation-only needs --primer")
-    _check_outputs(paths, args.force)  # before minutes of sampling, not after
+    check_outputs(paths, args.force)  # before minutes of sampling, not after
 
     model = load_model(args.model or default_model(), select_device(args.device))
     primer = None
@@ -150,7 +159,7 @@ def _generate(args, written: list[Path]) -> int:
     sampler = Sampler(model, settings, primer, constraints=constraints)
     print(f"Model {model.name}; seed {seed}")  # first, so that an interrupted run shows it too
     try:
-        _sample(sampler)
+        show_sampling(sampler)
     except KeyboardInterrupt:
         # Keep the complete pieces: the variations that had ended or reached their length.
         _write(sampler, sampler.finished(), paths, args, written)
@@ -159,7 +168,7 @@ def _generate(args, written: list[Path]) -> int:
     return 0
 
 
-def _check_outputs(paths: list[Path], force: bool) -> None:
+def check_outputs(paths: list[Path], force: bool) -> None:
     """Every output name can be written: none is a folder, a device or a pipe (never replaced,
     even with --force), none exists without --force, and their folder takes a new file."""
     from composer.core.atomic import check_target, check_writable
@@ -174,7 +183,7 @@ def _check_outputs(paths: list[Path], force: bool) -> None:
     check_writable(paths[0])  # they share a folder
 
 
-def _sample(sampler) -> None:
+def show_sampling(sampler) -> None:
     """Run the sampler to the end, showing progress on a terminal."""
     show = sys.stderr.isatty()
     for update in sampler.run():
@@ -197,7 +206,7 @@ def _write(sampler, which, paths: list[Path], args, written: list[Path]) -> None
         print(f"Wrote {paths[index]} ({piece.duration_seconds:.1f} s, {piece.note_count} notes)")
 
 
-def _stopped(written: list[Path], variations: int) -> str:
+def stopped_sentence(written: list[Path], variations: int) -> str:
     """What Ctrl-C left behind, truthfully."""
     if not written:
         return "stopped before any piece was finished; nothing was written"
