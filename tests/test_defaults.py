@@ -8,8 +8,7 @@ import dataclasses
 import subprocess
 import sys
 
-from composer.cli import build_parser
-from composer.cli import train as train_cli
+from composer.cli import build_parser, train_flags
 from composer.core.generation.settings import SamplingSettings
 from composer.core.training.config import TrainConfig
 
@@ -74,11 +73,11 @@ def help_disagreements(advanced) -> list[str]:
 
 
 def test_train_help_shows_the_train_config_defaults(monkeypatch):
-    assert help_disagreements(train_cli._ADVANCED) == []
-    shown = {flag[2:].replace("-", "_") for flag, *_ in train_cli._ADVANCED}
+    assert help_disagreements(train_flags.ADVANCED) == []
+    shown = {flag[2:].replace("-", "_") for flag, *_ in train_flags.ADVANCED}
     assert {"window", "learning_rate", "fill_in", "tempo_stretch"} <= shown
     monkeypatch.setattr(TrainConfig, "window", 256)  # a default changed, the help not
-    assert help_disagreements(train_cli._ADVANCED) == [
+    assert help_disagreements(train_flags.ADVANCED) == [
         "--window: 'tokens per backprop window (128)'"
     ]
 

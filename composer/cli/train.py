@@ -15,56 +15,9 @@ from pathlib import Path
 
 from composer.cli.fixes import in_cli_words
 from composer.cli.ingest import add_cache_options
+from composer.cli.train_flags import ADVANCED, MODEL_ON_RESUME, changed_on_resume
 from composer.core.folders import default_cache_dir
 from composer.core.training.config import FINE_TUNING, TrainConfig  # torch-free: the defaults
-
-# Options that shape the model or the data order; a resumed run keeps its own, so on resume they
-# may only repeat the run's values.
-_MODEL_ON_RESUME = {
-    "layers": "--layers",
-    "hidden_size": "--hidden-size",
-    "embedding_size": "--embedding-size",
-    "dropout": "--dropout",
-}
-_TRAINING_ON_RESUME = {
-    "batch_size": "--batch-size",
-    "window": "--window",
-    "seed": "--seed",
-    "learning_rate": "--learning-rate",
-    "validation_fraction": "--validation-fraction",
-    "patience": "--patience",
-    "eval_every": "--eval-every",
-    "transpose": "--transpose",
-    "tempo_stretch": "--tempo-stretch",
-    "fill_in": "--fill-in",
-    "precision": "--precision",
-}
-
-# Every model and training setting, for those who want to change one: (flag, type, metavar, help).
-# The training defaults shown come from TrainConfig, their one home (the model's from the preset).
-_ADVANCED = [
-    ("--layers", int, "N", "LSTM layers (preset)"),
-    ("--hidden-size", int, "N", "LSTM units per layer (preset)"),
-    ("--embedding-size", int, "N", "token vector width (preset)"),
-    ("--dropout", float, "P", "dropout probability (preset)"),
-    ("--window", int, "T", f"tokens per backprop window ({TrainConfig.window})"),
-    ("--learning-rate", float, "LR", f"peak AdamW rate ({TrainConfig.learning_rate:g})"),
-    ("--validation-fraction", float, "F", f"files held out ({TrainConfig.validation_fraction})"),
-    (
-        "--eval-every",
-        int,
-        "N",
-        f"steps between validation and checkpoint ({TrainConfig.eval_every})",
-    ),
-    ("--transpose", int, "N", f"random transposition, semitones ({TrainConfig.transpose})"),
-    ("--tempo-stretch", float, "F", f"random tempo factor 1+-F ({TrainConfig.tempo_stretch})"),
-    (
-        "--fill-in",
-        float,
-        "P",
-        f"share of fill-in-the-middle examples, 0 to 0.9 ({TrainConfig.fill_in})",
-    ),
-]
 
 
 def add_parser(commands) -> None:
@@ -141,7 +94,7 @@ def add_parser(commands) -> None:
         f"--patience {FINE_TUNING['patience']})",
     )
     advanced = train.add_argument_group("advanced")
-    for flag, kind, metavar, text in _ADVANCED:
+    for flag, kind, metavar, text in ADVANCED:
         advanced.add_argument(flag, type=kind, metavar=metavar, help=text)
     advanced.add_argument(
         "--precision",
@@ -183,7 +136,7 @@ def _build(args, ranks):
     folder = args.folder
     if args.resume:
         saved = read_run(args.out)
-        changed = _changed_on_resume(args, saved)
+        changed = changed_on_resume(args, saved)
         if changed:
             raise ValueError(
                 f"--resume continues {args.out} with its own settings; only --steps, --epochs, "
@@ -266,7 +219,7 @@ def _start_from(args):
             f"--resume continues {args.out} from its own checkpoints; --from starts a new run "
             "(drop one of them)"
         )
-    given = [flag for name, flag in {"preset": "--preset", **_MODEL_ON_RESUME}.items()
+    given = [flag for name, flag in {"preset": "--preset", **MODEL_ON_RESUME}.items()
              if getattr(args, name) is not None]  # fmt: skip
     if given:
         raise ValueError(
@@ -280,27 +233,6 @@ def _start_from(args):
 
         source = default_model()
     return read_start(source)
-
-
-def _changed_on_resume(args, saved: dict) -> list[str]:
-    """The flags given with --resume whose values differ from the run's own. --preset stands for
-    its model fields (those not given by --layers etc. beside it)."""
-    from composer.core.model.config import PRESETS
-    from composer.core.training.runs import settings_that_differ
-
-    model = _given(args, _MODEL_ON_RESUME)
-    from_preset = {k: v for k, v in PRESETS.get(args.preset, {}).items() if k not in model}
-    differ = settings_that_differ(
-        saved, {**from_preset, **model}, _given(args, _TRAINING_ON_RESUME)
-    )
-    flags = {**_MODEL_ON_RESUME, **_TRAINING_ON_RESUME}
-    preset = ["--preset"] if any(name in from_preset for name in differ) else []
-    return preset + [flags[name] for name in differ if name not in from_preset]
-
-
-def _given(args, flags: dict[str, str]) -> dict:
-    """The options of `flags` given on the command line, by name."""
-    return {name: getattr(args, name) for name in flags if getattr(args, name) is not None}
 
 
 def _ingest(folder, cache_root, tokenizer, jobs):
