@@ -30,7 +30,7 @@ from composer.core.corpus import TokenCache, ingest
 from composer.core.evaluation.ngram import KneserNey
 from composer.core.model import preset
 from composer.core.tokens import Vocabulary
-from composer.core.training import Collection, TrainConfig, new_run
+from composer.core.training import Collection, TrainConfig, TrainEvent, new_run
 from composer.core.training.start_from import FINE_TUNING, read_start
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +45,9 @@ def train(label: str, run_dir: Path, collection, model, config, start=None) -> l
     curve = [(0.0, trainer.validation_loss())]  # where it starts, before any step
     print(f"{label}: starts at {curve[0][1]:.3f} nats/token")
     for progress in trainer.run():
-        if progress.event == "validation" and progress.val_loss is not None:
+        if progress.event == TrainEvent.VALIDATION and progress.val_loss is not None:
             curve.append(((time.perf_counter() - started) / 60, progress.val_loss))
-        elif progress.event in ("finished", "stopped"):
+        elif progress.event in (TrainEvent.FINISHED, TrainEvent.STOPPED):
             print(f"{label}: {progress.message}")
     return curve
 

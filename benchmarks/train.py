@@ -34,7 +34,7 @@ from torch import nn
 from composer.core.corpus import TokenCache, ingest
 from composer.core.model import preset
 from composer.core.tokens import TokenizerConfig, Vocabulary
-from composer.core.training import Collection, TrainConfig, new_run
+from composer.core.training import Collection, TrainConfig, TrainEvent, new_run
 from composer.core.training.distributed import select_device
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
@@ -82,7 +82,7 @@ def trainer(collection, config, batch: int, window: int, steps: int, device) -> 
     with tempfile.TemporaryDirectory() as run_dir:
         run = new_run(Path(run_dir) / "run", collection, config, settings)
         for progress in run.run():
-            if progress.event == "step" and progress.step == WARMUP:
+            if progress.event == TrainEvent.STEP and progress.step == WARMUP:
                 started, seen = time.perf_counter(), run.tokens_seen
         elapsed = time.perf_counter() - started
     return (run.tokens_seen - seen) / elapsed, steps * batch * window / elapsed

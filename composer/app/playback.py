@@ -11,6 +11,8 @@ is detected, playback is turned off with a sentence, and everything else keeps w
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal, Slot
 
 from composer.app.workers import UserError, Worker, WorkerThreads
@@ -39,12 +41,21 @@ def playhead_tick(piece: Piece, start_seconds: float, processed_us: int) -> int:
     return seconds_to_tick(piece, start_seconds + processed_us / 1e6)
 
 
+class PlaybackState(StrEnum):
+    """What Playback is doing. The `state` signal carries the value as a plain str (Qt's); read
+    it back with PlaybackState(value)."""
+
+    PLAYING = "playing"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
 class Playback(QObject):
-    """Plays one piece at a time. Signals: `playhead(tick)` while playing; `state` "playing",
-    "paused" or "stopped"; `message(sentence)` for the status bar."""
+    """Plays one piece at a time. Signals: `playhead(tick)` while playing; `state` (a
+    PlaybackState's value); `message(sentence)` for the status bar."""
 
     playhead = Signal(int)  # tick
-    state = Signal(str)  # "playing", "paused", "stopped"
+    state = Signal(str)  # a PlaybackState
     message = Signal(str)
 
     AT_THE_END = "Stopped at the end."
@@ -124,7 +135,7 @@ class Playback(QObject):
     def _on_failed(self, message: str, unexpected: bool) -> None:
         self.worker = None
         self.message.emit(message)
-        self.state.emit("stopped")
+        self.state.emit(PlaybackState.STOPPED)
 
     def _start_sink(self, audio, end_seconds: float | None) -> None:
         from PySide6.QtMultimedia import QAudioFormat, QAudioSink
@@ -152,7 +163,7 @@ class Playback(QObject):
             return
         self._base_us = 0
         self.timer.start()
-        self.state.emit("playing")
+        self.state.emit(PlaybackState.PLAYING)
 
     def _check_finished(self) -> bool:
         """Loop or stop once the sink has played everything; True when playback has ended.
@@ -187,11 +198,11 @@ class Playback(QObject):
         if self.sink is not None and self.timer.isActive():
             self.sink.suspend()
             self.timer.stop()
-            self.state.emit("paused")
+            self.state.emit(PlaybackState.PAUSED)
         elif self.sink is not None:
             self.sink.resume()
             self.timer.start()
-            self.state.emit("playing")
+            self.state.emit(PlaybackState.PLAYING)
 
     def stop(self) -> None:
         if self.worker is not None:
@@ -205,7 +216,7 @@ class Playback(QObject):
         if self.buffer is not None:
             self.buffer.close()
             self.buffer = None
-        self.state.emit("stopped")
+        self.state.emit(PlaybackState.STOPPED)
 
     # --- MIDI output ------------------------------------------------------------------------------
     def _play_midi(self, piece: Piece, end_seconds: float | None) -> None:
@@ -214,7 +225,7 @@ class Playback(QObject):
         self.worker.progress.connect(self._on_midi_position)
         self.worker.succeeded.connect(self._on_midi_done)
         self.worker.failed.connect(self._on_failed)
-        self.state.emit("playing")
+        self.state.emit(PlaybackState.PLAYING)
         self.threads.start(self.worker)
 
     @Slot(object)
@@ -233,7 +244,7 @@ class Playback(QObject):
         if self.loop and self.piece is not None:  # the selection again, from its start
             self._play_midi(self.piece, self.end_seconds)
             return
-        self.state.emit("stopped")
+        self.state.emit(PlaybackState.STOPPED)
         self.message.emit(self.AT_THE_END)
 
 

@@ -7,6 +7,7 @@ restores the original. How the notes change is editing/alternatives.py's busines
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -19,6 +20,14 @@ ALTERNATIVES = 4
 NOT_BOTH_SIDES = (
     "This model was not trained to fill in, so the new bars follow from the music before only."
 )
+
+
+class RegenerationState(StrEnum):
+    """Where one Regenerate selection is: WRITING -> CHOOSING -> ENDED (or WRITING -> ENDED)."""
+
+    WRITING = "writing"  # the alternatives are being written in the background
+    CHOOSING = "choosing"  # one alternative is in the piano roll, the musician steps through
+    ENDED = "ended"  # kept, restored or failed: the document is free again
 
 
 @dataclass(frozen=True)
@@ -41,8 +50,8 @@ class FillRequest:
 
 
 class Regeneration(QObject):
-    """One Regenerate selection on one document: `state` goes "writing" -> "choosing" ->
-    "ended". While it has not ended the document is busy (no edits, no closing).
+    """One Regenerate selection on one document, in a RegenerationState. While it has not ended
+    the document is busy (no edits, no closing).
 
     Signals: `state_changed()`; `shown(index)` when another alternative is in the piano roll;
     `status(sentence)` for the status bar; `failed(sentence)` when no alternative could be
@@ -57,7 +66,7 @@ class Regeneration(QObject):
     def __init__(self, document, request: FillRequest, threads: WorkerThreads, parent=None):
         super().__init__(parent)
         self.document, self.request, self.threads = document, request, threads
-        self.state = "writing"
+        self.state = RegenerationState.WRITING
         self.both_sides = True
         self.alternatives: Alternatives | None = None
         self.worker: Worker | None = None
@@ -81,12 +90,12 @@ class Regeneration(QObject):
 
     def step(self, delta: int) -> None:
         """Show the next (+1) or previous (-1) alternative, round the ends."""
-        if self.state == "choosing":
+        if self.state == RegenerationState.CHOOSING:
             self._show((self.alternatives.shown + delta) % len(self.alternatives))
 
     def keep(self) -> None:
         """The alternative shown becomes part of the piece (one undo step)."""
-        if self.state != "choosing":
+        if self.state != RegenerationState.CHOOSING:
             return
         shown, count = self.alternatives.shown + 1, len(self.alternatives)
         changed = self.alternatives.keep(f"Regenerate {self.request.bars}")
@@ -101,7 +110,7 @@ class Regeneration(QObject):
 
     def restore(self) -> None:
         """Put the original back (also while writing: stops, offering nothing)."""
-        if self.state == "ended":
+        if self.state == RegenerationState.ENDED:
             return
         if self.worker is not None:
             self.worker.stop()
@@ -114,7 +123,7 @@ class Regeneration(QObject):
 
     def busy_sentence(self) -> str:
         """Why the piece cannot be edited, closed or exported now, and what to do."""
-        if self.state == "writing":
+        if self.state == RegenerationState.WRITING:
             return f"New music for {self.request.bars} is being written; wait, or press Esc."
         return "Keep an alternative (Enter) or restore the original (Esc) first."
 
@@ -152,7 +161,7 @@ class Regeneration(QObject):
             return
         choices = [rows_in_span(p, request.start, request.end) for p in pieces]
         self.alternatives = Alternatives(self.document, request.start, request.end, choices)
-        self.state = "choosing"
+        self.state = RegenerationState.CHOOSING
         self._show(0)
         self.state_changed.emit()
         note = "" if self.both_sides else " " + NOT_BOTH_SIDES
@@ -178,7 +187,7 @@ class Regeneration(QObject):
         self.shown.emit(index)
 
     def _end(self) -> None:
-        self.state = "ended"
+        self.state = RegenerationState.ENDED
         self.document.busy = False
         self.document.regeneration = None
         self.state_changed.emit()

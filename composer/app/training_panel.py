@@ -34,6 +34,7 @@ from composer.app.training_start import EMPTY, StartChoice, TrainLength
 from composer.app.workers import Worker, WorkerThreads
 from composer.core.model.config import PRESET_HELP, PRESETS
 from composer.core.training.config import TrainConfig  # the training defaults' home
+from composer.core.training.progress import TrainEvent
 
 # Advanced settings: (field, label, minimum, maximum, step or decimals, default or None for the
 # preset's value). Integers get a QSpinBox, floats a QDoubleSpinBox. The training defaults come
@@ -290,7 +291,7 @@ class TrainingPanel(QWidget):
         self.control = control = TrainControl()
         self.worker = Worker(
             lambda worker: job(worker, control),
-            urgent=lambda p: p.event != "step",
+            urgent=lambda p: p.event != TrainEvent.STEP,
         )
         self.worker.progress.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_finished)
@@ -334,21 +335,21 @@ class TrainingPanel(QWidget):
     def _on_progress(self, p) -> None:
         self.readouts.show_progress(p)
         self.chart.total_steps = max(1, p.total_steps)  # a time budget's end is an estimate
-        if p.event == "step":
+        if p.event == TrainEvent.STEP:
             if p.train_loss is not None:
                 self.chart.add_train(p.step, p.train_loss)
             self.status.emit(
                 f"Training: step {p.step:,} of {p.total_steps:,}, loss {p.train_loss:.3f}"
             )
-        elif p.event == "started":
+        elif p.event == TrainEvent.STARTED:
             self.chart.total_steps = p.total_steps
             self.training_text = p.message
             self.message.setText(p.message)
-        elif p.event == "resumed":
+        elif p.event == TrainEvent.RESUMED:
             self.message.setText(self.training_text)
-        elif p.event == "validation" and p.val_loss is not None:
+        elif p.event == TrainEvent.VALIDATION and p.val_loss is not None:
             self.chart.add_validation(p.step, p.val_loss)
-        elif p.event in ("paused", "stopped", "finished"):
+        elif p.event in (TrainEvent.PAUSED, TrainEvent.STOPPED, TrainEvent.FINISHED):
             self.message.setText(p.message or "Paused.")
             self.status.emit(p.message or "Training paused.")
 

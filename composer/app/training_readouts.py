@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from composer.app.tooltips import READOUTS
+from composer.core.training.progress import LogEvent, TrainEvent
 
 NAMES = ("Step", "Epoch", "Loss", "Validation", "Tokens/s", "ETA", "Device")
 EMPTY = "–"
@@ -46,13 +47,13 @@ def read_run_state(run_dir: Path) -> RunState:
     state = RunState(int(run.get("step") or 0), own_target, run.get("best_val_loss"))
     for record in _metrics(Path(run_dir)):
         event = record.get("event")
-        if event == "train" and "loss" in record:
+        if event == LogEvent.TRAIN and "loss" in record:
             state.train.append((record["step"], record["loss"]))
             state.epoch = record.get("epoch", state.epoch)
             state.tokens_per_s = record.get("tokens_per_s", state.tokens_per_s)
-        elif event == "validation" and "loss" in record:
+        elif event == LogEvent.VALIDATION and "loss" in record:
             state.validation.append((record["step"], record["loss"]))
-        elif event in ("start", "resume") and own_target is None:
+        elif event in (LogEvent.START, LogEvent.RESUME) and own_target is None:
             state.target = record.get("total_steps", state.target)  # a run measured in epochs
     return state
 
@@ -112,7 +113,7 @@ class Readouts(QWidget):
             self["Loss"].setText(f"{p.train_loss:.3f}")
         if p.val_loss is not None:
             self["Validation"].setText(validation_text(p.val_loss, p.best_val_loss))
-        if p.event == "step":
+        if p.event == TrainEvent.STEP:
             self["Tokens/s"].setText(f"{p.tokens_per_s:,.0f}")
             eta = int(p.eta_s or 0)
             self["ETA"].setText(f"{eta // 60}:{eta % 60:02d}")

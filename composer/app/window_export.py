@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog
 
 from composer.app import settings
+from composer.app.regeneration import RegenerationState
 from composer.app.workers import UserError, Worker
 
 
@@ -70,7 +71,10 @@ class Exporting(QObject):
         from composer.core.midi import write_midi
 
         document = self.documents.documents[index]
-        if document.regeneration is not None and document.regeneration.state == "choosing":
+        if (
+            document.regeneration is not None
+            and document.regeneration.state == RegenerationState.CHOOSING
+        ):
             self.window.tell(document.regeneration.busy_sentence())
             return None
         try:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 from shiboken6 import isValid
 
 from composer.app import settings
-from composer.app.playback import Playback
+from composer.app.playback import Playback, PlaybackState
 from composer.app.transport import TransportBar
 
 
@@ -22,7 +22,7 @@ class Player(QObject):
     `actions_by_name` and `pieces` part (the piece shown); says things through `window.tell`
     and `window.show_status`."""
 
-    state = "stopped"  # "playing", "paused" or "stopped", as Playback last said
+    state = PlaybackState.STOPPED  # as Playback last said
     _playing_view = None  # the piano roll whose music is playing (or was, last)
 
     def __init__(self, window) -> None:
@@ -104,7 +104,7 @@ class Player(QObject):
 
     # --- playing --------------------------------------------------------------------------------
     def play_pause(self) -> None:
-        if self.playback.playing or self.state == "paused":
+        if self.playback.playing or self.state == PlaybackState.PAUSED:
             self.playback.pause()
             return
         found = self.pieces.current()
@@ -137,17 +137,17 @@ class Player(QObject):
             view.set_playhead(tick)
 
     @Slot(str)
-    def _on_playback_state(self, state: str) -> None:
-        before, self.state = self.state, state
-        self.transport.set_playing(state == "playing")
+    def _on_playback_state(self, value: str) -> None:
+        before, self.state = self.state, (state := PlaybackState(value))
+        self.transport.set_playing(state == PlaybackState.PLAYING)
         view = self.live_playing_view()
-        if view is not None and state in ("playing", "stopped"):
-            view.set_follow(state == "playing")  # keep the playhead in sight while playing
-        if state == "playing":
+        if view is not None and state != PlaybackState.PAUSED:
+            view.set_follow(state == PlaybackState.PLAYING)  # the playhead in sight while playing
+        if state == PlaybackState.PLAYING:
             self.window.show_status("Playing…")
-        elif state == "paused":
+        elif state == PlaybackState.PAUSED:
             self.window.show_status("Paused.")
-        elif before != "stopped":
+        elif before != PlaybackState.STOPPED:
             self.window.show_status("Stopped.")  # at the end, Playback then says so
 
     # --- the transport bar follows the piano roll shown ---------------------------------------

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject
 
 from composer.app.alternatives_bar import CHOOSING, AlternativesBar
 from composer.app.editing.alternatives import whole_bars
-from composer.app.regeneration import ALTERNATIVES, FillRequest, Regeneration
+from composer.app.regeneration import ALTERNATIVES, FillRequest, Regeneration, RegenerationState
 
 
 class Regenerating(QObject):
@@ -56,7 +56,7 @@ class Regenerating(QObject):
         """Regenerate selection with a range selected on a piece that can change; the choosing
         actions while alternatives are shown; Esc stops generating the rest of the time."""
         actions, running = self.actions_by_name, self.regeneration
-        choosing = running is not None and running.state == "choosing"
+        choosing = running is not None and running.state == RegenerationState.CHOOSING
         editor = self.documents.current_editor()
         actions["regenerate_selection"].setEnabled(
             running is None
@@ -127,7 +127,7 @@ class Regenerating(QObject):
     def _choosing(self) -> Regeneration | None:
         """The regeneration whose alternatives are shown (its tab brought to the front)."""
         running = self.regeneration
-        if running is None or running.state != "choosing":
+        if running is None or running.state != RegenerationState.CHOOSING:
             return None
         self.tabs.setCurrentWidget(self.editor)
         return running
@@ -151,7 +151,7 @@ class Regenerating(QObject):
     def stop_regenerating(self) -> bool:
         """Esc while alternatives are written: stop (those finished are offered). False when
         none is being written."""
-        if self.regeneration is None or self.regeneration.state != "writing":
+        if self.regeneration is None or self.regeneration.state != RegenerationState.WRITING:
             return False
         self.regeneration.stop()
         return True
@@ -179,10 +179,10 @@ class Regenerating(QObject):
         running, bar = self.regeneration, self.bar
         if running is None:
             return
-        if running.state == "choosing":
+        if running.state == RegenerationState.CHOOSING:
             bar.set_choosing(True)
             self.editor.view.ensure_visible(running.request.start)
-        elif running.state == "ended":
+        elif running.state == RegenerationState.ENDED:
             bar.hide()
             bar.deleteLater()
             running.deleteLater()  # after the sentences it still has to say

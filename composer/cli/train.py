@@ -18,6 +18,7 @@ from composer.cli.ingest import add_cache_options
 from composer.cli.train_flags import ADVANCED, MODEL_ON_RESUME, changed_on_resume
 from composer.core.folders import default_cache_dir
 from composer.core.training.config import FINE_TUNING, TrainConfig  # torch-free: the defaults
+from composer.core.training.progress import TrainEvent  # torch-free
 
 
 def add_parser(commands) -> None:
@@ -294,17 +295,17 @@ def _train(trainer, ranks, out: Path) -> int:
     try:
         for progress in trainer.run():
             last = progress
-            train_loss = progress.train_loss if progress.event == "step" else train_loss
+            train_loss = progress.train_loss if progress.event == TrainEvent.STEP else train_loss
             if not show:
                 continue
-            if progress.event == "started":
+            if progress.event == TrainEvent.STARTED:
                 print(progress.message)
                 print(
                     f"  a uniform guess scores {math.log(len(trainer.vocab)):.2f} nats per token; lower is better"
                 )
-            elif progress.event == "step" and line:
+            elif progress.event == TrainEvent.STEP and line:
                 line.update(progress)
-            elif progress.event == "validation" and progress.val_loss is not None:
+            elif progress.event == TrainEvent.VALIDATION and progress.val_loss is not None:
                 if line:
                     line.clear()
                 print(
@@ -326,9 +327,9 @@ def _train(trainer, ranks, out: Path) -> int:
             )
         print(
             f"{last.message} Run folder: {out}"
-            + (" (continue with --resume)" if last.event == "stopped" else "")
+            + (" (continue with --resume)" if last.event == TrainEvent.STOPPED else "")
         )
-    return 130 if last is not None and last.event == "stopped" else 0
+    return 130 if last is not None and last.event == TrainEvent.STOPPED else 0
 
 
 def _fmt(value) -> str:

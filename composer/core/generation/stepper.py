@@ -14,7 +14,7 @@ import torch
 
 from composer.core.model import MusicLSTM
 
-State = tuple[list[torch.Tensor], list[torch.Tensor]]  # per layer: h (B, H), c (B, H)
+LayerStates = tuple[list[torch.Tensor], list[torch.Tensor]]  # per layer: h (B, H), c (B, H)
 
 
 class LSTMStepper:
@@ -40,13 +40,13 @@ class LSTMStepper:
             self.head_bias = model.head.bias.detach()
 
     @torch.inference_mode()
-    def prime(self, tokens: torch.Tensor) -> tuple[torch.Tensor, State]:
+    def prime(self, tokens: torch.Tensor) -> tuple[torch.Tensor, LayerStates]:
         """Read tokens (B, T) from a zero state: logits of the next token (B, V) and the state."""
         logits, (h, c) = self.model(tokens)
         return logits[:, -1], (list(h.unbind(0)), list(c.unbind(0)))
 
     @torch.inference_mode()
-    def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+    def step(self, tokens: torch.Tensor, state: LayerStates) -> tuple[torch.Tensor, LayerStates]:
         """Read one token per row, tokens (B,): logits (B, V) and the new state."""
         x = self.embedding[tokens]
         hs, cs = [], []

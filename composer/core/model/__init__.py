@@ -2,11 +2,11 @@
 
 from composer.core.model.config import PRESETS, ModelConfig, preset
 
-__all__ = ["PRESETS", "ModelConfig", "MusicLSTM", "State", "preset"]
+__all__ = ["PRESETS", "ModelConfig", "MusicLSTM", "LSTMState", "preset"]
 
 
 def __getattr__(name: str):
-    if name in ("MusicLSTM", "State"):
+    if name in ("MusicLSTM", "LSTMState"):
         from composer.core.model import lstm
 
         return getattr(lstm, name)

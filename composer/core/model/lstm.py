@@ -7,7 +7,7 @@ from torch import nn
 
 from composer.core.model.config import ModelConfig
 
-State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden_size)
+LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden_size)
 
 
 class MusicLSTM(nn.Module):
@@ -34,15 +34,15 @@ class MusicLSTM(nn.Module):
                 if name.startswith("bias_ih"):
                     bias[h : 2 * h].fill_(1.0)
 
-    def initial_state(self, batch: int, device: torch.device | str | None = None) -> State:
+    def initial_state(self, batch: int, device: torch.device | str | None = None) -> LSTMState:
         """Zeros: the state before the first token of a piece."""
         shape = (self.config.layers, batch, self.config.hidden_size)
         device = device or self.head.weight.device
         return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
 
     def forward(
-        self, tokens: torch.Tensor, state: State | None = None
-    ) -> tuple[torch.Tensor, State]:
+        self, tokens: torch.Tensor, state: LSTMState | None = None
+    ) -> tuple[torch.Tensor, LSTMState]:
         """tokens: (batch, time) int64 ids -> logits (batch, time, vocab_size) and the new state."""
         x = self.embedding(tokens)
         x, state = self.lstm(x, state)

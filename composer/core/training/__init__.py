@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         OutOfMemory,
         RunExists,
         TrainControl,
+        TrainEvent,
         TrainingError,
         TrainProgress,
     )
@@ -37,6 +38,7 @@ _HOMES = {
     "OutOfMemory": "progress",
     "RunExists": "progress",
     "TrainControl": "progress",
+    "TrainEvent": "progress",
     "TrainingError": "progress",
     "TrainProgress": "progress",
     "new_run": "runs",
@@ -55,6 +57,7 @@ __all__ = [
     "RunExists",
     "TrainConfig",
     "TrainControl",
+    "TrainEvent",
     "TrainProgress",
     "Trainer",
     "TrainingError",

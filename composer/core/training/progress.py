@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 class TrainingError(Exception):
@@ -84,12 +85,37 @@ class RunExists(TrainingError):
         return type(self), (self.run_dir,)
 
 
+class TrainEvent(StrEnum):
+    """What a TrainProgress reports. Values are plain words (a StrEnum), so a log or a test that
+    compares with "validation" keeps working."""
+
+    STARTED = "started"  # the loop is about to take its first step (of this process)
+    STEP = "step"  # one optimizer step; train_loss is the mean of the last `log_every`
+    VALIDATION = "validation"  # val_loss was just measured
+    CHECKPOINT = "checkpoint"  # `checkpoint` was just written
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    STOPPED = "stopped"  # asked to stop; the last checkpoint can be resumed
+    FINISHED = "finished"  # the steps, epochs or minutes ran out, or early stopping ended it
+
+
+class LogEvent(StrEnum):
+    """The `event` of one line of a run's metrics.jsonl (a file format: the words stay)."""
+
+    START = "start"
+    RESUME = "resume"
+    TRAIN = "train"  # every `log_every` steps: the mean training loss, learning rate and pace
+    VALIDATION = "validation"
+    CHECKPOINT = "checkpoint"
+    FINISH = "finish"
+    STOP = "stop"
+
+
 @dataclass(frozen=True)
 class TrainProgress:
-    """One report from the loop. `event` is one of: started, step, validation, checkpoint, paused,
-    resumed, stopped, finished."""
+    """One report from the loop; `event` says what happened."""
 
-    event: str
+    event: TrainEvent
     step: int  # optimizer steps done
     total_steps: int
     epoch: int  # passes over the training files started (1-based)

@@ -41,8 +41,10 @@ from composer.core.training.data import (
 from composer.core.training.distributed import Ranks, autocast_dtype, cpu_cores, select_device
 from composer.core.training.fill_in_data import fill_in_examples
 from composer.core.training.progress import (
+    LogEvent,
     Pace,
     TrainControl,
+    TrainEvent,
     TrainingError,
     TrainProgress,
 )
@@ -160,13 +162,13 @@ class Trainer:
                 ckpt.write_run(self.run_dir, self.info)
             self._log(
                 {
-                    "event": "resume" if resumed else "start",
+                    "event": LogEvent.RESUME if resumed else LogEvent.START,
                     "world_size": self.ranks.world_size,
                     "device": str(self.device),
                     "total_steps": self.total_steps,
                 }
             )
-        yield self._progress("started", message=messages.describe(self, resumed))
+        yield self._progress(TrainEvent.STARTED, message=messages.describe(self, resumed))
 
         pace = Pace()
         losses: list[float] = []
@@ -178,12 +180,14 @@ class Trainer:
                 ended = "steps"
                 break
             if self.control.pause_requested and not self.ranks.distributed:
-                yield self._progress("paused", message="Paused; the run is kept in memory.")
+                yield self._progress(
+                    TrainEvent.PAUSED, message="Paused; the run is kept in memory."
+                )
                 while self.control.pause_requested and not self.control.stop_requested:
                     self.control.wait_while_paused()
                 pace.restart()
                 clock = time.perf_counter()
-                yield self._progress("resumed")
+                yield self._progress(TrainEvent.RESUMED)
             if self.control.stop_requested and not self.ranks.distributed:
                 break
             pieces, offsets, targets, epochs = self.stream.row(self.step)
@@ -210,7 +214,7 @@ class Trainer:
             if self.step % c.log_every == 0 and self.ranks.is_main:
                 self._log(
                     {
-                        "event": "train",
+                        "event": LogEvent.TRAIN,
                         "step": self.step,
                         "epoch": self.epoch,
                         "loss": round(float(np.mean(losses[-c.log_every :])), 5),
@@ -219,7 +223,7 @@ class Trainer:
                     }
                 )
             yield self._progress(
-                "step",
+                TrainEvent.STEP,
                 train_loss=float(np.mean(losses[-c.log_every :])),
                 learning_rate=lr,
                 pace=pace,
@@ -240,9 +244,17 @@ class Trainer:
             yield self._checkpoint(pace)
         self.total_steps = self.step if ended else self.total_steps
         if self.ranks.is_main:
-            self._log({"event": "finish" if ended else "stop", "step": self.step, "why": ended})
+            self._log(
+                {
+                    "event": LogEvent.FINISH if ended else LogEvent.STOP,
+                    "step": self.step,
+                    "why": ended,
+                }
+            )
         text = messages.ended(self, ended)
-        yield self._progress("finished" if ended else "stopped", message=text, pace=pace)
+        yield self._progress(
+            TrainEvent.FINISHED if ended else TrainEvent.STOPPED, message=text, pace=pace
+        )
 
     def _train_step(self, batch, count: int, lr: float) -> tuple[float, bool, bool]:
         """One optimizer step on one batch. Returns (mean loss per token, stop requested on any
@@ -306,14 +318,14 @@ class Trainer:
         if self.ranks.is_main and self.last_val_loss is not None:
             self._log(
                 {
-                    "event": "validation",
+                    "event": LogEvent.VALIDATION,
                     "step": self.step,
                     "loss": round(self.last_val_loss, 5),
                     "best": improved,
                 }
             )
         self._improved, self.val_step = improved, self.step
-        return self._progress("validation", pace=pace)
+        return self._progress(TrainEvent.VALIDATION, pace=pace)
 
     # --- checkpoints ------------------------------------------------------------------------------
     def _checkpoint(self, pace) -> TrainProgress:
@@ -337,11 +349,13 @@ class Trainer:
                 raise TrainingError(messages.write_failed(self, exc)) from None
             keep = {Path(k).stem for k in (self.info.latest, self.info.best) if k}
             ckpt.prune_checkpoints(self.run_dir, keep)
-            self._log({"event": "checkpoint", "step": self.step, "path": name})
+            self._log({"event": LogEvent.CHECKPOINT, "step": self.step, "path": name})
         self._improved = False
         self.saved_step = self.step
         self.ranks.barrier()
-        return self._progress("checkpoint", checkpoint=str(path) if path else None, pace=pace)
+        return self._progress(
+            TrainEvent.CHECKPOINT, checkpoint=str(path) if path else None, pace=pace
+        )
 
     # --- helpers ----------------------------------------------------------------------------------
     @property
@@ -367,7 +381,7 @@ class Trainer:
         )
         return shift, stretch
 
-    def _progress(self, event: str, *, pace=None, **fields) -> TrainProgress:
+    def _progress(self, event: TrainEvent, *, pace=None, **fields) -> TrainProgress:
         rate = pace.tokens_per_s if pace else 0.0
         eta = (
             pace.seconds_per_step * (self.total_steps - self.step)
