@@ -17,7 +17,6 @@ corpus (scripts/build_base_corpus.py writes them to build/base-corpus/held_out/p
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ from composer.core.evaluation.ngram import KneserNey
 from composer.core.model import preset
 from composer.core.tokens import Vocabulary
 from composer.core.training import Collection, TrainConfig, TrainEvent, new_run
+from composer.core.training.run_info import read_run_info
 from composer.core.training.start_from import FINE_TUNING, read_start
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,10 +85,10 @@ def main() -> None:
                 "fine-tuned", scratch / "b", collection, start.model, tuned_config, start
             ),
         }
-        run = json.loads((scratch / "b" / "run.json").read_text())
+        run = read_run_info(scratch / "b")
         cache = TokenCache(scratch / "cache", tokenizer)
-        train_tokens = [np.asarray(cache.tokens(s)) for s, _ in run["data"]["train"]]
-        held = [np.asarray(cache.tokens(s)) for s, _ in run["data"]["validation"]]
+        train_tokens = [np.asarray(cache.tokens(s)) for s, _ in run.train]
+        held = [np.asarray(cache.tokens(s)) for s, _ in run.validation]
         ngram = KneserNey(5, len(Vocabulary(tokenizer))).fit(train_tokens).nll(held)
 
     print(f"\nvalidation NLL (nats/token) on {len(held)} files against minutes of training")

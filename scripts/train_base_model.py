@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,11 +103,12 @@ def main() -> int:
 
 
 def export(run_dir: Path, manifest: dict, out: Path) -> int:
-    from composer.core.training.checkpoint import read_checkpoint, read_run
+    from composer.core.training.checkpoint import read_checkpoint
     from composer.core.training.export import export_model
+    from composer.core.training.run_info import read_run_info
 
-    run = read_run(run_dir)
-    best = run_dir / run["best"]
+    run = read_run_info(run_dir)
+    best = run_dir / run.best
     info = read_checkpoint(best)
     details = provenance(run, manifest, best, info["tokens_seen"], started_from(run, out))
     path = export_model(best, out, provenance=details)
@@ -117,9 +119,10 @@ def adopt(folder: Path, manifest: dict, out: Path) -> int:
     """Export the model in folder/model (with folder/run.json) as export() does."""
     from composer.core.atomic import atomic_write_bytes
     from composer.core.generation import load_model
+    from composer.core.training.run_info import RunInfo
 
-    run = json.loads((folder / "run.json").read_text())
-    run["folder"] = str(CORPUS / "base")  # where the corpus is here, not where it was trained
+    run = RunInfo.from_json(json.loads((folder / "run.json").read_text()), folder / "run.json")
+    run = replace(run, folder=str(CORPUS / "base"))  # the corpus here, not where it was trained
     source = folder / "model" / "model.json"
     load_model(source)  # checked before anything is written: names, shapes, SHA-256
     described = json.loads(source.read_text())
@@ -133,31 +136,31 @@ def adopt(folder: Path, manifest: dict, out: Path) -> int:
     return report(path, run, details)
 
 
-def _tokens_seen(run: dict) -> int:
+def _tokens_seen(run) -> int:
     """Tokens read up to the best step (an exported model does not keep the count): best step x
     lanes x window, an upper bound (a piece's last window is partly padding)."""
-    training = run["training"]
-    best_step = int(Path(run["best"]).stem.split("-")[1])
+    training = run.training
+    best_step = int(Path(run.best).stem.split("-")[1])
     return best_step * training["batch_size"] * training["window"]
 
 
-def started_from(run: dict, out: Path) -> dict | None:
+def started_from(run, out: Path) -> dict | None:
     """What the shipped model (out/model.json) says of itself, when the run started from it."""
-    if not run.get("from"):
+    if run.started_from is None:
         return None
     path = out / "model.json"
     if not path.is_file():
-        return {"name": run["from"]["name"]}
+        return {"name": run.started_from.name}
     earlier = json.loads(path.read_text()).get("provenance", {})
     keys = ("command", "best_step", "tokens_seen", "best_val_loss_nats", "started_from")
-    return {"name": run["from"]["name"], **{k: earlier[k] for k in keys if k in earlier}}
+    return {"name": run.started_from.name, **{k: earlier[k] for k in keys if k in earlier}}
 
 
-def provenance(run: dict, manifest: dict, model: Path, tokens_seen: int, start) -> dict:
+def provenance(run, manifest: dict, model: Path, tokens_seen: int, start) -> dict:
     """model.json's provenance: data, licence, the command, and the figures measured here."""
-    t = run["training"]
+    t = run.training
     length = f"--minutes {t['minutes']:g}" if t.get("minutes") else f"--steps {t['steps']}"
-    origin = "--from assets/model/model.json" if run.get("from") else "--preset small"
+    origin = "--from assets/model/model.json" if run.started_from else "--preset small"
     command = (
         f"composer train build/base-corpus/base {origin} {length} --batch-size {t['batch_size']} "
         f"--learning-rate {t['learning_rate']:g} --fill-in {t.get('fill_in', 0):g} "
@@ -179,9 +182,9 @@ def provenance(run: dict, manifest: dict, model: Path, tokens_seen: int, start) 
         "command": f"python scripts/train_base_model.py ({command})",
         "composer_commit": commit,
         "seed": t["seed"],
-        "best_step": int(Path(run["best"]).stem.split("-")[1]),
+        "best_step": int(Path(run.best).stem.split("-")[1]),
         "tokens_seen": tokens_seen,
-        "best_val_loss_nats": run["best_val_loss"],
+        "best_val_loss_nats": run.best_val_loss,
         "evaluation": figures,
         "fill_in": fill,
     }
@@ -190,8 +193,8 @@ def provenance(run: dict, manifest: dict, model: Path, tokens_seen: int, start) 
     return details
 
 
-def report(path: Path, run: dict, details: dict) -> int:
-    print(f"Wrote {path} (best validation loss {run['best_val_loss']:.3f} nats/token)")
+def report(path: Path, run, details: dict) -> int:
+    print(f"Wrote {path} (best validation loss {run.best_val_loss:.3f} nats/token)")
     for name, f in details["evaluation"].items():
         print(
             f"  {name:20} {f['files']:4} files  LSTM {f['lstm_nats']:.3f}  5-gram "
@@ -206,7 +209,7 @@ def report(path: Path, run: dict, details: dict) -> int:
     return 0
 
 
-def evaluate_by_collection(checkpoint: Path, run: dict) -> tuple[dict, dict | None]:
+def evaluate_by_collection(checkpoint: Path, run) -> tuple[dict, dict | None]:
     """Per collection: the model's NLL on its validation files and a 5-gram's trained on its
     training files (nats per token); and the fill-in figures on all validation files."""
     import numpy as np
@@ -219,7 +222,7 @@ def evaluate_by_collection(checkpoint: Path, run: dict) -> tuple[dict, dict | No
     from composer.core.generation import load_model
 
     loaded = load_model(checkpoint)
-    ingest(run["folder"], default_cache_dir(), loaded.vocab.config)  # fills what the cache lacks
+    ingest(run.folder, default_cache_dir(), loaded.vocab.config)  # fills what the cache lacks
     cache = TokenCache(default_cache_dir(), loaded.vocab.config)
 
     def by_collection(pairs):
@@ -228,10 +231,7 @@ def evaluate_by_collection(checkpoint: Path, run: dict) -> tuple[dict, dict | No
             groups.setdefault(Path(path).parent.name, []).append(np.asarray(cache.tokens(sha)))
         return groups
 
-    train, validation = (
-        by_collection(run["data"]["train"]),
-        by_collection(run["data"]["validation"]),
-    )
+    train, validation = by_collection(run.train), by_collection(run.validation)
     figures = {}
     for name in sorted(validation):
         held = validation[name]

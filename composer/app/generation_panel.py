@@ -304,14 +304,16 @@ def _run_label(run_file: Path) -> str | None:
     """'name (best, step N)': the run and the checkpoint generating with it loads (its best by
     validation, else its latest; see resolve_model_path), with ' — training now' while a training
     here or in another process holds it. None for a run without a checkpoint."""
+    from composer.core.training import CheckpointError
+    from composer.core.training.run_info import read_run_info
     from composer.core.training.runs import being_trained
 
     try:
-        run = json.loads(run_file.read_text())
-        which = "best" if run.get("best") else "latest"
-        checkpoint = json.loads((run_file.parent / run[which]).read_text())
+        run = read_run_info(run_file.parent)
+        which = "best" if run.best else "latest"
+        checkpoint = json.loads((run_file.parent / (run.best or run.latest)).read_text())
         step = int(checkpoint["step"])
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (CheckpointError, OSError, ValueError, TypeError, KeyError):  # no checkpoint yet
         return None
     busy = " — training now" if being_trained(run_file.parent) else ""
     return f"{run_file.parent.name} ({which}, step {step:,}){busy}"

@@ -35,16 +35,19 @@ class RunState:
 
 def read_run_state(run_dir: Path) -> RunState:
     """The state of the run in `run_dir`; RunFolderError when it is not a readable run."""
-    try:
-        run = json.loads((Path(run_dir) / "run.json").read_text())
-    except (OSError, ValueError):
-        run = None
-    if not isinstance(run, dict):
+    from composer.core.training import CheckpointError
+    from composer.core.training.run_info import read_run_info
+
+    if not (Path(run_dir) / "run.json").is_file():
         raise RunFolderError(
-            f"{run_dir} is not a training run (it has no readable run.json); choose a run folder"
+            f"{run_dir} is not a training run (it has no run.json); choose a run folder"
         )
-    own_target = (run.get("training") or {}).get("steps")
-    state = RunState(int(run.get("step") or 0), own_target, run.get("best_val_loss"))
+    try:
+        run = read_run_info(run_dir)
+    except CheckpointError as exc:  # one sentence naming the run.json and what is wrong
+        raise RunFolderError(str(exc)) from None
+    own_target = run.training.get("steps")
+    state = RunState(run.step, own_target, run.best_val_loss)
     for record in _metrics(Path(run_dir)):
         event = record.get("event")
         if event == LogEvent.TRAIN and "loss" in record:

@@ -125,8 +125,8 @@ def _build(args, ranks):
     from composer.core.model import preset
     from composer.core.tokens import TokenizerConfig, Vocabulary
     from composer.core.training import Collection, new_run, resume_run
-    from composer.core.training.checkpoint import read_run
     from composer.core.training.distributed import select_device
+    from composer.core.training.run_info import read_run_info
 
     start = _start_from(args)
     # The fill-in marks are in the vocabulary of a run that trains fill-in (or started from a
@@ -136,15 +136,15 @@ def _build(args, ranks):
     tokenizer = replace(tokenizer, infill=tokenizer.infill or fill_in)
     folder = args.folder
     if args.resume:
-        saved = read_run(args.out)
+        saved = read_run_info(args.out)
         changed = changed_on_resume(args, saved)
         if changed:
             raise ValueError(
                 f"--resume continues {args.out} with its own settings; only --steps, --epochs, "
                 f"--minutes and --device may change (drop {', '.join(changed)}, or give the run's own values)"
             )
-        tokenizer = TokenizerConfig.from_json(saved["tokenizer"])
-        folder = folder or Path(saved["folder"])
+        tokenizer = TokenizerConfig.from_json(saved.tokenizer)
+        folder = folder or Path(saved.folder)
     elif (args.out / "run.json").exists():
         from composer.core.training import RunExists
 

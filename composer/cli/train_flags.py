@@ -53,9 +53,9 @@ ADVANCED = [
 ]
 
 
-def changed_on_resume(args, saved: dict) -> list[str]:
-    """The flags given with --resume whose values differ from the run's own. --preset stands for
-    its model fields (those not given by --layers etc. beside it)."""
+def changed_on_resume(args, saved) -> list[str]:
+    """The flags given with --resume whose values differ from the run's own (`saved`, its
+    RunInfo). --preset stands for its model fields (those not given by --layers etc. beside it)."""
     from composer.core.model.config import PRESETS
     from composer.core.training.runs import settings_that_differ
 

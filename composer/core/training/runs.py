@@ -132,12 +132,11 @@ class _NoLock:
         pass
 
 
-def settings_that_differ(run: dict, model: dict, training: dict) -> list[str]:
-    """The names of the given model and training settings whose values are not the run's own
-    (run: its run.json); those are what a resume must refuse, equal values are harmless."""
-    own_model, own_training = run.get("model") or {}, run.get("training") or {}
-    return [name for name, value in model.items() if own_model.get(name) != value] + [
-        name for name, value in training.items() if own_training.get(name) != value
+def settings_that_differ(run: RunInfo, model: dict, training: dict) -> list[str]:
+    """The names of the given model and training settings whose values are not the run's own;
+    those are what a resume must refuse, equal values are harmless."""
+    return [name for name, value in model.items() if run.model.get(name) != value] + [
+        name for name, value in training.items() if run.training.get(name) != value
     ]
 
 
