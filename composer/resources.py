@@ -46,7 +46,7 @@ def default_model() -> Path:
         path = asset("model", "model.json")
         if path.is_file():
             return path
-    raise ValueError(
+    raise FileNotFoundError(  # the file a caller expected is not there: not a bug
         "no MODEL given and no bundled model is installed; give a run folder made by "
         "`composer train` or a model .json file"
     )

@@ -98,3 +98,55 @@ def test_no_core_message_names_a_command_line_option():
             if FLAG.search(node.value):
                 found.append(f"{path.relative_to(CORE)}:{node.lineno}: {node.value!r}")
     assert not found, "\n".join(found)
+
+
+# --- a person's choice, or a bug -----------------------------------------------------------------
+def test_a_bad_setting_is_a_sentence_and_a_bug_is_not_passed_off_as_one(
+    tmp_path, capsys, monkeypatch
+):
+    """The edges catch SettingsError, not every ValueError: a ValueError from a bug reaches the
+    traceback (and the app's bug dialog), where the musician is not told it was their doing."""
+    from composer.cli import main
+    from composer.core.errors import SettingsError
+    from composer.core.generation import generate
+
+    out = tmp_path / "x.mid"
+    assert main(["generate", "--out", str(out), "--seconds", "0"]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("composer generate: ") and "seconds" in said
+    with pytest.raises(SettingsError):  # the same choice, from the core, is a SettingsError
+        from composer.core.generation.settings import SamplingSettings
+
+        SamplingSettings(seconds=0)
+
+    def broken_run(self):
+        raise ValueError("operands could not be broadcast together")  # what a bug looks like
+        yield  # a generator, as Sampler.run is
+
+    monkeypatch.setattr(generate.Sampler, "run", broken_run)
+    with pytest.raises(ValueError, match="broadcast"):
+        main(["generate", "--out", str(out), "--seconds", "1", "--seed", "1"])
+    assert not out.exists()
+
+
+def test_a_background_job_tells_a_bug_from_a_users_mistake(qtbot):
+    """The app's workers: a SettingsError from the job is a sentence (not unexpected); a plain
+    ValueError is unexpected, logged with its traceback for the bug dialog."""
+    from composer.app.workers import Worker
+    from composer.core.errors import SettingsError
+
+    def outcome(error):
+        def job(worker):
+            raise error
+
+        worker = Worker(job)
+        failed = []
+        worker.failed.connect(lambda message, unexpected: failed.append((message, unexpected)))
+        worker.run()
+        return failed
+
+    assert outcome(SettingsError("the learning rate must be above 0")) == [
+        ("the learning rate must be above 0.", False)
+    ]
+    [(message, unexpected)] = outcome(ValueError("operands could not be broadcast"))
+    assert unexpected and "ValueError" in message

@@ -27,6 +27,7 @@ from composer.app import paths, settings
 from composer.app.steering_box import SteeringBox
 from composer.app.tooltips import GENERATION
 from composer.app.workers import UserError, Worker, WorkerThreads
+from composer.core.errors import SettingsError
 
 BUNDLED = "bundled"
 OPEN_FILE = "open"
@@ -146,7 +147,7 @@ class GenerationPanel(QWidget):
         try:
             default_model()
             self.model.addItem("Bundled model", BUNDLED)
-        except ValueError:
+        except FileNotFoundError:  # not installed: the runs alone
             pass
         runs = sorted(
             paths.runs_dir().glob("*/run.json"), key=lambda p: p.stat().st_mtime, reverse=True
@@ -239,7 +240,7 @@ class GenerationPanel(QWidget):
         sampling = self.sampling_settings()
         try:
             constraints = self.steering.constraints()
-        except ValueError as exc:
+        except SettingsError as exc:
             self.message.setText(str(exc))
             return
         steer = self.steering
@@ -339,7 +340,7 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
         loaded = load_model(model_path or default_model())
         if isinstance(primer, Path):
             primer = read_midi(primer)
-    except (ModelFileError, MidiReadError, ValueError) as exc:
+    except (ModelFileError, MidiReadError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     if primer is not None and any(detect):  # the primer's key (pitched notes) or density
         from composer.core.generation.constraints import detect_key, notes_per_beat
@@ -350,12 +351,12 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
                 constraints = replace(constraints, key=detect_key(rows))
             if detect[1]:
                 constraints = replace(constraints, density=notes_per_beat(primer))
-        except ValueError as exc:
+        except SettingsError as exc:
             raise UserError(f"{exc}.") from None
     tokens = encode(primer, loaded.vocab) if primer is not None else None
     try:
         sampler = Sampler(loaded, sampling, tokens, constraints=constraints)
-    except ValueError as exc:  # steering that leaves no note to play (a range without the key)
+    except SettingsError as exc:  # steering that leaves no note (a range without the key)
         raise UserError(f"{exc}.") from None
     worker.report(
         ("start", sampling.variations, decode(tokens, loaded.vocab) if tokens is not None else None)

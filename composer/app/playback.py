@@ -11,7 +11,7 @@ is detected, playback is turned off with a sentence, and everything else keeps w
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal, Slot
 
@@ -41,7 +41,7 @@ def playhead_tick(piece: Piece, start_seconds: float, processed_us: int) -> int:
     return seconds_to_tick(piece, start_seconds + processed_us / 1e6)
 
 
-class PlaybackState(StrEnum):
+class PlaybackState(str, Enum):
     """What Playback is doing. The `state` signal carries the value as a plain str (Qt's); read
     it back with PlaybackState(value)."""
 

@@ -7,13 +7,14 @@ restores the original. How the notes change is editing/alternatives.py's busines
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import StrEnum
+from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from composer.app.editing.alternatives import Alternatives, bars_text, rows_in_span
 from composer.app.workers import UserError, Worker, WorkerThreads
+from composer.core.errors import SettingsError
 
 #: How many alternatives one Regenerate selection writes (seeds: the panel's seed, seed + 1...).
 ALTERNATIVES = 4
@@ -22,7 +23,7 @@ NOT_BOTH_SIDES = (
 )
 
 
-class RegenerationState(StrEnum):
+class RegenerationState(str, Enum):
     """Where one Regenerate selection is: WRITING -> CHOOSING -> ENDED (or WRITING -> ENDED)."""
 
     WRITING = "writing"  # the alternatives are being written in the background
@@ -206,14 +207,14 @@ def fill_job(worker, request: FillRequest) -> list:
 
     try:
         loaded = load_model(request.model_path or default_model())
-    except (ModelFileError, ValueError) as exc:
+    except (ModelFileError, FileNotFoundError) as exc:  # damaged, or no bundled model
         raise UserError(str(exc)) from None
     constraints = _detected(request)
     try:
         filler = SpanFiller(
             loaded, request.piece, request.start, request.end, request.sampling, None, constraints
         )
-    except ValueError as exc:  # steering that leaves no note to play
+    except SettingsError as exc:  # steering that leaves no note to play
         raise UserError(f"{exc}.") from None
     worker.report(("start", filler.both_sides, loaded.name))
     if worker.stop_requested:  # stopped while the model was loading
@@ -240,6 +241,6 @@ def _detected(request: FillRequest):
             constraints = replace(constraints, key=detect_key(rows))
         if request.detect[1]:
             constraints = replace(constraints, density=notes_per_beat(piece))
-    except ValueError as exc:
+    except SettingsError as exc:
         raise UserError(f"{exc}.") from None
     return constraints

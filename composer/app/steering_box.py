@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app.tooltips import STEERING
+from composer.core.errors import SettingsError
 
 TONICS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 DETECT = "detect"  # the scale choice that takes the primer's key
@@ -35,7 +36,7 @@ class NoteBox(QSpinBox):
 
         try:
             return parse_note(text)
-        except ValueError:
+        except SettingsError:
             return self.value()
 
 
@@ -131,13 +132,13 @@ class SteeringBox(QGroupBox):
             programs = (
                 parse_programs(self.programs.text()) if self.programs.text().strip() else None
             )
-        except ValueError as exc:
-            raise ValueError(f"Instruments: {exc}") from None
+        except SettingsError as exc:
+            raise SettingsError(f"Instruments: {exc}") from None
         try:
             parts = (p.strip() for p in self.instrument_ranges.text().split(","))
             ranges = [parse_instrument_range(part) for part in parts if part]
-        except ValueError as exc:
-            raise ValueError(f"Per instrument: {exc}") from None
+        except SettingsError as exc:
+            raise SettingsError(f"Per instrument: {exc}") from None
         scale = self.scale.currentData()
         grid = self.grid.currentData()
         return Constraints(

@@ -32,6 +32,7 @@ from composer.app.training_jobs import new_job, new_run_dir, resume_job
 from composer.app.training_readouts import Readouts, RunFolderError, RunState, read_run_state
 from composer.app.training_start import EMPTY, StartChoice, TrainLength
 from composer.app.workers import Worker, WorkerThreads
+from composer.core.errors import SettingsError
 from composer.core.model.config import PRESET_HELP, PRESETS
 from composer.core.training.config import TrainConfig  # the training defaults' home
 from composer.core.training.progress import TrainEvent
@@ -224,7 +225,7 @@ class TrainingPanel(QWidget):
         try:
             model = self.model_config(len(Vocabulary(self.collection.tokenizer)))
             config = self.train_config()
-        except ValueError as exc:
+        except SettingsError as exc:
             self.message.setText(f"{exc}.")
             return
         self.readouts.clear()

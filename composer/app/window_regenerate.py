@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject
 from composer.app.alternatives_bar import CHOOSING, AlternativesBar
 from composer.app.editing.alternatives import whole_bars
 from composer.app.regeneration import ALTERNATIVES, FillRequest, Regeneration, RegenerationState
+from composer.core.errors import SettingsError
 
 
 class Regenerating(QObject):
@@ -91,7 +92,7 @@ class Regenerating(QObject):
             return
         try:
             constraints = panel.steering.constraints()
-        except ValueError as exc:
+        except SettingsError as exc:
             self.window.tell(str(exc))
             return
         piece = editor.document.model.to_piece()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from composer.core.errors import SettingsError
 
 log = logging.getLogger("composer.app")
 
@@ -42,7 +43,7 @@ class Worker(QObject):
     ):
         super().__init__()
         self.job, self.merge, self.urgent = job, merge, urgent
-        self.user_errors = (UserError, *user_errors)
+        self.user_errors = (UserError, SettingsError, *user_errors)  # a choice, not a bug
         self.interval = 1.0 / max_rate
         self.stop_requested = False
         self._pending: Any = None
@@ -81,7 +82,7 @@ class Worker(QObject):
             self.failed.emit(_sentence(exc), False)
         except Exception as exc:  # noqa: BLE001 - anything else is a bug: log it, tell the user
             self.flush()
-            log.error("unexpected error in a background job\n%s", traceback.format_exc())
+            log.exception("unexpected error in a background job")
             self.failed.emit(f"{type(exc).__name__}: {exc}", True)
         else:
             self.flush()

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from composer.core.errors import SettingsError
+
 
 def add_parser(commands) -> None:
     evaluate = commands.add_parser(
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         EvaluationError,
         FileNotFoundError,
         NotADirectoryError,
-        ValueError,  # sampling settings out of range (--seconds inf)
+        SettingsError,  # sampling settings out of range (--seconds inf)
     ) as exc:
         print(f"composer evaluate: {str(exc).rstrip('.')}.", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from composer.cli.generate import (
     stopped_sentence,
 )
 from composer.cli.steering import add_steering_options, constraints_from
+from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
 from composer.resources import default_model
 
@@ -53,10 +54,10 @@ def parse_bars(text: str) -> tuple[int, int]:
     """'9-12' -> (9, 12); '5' -> (5, 5). ValueError with the reason otherwise."""
     match = re.fullmatch(r"\s*(\d+)\s*(?:[-–]\s*(\d+)\s*)?", text)
     if not match:
-        raise ValueError(f"--bars {text!r} is not a bar or a range of bars such as 9-12")
+        raise SettingsError(f"--bars {text!r} is not a bar or a range of bars such as 9-12")
     first, last = int(match[1]), int(match[2] or match[1])
     if first < 1 or last < first:
-        raise ValueError(f"--bars {text}: bars count from 1 and the last comes after the first")
+        raise SettingsError(f"--bars {text}: bars count from 1 and the last comes after the first")
     return first, last
 
 
@@ -69,7 +70,7 @@ def parse_tracks(text: str | None, count: int) -> list[int] | None:
     except ValueError:
         numbers = []
     if not numbers or any(not 1 <= n <= count for n in numbers):
-        raise ValueError(f"--tracks {text}: the piece has tracks 1 to {count}")
+        raise SettingsError(f"--tracks {text}: the piece has tracks 1 to {count}")
     return [n - 1 for n in numbers]
 
 
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"\ncomposer fill: {stopped_sentence(written, args.variations)}.", file=sys.stderr)
         return 130
-    except (ModelFileError, MidiReadError, ValueError, FileExistsError, OSError) as exc:
+    except (ModelFileError, MidiReadError, SettingsError, OSError) as exc:  # OSError: writing
         print(f"composer fill: {str(exc).rstrip('.')}.", file=sys.stderr)
         return 2
 
@@ -103,7 +104,7 @@ def _fill(args, written: list[Path]) -> int:
     check_outputs(paths, args.force)
     piece = read_midi(args.piece)
     if not piece.note_count:
-        raise ValueError(f"{args.piece} has no notes; fill bars of a piece with music in it")
+        raise SettingsError(f"{args.piece} has no notes; fill bars of a piece with music in it")
     tracks = parse_tracks(args.tracks, len(piece.tracks))
     timeline = Timeline(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
     start, end = timeline.tick_of(first), timeline.tick_of(last + 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from composer.cli.fixes import in_cli_words
 from composer.cli.steering import add_steering_options, constraints_from
+from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
 
 
@@ -116,9 +117,8 @@ def run(args: argparse.Namespace) -> int:
         ModelFileError,
         MidiReadError,
         DeviceError,
-        ValueError,
-        FileExistsError,
-        OSError,
+        SettingsError,
+        OSError,  # the output cannot be written (FileExistsError without --force, a full disk)
     ) as exc:
         print(f"composer generate: {in_cli_words(exc).rstrip('.')}.", file=sys.stderr)
         return 2
@@ -145,7 +145,7 @@ def _generate(args, written: list[Path]) -> int:
     )
     paths = output_paths(args.out, args.variations)
     if args.continuation_only and not args.primer:
-        raise ValueError("--continuation-only needs --primer")
+        raise SettingsError("--continuation-only needs --primer")
     check_outputs(paths, args.force)  # before minutes of sampling, not after
 
     model = load_model(args.model or default_model(), select_device(args.device))
@@ -155,7 +155,9 @@ def _generate(args, written: list[Path]) -> int:
     if args.primer:
         primer = encode(primer_piece, model.vocab)
         if len(primer) <= 2:
-            raise ValueError(f"{args.primer} has no notes to continue; choose a primer with notes")
+            raise SettingsError(
+                f"{args.primer} has no notes to continue; choose a primer with notes"
+            )
     sampler = Sampler(model, settings, primer, constraints=constraints)
     print(f"Model {model.name}; seed {seed}")  # first, so that an interrupted run shows it too
     try:

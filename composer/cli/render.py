@@ -29,9 +29,13 @@ def run(args: argparse.Namespace) -> int:
     from composer.core.midi import read_midi
     from composer.core.midi.reader import MidiReadError
 
+    if args.out.exists() and not args.force:
+        print(
+            f"composer render: {args.out} already exists; choose another --out or add --force.",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        if args.out.exists() and not args.force:
-            raise FileExistsError(f"{args.out} already exists; choose another --out or add --force")
         piece = read_midi(args.midi)
         audio = render(piece, args.soundfont)
         args.out.parent.mkdir(parents=True, exist_ok=True)

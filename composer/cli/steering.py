@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from composer.core.errors import SettingsError
+
 
 def add_steering_options(parser) -> None:
     group = parser.add_argument_group(
@@ -65,7 +67,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
     key = None
     if args.key and args.key.strip().lower() == "detect":
         if primer is None:
-            raise ValueError("--key detect takes the key of the primer: add --primer FILE.mid")
+            raise SettingsError("--key detect takes the key of the primer: add --primer FILE.mid")
         melodic = [t.notes for t in primer.tracks if not t.is_drum and len(t.notes)]
         key = detect_key(row for notes in melodic for row in notes)
     elif args.key:
@@ -73,13 +75,15 @@ def constraints_from(args, steps_per_beat: int, primer=None):
     density = None
     if args.density and args.density.strip().lower() == "primer":
         if primer is None:
-            raise ValueError("--density primer takes the primer's density: add --primer FILE.mid")
+            raise SettingsError(
+                "--density primer takes the primer's density: add --primer FILE.mid"
+            )
         density = notes_per_beat(primer)
     elif args.density:
         try:
             density = float(args.density)
         except ValueError:
-            raise ValueError(
+            raise SettingsError(
                 f"--density {args.density!r}: give notes per beat, e.g. 2.5, or 'primer'"
             ) from None
 
@@ -90,14 +94,14 @@ def constraints_from(args, steps_per_beat: int, primer=None):
                 ranges.append(parse_instrument_range(text))
             else:
                 lowest, highest = parse_range(text)
-        except ValueError as exc:
-            raise ValueError(f"--range: {exc}") from None
+        except SettingsError as exc:
+            raise SettingsError(f"--range: {exc}") from None
     programs = None
     if args.programs:
         try:
             programs = parse_programs(args.programs)
-        except ValueError as exc:
-            raise ValueError(f"--programs: {exc}") from None
+        except SettingsError as exc:
+            raise SettingsError(f"--programs: {exc}") from None
     return Constraints(
         key=key,
         lowest=lowest,

@@ -16,6 +16,7 @@ from pathlib import Path
 from composer.cli.fixes import in_cli_words
 from composer.cli.ingest import add_cache_options
 from composer.cli.train_flags import ADVANCED, MODEL_ON_RESUME, changed_on_resume
+from composer.core.errors import SettingsError
 from composer.core.folders import default_cache_dir
 from composer.core.training.config import FINE_TUNING, TrainConfig  # torch-free: the defaults
 from composer.core.training.progress import TrainEvent  # torch-free
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         trainer = _build(args, ranks)
         return _train(trainer, ranks, args.out)
-    except (*USER_ERRORS, ValueError) as exc:
+    except USER_ERRORS as exc:
         print(f"composer train: {in_cli_words(exc).rstrip('.')}.", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     finally:
@@ -139,7 +140,7 @@ def _build(args, ranks):
         saved = read_run_info(args.out)
         changed = changed_on_resume(args, saved)
         if changed:
-            raise ValueError(
+            raise SettingsError(
                 f"--resume continues {args.out} with its own settings; only --steps, --epochs, "
                 f"--minutes and --device may change (drop {', '.join(changed)}, or give the run's own values)"
             )
@@ -148,9 +149,9 @@ def _build(args, ranks):
     elif (args.out / "run.json").exists():
         from composer.core.training import RunExists
 
-        raise ValueError(in_cli_words(RunExists(args.out)))  # before reading the folder
+        raise SettingsError(in_cli_words(RunExists(args.out)))  # before reading the folder
     if folder is None:
-        raise ValueError("give the folder of MIDI files to train on")
+        raise SettingsError("give the folder of MIDI files to train on")
 
     device = select_device(args.device or "auto", ranks.local_rank)
     ranks.init(device)  # before ingest: the other ranks wait for rank 0's ingest at a barrier
@@ -161,7 +162,7 @@ def _build(args, ranks):
     if not ranks.is_main:  # everything is in the cache now
         report = ingest(folder, cache_root, tokenizer, jobs=0)
     if report.ok == 0:
-        raise ValueError(
+        raise SettingsError(
             f"no usable MIDI file in {folder} ({report.files} found); add .mid files that contain notes"
         )
     collection = Collection.from_ingest(report, TokenCache(cache_root, tokenizer))
@@ -216,14 +217,14 @@ def _start_from(args):
     if args.start_from is None:
         return None
     if args.resume:
-        raise ValueError(
+        raise SettingsError(
             f"--resume continues {args.out} from its own checkpoints; --from starts a new run "
             "(drop one of them)"
         )
     given = [flag for name, flag in {"preset": "--preset", **MODEL_ON_RESUME}.items()
              if getattr(args, name) is not None]  # fmt: skip
     if given:
-        raise ValueError(
+        raise SettingsError(
             f"--from trains the model it names, at its own size; drop {', '.join(given)}"
         )
     from composer.core.training.start_from import read_start

@@ -47,9 +47,7 @@ def tokenize_file(path: str, config_json: str) -> tuple[dict, np.ndarray | None]
 def _tokenize_bytes(data: bytes, path: str, config_json: str) -> tuple[dict, np.ndarray | None]:
     try:
         piece = read_midi_bytes(data, path)
-        if piece.note_count == 0:
-            raise MidiReadError(path, "contains no notes; nothing to learn from it")
-        tokens = encode(piece, _vocabulary(config_json))
+        tokens = encode(piece, _vocabulary(config_json)) if piece.note_count else None
     except MidiReadError as exc:
         return {"ok": False, "reason": exc.reason, "detail": exc.detail}, None
     except TooLongError as exc:
@@ -59,6 +57,12 @@ def _tokenize_bytes(data: bytes, path: str, config_json: str) -> tuple[dict, np.
         reason = "could not be read because of a problem in Composer; try again, or report it"
         detail = f"{type(exc).__name__}: {exc}"
         return {"ok": False, "reason": reason, "detail": detail, "retry": True}, None
+    if tokens is None:
+        return {
+            "ok": False,
+            "reason": "contains no notes; nothing to learn from it",
+            "detail": "",
+        }, None
     pitch_range = piece.pitch_range
     meta = {
         "ok": True,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from composer.core.errors import SettingsError
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import EOS, Vocabulary
 
@@ -79,7 +80,7 @@ def parse_key(text: str) -> Key | None:
         else "major"
     )
     if not found or scale not in SCALES:
-        raise ValueError(
+        raise SettingsError(
             f"{text!r} is not a key: give a tonic and a scale, e.g. 'D minor' or 'C# dorian' "
             f"(scales: {', '.join(SCALES)}), or 'off'"
         )
@@ -100,7 +101,7 @@ def detect_key(notes) -> Key:
     for row in notes:
         weights[int(row["pitch"]) % 12] += max(int(row["end"]) - int(row["start"]), 1)
     if not weights.any():
-        raise ValueError("there are no notes to find a key in; choose the key yourself")
+        raise SettingsError("there are no notes to find a key in; choose the key yourself")
     best, best_score = Key(0, "major"), -2.0
     for tonic in range(12):
         for scale, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
@@ -115,7 +116,7 @@ def notes_per_beat(piece) -> float:
     notes = sum(len(t.notes) for t in piece.tracks)
     end = max((int(t.notes["end"].max()) for t in piece.tracks if len(t.notes)), default=0)
     if not notes or end <= 0:
-        raise ValueError("the primer has no notes to measure its density by")
+        raise SettingsError("the primer has no notes to measure its density by")
     return notes / (end / piece.ticks_per_beat)
 
 
@@ -126,7 +127,7 @@ def parse_grid(text: str, steps_per_beat: int) -> int | None:
     division = GRIDS.get(text.strip())
     steps = steps_per_beat * 4 / division if division else 0
     if not division or steps != int(steps) or steps < 1:
-        raise ValueError(
+        raise SettingsError(
             f"{text!r} is not a grid this model's tokens can hold: use one of "
             f"{', '.join(GRIDS)} or 'off'"
         )
@@ -141,11 +142,11 @@ def parse_note(text: str) -> int:
     else:
         found = re.fullmatch(r"([A-Ga-g])([#b]?)(-?\d)", text)
         if not found:
-            raise ValueError(f"{text!r} is not a note: write it like C4 (middle C), F#2 or Bb5")
+            raise SettingsError(f"{text!r} is not a note: write it like C4 (middle C), F#2 or Bb5")
         accidental = {"#": 1, "b": -1, "": 0}[found.group(2)]
         number = 12 * (int(found.group(3)) + 1) + _TONICS[found.group(1).upper()] + accidental
     if not 0 <= number <= 127:
-        raise ValueError(f"{text!r} is outside the MIDI notes (C-1 to G9)")
+        raise SettingsError(f"{text!r} is outside the MIDI notes (C-1 to G9)")
     return number
 
 
@@ -153,10 +154,12 @@ def parse_range(text: str) -> tuple[int, int]:
     """'C3-C6' -> (48, 84): the lowest and highest note allowed."""
     parts = re.fullmatch(r"\s*(\S+?)\s*(?:-|\.\.|to)\s*(\S+)\s*", text)
     if not parts:
-        raise ValueError(f"{text!r} is not a range: write the lowest and highest note, e.g. C3-C6")
+        raise SettingsError(
+            f"{text!r} is not a range: write the lowest and highest note, e.g. C3-C6"
+        )
     low, high = parse_note(parts.group(1)), parse_note(parts.group(2))
     if low > high:
-        raise ValueError(f"in {text!r} the first note is above the second; write low-high")
+        raise SettingsError(f"in {text!r} the first note is above the second; write low-high")
     return low, high
 
 
@@ -165,11 +168,11 @@ def parse_programs(text: str) -> frozenset[int]:
     try:
         programs = frozenset(int(p) for p in text.replace(" ", "").split(",") if p)
     except ValueError:
-        raise ValueError(
+        raise SettingsError(
             f"{text!r}: list General MIDI numbers separated by commas, e.g. 0, 40"
         ) from None
     if not all(0 <= p <= 127 for p in programs):
-        raise ValueError("General MIDI programs are numbered 0 to 127")
+        raise SettingsError("General MIDI programs are numbered 0 to 127")
     return programs
 
 
@@ -177,7 +180,7 @@ def parse_instrument_range(text: str) -> tuple[int, int, int]:
     """'40=G3-E7' -> (40, 55, 88): one General MIDI program's lowest and highest note."""
     program, _, span = text.partition("=")
     if not program.strip().isdigit() or int(program) > 127 or not span:
-        raise ValueError(
+        raise SettingsError(
             f"write a General MIDI number and a range, e.g. 40=G3-E7 (not {text.strip()!r})"
         )
     return (int(program), *parse_range(span))
@@ -201,15 +204,15 @@ class Constraints:
     def __post_init__(self) -> None:
         for low, high in [(self.lowest, self.highest)] + [(lo, hi) for _, lo, hi in self.ranges]:
             if not 0 <= low <= high <= 127:
-                raise ValueError("a range must run from a lower to a higher note, within 0-127")
+                raise SettingsError("a range must run from a lower to a higher note, within 0-127")
         if self.polyphony is not None and self.polyphony < 1:
-            raise ValueError("polyphony must be at least 1 note")
+            raise SettingsError("polyphony must be at least 1 note")
         if self.programs is not None and not self.programs and not self.drums:
-            raise ValueError("allow at least one instrument (a program, or drums)")
+            raise SettingsError("allow at least one instrument (a program, or drums)")
         if self.tempo_bpm is not None and not 1 <= self.tempo_bpm <= 1000:
-            raise ValueError("the tempo must be 1 to 1000 BPM")
+            raise SettingsError("the tempo must be 1 to 1000 BPM")
         if self.density is not None and not 0.05 <= self.density <= 32:
-            raise ValueError("the density must be 0.05 to 32 notes per beat")
+            raise SettingsError("the density must be 0.05 to 32 notes per beat")
 
     @property
     def active(self) -> bool:
@@ -237,7 +240,7 @@ class ConstraintMask:
             bounds[slot] = (low, high)
         self.melodic_notes = (pitches >= bounds[:, :1]) & (pitches <= bounds[:, 1:]) & in_key
         if not self.melodic_notes.any(axis=1).all():
-            raise ValueError(
+            raise SettingsError(
                 f"no note of {constraints.key} lies between the lowest and highest notes chosen; "
                 "widen the range"
             )

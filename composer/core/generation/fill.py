@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from composer.core.errors import SettingsError
 from composer.core.generation.constraints import Constraints
 from composer.core.generation.generate import GenerationUpdate, Sampler
 from composer.core.generation.loading import LoadedModel
@@ -60,11 +61,13 @@ class SpanFiller:
         self.start_step = int(to_steps(start, piece.ticks_per_beat, spb))
         self.end_step = int(to_steps(end, piece.ticks_per_beat, spb))
         if not 0 <= self.start_step < self.end_step:
-            raise ValueError("the span to fill must start at 0 or later and last at least a step")
+            raise SettingsError(
+                "the span to fill must start at 0 or later and last at least a step"
+            )
         self.start, self.end = int(start), int(end)
         self.tracks = list(range(len(piece.tracks))) if tracks is None else sorted(set(tracks))
         if not self.tracks or not all(0 <= t < len(piece.tracks) for t in self.tracks):
-            raise ValueError(f"choose tracks from 1 to {len(piece.tracks)}")
+            raise SettingsError(f"choose tracks from 1 to {len(piece.tracks)}")
         self.both_sides = has_fill_in(vocab)
         notes, tempos = grid_notes(piece, vocab)
         steps = self.end_step - self.start_step

@@ -160,36 +160,44 @@ def _read_tensors(
         )
     try:
         with safe_open(str(weights), framework="pt") as f:
-            present = set(f.keys())
-            for name, want in expected.items():
-                if name not in present:
-                    raise ModelFileError(
-                        f"{weights} lacks the tensor {name}; it does not belong to this model description"
-                    )
-                got = f.get_slice(name)
-                if tuple(got.get_shape()) != want or got.get_dtype() not in (
-                    "F32",
-                    "F16",
-                    "BF16",
-                ):
-                    raise ModelFileError(
-                        f"{weights} holds {name} with shape {tuple(got.get_shape())}, but the model "
-                        f"needs {want}; the weights and the .json do not match"
-                    )
-            if info.get("sha256"):
-                digest = hashlib.sha256()
-                with open(weights, "rb") as raw:
-                    for block in iter(lambda: raw.read(1 << 20), b""):
-                        digest.update(block)
-                if digest.hexdigest() != info["sha256"]:
-                    raise ModelFileError(
-                        f"{weights} does not match its .json (SHA-256 differs); it is damaged or was replaced"
-                    )
+            _check_header(f, expected, weights)
+            _check_digest(weights, info)
             return _finite({name: f.get_tensor(name).float() for name in expected}, weights)
     except ModelFileError:
         raise
     except Exception as exc:  # noqa: BLE001 - safetensors' own errors for a bad or cut header
         raise ModelFileError(f"{weights} is not a valid safetensors file ({exc})") from None
+
+
+def _check_digest(weights: Path, info: dict) -> None:
+    """ModelFileError when the file's SHA-256 is not the one its JSON records (when it does)."""
+    if not info.get("sha256"):
+        return
+    digest = hashlib.sha256()
+    with open(weights, "rb") as raw:
+        for block in iter(lambda: raw.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != info["sha256"]:
+        raise ModelFileError(
+            f"{weights} does not match its .json (SHA-256 differs); it is damaged or was replaced"
+        )
+
+
+def _check_header(f, expected: dict[str, tuple[int, ...]], weights: Path) -> None:
+    """ModelFileError unless the open safetensors `f` holds every expected tensor with its
+    shape, as 32- or 16-bit floats (read from the header: nothing is loaded yet)."""
+    present = set(f.keys())
+    for name, want in expected.items():
+        if name not in present:
+            raise ModelFileError(
+                f"{weights} lacks the tensor {name}; it does not belong to this model description"
+            )
+        got = f.get_slice(name)
+        if tuple(got.get_shape()) != want or got.get_dtype() not in ("F32", "F16", "BF16"):
+            raise ModelFileError(
+                f"{weights} holds {name} with shape {tuple(got.get_shape())}, but the model "
+                f"needs {want}; the weights and the .json do not match"
+            )
 
 
 def _finite(tensors: dict[str, torch.Tensor], weights: Path) -> dict[str, torch.Tensor]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from composer.core.errors import SettingsError
+
 # The limits of one generation, here so that the CLI, the app and `composer evaluate` share them.
 # They bound how long the sampler can run whatever it is asked: without them `--seconds 1e9`, or
 # `--tokens 100000000 --variations 8`, ran for most of a day, and some temperatures forever.
@@ -53,7 +55,7 @@ class SamplingSettings:
     def __post_init__(self) -> None:
         problem = self._problem()
         if problem:
-            raise ValueError(problem)
+            raise SettingsError(problem)
 
     def _problem(self) -> str | None:
         """What is wrong with these settings, as one sentence, or None."""

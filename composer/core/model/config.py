@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from composer.core.errors import SettingsError
+
 # Hard limits, far above any preset, so that a hostile or damaged file cannot ask for terabytes.
 MAX_VOCAB_SIZE = 65_536  # token ids are stored as uint16
 MAX_WIDTH = 8192  # embedding and hidden units
@@ -35,9 +37,9 @@ class ModelConfig:
         ]
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise SettingsError(message)
         if self.parameter_count > MAX_PARAMETERS:
-            raise ValueError(
+            raise SettingsError(
                 f"the model would have {self.parameter_count:,} weights; Composer loads at most "
                 f"{MAX_PARAMETERS:,}"
             )
@@ -71,15 +73,15 @@ class ModelConfig:
     def from_dict(cls, data: dict) -> ModelConfig:
         """Build from JSON data, refusing unknown keys and values of the wrong type."""
         if not isinstance(data, dict):
-            raise ValueError("the model config must be a JSON object")
+            raise SettingsError("the model config must be a JSON object")
         known = {f.name: f.type for f in fields(cls)}
         unknown = set(data) - set(known)
         if unknown:
-            raise ValueError(f"unknown model settings: {', '.join(sorted(unknown))}")
+            raise SettingsError(f"unknown model settings: {', '.join(sorted(unknown))}")
         for name, value in data.items():
             number_types = (int, float) if name == "dropout" else (int,)
             if isinstance(value, bool) or not isinstance(value, number_types):
-                raise ValueError(f"model setting {name} must be a number, not {value!r}")
+                raise SettingsError(f"model setting {name} must be a number, not {value!r}")
         return cls(**data)
 
 
@@ -100,6 +102,6 @@ PRESET_HELP = {
 def preset(name: str, vocab_size: int, **overrides) -> ModelConfig:
     """The named preset for a vocabulary, with any field overridden (None values are ignored)."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise SettingsError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     config = ModelConfig(vocab_size=vocab_size, **PRESETS[name])
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})

@@ -15,6 +15,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from composer.core.errors import SettingsError
+
 #: Bump when encoding changes in a way that makes cached tokens stale for an unchanged config.
 CODEC_VERSION = 1
 
@@ -58,7 +60,7 @@ class TokenizerConfig:
         ]
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise SettingsError(message)
 
     def to_json(self) -> str:
         """A canonical JSON text: the same config always gives the same text."""
@@ -70,7 +72,7 @@ class TokenizerConfig:
         data.setdefault("infill", False)  # saved before fill-in-the-middle existed
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown tokenizer settings: {', '.join(sorted(unknown))}")
+            raise SettingsError(f"unknown tokenizer settings: {', '.join(sorted(unknown))}")
         return cls(**data)
 
     @property

@@ -70,6 +70,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Failures a user can cause and act on (their messages are one sentence naming the file or
     the setting); anything else is a bug."""
     from composer.core.corpus.cache import CacheWriteError
+    from composer.core.errors import SettingsError
     from composer.core.training.checkpoint import CheckpointError
     from composer.core.training.distributed import DeviceError
     from composer.core.training.progress import TrainingError
@@ -79,6 +80,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         CheckpointError,
         DeviceError,
         CacheWriteError,
+        SettingsError,
         FileNotFoundError,
         NotADirectoryError,
     )

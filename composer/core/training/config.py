@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from composer.core.errors import SettingsError
+
 #: Settings suited to fine-tuning that a run started from weights gets unless they are given:
 #: a lower peak learning rate (the weights are already good; 2e-3 from scratch would shake them),
 #: a short warm-up, and early stopping: a small collection is learnt by heart within minutes, so
@@ -65,7 +67,7 @@ class TrainConfig:
         ]
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise SettingsError(message)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,10 +78,12 @@ class TrainConfig:
         kinds = {f.name: str(f.type) for f in fields(cls)}
         unknown = set(data) - set(kinds)
         if unknown:
-            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+            raise SettingsError(f"unknown training settings: {', '.join(sorted(unknown))}")
         for name, value in data.items():  # JSON from disk may hold anything
             if not _fits(value, kinds[name]):
-                raise ValueError(f"the training setting {name} is {value!r}, not a {kinds[name]}")
+                raise SettingsError(
+                    f"the training setting {name} is {value!r}, not a {kinds[name]}"
+                )
         return cls(**data)
 
 

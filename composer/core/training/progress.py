@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum
 
 
 class TrainingError(Exception):
@@ -85,8 +85,8 @@ class RunExists(TrainingError):
         return type(self), (self.run_dir,)
 
 
-class TrainEvent(StrEnum):
-    """What a TrainProgress reports. Values are plain words (a StrEnum), so a log or a test that
+class TrainEvent(str, Enum):
+    """What a TrainProgress reports. Values are plain words (a str Enum), so a log or a test that
     compares with "validation" keeps working."""
 
     STARTED = "started"  # the loop is about to take its first step (of this process)
@@ -99,7 +99,7 @@ class TrainEvent(StrEnum):
     FINISHED = "finished"  # the steps, epochs or minutes ran out, or early stopping ended it
 
 
-class LogEvent(StrEnum):
+class LogEvent(str, Enum):
     """The `event` of one line of a run's metrics.jsonl (a file format: the words stay)."""
 
     START = "start"
