@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import json
 import operator
 import os
@@ -41,22 +40,18 @@ import re
 import stat
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from composer.core.atomic import atomic_write_bytes
 from composer.core.filelock import FolderLock, LockedError
-from composer.core.midi.piece import TEMPO_DTYPE, TIME_SIGNATURE_DTYPE
-from composer.core.session_files import (
-    ARRAYS,
-    Damaged,
-    entry_field,
-    is_number,
-    load_npz,
-    read_regular,
-    title_of,
+from composer.core.session_files import Damaged, read_regular, title_of
+from composer.core.session_pieces import (
+    MAX_PIECE_FILE_BYTES,
+    PIECE_FILE,
+    SavedPiece,
+    npz_bytes,
+    prepare,
+    read_piece,
 )
 
 __all__ = [
@@ -74,12 +69,8 @@ SESSION_FORMAT = "composer-session"
 SESSION_VERSION = 1
 #: The largest session.json read (a session of a hundred pieces is a few hundred kB).
 MAX_SESSION_FILE_BYTES = 16 * 1024 * 1024
-#: The largest piece file read (about 28 million notes of NOTE_DTYPE).
-MAX_PIECE_FILE_BYTES = 512 * 1024 * 1024
 
 _SLOT = re.compile(r"[1-9][0-9]{0,8}")
-_PIECE_FILE = re.compile(r"[0-9a-f]{64}\.npz")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 # What atomic_path leaves behind when the process is killed between creating and renaming.
 _TEMP_FILE = re.compile(r"\.(session\.json|[0-9a-f]{64}\.npz)\.[A-Za-z0-9_]+\.tmp")
 _DAMAGED_PREFIX = f"{SESSION_FILE}.damaged-"
@@ -90,22 +81,6 @@ class SessionError(OSError):
     """The session store could not be written; the message names the folder and the fix.
 
     `errno` is that of the underlying error (errno.ENOSPC for a full disk)."""
-
-
-@dataclass(eq=False)  # arrays make == ambiguous; compare fields instead
-class SavedPiece:
-    """One open piece as autosaved: its arrays plus what the tab needs to look as it did."""
-
-    title: str  # the tab's title
-    notes: np.ndarray  # a structured array; any dtype without object fields
-    ticks_per_beat: int
-    tempos: np.ndarray  # TEMPO_DTYPE
-    time_signatures: np.ndarray  # TIME_SIGNATURE_DTYPE
-    source: str | None = None  # the MIDI file it was opened from, if any
-    export_path: str | None = None  # where it was last exported, if anywhere
-    modified: bool = False  # changes not exported yet
-    metadata: dict = field(default_factory=dict)  # JSON-safe (tuples come back as lists)
-    view: dict = field(default_factory=dict)  # str -> int or float: zoom and scroll
 
 
 class SessionStore:
@@ -218,7 +193,7 @@ class Session:
         if self.closed:
             raise ValueError(f"the session in {self.folder} is closed; open a new one to save")
         current = operator.index(current)
-        prepared = [_prepare(piece) for piece in pieces]
+        prepared = [prepare(piece) for piece in pieces]
         written: list[Path] = []
         entries = []
         try:
@@ -228,7 +203,7 @@ class Session:
                 known = self._files.get(name)
                 if known is None or not _has_size(path, known[1]):
                     existed = os.path.lexists(path)
-                    data = _npz_bytes(arrays)
+                    data = npz_bytes(arrays)
                     atomic_write_bytes(path, data)
                     if not existed:
                         written.append(path)
@@ -260,7 +235,7 @@ class Session:
         except OSError:
             return
         for name in names:
-            if (_PIECE_FILE.fullmatch(name) and name not in named) or _TEMP_FILE.fullmatch(name):
+            if (PIECE_FILE.fullmatch(name) and name not in named) or _TEMP_FILE.fullmatch(name):
                 self._files.pop(name, None)
                 with contextlib.suppress(OSError):
                     (self.folder / name).unlink()
@@ -330,7 +305,7 @@ class Session:
         new_index: dict[int, int] = {}
         for index, entry in enumerate(entries):
             try:
-                piece = self._load_piece(entry)
+                piece, name, known = read_piece(entry, self.folder)
             except Damaged as exc:
                 title = title_of(entry, index)
                 where = exc.path or f"its entry in {path}"
@@ -338,62 +313,13 @@ class Session:
                     f"Could not restore {title}: {where} is damaged ({exc.reason})."
                 )
                 continue
+            self._files[name] = known
             new_index[index] = len(self.pieces)
             self.pieces.append(piece)
         if current in new_index:
             self.current = new_index[current]
         else:  # its piece was not restored: the tab now in its place
             self.current = max(0, min(sum(i < current for i in new_index), len(self.pieces) - 1))
-
-    def _load_piece(self, entry: object) -> SavedPiece:
-        if not isinstance(entry, dict):
-            raise Damaged("it is not a JSON object")
-        name = entry_field(entry, "file", str)
-        if not _PIECE_FILE.fullmatch(name):
-            raise Damaged("its file name is not a piece file's")
-        sha = entry_field(entry, "sha256", str)
-        if not _SHA256.fullmatch(sha):
-            raise Damaged("its sha256 is not a SHA-256")
-        size = entry_field(entry, "size", int)
-        lengths = entry_field(entry, "lengths", dict)
-        for key in ARRAYS:
-            if type(lengths.get(key)) is not int:
-                raise Damaged(f"its lengths lack a whole number of {key}")
-        ticks_per_beat = entry_field(entry, "ticks_per_beat", int)
-        if ticks_per_beat <= 0:
-            raise Damaged("its ticks_per_beat is not positive")
-        view = entry_field(entry, "view", dict)
-        if not all(is_number(v) for v in view.values()):
-            raise Damaged("its view holds something other than numbers")
-        piece_fields = {
-            "title": entry_field(entry, "title", str),
-            "ticks_per_beat": ticks_per_beat,
-            "source": entry_field(entry, "source", str, optional=True),
-            "export_path": entry_field(entry, "export_path", str, optional=True),
-            "modified": entry_field(entry, "modified", bool),
-            "metadata": entry_field(entry, "metadata", dict),
-            "view": view,
-        }
-        path = self.folder / name
-        try:
-            data = read_regular(path, self.folder, MAX_PIECE_FILE_BYTES, expected_size=size)
-        except FileNotFoundError:
-            raise Damaged("it is missing", path) from None
-        except Damaged as exc:
-            raise Damaged(exc.reason, path) from None
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise Damaged("its checksum does not match the one saved", path)
-        try:
-            arrays = load_npz(data)
-        except Damaged as exc:
-            raise Damaged(exc.reason, path) from None
-        except Exception as exc:  # noqa: BLE001 - a crafted archive fails in many ways; none stops the rest
-            raise Damaged(f"it is not a readable piece file: {exc}", path) from None
-        for key, array in arrays.items():
-            if len(array) != lengths[key]:
-                raise Damaged(f"its {key} do not match the lengths saved", path)
-        self._files[name] = (sha, size)
-        return SavedPiece(**piece_fields, **arrays)
 
     def _set_aside(self, path: Path, reason: str) -> None:
         """Keep a damaged session.json as session.json.damaged-<time>; the session starts empty."""
@@ -417,79 +343,7 @@ class Session:
         )
 
 
-# --- writing helpers ----------------------------------------------------------------------------------
-def _prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
-    """Check a piece and return its session.json entry (without sha256 and size) and its arrays."""
-    if not isinstance(piece, SavedPiece):
-        raise TypeError(f"pieces must be SavedPiece objects, not {type(piece).__name__}")
-    if not isinstance(piece.title, str):
-        raise TypeError(f"a piece's title must be a string, not {piece.title!r}")
-    arrays = {
-        "notes": piece.notes,
-        "tempos": piece.tempos,
-        "time_signatures": piece.time_signatures,
-    }
-    for key, array in arrays.items():
-        if not isinstance(array, np.ndarray) or array.ndim != 1:
-            raise TypeError(f"{key} of {piece.title!r} must be a one-dimensional NumPy array")
-    if piece.notes.dtype.names is None or piece.notes.dtype.hasobject:
-        raise TypeError(f"notes of {piece.title!r} must be a structured array without objects")
-    if piece.tempos.dtype != TEMPO_DTYPE:
-        raise TypeError(f"tempos of {piece.title!r} must have TEMPO_DTYPE")
-    if piece.time_signatures.dtype != TIME_SIGNATURE_DTYPE:
-        raise TypeError(f"time_signatures of {piece.title!r} must have TIME_SIGNATURE_DTYPE")
-    if isinstance(piece.ticks_per_beat, bool) or int(piece.ticks_per_beat) != piece.ticks_per_beat:
-        raise TypeError(f"ticks_per_beat of {piece.title!r} must be an integer")
-    if piece.ticks_per_beat <= 0:
-        raise ValueError(f"ticks_per_beat of {piece.title!r} must be positive")
-    if not isinstance(piece.metadata, dict) or not isinstance(piece.view, dict):
-        raise TypeError(f"metadata and view of {piece.title!r} must be dicts")
-    if not all(isinstance(k, str) and is_number(v) for k, v in piece.view.items()):
-        raise TypeError(f"the view of {piece.title!r} must map names to numbers")
-    entry = {
-        "title": piece.title,
-        "file": _content_key(arrays) + ".npz",
-        "lengths": {key: len(array) for key, array in arrays.items()},
-        "ticks_per_beat": int(piece.ticks_per_beat),
-        "source": _optional_path(piece.source, "source", piece.title),
-        "export_path": _optional_path(piece.export_path, "export_path", piece.title),
-        "modified": bool(piece.modified),
-        "metadata": piece.metadata,
-        "view": piece.view,
-    }
-    try:
-        json.dumps(entry)  # fail here, before any file is written
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise TypeError(f"the metadata of {piece.title!r} must be JSON-safe ({exc})") from None
-    return entry, arrays
-
-
-def _optional_path(value: object, name: str, title: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    raise TypeError(f"{name} of {title!r} must be a string or None, not {value!r}")
-
-
-def _content_key(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 of the arrays' names, dtypes, shapes and bytes: the piece file's name.
-
-    (Not of the .npz bytes: savez stamps the time into the archive, so those change each save.)"""
-    digest = hashlib.sha256(b"composer-piece-arrays-1\0")
-    for key, array in arrays.items():
-        header = repr((key, np.lib.format.dtype_to_descr(array.dtype), array.shape)).encode()
-        digest.update(len(header).to_bytes(8, "little") + header)
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
-
-
+# --- helpers ----------------------------------------------------------------------------------------
 def _has_size(path: Path, size: int) -> bool:
     try:
         st = os.stat(path, follow_symlinks=False)

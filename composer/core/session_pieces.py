@@ -1,0 +1,173 @@
+"""One autosaved piece: what the app hands the session (SavedPiece), its entry in session.json
+and its .npz file, written from a SavedPiece and read back, checked, from hostile files.
+session.py decides when and where; this module decides what one piece looks like on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from composer.core.midi.piece import TEMPO_DTYPE, TIME_SIGNATURE_DTYPE
+from composer.core.session_files import (
+    ARRAYS,
+    Damaged,
+    entry_field,
+    is_number,
+    load_npz,
+    read_regular,
+)
+
+#: The largest piece file read (about 28 million notes of NOTE_DTYPE).
+MAX_PIECE_FILE_BYTES = 512 * 1024 * 1024
+PIECE_FILE = re.compile(r"[0-9a-f]{64}\.npz")  # <SHA-256 of the arrays>.npz
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(eq=False)  # arrays make == ambiguous; compare fields instead
+class SavedPiece:
+    """One open piece as autosaved: its arrays plus what the tab needs to look as it did."""
+
+    title: str  # the tab's title
+    notes: np.ndarray  # a structured array; any dtype without object fields
+    ticks_per_beat: int
+    tempos: np.ndarray  # TEMPO_DTYPE
+    time_signatures: np.ndarray  # TIME_SIGNATURE_DTYPE
+    source: str | None = None  # the MIDI file it was opened from, if any
+    export_path: str | None = None  # where it was last exported, if anywhere
+    modified: bool = False  # changes not exported yet
+    metadata: dict = field(default_factory=dict)  # JSON-safe (tuples come back as lists)
+    view: dict = field(default_factory=dict)  # str -> int or float: zoom and scroll
+
+
+# --- writing ------------------------------------------------------------------------------------
+def prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
+    """Check a piece and return its session.json entry (without sha256 and size) and its arrays."""
+    if not isinstance(piece, SavedPiece):
+        raise TypeError(f"pieces must be SavedPiece objects, not {type(piece).__name__}")
+    if not isinstance(piece.title, str):
+        raise TypeError(f"a piece's title must be a string, not {piece.title!r}")
+    arrays = {
+        "notes": piece.notes,
+        "tempos": piece.tempos,
+        "time_signatures": piece.time_signatures,
+    }
+    for key, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.ndim != 1:
+            raise TypeError(f"{key} of {piece.title!r} must be a one-dimensional NumPy array")
+    if piece.notes.dtype.names is None or piece.notes.dtype.hasobject:
+        raise TypeError(f"notes of {piece.title!r} must be a structured array without objects")
+    if piece.tempos.dtype != TEMPO_DTYPE:
+        raise TypeError(f"tempos of {piece.title!r} must have TEMPO_DTYPE")
+    if piece.time_signatures.dtype != TIME_SIGNATURE_DTYPE:
+        raise TypeError(f"time_signatures of {piece.title!r} must have TIME_SIGNATURE_DTYPE")
+    if isinstance(piece.ticks_per_beat, bool) or int(piece.ticks_per_beat) != piece.ticks_per_beat:
+        raise TypeError(f"ticks_per_beat of {piece.title!r} must be an integer")
+    if piece.ticks_per_beat <= 0:
+        raise ValueError(f"ticks_per_beat of {piece.title!r} must be positive")
+    if not isinstance(piece.metadata, dict) or not isinstance(piece.view, dict):
+        raise TypeError(f"metadata and view of {piece.title!r} must be dicts")
+    if not all(isinstance(k, str) and is_number(v) for k, v in piece.view.items()):
+        raise TypeError(f"the view of {piece.title!r} must map names to numbers")
+    entry = {
+        "title": piece.title,
+        "file": content_key(arrays) + ".npz",
+        "lengths": {key: len(array) for key, array in arrays.items()},
+        "ticks_per_beat": int(piece.ticks_per_beat),
+        "source": _optional_path(piece.source, "source", piece.title),
+        "export_path": _optional_path(piece.export_path, "export_path", piece.title),
+        "modified": bool(piece.modified),
+        "metadata": piece.metadata,
+        "view": piece.view,
+    }
+    try:
+        json.dumps(entry)  # fail here, before any file is written
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise TypeError(f"the metadata of {piece.title!r} must be JSON-safe ({exc})") from None
+    return entry, arrays
+
+
+def _optional_path(value: object, name: str, title: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{name} of {title!r} must be a string or None, not {value!r}")
+
+
+def content_key(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the arrays' names, dtypes, shapes and bytes: the piece file's name.
+
+    (Not of the .npz bytes: savez stamps the time into the archive, so those change each save.)"""
+    digest = hashlib.sha256(b"composer-piece-arrays-1\0")
+    for key, array in arrays.items():
+        header = repr((key, np.lib.format.dtype_to_descr(array.dtype), array.shape)).encode()
+        digest.update(len(header).to_bytes(8, "little") + header)
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+# --- reading ------------------------------------------------------------------------------------
+def read_piece(entry: object, folder: Path) -> tuple[SavedPiece, str, tuple[str, int]]:
+    """The piece a session.json `entry` describes, read from its file in `folder` and checked;
+    also the file's name and its (SHA-256, size). Damaged (naming the file where it is the
+    file's fault) when anything does not match."""
+    if not isinstance(entry, dict):
+        raise Damaged("it is not a JSON object")
+    name = entry_field(entry, "file", str)
+    if not PIECE_FILE.fullmatch(name):
+        raise Damaged("its file name is not a piece file's")
+    sha = entry_field(entry, "sha256", str)
+    if not _SHA256.fullmatch(sha):
+        raise Damaged("its sha256 is not a SHA-256")
+    size = entry_field(entry, "size", int)
+    lengths = entry_field(entry, "lengths", dict)
+    for key in ARRAYS:
+        if type(lengths.get(key)) is not int:
+            raise Damaged(f"its lengths lack a whole number of {key}")
+    ticks_per_beat = entry_field(entry, "ticks_per_beat", int)
+    if ticks_per_beat <= 0:
+        raise Damaged("its ticks_per_beat is not positive")
+    view = entry_field(entry, "view", dict)
+    if not all(is_number(v) for v in view.values()):
+        raise Damaged("its view holds something other than numbers")
+    piece_fields = {
+        "title": entry_field(entry, "title", str),
+        "ticks_per_beat": ticks_per_beat,
+        "source": entry_field(entry, "source", str, optional=True),
+        "export_path": entry_field(entry, "export_path", str, optional=True),
+        "modified": entry_field(entry, "modified", bool),
+        "metadata": entry_field(entry, "metadata", dict),
+        "view": view,
+    }
+    path = folder / name
+    try:
+        data = read_regular(path, folder, MAX_PIECE_FILE_BYTES, expected_size=size)
+    except FileNotFoundError:
+        raise Damaged("it is missing", path) from None
+    except Damaged as exc:
+        raise Damaged(exc.reason, path) from None
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise Damaged("its checksum does not match the one saved", path)
+    try:
+        arrays = load_npz(data)
+    except Damaged as exc:
+        raise Damaged(exc.reason, path) from None
+    except Exception as exc:  # noqa: BLE001 - a crafted archive fails in many ways; none stops the rest
+        raise Damaged(f"it is not a readable piece file: {exc}", path) from None
+    for key, array in arrays.items():
+        if len(array) != lengths[key]:
+            raise Damaged(f"its {key} do not match the lengths saved", path)
+    return SavedPiece(**piece_fields, **arrays), name, (sha, size)
