@@ -117,7 +117,7 @@ class SteeringBox(QGroupBox):
 
     def constraints(self, steps_per_beat: int = 12):
         """The Constraints these controls ask for (all off while the box is unchecked).
-        ValueError with a sentence for an instrument list that is not one."""
+        SettingsError with a sentence for an instrument list that is not one."""
         from composer.core.generation.constraints import (
             Constraints,
             Key,

@@ -51,7 +51,7 @@ def add_parser(commands) -> None:
 
 
 def parse_bars(text: str) -> tuple[int, int]:
-    """'9-12' -> (9, 12); '5' -> (5, 5). ValueError with the reason otherwise."""
+    """'9-12' -> (9, 12); '5' -> (5, 5). SettingsError with the reason otherwise."""
     match = re.fullmatch(r"\s*(\d+)\s*(?:[-–]\s*(\d+)\s*)?", text)
     if not match:
         raise SettingsError(f"--bars {text!r} is not a bar or a range of bars such as 9-12")
@@ -62,7 +62,7 @@ def parse_bars(text: str) -> tuple[int, int]:
 
 
 def parse_tracks(text: str | None, count: int) -> list[int] | None:
-    """'1,3' -> [0, 2] (indices); None -> None. ValueError naming the tracks there are."""
+    """'1,3' -> [0, 2] (indices); None -> None. SettingsError naming the tracks there are."""
     if text is None:
         return None
     try:

@@ -52,7 +52,7 @@ def add_steering_options(parser) -> None:
 
 def constraints_from(args, steps_per_beat: int, primer=None):
     """Constraints from the parsed flags (primer: the primer's Piece, for 'detect' and
-    'primer'); ValueError (one sentence) for a value that is not one."""
+    'primer'); SettingsError (one sentence) for a value that is not one."""
     from composer.core.generation.constraints import (
         Constraints,
         detect_key,

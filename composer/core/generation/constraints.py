@@ -69,7 +69,7 @@ class Key:
 
 def parse_key(text: str) -> Key | None:
     """'D minor', 'C# dorian', 'Bb major pentatonic' -> Key; 'off' or 'chromatic' -> None.
-    ValueError with the names it accepts otherwise."""
+    SettingsError with the names it accepts otherwise."""
     words = text.strip().split(None, 1)
     if not words or words[0].lower() in ("off", "chromatic", "none"):
         return None
@@ -164,7 +164,7 @@ def parse_range(text: str) -> tuple[int, int]:
 
 
 def parse_programs(text: str) -> frozenset[int]:
-    """'0, 40' -> the General MIDI programs {0, 40}. ValueError with the fix otherwise."""
+    """'0, 40' -> the General MIDI programs {0, 40}. SettingsError with the fix otherwise."""
     try:
         programs = frozenset(int(p) for p in text.replace(" ", "").split(",") if p)
     except ValueError:
