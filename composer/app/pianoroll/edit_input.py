@@ -15,6 +15,7 @@ Shift+Left/Right by a bar.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
@@ -27,9 +28,17 @@ EDGE_PX = 5.0  # the right end of a note, for resizing, is this many pixels wide
 MIN_RESIZE_NOTE_PX = 12.0  # narrower notes are only moved (their whole body is the handle)
 
 
+class DragKind(str, Enum):
+    """What a mouse drag on the piano roll does."""
+
+    MOVE = "move"  # the note under the press, with the rest of the selection
+    RESIZE = "resize"  # a note's end, grabbed at its right edge
+    BAND = "band"  # a rubber band on empty space, selecting notes
+
+
 @dataclass
 class Drag:
-    kind: str  # "move", "resize" or "band"
+    kind: DragKind
     press: QPointF
     indices: np.ndarray  # the notes being moved or resized
     origin: np.ndarray  # their rows when the drag began
@@ -56,7 +65,7 @@ class NoteEditInput:
     def band_rect(self) -> QRectF | None:
         """The rubber band being dragged, in viewport pixels, or None."""
         drag = self._edit_drag
-        if drag is None or drag.kind != "band" or not drag.last:
+        if drag is None or drag.kind != DragKind.BAND or not drag.last:
             return None
         return QRectF(drag.press, drag.last[0]).normalized()
 
@@ -98,7 +107,7 @@ class NoteEditInput:
                 base = model.selected_indices() if additive else np.empty(0, np.int64)
                 if not additive:
                     model.clear_selection()
-                self._edit_drag = Drag("band", pos, base, model.notes[base], None, 0, base)
+                self._edit_drag = Drag(DragKind.BAND, pos, base, model.notes[base], None, 0, base)
             return
         if additive:
             model.select([index], toggle=True)
@@ -114,7 +123,9 @@ class NoteEditInput:
         note = model.notes[index]
         end_x = m.tick_to_x(max(int(note["end"]), int(note["start"]) + 1))
         wide = end_x - m.tick_to_x(int(note["start"])) >= MIN_RESIZE_NOTE_PX
-        kind = "resize" if wide and end_x - EDGE_PX <= pos.x() <= end_x + 1 else "move"
+        kind = (
+            DragKind.RESIZE if wide and end_x - EDGE_PX <= pos.x() <= end_x + 1 else DragKind.MOVE
+        )
         self._edit_drag = Drag(
             kind, pos, indices, model.notes[indices].copy(), note.copy(), new_gesture(), indices
         )
@@ -137,7 +148,7 @@ class NoteEditInput:
         index = int(model.selected_indices()[-1])
         note = model.notes[index].copy()
         self._edit_drag = Drag(
-            "resize", pos, np.array([index]), model.notes[[index]].copy(), note, new_gesture(),
+            DragKind.RESIZE, pos, np.array([index]), model.notes[[index]].copy(), note, new_gesture(),
             np.array([index]), macro=True,
         )  # fmt: skip
 
@@ -148,14 +159,14 @@ class NoteEditInput:
         event.accept()
         pos, mods = event.position(), event.modifiers()
         m = self._mapping
-        if drag.kind == "band":
+        if drag.kind == DragKind.BAND:
             drag.last = (pos,)
             self._select_band(drag)
             self.viewport().update()
             return
         raw = round(m.x_to_tick(pos.x()) - m.x_to_tick(drag.press.x()))
         grabbed = drag.grabbed
-        if drag.kind == "move":
+        if drag.kind == DragKind.MOVE:
             dt = self._snapped_delta(int(grabbed["start"]), raw, mods)
             dp = m.pitch_at(pos.y()) - m.pitch_at(drag.press.y())
             last = (dt, dp)
@@ -166,7 +177,7 @@ class NoteEditInput:
             self.set_drag_preview(self._dragged_rows(drag))
 
     def _dragged_rows(self, drag: Drag) -> np.ndarray:
-        if drag.kind == "move":
+        if drag.kind == DragKind.MOVE:
             return note_math.moved(drag.origin, *drag.last)
         return self.editor.resized_rows(drag.origin, *drag.last)
 
@@ -179,9 +190,9 @@ class NoteEditInput:
         # The notes follow the pointer as a picture while dragging; the piece changes once, at
         # the release, as one undo step.
         self.set_drag_preview(None)
-        if drag.kind == "move" and drag.last:
+        if drag.kind == DragKind.MOVE and drag.last:
             self.editor.move(drag.indices, drag.origin, *drag.last)
-        elif drag.kind == "resize" and drag.last:
+        elif drag.kind == DragKind.RESIZE and drag.last:
             self.editor.resize(drag.indices, drag.origin, *drag.last, drag.gesture)
         if drag.macro:
             self.editor.document.undo_stack.endMacro()

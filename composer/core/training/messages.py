@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from composer.core.training.distributed import Ranks
-from composer.core.training.progress import NanLoss, OutOfMemory
+from composer.core.training.progress import EndReason, NanLoss, OutOfMemory
 
 
 def count_label(n: int) -> str:
@@ -50,11 +50,11 @@ def length(trainer) -> str:
     return budget if cap is None else f"{budget} (at most {cap:,} steps)"
 
 
-def ended(trainer, why: str | None) -> str:
+def ended(trainer, why: EndReason | None) -> str:
     """The last line of a run: why it ended, or that it was stopped and can resume."""
     if why is None:
         return f"Stopped at step {trainer.step} of {trainer.total_steps}; the checkpoint is saved."
-    if why == "patience":
+    if why == EndReason.PATIENCE:
         best = trainer.info.best or ""
         step = best.rsplit("-", 1)[-1].removesuffix(".json").lstrip("0") or "0"
         return (
@@ -62,7 +62,7 @@ def ended(trainer, why: str | None) -> str:
             f"{trainer.config.patience} validations; the best checkpoint (step {step}, "
             f"{trainer.best_val_loss:.3f} nats per token) is kept."
         )
-    if why == "time":
+    if why == EndReason.TIME:
         return f"Finished {trainer.step} steps in the {trainer.config.minutes:g} minutes given."
     return f"Finished {trainer.step} steps."
 

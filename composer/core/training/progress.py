@@ -99,6 +99,14 @@ class TrainEvent(str, Enum):
     FINISHED = "finished"  # the steps, epochs or minutes ran out, or early stopping ended it
 
 
+class EndReason(str, Enum):
+    """Why a run ended by itself (metrics.jsonl's "why"); a stop request has none."""
+
+    STEPS = "steps"  # the steps (or epochs) asked for are done
+    TIME = "time"  # the time budget (`minutes`) is used up
+    PATIENCE = "patience"  # early stopping: no new best for `patience` validations
+
+
 class LogEvent(str, Enum):
     """The `event` of one line of a run's metrics.jsonl (a file format: the words stay)."""
 

@@ -41,6 +41,7 @@ from composer.core.training.data import (
 from composer.core.training.distributed import Ranks, autocast_dtype, cpu_cores, select_device
 from composer.core.training.fill_in_data import fill_in_examples
 from composer.core.training.progress import (
+    EndReason,
     LogEvent,
     Pace,
     TrainControl,
@@ -173,11 +174,11 @@ class Trainer:
         pace = Pace()
         losses: list[float] = []
         stop = False
-        ended = None  # why the run ends before a stop request: "steps", "time" or "patience"
+        ended: EndReason | None = None  # why the run ends by itself (None: stopped)
         clock = time.perf_counter()  # training time is counted from here (pauses are not)
         while not stop and ended is None:
             if self.schedule.out_of_steps(self.step):
-                ended = "steps"
+                ended = EndReason.STEPS
                 break
             if self.control.pause_requested and not self.ranks.distributed:
                 yield self._progress(
@@ -210,7 +211,7 @@ class Trainer:
             pace.tick(count)
             self.total_steps = self.schedule.total_steps(self.step, pace.seconds_per_step)
             if out_of_time:
-                ended = "time"
+                ended = EndReason.TIME
             if self.step % c.log_every == 0 and self.ranks.is_main:
                 self._log(
                     {
@@ -233,12 +234,12 @@ class Trainer:
                 yield self._validate(pace)
                 counted = self.last_val_loss is not None  # no validation files: never stale
                 if counted and self.schedule.validated(self._improved) and ended is None:
-                    ended = "patience"
+                    ended = EndReason.PATIENCE
                 yield self._checkpoint(pace)
                 self.schedule.elapsed_s += time.perf_counter() - clock
                 clock = time.perf_counter()
                 pace.restart()  # the pace shown is training's own
-        ended = ended or ("steps" if self.schedule.out_of_steps(self.step) else None)
+        ended = ended or (EndReason.STEPS if self.schedule.out_of_steps(self.step) else None)
 
         if self.step > self.saved_step:  # stopped between checkpoints: keep what was done
             yield self._checkpoint(pace)
