@@ -214,6 +214,22 @@ def test_a_finished_run_shows_where_it_stood_and_trains_further_when_asked(
     assert json.loads((run_dir / "run.json").read_text())["step"] == 6
 
 
+def test_continuing_a_folder_that_is_no_run_or_a_damaged_one_says_which(window, tmp_path):
+    panel = window.training
+    panel.resume(tmp_path)
+    assert panel.message.text() == (
+        f"{tmp_path} is not a training run (it has no run.json); choose a run folder."
+    )
+    (tmp_path / "run.json").write_text('{"format": "composer-run", "version": 1, "step": 3}')
+    panel.resume(tmp_path)  # RunInfo's check: the file, and what is wrong with it
+    text = panel.message.text()
+    assert str(tmp_path / "run.json") in text and "is damaged ('model' is missing" in text
+    (tmp_path / "run.json").write_bytes(b"\x00" * 64)
+    panel.resume(tmp_path)
+    assert "run.json is not a readable training run" in panel.message.text()
+    assert not panel.is_running
+
+
 # --- Train: the message and readouts follow what training does ----------------------------------
 def test_pressing_resume_after_pause_clears_paused(window, qtbot, chorales):
     _start_long_run(window, qtbot, chorales)
