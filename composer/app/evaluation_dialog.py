@@ -6,8 +6,6 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from composer.core.errors import SettingsError
-
 REFERENCE = QColor(120, 170, 120)
 GENERATED = QColor(90, 150, 240)
 PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
@@ -118,6 +116,6 @@ def evaluate_job(worker, model, folder):
         result = evaluate(
             model or default_model(), folder, paths.cache_dir(), samples=8, on_step=worker.report
         )
-    except (ModelFileError, EvaluationError, SettingsError, FileNotFoundError) as exc:
+    except (ModelFileError, EvaluationError, FileNotFoundError) as exc:  # SettingsError: Worker
         raise UserError(str(exc)) from None
     return result, format_report(result)

@@ -346,18 +346,14 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
         from composer.core.generation.constraints import detect_key, notes_per_beat
 
         rows = [row for t in primer.tracks if not t.is_drum for row in t.notes]
-        try:
-            if detect[0]:
-                constraints = replace(constraints, key=detect_key(rows))
-            if detect[1]:
-                constraints = replace(constraints, density=notes_per_beat(primer))
-        except SettingsError as exc:
-            raise UserError(f"{exc}.") from None
+        # A SettingsError (no notes to detect from, steering that leaves no note to play)
+        # reaches the Worker, which shows it as the musician's sentence.
+        if detect[0]:
+            constraints = replace(constraints, key=detect_key(rows))
+        if detect[1]:
+            constraints = replace(constraints, density=notes_per_beat(primer))
     tokens = encode(primer, loaded.vocab) if primer is not None else None
-    try:
-        sampler = Sampler(loaded, sampling, tokens, constraints=constraints)
-    except SettingsError as exc:  # steering that leaves no note (a range without the key)
-        raise UserError(f"{exc}.") from None
+    sampler = Sampler(loaded, sampling, tokens, constraints=constraints)
     worker.report(
         ("start", sampling.variations, decode(tokens, loaded.vocab) if tokens is not None else None)
     )

@@ -14,7 +14,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from composer.app.editing.alternatives import Alternatives, bars_text, rows_in_span
 from composer.app.workers import UserError, Worker, WorkerThreads
-from composer.core.errors import SettingsError
 
 #: How many alternatives one Regenerate selection writes (seeds: the panel's seed, seed + 1...).
 ALTERNATIVES = 4
@@ -209,13 +208,10 @@ def fill_job(worker, request: FillRequest) -> list:
         loaded = load_model(request.model_path or default_model())
     except (ModelFileError, FileNotFoundError) as exc:  # damaged, or no bundled model
         raise UserError(str(exc)) from None
-    constraints = _detected(request)
-    try:
-        filler = SpanFiller(
-            loaded, request.piece, request.start, request.end, request.sampling, None, constraints
-        )
-    except SettingsError as exc:  # steering that leaves no note to play
-        raise UserError(f"{exc}.") from None
+    constraints = _detected(request)  # a SettingsError here or below is the Worker's sentence
+    filler = SpanFiller(
+        loaded, request.piece, request.start, request.end, request.sampling, None, constraints
+    )
     worker.report(("start", filler.both_sides, loaded.name))
     if worker.stop_requested:  # stopped while the model was loading
         return []
@@ -235,12 +231,9 @@ def _detected(request: FillRequest):
     from composer.core.generation.constraints import detect_key, notes_per_beat
 
     constraints, piece = request.constraints, request.piece
-    try:
-        if request.detect[0]:
-            rows = [row for t in piece.tracks if not t.is_drum for row in t.notes]
-            constraints = replace(constraints, key=detect_key(rows))
-        if request.detect[1]:
-            constraints = replace(constraints, density=notes_per_beat(piece))
-    except SettingsError as exc:
-        raise UserError(f"{exc}.") from None
+    if request.detect[0]:
+        rows = [row for t in piece.tracks if not t.is_drum for row in t.notes]
+        constraints = replace(constraints, key=detect_key(rows))
+    if request.detect[1]:
+        constraints = replace(constraints, density=notes_per_beat(piece))
     return constraints
