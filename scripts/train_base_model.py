@@ -7,6 +7,8 @@
     python scripts/train_base_model.py --from-shipped --device cuda --batch-size 256 \
         --learning-rate 1e-3 --minutes 3.2                             # how the shipped one was made
     python scripts/train_base_model.py --adopt DIR   # export a model trained on another machine
+    python scripts/train_base_model.py --run build/base-run-medium --preset medium --device cuda \
+        --batch-size 256 --learning-rate 1e-3 --minutes 8     # a larger base, from empty, on a GPU
 
 Every call continues the run in build/base-run from its latest checkpoint (or starts it), so the
 training can be spread over several sessions, or moved to a GPU (`--device cuda`): the run keeps its
@@ -40,7 +42,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "build" / "base-corpus"
-SETTINGS = ["--preset", "small", "--seed", "0", "--eval-every", "500"]
+SETTINGS = ["--seed", "0", "--eval-every", "500"]
 LICENCE = "GPL-3.0"  # the strictest licence of the data (Nottingham); the others are MIT, BSD, PD
 
 
@@ -50,6 +52,12 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=18_000)
     parser.add_argument("--minutes", type=float, help="a time budget (the cosine decay follows it)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--preset",
+        choices=["small", "medium", "large"],
+        default="small",
+        help="the size of a run from an empty model (--from-shipped takes the shipped one's)",
+    )
     parser.add_argument("--learning-rate", type=float, help="the peak (default: the trainer's)")
     parser.add_argument("--adopt", type=Path, metavar="DIR", help="export a model made elsewhere")
     parser.add_argument("--for-minutes", type=float, metavar="M", help="stop this call after M")
@@ -83,7 +91,7 @@ def main() -> int:
             command += ["--from", str(args.out / "model.json"), "--seed", "0", "--patience", "1000"]
             command += ["--eval-every", "200" if args.device == "cuda" else "500"]
         else:
-            command += SETTINGS
+            command += ["--preset", args.preset, *SETTINGS]
         command += ["--batch-size", str(args.batch_size)]
         if args.learning_rate:
             command += ["--learning-rate", str(args.learning_rate)]
