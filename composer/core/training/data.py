@@ -28,6 +28,7 @@ from composer.core.corpus.cache import TokenCache
 from composer.core.corpus.ingest import IngestReport
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import PAD, Vocabulary
+from composer.core.training.config import TrainConfig
 
 
 def split_by_file(shas: list[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
@@ -226,8 +227,8 @@ class PieceSet:
 class Augmentation:
     """Random changes a piece keeps for a whole epoch (all its windows agree)."""
 
-    transpose: int = 3  # semitones, drawn from -N..N and narrowed so no note leaves 0-127
-    tempo_stretch: float = 0.05  # tempo factor drawn from 1-s..1+s
+    transpose: int = TrainConfig.transpose  # semitones, drawn from -N..N, narrowed to 0-127
+    tempo_stretch: float = TrainConfig.tempo_stretch  # tempo factor drawn from 1-s..1+s
 
     def draw(self, pieces: PieceSet, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """(semitones per piece int64, tempo factor per piece float64) for one epoch."""
