@@ -241,6 +241,30 @@ class Augmentation:
         return shift.astype(np.int64), stretch
 
 
+class EpochAugmentations:
+    """What each lane's piece was drawn in its epoch: an epoch's draw is made when a lane first
+    reads it and forgotten once no lane reads that epoch any more (lanes overlap epochs)."""
+
+    def __init__(self, augmentation: Augmentation, pieces: PieceSet, seed: int):
+        self.augmentation, self.pieces, self.seed = augmentation, pieces, seed
+        self._drawn: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def lanes(self, pieces: np.ndarray, epochs: np.ndarray) -> tuple:
+        """(semitones, tempo factor) per lane, shape (lanes,) each; () when augmentation is off."""
+        a = self.augmentation
+        if a.transpose == 0 and a.tempo_stretch == 0:
+            return ()
+        for epoch in np.unique(epochs).tolist():
+            if epoch not in self._drawn:
+                self._drawn[epoch] = a.draw(self.pieces, self.seed, epoch)
+        for old in [e for e in self._drawn if e < epochs.min()]:
+            del self._drawn[old]
+        pairs = list(zip(epochs.tolist(), pieces.tolist()))
+        shift = np.array([self._drawn[e][0][p] for e, p in pairs])
+        stretch = np.array([self._drawn[e][1][p] for e, p in pairs])
+        return shift, stretch
+
+
 class Batcher:
     """Builds batches of windows of one PieceSet."""
 

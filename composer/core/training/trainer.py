@@ -35,6 +35,7 @@ from composer.core.training.data import (
     Augmentation,
     Batcher,
     Collection,
+    EpochAugmentations,
     PieceSet,
     WindowStream,
 )
@@ -99,8 +100,8 @@ class Trainer:
         self.my_lanes = slice(r.rank * c.batch_size, (r.rank + 1) * c.batch_size)
         self.batcher = Batcher(self.train_set, c.window)
         self.stream = WindowStream(self.train_set.lengths, self.lanes, c.window, c.seed)
-        self.augmentation = Augmentation(c.transpose, c.tempo_stretch)
-        self._augmentations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        augmentation = Augmentation(c.transpose, c.tempo_stretch)
+        self.augmentations = EpochAugmentations(augmentation, self.train_set, c.seed)
         cap = c.steps or (None if c.minutes else math.ceil(c.epochs * self.stream.steps_per_epoch))
         self.schedule = Schedule(c, cap)
         self.total_steps = self.schedule.total_steps(0, 0.0)
@@ -194,7 +195,7 @@ class Trainer:
             pieces, offsets, targets, epochs = self.stream.row(self.step)
             mine = self.my_lanes
             batch = self.batcher.batch(
-                pieces[mine], offsets[mine], *self._augment(pieces[mine], epochs[mine])
+                pieces[mine], offsets[mine], *self.augmentations.lanes(pieces[mine], epochs[mine])
             )
             count = int(targets.sum())  # all ranks' targets this step
             lr = self.schedule.learning_rate(self.step)
@@ -363,24 +364,6 @@ class Trainer:
     def epoch(self) -> int:
         """The pass over the training files that the last step was in (1-based)."""
         return 1 + int(max(self.step - 1, 0) / self.stream.steps_per_epoch)
-
-    def _augment(self, pieces: np.ndarray, epochs: np.ndarray):
-        """(semitones, tempo factor) per lane, as drawn for each piece in its epoch; () when off."""
-        a = self.augmentation
-        if a.transpose == 0 and a.tempo_stretch == 0:
-            return ()
-        for epoch in np.unique(epochs).tolist():
-            if epoch not in self._augmentations:
-                self._augmentations[epoch] = a.draw(self.train_set, self.config.seed, epoch)
-        for old in [e for e in self._augmentations if e < epochs.min()]:
-            del self._augmentations[old]
-        shift = np.array(
-            [self._augmentations[e][0][p] for e, p in zip(epochs.tolist(), pieces.tolist())]
-        )
-        stretch = np.array(
-            [self._augmentations[e][1][p] for e, p in zip(epochs.tolist(), pieces.tolist())]
-        )
-        return shift, stretch
 
     def _progress(self, event: TrainEvent, *, pace=None, **fields) -> TrainProgress:
         rate = pace.tokens_per_s if pace else 0.0
