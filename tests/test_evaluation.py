@@ -4,6 +4,7 @@ detection, and `composer evaluate` on a small trained run."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -164,3 +165,20 @@ def test_composer_evaluate_reports_every_figure(tmp_path, capsys):
     assert "5-gram (Kneser-Ney)" in table and "Longest run copied" in table
     assert main(["evaluate", str(tmp_path / "nothing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_evaluating_on_a_folder_never_read_before_works_the_first_time(tmp_path, capsys):
+    """The run's files and DIR both new to the cache (COMPOSER_CACHE_DIR is fresh per test):
+    the cache read for the run's files must still find DIR's files, ingested after it."""
+    from tests.training_helpers import tiny_trained_run
+
+    run_dir, _ = tiny_trained_run(tmp_path, files=6, steps=4)
+    chorales = sorted(corpus("bach_chorales").glob("*.mid"))[20:24]
+    folder = tmp_path / "new"
+    folder.mkdir()
+    for path in chorales:
+        shutil.copy(path, folder / path.name)
+    args = ["evaluate", str(run_dir), str(folder), "--samples", "2", "--seconds", "2", "--json"]
+    assert main(args) == 0, capsys.readouterr().err
+    result = json.loads(capsys.readouterr().out)
+    assert result["evaluated_on"] == str(folder) and result["files"] == len(chorales)

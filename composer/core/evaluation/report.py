@@ -49,10 +49,11 @@ def evaluate(
     loaded = load_model(model_source)
     vocab, tokenizer = loaded.vocab, loaded.vocab.config
     run = _run_of(Path(model_source))
-    cache = TokenCache(cache_root, tokenizer)
 
     def pieces_of(source_folder, shas=None):
         report = ingest(source_folder, cache_root, tokenizer, jobs=0 if shas is not None else None)
+        # Opened after this folder's ingest: a cache read before it does not know its new packs.
+        cache = TokenCache(cache_root, tokenizer)
         entries = {e.sha: e.path for e in report.entries}
         chosen = shas if shas is not None else list(entries)
         missing = [s for s in chosen if s not in entries]
