@@ -232,3 +232,36 @@ def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(t
     assert not left, f"left behind: {names}"
     kept = TokenCache(tmp_path / "cache", CONFIG)
     assert kept.verify() == [] and len(kept._load()) > 0  # parsed work was flushed, not lost
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda meta: meta.pop("notes"),  # issue 25: every ingest and training raised KeyError
+        lambda meta: meta.update(notes="many"),
+        lambda meta: meta.update(seconds=None),
+        lambda meta: meta.update(instruments="Piano"),
+        lambda meta: meta.update(instruments=[1, 2]),
+        lambda meta: meta.update(pitch_range=[60]),
+        lambda meta: meta.update(pitch_range=[200, 100]),
+        lambda meta: meta.update(ok="yes"),
+        lambda meta: meta.update(ok=False, reason=None, detail=""),
+    ],
+)
+def test_an_entry_missing_a_fact_or_of_the_wrong_type_is_read_again_not_a_crash(
+    folder, tmp_path, damage
+):
+    ingest(folder, tmp_path / "cache", CONFIG, jobs=0)
+    index, _ = _pack(tmp_path / "cache")
+    entries = json.loads(index.read_text())
+    damage(entries[next(k for k in entries if k != PACK_KEY)])
+    index.write_text(json.dumps(entries))  # the pack's checksum covers its tokens, not this
+    report = ingest(folder, tmp_path / "cache", CONFIG, jobs=0)
+    assert report.ok == 4 and report.from_cache == 3 and not report.failed
+    _every_entry_is_a_fresh_parse(folder, tmp_path / "cache")
+    from composer.core.training import Collection, new_run
+    from tests.training_helpers import tiny_model, tiny_training
+
+    collection = Collection.from_ingest(report, TokenCache(tmp_path / "cache", CONFIG))
+    trainer = new_run(tmp_path / "run", collection, tiny_model(), tiny_training(steps=1))
+    assert [event for event in trainer.run()]  # training reads the cache as ingest left it

@@ -108,7 +108,8 @@ class TokenCache:
                 offset, count = meta.get("offset"), meta.get("tokens")
                 if not (_is_count(offset) and _is_count(count) and offset + count <= len(tokens)):
                     return None
-            valid[sha] = meta
+            if _well_formed(meta):  # else not cached: its file is read again
+                valid[sha] = meta
         return valid
 
     def verify(self) -> list[str]:
@@ -240,6 +241,36 @@ class TokenCache:
 
 def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _well_formed(meta: dict) -> bool:
+    """Whether an entry holds every fact ingest reads from it, each of its type (what
+    worker.tokenize_file writes): a pack written by hand or by another program may not."""
+    if meta.get("ok") is not True:
+        return (
+            meta.get("ok") is False
+            and isinstance(meta.get("reason"), str)
+            and isinstance(meta.get("detail", ""), str)
+        )
+    seconds = meta.get("seconds")
+    instruments, pitches = meta.get("instruments"), meta.get("pitch_range")
+    return (
+        _is_count(meta.get("notes"))
+        and isinstance(seconds, (int, float))
+        and not isinstance(seconds, bool)
+        and 0 <= seconds < float("inf")
+        and isinstance(instruments, list)
+        and all(isinstance(name, str) for name in instruments)
+        and (
+            pitches is None
+            or (
+                isinstance(pitches, list)
+                and len(pitches) == 2
+                and all(_is_count(p) and p <= 127 for p in pitches)
+                and pitches[0] <= pitches[1]
+            )
+        )
+    )
 
 
 def _vocab_size(config: TokenizerConfig) -> int:
