@@ -265,3 +265,54 @@ def test_an_entry_missing_a_fact_or_of_the_wrong_type_is_read_again_not_a_crash(
     collection = Collection.from_ingest(report, TokenCache(tmp_path / "cache", CONFIG))
     trainer = new_run(tmp_path / "run", collection, tiny_model(), tiny_training(steps=1))
     assert [event for event in trainer.run()]  # training reads the cache as ingest left it
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (not gone, not a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            return stat_file.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+def test_workers_end_when_ingest_is_killed_outright(tmp_path):
+    """SIGKILL gives the parent no chance to shut its pool down: the workers must notice on their
+    own (issue 25: three of them lived on for ever, waiting for work)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    tunes = sorted(corpus("nottingham").glob("*.mid"))
+    copies = -(-6_000 // len(tunes))  # distinct files, seconds of parsing (as above)
+    for path in tunes:
+        data = path.read_bytes()
+        for extra in range(copies):
+            (folder / f"{path.stem}-{extra}.mid").write_bytes(data + b"\0" * extra)
+    command = [sys.executable, "-m", "composer", "ingest", str(folder), "--jobs", "3",
+               "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(process.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # the workers are parsing
+        children = _children(process.pid)  # the workers (and multiprocessing's helper)
+        assert len(children) >= 3 and process.poll() is None
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    left = children
+    for _ in range(100):  # they notice within moments; 10 s at most here
+        left = [pid for pid in left if _running(pid)]
+        if not left:
+            break
+        time.sleep(0.1)
+    names = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in left]
+    for pid in left:  # do not leave them to the machine when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"left behind: {names}"

@@ -99,6 +99,7 @@ def ingest(
     """Tokenise every MIDI file under `folder` into the cache at `cache_root`.
 
     jobs: worker processes (None: one per CPU core; 0: in this process, without crash isolation).
+    The workers end when this process ends, killed or not.
     worker: the per-file function (default worker.tokenize_file); tests pass one that crashes.
     Raises FileNotFoundError / NotADirectoryError for a missing folder; never for a bad file.
     """
@@ -263,10 +264,31 @@ def _run_in_processes(todo, worker, config_json, jobs, on_result, stop) -> bool:
 def _leave_signals_to_the_parent() -> None:
     """In a worker: ignore Ctrl+C (the terminal sends it to the workers too). The parent decides:
     it stops between files, keeps what was finished and shuts the workers down; a worker killed
-    by the keyboard would look like a parser crash."""
+    by the keyboard would look like a parser crash. And end when the parent ends (below)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_the_parent()
+
+
+def _end_with_the_parent() -> None:
+    """In a worker: exit as soon as the parent process is gone, however it ended. A worker waits
+    for work on a pipe whose writing end it holds itself (the pool hands both ends to every
+    worker), so a parent killed with SIGKILL left its workers waiting for ever. The parent's
+    sentinel (multiprocessing.parent_process(): a pipe on POSIX, a process handle on Windows)
+    becomes ready only when the parent has ended; a daemon thread waits on it."""
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a spawned worker (called in the parent itself)
+        return
+
+    def wait_then_exit() -> None:
+        parent.join()  # returns when the sentinel is ready: the parent has ended
+        os._exit(1)  # no clean-up to do: the parent, which would take the result, is gone
+
+    threading.Thread(target=wait_then_exit, name="end-with-parent", daemon=True).start()
 
 
 def _run_alone(worker, path, config_json, context) -> tuple[dict, None]:
