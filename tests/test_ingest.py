@@ -182,3 +182,21 @@ def test_ingest_command_does_not_import_torch_or_qt(tmp_path):
 def test_help_lists_the_commands_and_version_works():
     assert all(c in run_cli("--help").stdout for c in ("ingest", "train", "generate"))
     assert run_cli("--version").stdout.startswith("composer ")
+
+
+def test_a_worker_count_past_the_limit_is_one_sentence_for_ingest_and_train(
+    mixed_folder, tmp_path, capsys
+):
+    """Issue 25: --jobs 99999999999999999999 was a traceback (and a large one a fork bomb)."""
+    from composer.core.corpus.ingest import max_jobs
+
+    for jobs in ("99999999999999999999", str(max_jobs() + 1), "-1"):
+        for command in (
+            ["ingest", str(mixed_folder)],
+            ["train", str(mixed_folder), "--out", str(tmp_path / "run"), "--steps", "1"],
+        ):
+            assert main([*command, "--jobs", jobs, "--cache-dir", str(tmp_path / "c")]) == 2
+            err = capsys.readouterr().err
+            assert f"choose 0 (none, read in this process) to {max_jobs()}" in err, err
+            assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "run").exists()

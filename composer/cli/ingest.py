@@ -39,10 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from composer.cli.signals import StopOnSignal
     from composer.core.corpus.cache import CacheWriteError
     from composer.core.corpus.ingest import ingest
+    from composer.core.errors import SettingsError
 
-    if args.jobs is not None and args.jobs < 0:
-        print("--jobs must be 0 or more.", file=sys.stderr)
-        return 2
     progress = ProgressBar("Reading MIDI") if sys.stderr.isatty() else None
     try:
         with StopOnSignal() as stop:
@@ -53,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 on_progress=progress.update if progress else None,
                 should_stop=stop,
             )
-    except (FileNotFoundError, NotADirectoryError, CacheWriteError) as exc:
+    except (FileNotFoundError, NotADirectoryError, CacheWriteError, SettingsError) as exc:
         print(f"composer ingest: {str(exc).rstrip('.')}.", file=sys.stderr)
         return 2
     finally:

@@ -23,12 +23,35 @@ import numpy as np
 
 from composer.core.corpus.cache import TokenCache
 from composer.core.corpus.scan import find_midi_files
+from composer.core.errors import SettingsError
 from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.tokens.config import TokenizerConfig
 
 CRASH_REASON = "the MIDI parser crashed on this file; export it again or remove it"
 CRASH_DETAIL = "the worker process reading this file died"
 CHANGED_REASON = "changed while it was being read; open the folder again to read it as it is now"
+#: Worker processes per CPU core at most (`jobs`): parsing keeps a core busy, so more only queue
+#: for the cores and cost memory; a little more than one each covers a file system that waits.
+#: Windows' process pool takes at most 61 (WaitForMultipleObjects' limit).
+MAX_JOBS_PER_CORE = 4
+
+
+def max_jobs() -> int:
+    """The most worker processes `ingest` starts on this computer."""
+    most = MAX_JOBS_PER_CORE * (os.cpu_count() or 1)
+    return min(most, 61) if os.name == "nt" else most
+
+
+def check_jobs(jobs: int | None) -> None:
+    """SettingsError unless `jobs` is None (one per core) or 0 to max_jobs()."""
+    if jobs is None:
+        return
+    cores = os.cpu_count() or 1
+    if jobs < 0 or jobs > max_jobs():
+        raise SettingsError(
+            f"{jobs:,} worker processes cannot be used: choose 0 (none, read in this process) "
+            f"to {max_jobs()} ({MAX_JOBS_PER_CORE} for each of this computer's {cores} CPU cores)"
+        )
 
 
 @dataclass(frozen=True)
@@ -98,11 +121,13 @@ def ingest(
 ) -> IngestReport:
     """Tokenise every MIDI file under `folder` into the cache at `cache_root`.
 
-    jobs: worker processes (None: one per CPU core; 0: in this process, without crash isolation).
-    The workers end when this process ends, killed or not.
+    jobs: worker processes (None: one per CPU core; 0: in this process, without crash isolation;
+    at most max_jobs()). The workers end when this process ends, killed or not.
     worker: the per-file function (default worker.tokenize_file); tests pass one that crashes.
-    Raises FileNotFoundError / NotADirectoryError for a missing folder; never for a bad file.
+    Raises FileNotFoundError / NotADirectoryError for a missing folder, SettingsError for `jobs`
+    out of range; never for a bad file.
     """
+    check_jobs(jobs)
     started = time.perf_counter()
     folder = Path(folder)
     if not folder.exists():
