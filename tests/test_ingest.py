@@ -200,3 +200,75 @@ def test_a_worker_count_past_the_limit_is_one_sentence_for_ingest_and_train(
             assert f"choose 0 (none, read in this process) to {max_jobs()}" in err, err
             assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+def _bound_by_permissions():
+    """preexec_fn for a process that folder permissions apply to. Root reads a folder of mode 000
+    (the test machines run as root), so there the process gives up the two capabilities that let
+    it (CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, through Linux's prctl and capset); a user
+    needs nothing."""
+    import ctypes
+    import os
+
+    if os.getuid() != 0:
+        return None
+    if not sys.platform.startswith("linux"):
+        pytest.skip("as root, folder permissions are tested on Linux only (capset)")
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    assert libc.capget(ctypes.byref(header), data) == 0
+    dac = (1 << 1) | (1 << 2)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    data[0].effective &= ~dac
+    data[0].permitted &= ~dac
+
+    def give_up_reading_everything() -> None:
+        # Out of the bounding set too: root regains its permitted set at exec otherwise.
+        for cap in (1, 2):
+            if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "prctl")
+        if libc.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset")
+
+    return give_up_reading_everything
+
+
+def test_a_folder_that_cannot_be_read_is_named_with_the_reason(tmp_path):
+    """Issue 25: an unreadable folder read as "0 MIDI files" and an unreadable subfolder was
+    skipped without a word. The real os.walk of a real `composer ingest` process, for which the
+    folder's permissions hold."""
+    folder = tmp_path / "music"
+    (folder / "locked").mkdir(parents=True)
+    chorales = sorted(corpus("bach_chorales").glob("*.mid"))
+    shutil.copy(chorales[0], folder / chorales[0].name)
+    shutil.copy(chorales[1], folder / "locked" / chorales[1].name)
+    (folder / "locked").chmod(0)
+    bound = _bound_by_permissions()
+
+    def composer_ingest(where):
+        command = [sys.executable, "-m", "composer", "ingest", str(where), "--jobs", "0",
+                   "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+        return subprocess.run(
+            command, capture_output=True, text=True, preexec_fn=bound, timeout=120
+        )
+
+    try:
+        done = composer_ingest(folder)
+        assert done.returncode == 0, done.stderr
+        assert "1 MIDI files, 1 usable" in done.stdout
+        said = f"could not read the folder {folder / 'locked'} (Permission denied), so the MIDI"
+        assert said in done.stdout
+        done = composer_ingest(folder / "locked")
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr == (
+            f"composer ingest: could not read the folder {folder / 'locked'} (Permission "
+            "denied); choose a folder you may open, or allow reading it.\n"
+        )
+    finally:
+        (folder / "locked").chmod(0o755)

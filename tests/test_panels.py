@@ -109,6 +109,38 @@ def test_library_says_in_words_what_is_wrong_with_each_file(window, qtbot, broke
         assert reason.endswith(("remove it", "again")) and reason.count(". ") == 0
 
 
+def test_library_names_a_folder_it_could_not_read(window, qtbot, tmp_path, monkeypatch):
+    """Issue 25: an unreadable folder read as "no usable MIDI file (0 found)". These tests run
+    as root, whom chmod does not stop, so the system's refusal is made where os.walk meets it
+    (os.scandir; test_ingest.py has the real refusal through the command line)."""
+    import os
+
+    folder = tmp_path / "music"
+    (folder / "locked").mkdir(parents=True)
+    simple_tune(folder / "good.mid")
+    simple_tune(folder / "locked" / "hidden.mid")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    window.library.open_folder(folder)
+    qtbot.waitUntil(lambda: window.library.worker is None, timeout=60_000)
+    assert (
+        f"Could not read the folder {folder / 'locked'} (Permission denied), so the MIDI files "
+        "in it are left out." in window.state_label.text()
+    )
+    window.library.open_folder(folder / "locked")
+    qtbot.waitUntil(lambda: window.library.worker is None, timeout=60_000)
+    assert window.library.folder_label.text() == (
+        f"could not read the folder {folder / 'locked'} (Permission denied); choose a folder "
+        "you may open, or allow reading it."
+    )
+
+
 def test_failed_files_list_is_several_rows_tall_and_copies_file_and_reason(
     window, qtbot, broken_folder
 ):

@@ -125,16 +125,16 @@ class LibraryPanel(QWidget):
             )
             self.status.emit("Reading cancelled.")
             return
+        notices = "".join(f" {notice[0].upper()}{notice[1:]}." for notice in report.notices)
         if report.ok == 0:
             self.folder_label.setText(
                 f"{report.folder} has no usable MIDI file ({report.files} found); "
-                "choose a folder with .mid files that contain notes."
+                f"choose a folder with .mid files that contain notes.{notices}"
             )
             self.status.emit("No usable MIDI files.")
             return
         self.collection = collection
         self.folder_label.setText(str(report.folder))
-        notices = "".join(f" {notice}." for notice in report.notices)
         self.status.emit(f"Read {report.ok:,} usable files from {report.folder}.{notices}")
         self.collection_ready.emit(collection, report)
 

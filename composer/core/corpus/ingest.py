@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from composer.core.corpus.cache import TokenCache
-from composer.core.corpus.scan import find_midi_files
+from composer.core.corpus.scan import scan_midi_files, unreadable_sentence
 from composer.core.errors import SettingsError
 from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.tokens.config import TokenizerConfig
@@ -124,8 +124,9 @@ def ingest(
     jobs: worker processes (None: one per CPU core; 0: in this process, without crash isolation;
     at most max_jobs()). The workers end when this process ends, killed or not.
     worker: the per-file function (default worker.tokenize_file); tests pass one that crashes.
-    Raises FileNotFoundError / NotADirectoryError for a missing folder, SettingsError for `jobs`
-    out of range; never for a bad file.
+    Raises FileNotFoundError / NotADirectoryError for a missing folder, SettingsError for one that
+    cannot be read or `jobs` out of range; never for a bad file (nor an unreadable subfolder: the
+    report's notices name it).
     """
     check_jobs(jobs)
     started = time.perf_counter()
@@ -140,7 +141,8 @@ def ingest(
     cache = TokenCache(cache_root, config)
     cache.ensure()
     report = IngestReport(folder=str(folder), cache_dir=str(cache.dir))
-    paths = find_midi_files(folder)
+    paths, unreadable = scan_midi_files(folder)
+    report.notices.extend(unreadable_sentence(path, why) for path, why in unreadable)
     report.files = len(paths)
     notify = on_progress or (lambda progress: None)
     stop = should_stop or (lambda: False)
