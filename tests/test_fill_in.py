@@ -303,6 +303,31 @@ def test_composer_fill_writes_the_piece_with_new_bars(run_dir, song, tmp_path, c
         assert said in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_composer_fill_refuses_bars_past_the_end_naming_the_last_bar(song, tmp_path, capsys):
+    """Issue 25: `--bars 1-100000` of a short piece sampled for over 900 s (bars past the end were
+    accepted) and `--bars 99999999999999999999` was a traceback. A real process, so that the old
+    behaviour fails by its time limit rather than hanging the run."""
+    import subprocess
+    import sys
+
+    source = write_midi(song, tmp_path / "song.mid")
+    timeline = Timeline(song.ticks_per_beat, song.tempos, song.time_signatures)
+    bars = timeline.bar_beat(song.end_tick - 1).bar
+    assert timeline.tick_of(bars) < song.end_tick <= timeline.tick_of(bars + 1)
+    for asked in ("1-100000", "99999999999999999999", f"{bars}-{bars + 1}"):
+        command = [sys.executable, "-m", "composer", "fill", str(source), "--bars", asked,
+                   "--out", str(tmp_path / "out.mid")]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr == (
+            f"composer fill: --bars {asked}: the piece has {bars} bars; choose bars 1 to {bars}.\n"
+        )
+    assert not (tmp_path / "out.mid").exists()
+    out = tmp_path / "last.mid"  # the last bar itself is the piece's
+    assert main(["fill", str(source), "--bars", str(bars), "--out", str(out), "--seed", "1"]) == 0
+    assert f"filling bar {bars} " in capsys.readouterr().out and out.exists()
+
+
 def test_evaluate_compares_both_sides_with_the_left_side(run_dir, capsys):
     assert main(["evaluate", str(run_dir), "--samples", "2", "--seconds", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

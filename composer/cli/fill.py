@@ -91,9 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _fill(args, written: list[Path]) -> int:
     from composer.core.generation import load_model
-    from composer.core.generation.fill import SpanFiller
+    from composer.core.generation.fill import SpanFiller, bar_span
     from composer.core.midi import read_midi
-    from composer.core.midi.timeline import Timeline
 
     first, last = parse_bars(args.bars)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
@@ -106,8 +105,10 @@ def _fill(args, written: list[Path]) -> int:
     if not piece.note_count:
         raise SettingsError(f"{args.piece} has no notes; fill bars of a piece with music in it")
     tracks = parse_tracks(args.tracks, len(piece.tracks))
-    timeline = Timeline(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
-    start, end = timeline.tick_of(first), timeline.tick_of(last + 1)
+    try:
+        start, end = bar_span(piece, first, last)
+    except SettingsError as exc:
+        raise SettingsError(f"--bars {args.bars}: {exc}") from None
     model = load_model(args.model or default_model())
     constraints = constraints_from(args, model.vocab.config.steps_per_beat, piece)
     filler = SpanFiller(model, piece, start, end, settings, tracks, constraints)

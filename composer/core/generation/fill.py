@@ -6,6 +6,8 @@
         ...
     pieces = filler.pieces()               # one whole piece per variation
 
+`bar_span(piece, first, last)` gives the ticks of bars first-last, refusing bars past the end.
+
 The notes that *start* inside the span (of the tracks chosen, by default all) are written anew;
 everything else is kept exactly as it was, tick for tick: the notes before and after, the tempo
 map, the time signatures, the other tracks. The new notes start on or after the span's start and
@@ -32,9 +34,22 @@ from composer.core.generation.loading import LoadedModel
 from composer.core.generation.sampling import MAX_TOKENS, SamplingSettings
 from composer.core.generation.span import FillSpan
 from composer.core.midi.piece import Piece, Track, make_notes
+from composer.core.midi.timeline import Timeline
 from composer.core.tokens.codec import grid_notes, to_steps
 from composer.core.tokens.fill_in import CONTEXT_BEATS, context_tokens, has_fill_in, part_tokens
 from composer.core.tokens.vocab import BOS
+
+
+def bar_span(piece: Piece, first: int, last: int) -> tuple[int, int]:
+    """The ticks [start, end) of bars `first` to `last` (from 1, by the piece's time signatures).
+    SettingsError unless they are bars of the piece: from 1 to the bar its last note ends in.
+    (Bars past the end were accepted: `--bars 1-100000` of a 22-bar piece sampled for hours.)"""
+    timeline = Timeline(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
+    bars = timeline.bar_beat(max(piece.end_tick - 1, 0)).bar
+    if not 1 <= first <= last <= bars:
+        choose = "bar 1" if bars == 1 else f"bars 1 to {bars}"
+        raise SettingsError(f"the piece has {bars} bar{'s' * (bars != 1)}; choose {choose}")
+    return timeline.tick_of(first), timeline.tick_of(last + 1)
 
 
 class SpanFiller:
