@@ -193,3 +193,12 @@ def audio_device(pulse_server, qapp):
             "found first); was QMediaDevices used at import or collection time?"
         )
     return device
+
+
+def one_note_for_hours(path):
+    """A 37-byte MIDI file: one note held for 0x0FFFFFFF ticks at 480 a beat and 120 BPM, 77.7
+    hours (the largest time one MIDI event can wait)."""
+    track = bytes([0, 0x90, 60, 64, 0xFF, 0xFF, 0xFF, 0x7F, 0x80, 60, 64, 0, 0xFF, 0x2F, 0])
+    header = b"MThd" + (6).to_bytes(4, "big") + bytes([0, 0, 0, 1]) + (480).to_bytes(2, "big")
+    path.write_bytes(header + b"MTrk" + len(track).to_bytes(4, "big") + track)
+    return path

@@ -100,3 +100,33 @@ def test_wav_files_are_written_atomically_and_never_replaced_silently(tmp_path):
     with pytest.raises(FileExistsError):
         write_wav(samples, 44_100, path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"]
+
+
+def test_a_piece_too_long_to_render_is_one_sentence_before_any_audio_is_made(tmp_path):
+    """Issue 25: `composer render` of a small file holding one note for 77.7 hours grew to
+    3.7 GB and wrote nothing. A real process with 1.5 GB of address space: rendering (or any
+    copy of that much audio) cannot fit, refusing does."""
+    import resource
+    import subprocess
+    import sys
+
+    from composer.core.audio.synth import MAX_RENDER_SECONDS
+    from tests.audio_fixtures import one_note_for_hours
+
+    source = one_note_for_hours(tmp_path / "long.mid")
+    assert read_midi(source).duration_seconds > 70 * 3600 > MAX_RENDER_SECONDS
+
+    def small_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+
+    command = [sys.executable, "-m", "composer", "render", str(source), "--out",
+               str(tmp_path / "long.wav")]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, preexec_fn=small_memory
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr == (
+        "composer render: the piece lasts 77.7 hours, and Composer renders at most 60 minutes "
+        "of audio; shorten it, or play it through a MIDI output or another program.\n"
+    )
+    assert list(tmp_path.iterdir()) == [source]  # no WAV, not even half of one

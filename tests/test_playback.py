@@ -272,3 +272,21 @@ def test_a_chosen_soundfont_is_used_and_remembered(window, qtbot, tmp_path):  # 
     window.export_wav_to(0, tmp_path / "x.wav")
     qtbot.waitUntil(lambda: len(window.told) > told, timeout=30_000)
     assert "not-a-soundfont.sf2" in window.told[-1] and not (tmp_path / "x.wav").exists()
+
+
+def test_the_app_says_a_piece_is_too_long_to_play_or_export(audio_device, window, qtbot, tmp_path):
+    """The app shares the renderer's limit: Play and Export WAV show its sentence (not the bug
+    dialog, not gigabytes of audio). One note held for 77.7 hours."""
+    from tests.audio_fixtures import one_note_for_hours
+
+    window.open_paths([one_note_for_hours(tmp_path / "long.mid")])
+    said = "the piece lasts 77.7 hours, and Composer renders at most 60 minutes of audio"
+    window.play_pause()
+    qtbot.waitUntil(lambda: said in window.state_label.text(), timeout=30_000)
+    assert window.player.state == "stopped" and window.playback.sink is None
+    out = tmp_path / "long.wav"
+    window.export_wav_to(0, out)
+    qtbot.waitUntil(lambda: bool(window.told), timeout=30_000)
+    assert window.told == [f"Could not write {out}: {said}; shorten it, or play it through a "
+                           "MIDI output or another program."]  # fmt: skip
+    assert not out.exists()

@@ -140,10 +140,12 @@ class Playback(QObject):
     def _start_sink(self, audio, end_seconds: float | None) -> None:
         from PySide6.QtMultimedia import QAudioFormat, QAudioSink
 
+        from composer.core.audio.wav import to_pcm16
+
         rate = audio.sample_rate
         first = int(self.start_seconds * rate)
         last = int(end_seconds * rate) if end_seconds else len(audio.samples)
-        pcm = (audio.samples[first:last].clip(-1, 1) * 32767).astype("<i2").tobytes()
+        pcm = to_pcm16(audio.samples[first:last]).tobytes()
         fmt = QAudioFormat()
         fmt.setSampleRate(rate)
         fmt.setChannelCount(2)

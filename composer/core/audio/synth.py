@@ -20,6 +20,11 @@ from composer.core.midi.piece import Piece
 SAMPLE_RATE = 44_100
 RELEASE_SECONDS = 1.0  # rendered after the last note-off, so notes can ring out
 _BLOCK = 4096  # samples rendered between stop checks when nothing happens
+#: The longest piece rendered (playback, WAV export, `composer render`): an hour, as long as the
+#: longest generation (generation.settings.MAX_SECONDS) and longer than the pieces of every
+#: collection measured. Its audio (float32 stereo at 44.1 kHz) is 1.3 GB, held once: a 44-byte
+#: file holding one note for 77.7 hours grew to 3.7 GB without a word before there was a limit.
+MAX_RENDER_SECONDS = 3600.0
 
 
 class AudioError(Exception):
@@ -65,7 +70,9 @@ def render(
     """Audio of the whole piece plus RELEASE_SECONDS, peak-normalised to -1 dBFS.
 
     engine: "auto" (FluidSynth when it can be loaded), "fluidsynth" or "built-in".
+    AudioError, before any audio is allocated, for a piece longer than MAX_RENDER_SECONDS.
     """
+    check_render_length(piece)
     note = fluidsynth_status() if engine != "built-in" else ""
     if engine == "fluidsynth" and note:
         raise AudioError(note)
@@ -79,6 +86,20 @@ def render(
         raise AudioError(f"{path} does not exist; choose a .sf2 soundfont file")
     samples = _render_fluidsynth(piece, path, sample_rate, should_stop or (lambda: False))
     return Audio(_normalise(samples), sample_rate, "fluidsynth")
+
+
+def check_render_length(piece: Piece) -> None:
+    """AudioError when `piece` lasts longer than MAX_RENDER_SECONDS (what render() refuses)."""
+    seconds = piece.duration_seconds
+    if seconds <= MAX_RENDER_SECONDS:
+        return
+    hours = seconds / 3600
+    length = f"{hours:,.1f} hours" if hours >= 2 else f"{seconds / 60:,.0f} minutes"
+    raise AudioError(
+        f"the piece lasts {length}, and Composer renders at most "
+        f"{MAX_RENDER_SECONDS / 60:.0f} minutes of audio; shorten it, or play it through a "
+        "MIDI output or another program"
+    )
 
 
 def _render_fluidsynth(piece: Piece, soundfont: Path, rate: int, stop) -> np.ndarray:
@@ -95,42 +116,44 @@ def _render_fluidsynth(piece: Piece, soundfont: Path, rate: int, stop) -> np.nda
             synth.program_select(channel, font, 128 if drum else 0, 0 if drum else program)
         events = note_events(piece)
         total = int(((events["time"].max() if len(events) else 0.0) + RELEASE_SECONDS) * rate)
-        blocks, done = [], 0
-        frames = np.round(events["time"] * rate).astype(np.int64)
-        for frame, event in zip(frames.tolist(), events.tolist()):
-            while done < frame:  # render up to this event, in blocks so that stop is heard
+        frames = np.minimum(np.round(events["time"] * rate).astype(np.int64), total)
+        out = np.empty((total, 2), np.float32)  # the one copy of the audio, filled block by block
+        done = 0
+
+        def render_to(frame: int) -> bool:  # False when stopped
+            nonlocal done
+            while done < frame:  # in blocks, so that a stop is heard
                 if stop():
-                    return _joined(blocks)
+                    return False
                 n = min(frame - done, _BLOCK)
-                blocks.append(synth.get_samples(n))
+                out[done : done + n] = synth.get_samples(n).reshape(-1, 2) * (1 / 32768)
                 done += n
+            return True
+
+        for frame, event in zip(frames.tolist(), events.tolist()):
+            if not render_to(frame):
+                return out[:done]
             _, on, channel, pitch, velocity = event
             if on:
                 synth.noteon(channel, pitch, velocity)
             else:
                 synth.noteoff(channel, pitch)
-        while done < total and not stop():
-            n = min(total - done, _BLOCK)
-            blocks.append(synth.get_samples(n))
-            done += n
-        return _joined(blocks)
+        render_to(total)
+        return out[:done]
     finally:
         synth.delete()
 
 
-def _joined(blocks: list[np.ndarray]) -> np.ndarray:
-    if not blocks:
-        return np.zeros((0, 2), np.float32)
-    return (np.concatenate(blocks).reshape(-1, 2) / 32768.0).astype(np.float32)
-
-
 def _normalise(samples: np.ndarray) -> np.ndarray:
     """Peak at -1 dBFS (0.89), raising the level at most 20 times: silence (FluidSynth's reverb
-    leaves a faint hiss) stays silence instead of being blown up to full scale."""
-    peak = float(np.abs(samples).max()) if len(samples) else 0.0
+    leaves a faint hiss) stays silence instead of being blown up to full scale. In place: the
+    audio of a long piece is large, and a second copy of it is not needed."""
+    peak = max(float(samples.max()), -float(samples.min())) if len(samples) else 0.0
     if peak < 1e-3:
-        return np.zeros_like(samples)
-    return samples * min(0.89 / peak, 20.0)
+        samples[:] = 0.0
+    else:
+        samples *= min(0.89 / peak, 20.0)
+    return samples
 
 
 def seconds_to_tick(piece: Piece, seconds: float) -> int:
