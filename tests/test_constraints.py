@@ -9,6 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from composer.core.errors import SettingsError
 from composer.core.generation import Sampler, SamplingSettings
 from composer.core.generation.constraints import (
     SCALES,
@@ -209,3 +210,47 @@ def test_detect_takes_the_key_and_density_of_the_primer(tmp_path, capsys):
     assert pitches and all(p % 12 in key.pitch_classes for p in pitches)
     assert main(["generate", "--out", str(out), "--force", "--key", "detect"]) == 2
     assert "add --primer" in capsys.readouterr().err
+
+
+def test_programs_without_piano_steer_the_bundled_model_to_them(tmp_path, capsys):
+    """Issue 25: `--programs 40` wrote files of 0 notes (the stream starts as piano; the model,
+    denied its piano notes, wrote rests to the end), and `--programs 33` tempo after tempo. Now
+    the first thing on an instrument not chosen is one that is: every variation plays, and
+    only what was chosen (a program first, not the drums that are allowed too)."""
+    import mido
+
+    from composer.cli import main
+
+    out = tmp_path / "violin.mid"
+    args = ["generate", "--out", str(out), "--programs", "40", "--seconds", "8", "--seed", "1"]
+    assert main([*args, "--variations", "4"]) == 0
+    for i in range(1, 5):
+        midi = mido.MidiFile(tmp_path / f"violin-{i}.mid")
+        ons = [m for m in midi if m.type == "note_on" and m.velocity > 0]
+        programs = {m.program for m in midi if m.type == "program_change"}
+        assert len(ons) >= 10 and programs == {40}, (i, len(ons), programs)
+        assert all(m.channel != 9 for m in ons)
+    assert " 0 notes" not in capsys.readouterr().out
+
+    from composer.core.generation import load_model
+    from composer.resources import default_model
+
+    model = load_model(default_model())
+    for constraints, wanted in (
+        (Constraints(programs=frozenset({33})), {33}),  # the bass: stuck on tempo tokens before
+        (Constraints(programs=frozenset({40, 42})), {40, 42}),
+        (Constraints(programs=frozenset(), drums=True), {"drums"}),
+    ):
+        sampler = Sampler(
+            model, SamplingSettings(seconds=6, seed=0, variations=4), constraints=constraints
+        )
+        list(sampler.run())
+        for piece in sampler.pieces():
+            played = {"drums" if t.is_drum else t.program for t in piece.tracks if len(t.notes)}
+            assert piece.note_count >= 10 and played <= wanted, (constraints, played)
+
+
+def test_drums_alone_for_a_model_without_drums_is_refused_in_a_sentence():
+    no_drums = Vocabulary(TokenizerConfig(drums=False))
+    with pytest.raises(SettingsError, match="no drums"):
+        ConstraintMask(Constraints(programs=frozenset(), drums=True), no_drums)

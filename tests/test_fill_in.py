@@ -350,3 +350,26 @@ def test_runs_and_models_saved_before_fill_in_keep_loading_generating_and_resumi
     for _ in trainer.run():
         pass
     assert trainer.step == 12
+
+
+def test_filling_with_an_instrument_the_piece_lacks_writes_its_notes(bundled, song):
+    """Issue 25: `fill --programs 40` emptied the bars (the span starts as piano, which the
+    steering forbids, and the model never chose the violin). Now the bars hold violin notes."""
+    from composer.core.generation.constraints import Constraints
+
+    start, end = bar_ticks(song, 9, 12)
+    violin = Constraints(programs=frozenset({40}))
+    filler = SpanFiller(
+        bundled, song, start, end, SamplingSettings(seed=1, variations=2), constraints=violin
+    )
+    for _ in filler.run():
+        pass
+    assert not any(t.program == 40 for t in song.tracks)
+    for piece in filler.pieces():
+        inside = {
+            ("drums" if t.is_drum else t.program): int(
+                ((t.notes["start"] >= start) & (t.notes["start"] < end)).sum()
+            )
+            for t in piece.tracks
+        }
+        assert inside.get(40, 0) >= 8 and sum(inside.values()) == inside[40], inside

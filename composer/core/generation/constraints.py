@@ -7,7 +7,8 @@ with the grammar's (sampling.Grammar), so it holds for every model, old and new:
 - pitch range: note-ons outside [lowest, highest] (or an instrument's own range) are never
   sampled (drums exempt);
 - polyphony: no note-on while the current instrument already sounds that many notes;
-- instruments: only the chosen General MIDI programs (and drums, when allowed);
+- instruments: only the chosen General MIDI programs (and drums, when allowed); a stream on
+  another instrument (every stream starts as piano) must choose one of them before anything;
 - tempo: only the chosen tempo's token;
 - rhythm grid: time shifts land only on the grid, so every onset is on it.
 
@@ -245,6 +246,8 @@ class ConstraintMask:
                 "widen the range"
             )
         self.velocity = slice(*_span(r["Velocity"]))
+        self.tempo = slice(*_span(r["Tempo"]))
+        self.drums = slice(*_span(r["Drums"]))
         self.fixed = np.ones(size, bool)  # what no state changes
         first, count = r["Program"]
         self.slots = np.ones(count + 1, bool)  # instrument slots that may play (last: drums)
@@ -252,9 +255,14 @@ class ConstraintMask:
             allowed = {int(vocab.program_slot[p]) for p in constraints.programs}
             self.slots[:count] = [slot in allowed for slot in range(count)]
             self.fixed[first : first + count] = self.slots[:count]
-        if r["Drums"][1] and not constraints.drums:
-            self.fixed[r["Drums"][0]] = False
+        if not r["Drums"][1] or not constraints.drums:
+            self.fixed[r["Drums"][0] : r["Drums"][0] + r["Drums"][1]] = False
             self.slots[count] = False
+        if not self.slots.any():  # only drums chosen, and this model has none
+            raise SettingsError(
+                "this model has no drums, so drums alone leave it nothing to play; "
+                "choose an instrument too"
+            )
         if constraints.tempo_bpm is not None:
             first, count = r["Tempo"]
             self.fixed[first : first + count] = False
@@ -267,7 +275,21 @@ class ConstraintMask:
         for row, d in enumerate(decoders):
             if d.slot != self.drum_slot:
                 notes[row] &= self.melodic_notes[d.slot]
-            silent = not self.slots[min(d.slot, self.drum_slot)]  # choose an instrument first
+            # On an instrument not chosen (a stream starts as piano, slot 0), the next thing is an
+            # instrument that is: no time, and no second tempo. Left free, the bundled model asked
+            # for the violin alone wrote rests for the whole length, and for the bass alone tempo
+            # after tempo (the bass was too unlikely to survive top-p); either way, no notes.
+            unchosen = not self.slots[min(d.slot, self.drum_slot)]
+            if unchosen and d.last_kind != "Velocity":
+                mask[row, self.shift : self.shift + self.shifts] = False
+                if d.last_kind == "Tempo":
+                    mask[row, self.tempo] = False
+                if self.slots[: self.drum_slot].any():
+                    # A program, not drums: at one moment the training streams name programs
+                    # before drums, and a model that wanted piano takes drums over a bass
+                    # (3 of 4 seeds for --programs 33), playing its piano part on the kit.
+                    mask[row, self.drums] = False
+            silent = unchosen
             if self.c.grid_steps:
                 grid = self.c.grid_steps
                 lands = (d.time + np.arange(1, self.shifts + 1)) % grid == 0
