@@ -53,6 +53,17 @@ def test_keys_and_grids_by_their_names():
         parse_grid("1/7", 12)
 
 
+def test_a_grid_refused_is_not_listed_as_allowed():
+    """Issue 25: --grid 1/32 (1.5 steps at 12 a beat) was refused by a message listing 1/32."""
+    with pytest.raises(SettingsError) as refused:
+        parse_grid("1/32", 12)
+    listed = str(refused.value).split("use one of ")[1]
+    assert "1/32" not in listed and "12 steps to a beat" in str(refused.value)
+    for name in ("1/4", "1/8", "1/16", "1/6", "1/12", "1/24"):  # each one listed works
+        assert name in listed and parse_grid(name, 12) >= 1
+    assert parse_grid("1/32", 8) == 1  # where the steps allow it, it is allowed
+
+
 def test_a_range_that_holds_no_note_of_the_key_is_refused():
     with pytest.raises(ValueError, match="widen the range"):
         ConstraintMask(Constraints(key=Key(2, "major"), lowest=60, highest=60), VOCAB)

@@ -121,18 +121,24 @@ def notes_per_beat(piece) -> float:
     return notes / (end / piece.ticks_per_beat)
 
 
+def grids_for(steps_per_beat: int) -> dict[str, int]:
+    """The GRIDS a model with `steps_per_beat` grid steps to a quarter note can hold: name ->
+    steps between onsets (1/32 is 1.5 steps at 12 a beat, so not there)."""
+    whole = steps_per_beat * 4
+    return {name: whole // division for name, division in GRIDS.items() if whole % division == 0}
+
+
 def parse_grid(text: str, steps_per_beat: int) -> int | None:
     """'1/16' -> grid steps between allowed onsets (3 at 12 steps per beat); 'off' -> None."""
     if text.strip().lower() in ("off", "none", "any"):
         return None
-    division = GRIDS.get(text.strip())
-    steps = steps_per_beat * 4 / division if division else 0
-    if not division or steps != int(steps) or steps < 1:
+    usable = grids_for(steps_per_beat)
+    if text.strip() not in usable:
         raise SettingsError(
-            f"{text!r} is not a grid this model's tokens can hold: use one of "
-            f"{', '.join(GRIDS)} or 'off'"
+            f"{text!r} is not a grid this model's tokens can hold ({steps_per_beat} steps to a "
+            f"beat): use one of {', '.join(usable)} or 'off'"
         )
-    return int(steps)
+    return usable[text.strip()]
 
 
 def parse_note(text: str) -> int:
