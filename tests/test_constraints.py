@@ -265,3 +265,24 @@ def test_drums_alone_for_a_model_without_drums_is_refused_in_a_sentence():
     no_drums = Vocabulary(TokenizerConfig(drums=False))
     with pytest.raises(SettingsError, match="no drums"):
         ConstraintMask(Constraints(programs=frozenset(), drums=True), no_drums)
+
+
+def test_a_density_the_polyphony_and_grid_cannot_hold_is_refused_naming_them(tmp_path, capsys):
+    """Issue 25: --density 32 --polyphony 1 --grid 1/4 sampled until the stuck check blamed a
+    "damaged or barely trained" model. The settings contradict each other (one note per beat
+    at most), so the command says which, before sampling."""
+    from composer.cli import main
+
+    assert main(["generate", "--out", str(tmp_path / "x.mid"), "--density", "32",
+                 "--polyphony", "1", "--grid", "1/4"]) == 2  # fmt: skip
+    error = capsys.readouterr().err
+    assert "density of 32" in error and "polyphony 1 on a 1/4 grid" in error, error
+    assert "(1 per beat)" in error and "stuck" not in error and error.count("\n") == 1
+    sixteenths = Constraints(density=5, polyphony=1, grid_steps=3)  # one instrument: 4 a beat
+    with pytest.raises(SettingsError, match=r"one instrument play \(4 per beat\)"):
+        ConstraintMask(sixteenths, VOCAB)
+    duet = Constraints(density=5, polyphony=1, grid_steps=3, programs=frozenset({0, 40}))
+    ConstraintMask(duet, VOCAB)  # two instruments and drums: 12 a beat
+    with pytest.raises(SettingsError, match=r"\(12 per beat\); lower the density, raise the "
+                       r"polyphony$"):  # fmt: skip
+        ConstraintMask(Constraints(density=13, polyphony=1), VOCAB)  # no grid: 12 steps a beat

@@ -269,6 +269,7 @@ class ConstraintMask:
                 "this model has no drums, so drums alone leave it nothing to play; "
                 "choose an instrument too"
             )
+        check_density_reachable(constraints, vocab.config.steps_per_beat, self.slots)
         if constraints.tempo_bpm is not None:
             first, count = r["Tempo"]
             self.fixed[first : first + count] = False
@@ -319,6 +320,34 @@ class ConstraintMask:
                 # that has rested long rests on: pieces of nothing but time.
                 mask[row, self.shift : self.shift + self.shifts] = False
         return mask
+
+
+def check_density_reachable(constraints: Constraints, steps_per_beat: int, slots) -> None:
+    """SettingsError naming the settings when the density asked for is more notes per beat than
+    the polyphony and the grid let the instruments play: at most `polyphony` note-ons per onset
+    (a note lasts at least a step) and an onset per grid step. The density steering makes the
+    instrument that is playing play more; it cannot count on the model to bring in others, so
+    without a list of programs one instrument is counted. Asked for more, the base model hopped
+    across four or five instruments to approach it, or wrote a thousand tokens at one moment
+    and was stopped as stuck. slots: ConstraintMask.slots (last: drums)."""
+    c = constraints
+    if c.density is None or c.polyphony is None:
+        return  # a chord of any size can hold any density
+    onsets = steps_per_beat / (c.grid_steps or 1)
+    instruments = int(np.count_nonzero(slots)) if c.programs is not None else 1
+    most = c.polyphony * onsets * instruments
+    if c.density <= most:
+        return
+    grid = {steps: name for name, steps in grids_for(steps_per_beat).items()}.get(
+        c.grid_steps, f"{c.grid_steps} steps"
+    )
+    where = f" on a {grid} grid" if c.grid_steps else ""
+    who = f"the {instruments} instruments allowed" if instruments > 1 else "one instrument"
+    fix = "raise the polyphony or choose a finer grid" if c.grid_steps else "raise the polyphony"
+    raise SettingsError(
+        f"a density of {c.density:g} notes per beat is more than polyphony {c.polyphony}{where} "
+        f"lets {who} play ({most:g} per beat); lower the density, {fix}"
+    )
 
 
 #: Logits added to note-ons (and velocities) per unit of log(target / measured density): a
