@@ -286,3 +286,26 @@ def test_a_density_the_polyphony_and_grid_cannot_hold_is_refused_naming_them(tmp
     with pytest.raises(SettingsError, match=r"\(12 per beat\); lower the density, raise the "
                        r"polyphony$"):  # fmt: skip
         ConstraintMask(Constraints(density=13, polyphony=1), VOCAB)  # no grid: 12 steps a beat
+
+
+def test_stuck_under_steering_names_the_steering_not_a_damaged_model():
+    """Issue 25: the stuck check blamed a "damaged or barely trained" model even where the
+    steering may have left it nothing it would play. The bundled model, damaged to write
+    nothing but tempo, is stopped either way; with steering the sentence names the settings."""
+    from composer.core.generation import ModelFileError, load_model
+    from composer.resources import default_model
+
+    model = load_model(default_model())
+    with torch.no_grad():  # every prediction a tempo: the music never moves forward
+        model.model.head.weight.zero_()
+        model.model.head.bias.fill_(-30.0)
+        model.model.head.bias[VOCAB.offset("Tempo") + 15] = 30.0
+    settings = SamplingSettings(seconds=4, seed=0, variations=1)
+    steering = Constraints(key=Key(2, "minor"), lowest=48, highest=84, polyphony=1)
+    with pytest.raises(ModelFileError) as steered:
+        list(Sampler(model, settings, constraints=steering).run())
+    said = str(steered.value)
+    assert "without moving the music forward" in said and "damaged" not in said
+    assert "steering (key D minor, range C3-C6, polyphony 1)" in said and "loosen" in said
+    with pytest.raises(ModelFileError, match=r"the model is stuck \(damaged or barely"):
+        list(Sampler(model, settings).run())

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.core.errors import SettingsError
+from composer.core.midi.piece import note_name
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import EOS, Vocabulary
 
@@ -224,6 +225,27 @@ class Constraints:
     @property
     def active(self) -> bool:
         return self != Constraints()
+
+    def summary(self) -> str:
+        """The settings that steer, in words: 'key D minor, polyphony 1, grid of 3 steps'."""
+        free = Constraints()
+        parts = [f"key {self.key}"] if self.key else []
+        if (self.lowest, self.highest) != (free.lowest, free.highest):
+            parts.append(f"range {note_name(self.lowest)}-{note_name(self.highest)}")
+        parts += [f"program {p} {note_name(lo)}-{note_name(hi)}" for p, lo, hi in self.ranges]
+        if self.polyphony is not None:
+            parts.append(f"polyphony {self.polyphony}")
+        if self.programs is not None:
+            parts.append(f"programs {', '.join(map(str, sorted(self.programs))) or 'none'}")
+        if not self.drums:
+            parts.append("no drums")
+        if self.tempo_bpm is not None:
+            parts.append(f"tempo {self.tempo_bpm:g}")
+        if self.grid_steps is not None:
+            parts.append(f"grid of {self.grid_steps} steps")
+        if self.density is not None:
+            parts.append(f"density {self.density:g}")
+        return ", ".join(parts)
 
 
 class ConstraintMask:

@@ -201,11 +201,19 @@ class Sampler:
                 not v.done
                 and len(v.tokens) > TOKENS_AT_ONE_MOMENT + MAX_TOKENS_PER_SECOND * seconds
             ):
-                raise ModelFileError(
+                wrote = (
                     f"{self.loaded.source} wrote {len(v.tokens):,} tokens for {seconds:.1f} s of "
-                    "music without moving the music forward; the model is stuck "
-                    "(damaged or barely trained): use an earlier checkpoint, train it longer, "
-                    "or try another temperature"
+                    "music without moving the music forward"
+                )
+                if self.steering is not None:  # what it was allowed may be the cause
+                    raise ModelFileError(
+                        f"{wrote} under the steering ({self.constraints.summary()}), which may "
+                        "leave it nothing it would play: loosen the steering, or try another "
+                        "seed or temperature"
+                    )
+                raise ModelFileError(
+                    f"{wrote}; the model is stuck (damaged or barely trained): use an earlier "
+                    "checkpoint, train it longer, or try another temperature"
                 )
 
     def _accept(self, v: _Variation, token: int) -> None:
