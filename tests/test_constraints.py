@@ -309,3 +309,45 @@ def test_stuck_under_steering_names_the_steering_not_a_damaged_model():
     assert "steering (key D minor, range C3-C6, polyphony 1)" in said and "loosen" in said
     with pytest.raises(ModelFileError, match=r"the model is stuck \(damaged or barely"):
         list(Sampler(model, settings).run())
+
+
+def _resting_copy_of_the_bundled_model(folder):
+    """The bundled model's files, its head changed to predict nothing but a beat's rest."""
+    import hashlib
+    import json
+    import shutil
+
+    from safetensors.torch import load_file, save
+
+    from composer.resources import default_model
+
+    source = default_model()
+    for path in source.parent.iterdir():
+        shutil.copy(path, folder / path.name)
+    info = json.loads((folder / source.name).read_text())
+    tensors = load_file(str(folder / info["weights"]))
+    tensors["model.head.weight"].zero_()
+    tensors["model.head.bias"].fill_(-30.0)
+    tensors["model.head.bias"][VOCAB.offset("TimeShift") + 11] = 30.0  # TimeShift_12
+    data = save(tensors, metadata={"format": "composer-model"})
+    (folder / info["weights"]).write_bytes(data)
+    info.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    (folder / source.name).write_text(json.dumps(info))
+    return folder / source.name
+
+
+def test_a_variation_without_notes_is_said_and_not_written(tmp_path, capsys):
+    """Issue 25: pieces of 0 notes were written with exit status 0 ("Wrote x.mid (0.0 s, 0
+    notes)"). A model that only rests is the one sure way left to get one: the command says
+    which files got no notes, writes none of them, and exits with 1."""
+    from composer.cli import main
+
+    resting = _resting_copy_of_the_bundled_model(tmp_path)
+    out = tmp_path / "rest.mid"
+    assert main(["generate", str(resting), "--out", str(out), "--seconds", "3",
+                 "--variations", "2", "--seed", "1"]) == 1  # fmt: skip
+    captured = capsys.readouterr()
+    assert not list(tmp_path.glob("rest*.mid")) and "Wrote" not in captured.out
+    err = captured.err
+    assert err.count("\n") == 1 and "no notes were written for" in err, err
+    assert str(tmp_path / "rest-1.mid") in err and str(tmp_path / "rest-2.mid") in err

@@ -373,3 +373,25 @@ def test_filling_with_an_instrument_the_piece_lacks_writes_its_notes(bundled, so
             for t in piece.tracks
         }
         assert inside.get(40, 0) >= 8 and sum(inside.values()) == inside[40], inside
+
+
+def test_bars_the_model_leaves_empty_are_said(song, tmp_path, capsys):
+    """Issue 25: `fill --programs 40` emptied the bars without a word. A model that only rests
+    (the bundled one, its head changed) leaves them empty: the file is written, since the rest
+    of the piece is music, and a sentence says the bars are empty."""
+    from tests.test_constraints import _resting_copy_of_the_bundled_model
+
+    folder = tmp_path / "resting"
+    folder.mkdir()
+    resting = _resting_copy_of_the_bundled_model(folder)
+    source = write_midi(song, tmp_path / "song.mid")
+    out = tmp_path / "out.mid"
+    assert main(["fill", str(source), "--bars", "9-10", "--out", str(out),
+                 "--model", str(resting), "--seed", "1"]) == 0  # fmt: skip
+    start, end = bar_ticks(song, 9, 10)
+    back = read_midi(out)
+    assert not any(
+        ((t.notes["start"] >= start) & (t.notes["start"] < end)).any() for t in back.tracks
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"no notes in bars 9-10 of {out}" in err, err

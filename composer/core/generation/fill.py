@@ -122,6 +122,10 @@ class SpanFiller:
     def finished(self) -> list[int]:
         return self.sampler.finished()
 
+    def silent(self) -> list[int]:
+        """The variations that wrote no note: their span is left empty (Sampler.silent)."""
+        return self.sampler.silent()
+
     def pieces(self, which: list[int] | None = None) -> list[Piece]:
         """For each variation (or each in `which`): the piece with its span rewritten."""
         out = []

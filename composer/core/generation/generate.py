@@ -273,6 +273,11 @@ class Sampler:
         was interrupted (KeyboardInterrupt) before the others were."""
         return [i for i, v in enumerate(self.variations) if v.done]
 
+    def silent(self) -> list[int]:
+        """The variations that wrote no note (their new music is empty): never to be passed off
+        as music, so the command line and the app say so instead of writing them."""
+        return [i for i, v in enumerate(self.variations) if v.notes_written == 0]
+
     def pieces(
         self, continuation_only: bool = False, which: list[int] | None = None
     ) -> list[Piece]:
