@@ -395,3 +395,15 @@ def test_bars_the_model_leaves_empty_are_said(song, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"no notes in bars 9-10 of {out}" in err, err
+
+
+def test_tracks_and_instruments_that_exclude_each_other_are_named(song, tmp_path, capsys):
+    """`fill --tracks 1 --programs 40` on a piano track: the new notes must go to the track
+    chosen and may only be violin. It said "allow at least one instrument", though one was."""
+    source = write_midi(song, tmp_path / "song.mid")
+    assert song.tracks[0].program == 0 and not song.tracks[0].is_drum
+    assert main(["fill", str(source), "--bars", "9", "--tracks", "1", "--programs", "40",
+                 "--out", str(tmp_path / "x.mid")]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "the tracks chosen play program 0, but only program 40 and drums may play" in err
+    assert err.count("\n") == 1 and not (tmp_path / "x.mid").exists()
