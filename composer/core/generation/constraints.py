@@ -172,12 +172,16 @@ def parse_range(text: str) -> tuple[int, int]:
 
 
 def parse_programs(text: str) -> frozenset[int]:
-    """'0, 40' -> the General MIDI programs {0, 40}. SettingsError with the fix otherwise."""
+    """'0, 40' -> the General MIDI programs {0, 40}; 'none' -> no program (drums alone).
+    SettingsError with the fix otherwise."""
+    if text.strip().lower() == "none":
+        return frozenset()
     try:
         programs = frozenset(int(p) for p in text.replace(" ", "").split(",") if p)
     except ValueError:
         raise SettingsError(
-            f"{text!r}: list General MIDI numbers separated by commas, e.g. 0, 40"
+            f"{text!r}: list General MIDI numbers separated by commas, e.g. 0, 40 "
+            "(or 'none' for drums alone)"
         ) from None
     if not all(0 <= p <= 127 for p in programs):
         raise SettingsError("General MIDI programs are numbered 0 to 127")
