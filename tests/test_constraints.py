@@ -9,6 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from composer.core.errors import SettingsError
 from composer.core.generation import Sampler, SamplingSettings
 from composer.core.generation.constraints import (
     SCALES,
@@ -17,6 +18,7 @@ from composer.core.generation.constraints import (
     Key,
     parse_grid,
     parse_key,
+    parse_programs,
 )
 from composer.core.generation.loading import LoadedModel
 from composer.core.model import ModelConfig, MusicLSTM
@@ -50,6 +52,17 @@ def test_keys_and_grids_by_their_names():
     )
     with pytest.raises(ValueError, match="not a grid"):
         parse_grid("1/7", 12)
+
+
+def test_a_grid_refused_is_not_listed_as_allowed():
+    """Issue 25: --grid 1/32 (1.5 steps at 12 a beat) was refused by a message listing 1/32."""
+    with pytest.raises(SettingsError) as refused:
+        parse_grid("1/32", 12)
+    listed = str(refused.value).split("use one of ")[1]
+    assert "1/32" not in listed and "12 steps to a beat" in str(refused.value)
+    for name in ("1/4", "1/8", "1/16", "1/6", "1/12", "1/24"):  # each one listed works
+        assert name in listed and parse_grid(name, 12) >= 1
+    assert parse_grid("1/32", 8) == 1  # where the steps allow it, it is allowed
 
 
 def test_a_range_that_holds_no_note_of_the_key_is_refused():
@@ -209,3 +222,133 @@ def test_detect_takes_the_key_and_density_of_the_primer(tmp_path, capsys):
     assert pitches and all(p % 12 in key.pitch_classes for p in pitches)
     assert main(["generate", "--out", str(out), "--force", "--key", "detect"]) == 2
     assert "add --primer" in capsys.readouterr().err
+
+
+def test_programs_without_piano_steer_the_bundled_model_to_them(tmp_path, capsys):
+    """Issue 25: `--programs 40` wrote files of 0 notes (the stream starts as piano; the model,
+    denied its piano notes, wrote rests to the end), and `--programs 33` tempo after tempo. Now
+    the first thing on an instrument not chosen is one that is: every variation plays, and
+    only what was chosen (a program first, not the drums that are allowed too)."""
+    import mido
+
+    from composer.cli import main
+
+    out = tmp_path / "violin.mid"
+    args = ["generate", "--out", str(out), "--programs", "40", "--seconds", "8", "--seed", "1"]
+    assert main([*args, "--variations", "4"]) == 0
+    for i in range(1, 5):
+        midi = mido.MidiFile(tmp_path / f"violin-{i}.mid")
+        ons = [m for m in midi if m.type == "note_on" and m.velocity > 0]
+        programs = {m.program for m in midi if m.type == "program_change"}
+        assert len(ons) >= 10 and programs == {40}, (i, len(ons), programs)
+        assert all(m.channel != 9 for m in ons)
+    assert " 0 notes" not in capsys.readouterr().out
+
+    from composer.core.generation import load_model
+    from composer.resources import default_model
+
+    model = load_model(default_model())
+    for constraints, wanted in (
+        (Constraints(programs=frozenset({33})), {33}),  # the bass: stuck on tempo tokens before
+        (Constraints(programs=frozenset({40, 42})), {40, 42}),
+        (Constraints(programs=parse_programs("none"), drums=True), {"drums"}),
+    ):
+        sampler = Sampler(
+            model, SamplingSettings(seconds=6, seed=0, variations=4), constraints=constraints
+        )
+        list(sampler.run())
+        for piece in sampler.pieces():
+            played = {"drums" if t.is_drum else t.program for t in piece.tracks if len(t.notes)}
+            assert piece.note_count >= 10 and played <= wanted, (constraints, played)
+
+
+def test_drums_alone_for_a_model_without_drums_is_refused_in_a_sentence():
+    no_drums = Vocabulary(TokenizerConfig(drums=False))
+    with pytest.raises(SettingsError, match="no drums"):
+        ConstraintMask(Constraints(programs=frozenset(), drums=True), no_drums)
+
+
+def test_a_density_the_polyphony_and_grid_cannot_hold_is_refused_naming_them(tmp_path, capsys):
+    """Issue 25: --density 32 --polyphony 1 --grid 1/4 sampled until the stuck check blamed a
+    "damaged or barely trained" model. The settings contradict each other (one note per beat
+    at most), so the command says which, before sampling."""
+    from composer.cli import main
+
+    assert main(["generate", "--out", str(tmp_path / "x.mid"), "--density", "32",
+                 "--polyphony", "1", "--grid", "1/4"]) == 2  # fmt: skip
+    error = capsys.readouterr().err
+    assert "density of 32" in error and "polyphony 1 on a 1/4 grid" in error, error
+    assert "(1 per beat)" in error and "stuck" not in error and error.count("\n") == 1
+    sixteenths = Constraints(density=5, polyphony=1, grid_steps=3)  # one instrument: 4 a beat
+    with pytest.raises(SettingsError, match=r"one instrument play \(4 per beat\)"):
+        ConstraintMask(sixteenths, VOCAB)
+    duet = Constraints(density=5, polyphony=1, grid_steps=3, programs=frozenset({0, 40}))
+    ConstraintMask(duet, VOCAB)  # two instruments and drums: 12 a beat
+    with pytest.raises(SettingsError, match=r"\(12 per beat\); lower the density, raise the "
+                       r"polyphony$"):  # fmt: skip
+        ConstraintMask(Constraints(density=13, polyphony=1), VOCAB)  # no grid: 12 steps a beat
+
+
+def test_stuck_under_steering_names_the_steering_not_a_damaged_model():
+    """Issue 25: the stuck check blamed a "damaged or barely trained" model even where the
+    steering may have left it nothing it would play. The bundled model, damaged to write
+    nothing but tempo, is stopped either way; with steering the sentence names the settings."""
+    from composer.core.generation import ModelFileError, load_model
+    from composer.resources import default_model
+
+    model = load_model(default_model())
+    with torch.no_grad():  # every prediction a tempo: the music never moves forward
+        model.model.head.weight.zero_()
+        model.model.head.bias.fill_(-30.0)
+        model.model.head.bias[VOCAB.offset("Tempo") + 15] = 30.0
+    settings = SamplingSettings(seconds=4, seed=0, variations=1)
+    steering = Constraints(key=Key(2, "minor"), lowest=48, highest=84, polyphony=1)
+    with pytest.raises(ModelFileError) as steered:
+        list(Sampler(model, settings, constraints=steering).run())
+    said = str(steered.value)
+    assert "without moving the music forward" in said and "damaged" not in said
+    assert "steering (key D minor, range C3-C6, polyphony 1)" in said and "loosen" in said
+    with pytest.raises(ModelFileError, match=r"the model is stuck \(damaged or barely"):
+        list(Sampler(model, settings).run())
+
+
+def _resting_copy_of_the_bundled_model(folder):
+    """The bundled model's files, its head changed to predict nothing but a beat's rest."""
+    import hashlib
+    import json
+    import shutil
+
+    from safetensors.torch import load_file, save
+
+    from composer.resources import default_model
+
+    source = default_model()
+    for path in source.parent.iterdir():
+        shutil.copy(path, folder / path.name)
+    info = json.loads((folder / source.name).read_text())
+    tensors = load_file(str(folder / info["weights"]))
+    tensors["model.head.weight"].zero_()
+    tensors["model.head.bias"].fill_(-30.0)
+    tensors["model.head.bias"][VOCAB.offset("TimeShift") + 11] = 30.0  # TimeShift_12
+    data = save(tensors, metadata={"format": "composer-model"})
+    (folder / info["weights"]).write_bytes(data)
+    info.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    (folder / source.name).write_text(json.dumps(info))
+    return folder / source.name
+
+
+def test_a_variation_without_notes_is_said_and_not_written(tmp_path, capsys):
+    """Issue 25: pieces of 0 notes were written with exit status 0 ("Wrote x.mid (0.0 s, 0
+    notes)"). A model that only rests is the one sure way left to get one: the command says
+    which files got no notes, writes none of them, and exits with 1."""
+    from composer.cli import main
+
+    resting = _resting_copy_of_the_bundled_model(tmp_path)
+    out = tmp_path / "rest.mid"
+    assert main(["generate", str(resting), "--out", str(out), "--seconds", "3",
+                 "--variations", "2", "--seed", "1"]) == 1  # fmt: skip
+    captured = capsys.readouterr()
+    assert not list(tmp_path.glob("rest*.mid")) and "Wrote" not in captured.out
+    err = captured.err
+    assert err.count("\n") == 1 and "no notes were written for" in err, err
+    assert str(tmp_path / "rest-1.mid") in err and str(tmp_path / "rest-2.mid") in err

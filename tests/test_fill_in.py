@@ -375,3 +375,60 @@ def test_runs_and_models_saved_before_fill_in_keep_loading_generating_and_resumi
     for _ in trainer.run():
         pass
     assert trainer.step == 12
+
+
+def test_filling_with_an_instrument_the_piece_lacks_writes_its_notes(bundled, song):
+    """Issue 25: `fill --programs 40` emptied the bars (the span starts as piano, which the
+    steering forbids, and the model never chose the violin). Now the bars hold violin notes."""
+    from composer.core.generation.constraints import Constraints
+
+    start, end = bar_ticks(song, 9, 12)
+    violin = Constraints(programs=frozenset({40}))
+    filler = SpanFiller(
+        bundled, song, start, end, SamplingSettings(seed=1, variations=2), constraints=violin
+    )
+    for _ in filler.run():
+        pass
+    assert not any(t.program == 40 for t in song.tracks)
+    for piece in filler.pieces():
+        inside = {
+            ("drums" if t.is_drum else t.program): int(
+                ((t.notes["start"] >= start) & (t.notes["start"] < end)).sum()
+            )
+            for t in piece.tracks
+        }
+        assert inside.get(40, 0) >= 8 and sum(inside.values()) == inside[40], inside
+
+
+def test_bars_the_model_leaves_empty_are_said(song, tmp_path, capsys):
+    """Issue 25: `fill --programs 40` emptied the bars without a word. A model that only rests
+    (the bundled one, its head changed) leaves them empty: the file is written, since the rest
+    of the piece is music, and a sentence says the bars are empty."""
+    from tests.test_constraints import _resting_copy_of_the_bundled_model
+
+    folder = tmp_path / "resting"
+    folder.mkdir()
+    resting = _resting_copy_of_the_bundled_model(folder)
+    source = write_midi(song, tmp_path / "song.mid")
+    out = tmp_path / "out.mid"
+    assert main(["fill", str(source), "--bars", "9-10", "--out", str(out),
+                 "--model", str(resting), "--seed", "1"]) == 0  # fmt: skip
+    start, end = bar_ticks(song, 9, 10)
+    back = read_midi(out)
+    assert not any(
+        ((t.notes["start"] >= start) & (t.notes["start"] < end)).any() for t in back.tracks
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"no notes in bars 9-10 of {out}" in err, err
+
+
+def test_tracks_and_instruments_that_exclude_each_other_are_named(song, tmp_path, capsys):
+    """`fill --tracks 1 --programs 40` on a piano track: the new notes must go to the track
+    chosen and may only be violin. It said "allow at least one instrument", though one was."""
+    source = write_midi(song, tmp_path / "song.mid")
+    assert song.tracks[0].program == 0 and not song.tracks[0].is_drum
+    assert main(["fill", str(source), "--bars", "9", "--tracks", "1", "--programs", "40",
+                 "--out", str(tmp_path / "x.mid")]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "the tracks chosen play program 0, but only program 40 and drums may play" in err
+    assert err.count("\n") == 1 and not (tmp_path / "x.mid").exists()

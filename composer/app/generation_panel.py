@@ -365,7 +365,9 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
     except ModelFileError as exc:  # a model that went wrong while sampling (see Sampler)
         raise UserError(str(exc)) from None
     what = "Stopped" if sampler.stopped else "Generated"
-    return (
-        sampler.pieces(),
-        f"{what} {sampling.variations} variation(s) with {loaded.name}, seed {sampling.seed}.",
-    )
+    said = f"{what} {sampling.variations} variation(s) with {loaded.name}, seed {sampling.seed}."
+    if sampler.silent() and not sampler.stopped:  # never an empty tab passed off as music
+        numbers = ", ".join(str(i + 1) for i in sampler.silent())
+        which = f"variation{'s' if len(sampler.silent()) > 1 else ''} {numbers}"
+        said += f" No notes were written in {which}; try another seed or loosen the steering."
+    return sampler.pieces(), said

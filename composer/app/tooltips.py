@@ -98,7 +98,7 @@ STEERING = {
     "primer_density": "Play as busily as the file or selection being continued.",
     "polyphony": "At most this many notes sounding at once on each instrument ('any': no limit).",
     "programs": "Only these instruments, by General MIDI number (0 piano, 24 nylon guitar, "
-    "32 acoustic bass, 40 violin, 48 strings, 56 trumpet, 73 flute); empty: any.",
+    "32 acoustic bass, 40 violin, 48 strings, 56 trumpet, 73 flute); empty: any; none: drums alone.",
     "drums": "Whether drums may play.",
     "tempo": "Play at this tempo, written into the piece ('the model's': the model chooses).",
     "grid": "Start every note on this grid, as on a DAW's snap: straight eighths or "

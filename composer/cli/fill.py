@@ -122,13 +122,15 @@ def _fill(args, written: list[Path]) -> int:
     try:
         show_sampling(filler)
     except KeyboardInterrupt:
-        _write(filler, filler.finished(), paths, args, written)
+        _write(filler, filler.finished(), paths, args, written, bars)
         raise
-    _write(filler, range(args.variations), paths, args, written)
+    _write(filler, range(args.variations), paths, args, written, bars)
     return 0
 
 
-def _write(filler, which, paths: list[Path], args, written: list[Path]) -> None:
+def _write(filler, which, paths: list[Path], args, written: list[Path], bars: str) -> None:
+    """Write the variations `which`; one that wrote no note is written (the rest of the piece
+    is music) with a sentence saying its bars are empty."""
     from composer.core.midi import write_midi
 
     which = list(which)
@@ -136,3 +138,9 @@ def _write(filler, which, paths: list[Path], args, written: list[Path]) -> None:
         write_midi(piece, paths[index], overwrite=args.force)
         written.append(paths[index])
         print(f"Wrote {paths[index]} ({piece.note_count} notes)")
+        if index in filler.silent():
+            print(
+                f"composer fill: the model wrote no notes in {bars} of {paths[index]}, which are "
+                "empty there now; try another seed or loosen the steering.",
+                file=sys.stderr,
+            )

@@ -167,7 +167,7 @@ def _generate(args, written: list[Path]) -> int:
         _write(sampler, sampler.finished(), paths, args, written)
         raise
     _write(sampler, range(args.variations), paths, args, written)
-    return 0
+    return 1 if sampler.silent() else 0
 
 
 def check_outputs(paths: list[Path], force: bool) -> None:
@@ -198,10 +198,19 @@ def show_sampling(sampler) -> None:
 
 
 def _write(sampler, which, paths: list[Path], args, written: list[Path]) -> None:
-    """Write the variations `which` (indices) to their paths, adding each to `written`."""
+    """Write the variations `which` (indices) to their paths, adding each to `written`; those
+    that wrote no note are not written, and a sentence names them."""
     from composer.core.midi import write_midi
 
-    which = list(which)
+    empty = [i for i in which if i in sampler.silent()]
+    which = [i for i in which if i not in empty]
+    if empty:  # a file without notes is not music: never written as if it were
+        names = ", ".join(str(paths[i]) for i in empty)
+        print(
+            f"composer generate: no notes were written for {names}, so nothing was saved there; "
+            "try another seed or loosen the steering.",
+            file=sys.stderr,
+        )
     for index, piece in zip(which, sampler.pieces(args.continuation_only, which)):
         write_midi(piece, paths[index], overwrite=args.force)
         written.append(paths[index])

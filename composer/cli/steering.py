@@ -30,7 +30,7 @@ def add_steering_options(parser) -> None:
     group.add_argument(
         "--programs",
         metavar="LIST",
-        help="General MIDI programs allowed, e.g. 0,40 (piano, violin)",
+        help="General MIDI programs allowed, e.g. 0,40 (piano, violin); none: drums alone",
     )
     group.add_argument(
         "--drums", action=argparse.BooleanOptionalAction, default=True, help="allow drums (yes)"

@@ -7,7 +7,8 @@ with the grammar's (sampling.Grammar), so it holds for every model, old and new:
 - pitch range: note-ons outside [lowest, highest] (or an instrument's own range) are never
   sampled (drums exempt);
 - polyphony: no note-on while the current instrument already sounds that many notes;
-- instruments: only the chosen General MIDI programs (and drums, when allowed);
+- instruments: only the chosen General MIDI programs (and drums, when allowed); a stream on
+  another instrument (every stream starts as piano) must choose one of them before anything;
 - tempo: only the chosen tempo's token;
 - rhythm grid: time shifts land only on the grid, so every onset is on it.
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.core.errors import SettingsError
+from composer.core.midi.piece import note_name
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import EOS, Vocabulary
 
@@ -120,18 +122,24 @@ def notes_per_beat(piece) -> float:
     return notes / (end / piece.ticks_per_beat)
 
 
+def grids_for(steps_per_beat: int) -> dict[str, int]:
+    """The GRIDS a model with `steps_per_beat` grid steps to a quarter note can hold: name ->
+    steps between onsets (1/32 is 1.5 steps at 12 a beat, so not there)."""
+    whole = steps_per_beat * 4
+    return {name: whole // division for name, division in GRIDS.items() if whole % division == 0}
+
+
 def parse_grid(text: str, steps_per_beat: int) -> int | None:
     """'1/16' -> grid steps between allowed onsets (3 at 12 steps per beat); 'off' -> None."""
     if text.strip().lower() in ("off", "none", "any"):
         return None
-    division = GRIDS.get(text.strip())
-    steps = steps_per_beat * 4 / division if division else 0
-    if not division or steps != int(steps) or steps < 1:
+    usable = grids_for(steps_per_beat)
+    if text.strip() not in usable:
         raise SettingsError(
-            f"{text!r} is not a grid this model's tokens can hold: use one of "
-            f"{', '.join(GRIDS)} or 'off'"
+            f"{text!r} is not a grid this model's tokens can hold ({steps_per_beat} steps to a "
+            f"beat): use one of {', '.join(usable)} or 'off'"
         )
-    return int(steps)
+    return usable[text.strip()]
 
 
 def parse_note(text: str) -> int:
@@ -164,12 +172,16 @@ def parse_range(text: str) -> tuple[int, int]:
 
 
 def parse_programs(text: str) -> frozenset[int]:
-    """'0, 40' -> the General MIDI programs {0, 40}. SettingsError with the fix otherwise."""
+    """'0, 40' -> the General MIDI programs {0, 40}; 'none' -> no program (drums alone).
+    SettingsError with the fix otherwise."""
+    if text.strip().lower() == "none":
+        return frozenset()
     try:
         programs = frozenset(int(p) for p in text.replace(" ", "").split(",") if p)
     except ValueError:
         raise SettingsError(
-            f"{text!r}: list General MIDI numbers separated by commas, e.g. 0, 40"
+            f"{text!r}: list General MIDI numbers separated by commas, e.g. 0, 40 "
+            "(or 'none' for drums alone)"
         ) from None
     if not all(0 <= p <= 127 for p in programs):
         raise SettingsError("General MIDI programs are numbered 0 to 127")
@@ -218,6 +230,27 @@ class Constraints:
     def active(self) -> bool:
         return self != Constraints()
 
+    def summary(self) -> str:
+        """The settings that steer, in words: 'key D minor, polyphony 1, grid of 3 steps'."""
+        free = Constraints()
+        parts = [f"key {self.key}"] if self.key else []
+        if (self.lowest, self.highest) != (free.lowest, free.highest):
+            parts.append(f"range {note_name(self.lowest)}-{note_name(self.highest)}")
+        parts += [f"program {p} {note_name(lo)}-{note_name(hi)}" for p, lo, hi in self.ranges]
+        if self.polyphony is not None:
+            parts.append(f"polyphony {self.polyphony}")
+        if self.programs is not None:
+            parts.append(f"programs {', '.join(map(str, sorted(self.programs))) or 'none'}")
+        if not self.drums:
+            parts.append("no drums")
+        if self.tempo_bpm is not None:
+            parts.append(f"tempo {self.tempo_bpm:g}")
+        if self.grid_steps is not None:
+            parts.append(f"grid of {self.grid_steps} steps")
+        if self.density is not None:
+            parts.append(f"density {self.density:g}")
+        return ", ".join(parts)
+
 
 class ConstraintMask:
     """The masks of one Constraints for one vocabulary, built once; `allowed` per step."""
@@ -245,6 +278,8 @@ class ConstraintMask:
                 "widen the range"
             )
         self.velocity = slice(*_span(r["Velocity"]))
+        self.tempo = slice(*_span(r["Tempo"]))
+        self.drums = slice(*_span(r["Drums"]))
         self.fixed = np.ones(size, bool)  # what no state changes
         first, count = r["Program"]
         self.slots = np.ones(count + 1, bool)  # instrument slots that may play (last: drums)
@@ -252,9 +287,15 @@ class ConstraintMask:
             allowed = {int(vocab.program_slot[p]) for p in constraints.programs}
             self.slots[:count] = [slot in allowed for slot in range(count)]
             self.fixed[first : first + count] = self.slots[:count]
-        if r["Drums"][1] and not constraints.drums:
-            self.fixed[r["Drums"][0]] = False
+        if not r["Drums"][1] or not constraints.drums:
+            self.fixed[r["Drums"][0] : r["Drums"][0] + r["Drums"][1]] = False
             self.slots[count] = False
+        if not self.slots.any():  # only drums chosen, and this model has none
+            raise SettingsError(
+                "this model has no drums, so drums alone leave it nothing to play; "
+                "choose an instrument too"
+            )
+        check_density_reachable(constraints, vocab.config.steps_per_beat, self.slots)
         if constraints.tempo_bpm is not None:
             first, count = r["Tempo"]
             self.fixed[first : first + count] = False
@@ -267,7 +308,21 @@ class ConstraintMask:
         for row, d in enumerate(decoders):
             if d.slot != self.drum_slot:
                 notes[row] &= self.melodic_notes[d.slot]
-            silent = not self.slots[min(d.slot, self.drum_slot)]  # choose an instrument first
+            # On an instrument not chosen (a stream starts as piano, slot 0), the next thing is an
+            # instrument that is: no time, and no second tempo. Left free, the bundled model asked
+            # for the violin alone wrote rests for the whole length, and for the bass alone tempo
+            # after tempo (the bass was too unlikely to survive top-p); either way, no notes.
+            unchosen = not self.slots[min(d.slot, self.drum_slot)]
+            if unchosen and d.last_kind != "Velocity":
+                mask[row, self.shift : self.shift + self.shifts] = False
+                if d.last_kind == "Tempo":
+                    mask[row, self.tempo] = False
+                if self.slots[: self.drum_slot].any():
+                    # A program, not drums: at one moment the training streams name programs
+                    # before drums, and a model that wanted piano takes drums over a bass
+                    # (3 of 4 seeds for --programs 33), playing its piano part on the kit.
+                    mask[row, self.drums] = False
+            silent = unchosen
             if self.c.grid_steps:
                 grid = self.c.grid_steps
                 lands = (d.time + np.arange(1, self.shifts + 1)) % grid == 0
@@ -291,6 +346,34 @@ class ConstraintMask:
                 # that has rested long rests on: pieces of nothing but time.
                 mask[row, self.shift : self.shift + self.shifts] = False
         return mask
+
+
+def check_density_reachable(constraints: Constraints, steps_per_beat: int, slots) -> None:
+    """SettingsError naming the settings when the density asked for is more notes per beat than
+    the polyphony and the grid let the instruments play: at most `polyphony` note-ons per onset
+    (a note lasts at least a step) and an onset per grid step. The density steering makes the
+    instrument that is playing play more; it cannot count on the model to bring in others, so
+    without a list of programs one instrument is counted. Asked for more, the base model hopped
+    across four or five instruments to approach it, or wrote a thousand tokens at one moment
+    and was stopped as stuck. slots: ConstraintMask.slots (last: drums)."""
+    c = constraints
+    if c.density is None or c.polyphony is None:
+        return  # a chord of any size can hold any density
+    onsets = steps_per_beat / (c.grid_steps or 1)
+    instruments = int(np.count_nonzero(slots)) if c.programs is not None else 1
+    most = c.polyphony * onsets * instruments
+    if c.density <= most:
+        return
+    grid = {steps: name for name, steps in grids_for(steps_per_beat).items()}.get(
+        c.grid_steps, f"{c.grid_steps} steps"
+    )
+    where = f" on a {grid} grid" if c.grid_steps else ""
+    who = f"the {instruments} instruments allowed" if instruments > 1 else "one instrument"
+    fix = "raise the polyphony or choose a finer grid" if c.grid_steps else "raise the polyphony"
+    raise SettingsError(
+        f"a density of {c.density:g} notes per beat is more than polyphony {c.polyphony}{where} "
+        f"lets {who} play ({most:g} per beat); lower the density, {fix}"
+    )
 
 
 #: Logits added to note-ons (and velocities) per unit of log(target / measured density): a

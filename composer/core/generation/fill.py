@@ -124,6 +124,15 @@ class SpanFiller:
         if constraints.programs is not None:
             programs &= set(constraints.programs)
         drums = constraints.drums and any(t.is_drum for t in chosen)
+        if not programs and not drums:  # the new notes could go to none of the tracks chosen
+            theirs = sorted({"drums" if t.is_drum else f"program {t.program}" for t in chosen})
+            allowed = [f"program {p}" for p in sorted(constraints.programs or ())]
+            allowed += ["drums"] if constraints.drums else []
+            raise SettingsError(
+                f"the tracks chosen play {' and '.join(theirs)}, but only "
+                f"{' and '.join(allowed) or 'nothing'} may play, so no new note could go to "
+                "them; choose tracks that play an allowed instrument, or allow theirs"
+            )
         return replace(constraints, programs=tuple(sorted(programs)), drums=drums)
 
     def run(self) -> Iterator[GenerationUpdate]:
@@ -136,6 +145,10 @@ class SpanFiller:
 
     def finished(self) -> list[int]:
         return self.sampler.finished()
+
+    def silent(self) -> list[int]:
+        """The variations that wrote no note: their span is left empty (Sampler.silent)."""
+        return self.sampler.silent()
 
     def pieces(self, which: list[int] | None = None) -> list[Piece]:
         """For each variation (or each in `which`): the piece with its span rewritten."""

@@ -201,11 +201,19 @@ class Sampler:
                 not v.done
                 and len(v.tokens) > TOKENS_AT_ONE_MOMENT + MAX_TOKENS_PER_SECOND * seconds
             ):
-                raise ModelFileError(
+                wrote = (
                     f"{self.loaded.source} wrote {len(v.tokens):,} tokens for {seconds:.1f} s of "
-                    "music without moving the music forward; the model is stuck "
-                    "(damaged or barely trained): use an earlier checkpoint, train it longer, "
-                    "or try another temperature"
+                    "music without moving the music forward"
+                )
+                if self.steering is not None:  # what it was allowed may be the cause
+                    raise ModelFileError(
+                        f"{wrote} under the steering ({self.constraints.summary()}), which may "
+                        "leave it nothing it would play: loosen the steering, or try another "
+                        "seed or temperature"
+                    )
+                raise ModelFileError(
+                    f"{wrote}; the model is stuck (damaged or barely trained): use an earlier "
+                    "checkpoint, train it longer, or try another temperature"
                 )
 
     def _accept(self, v: _Variation, token: int) -> None:
@@ -264,6 +272,11 @@ class Sampler:
         """The variations that are complete pieces (ended, or as long as asked), even when run()
         was interrupted (KeyboardInterrupt) before the others were."""
         return [i for i, v in enumerate(self.variations) if v.done]
+
+    def silent(self) -> list[int]:
+        """The variations that wrote no note (their new music is empty): never to be passed off
+        as music, so the command line and the app say so instead of writing them."""
+        return [i for i, v in enumerate(self.variations) if v.notes_written == 0]
 
     def pieces(
         self, continuation_only: bool = False, which: list[int] | None = None

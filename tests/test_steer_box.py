@@ -1,0 +1,54 @@
+"""The Steer box's instrument choice with the bundled model (issue 25): the same constraint as
+`--programs`, so it must make music too, and an empty variation must be said, not shown as if
+it were music."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.test_constraints import _resting_copy_of_the_bundled_model
+from tests.test_training_start import _check_box_of
+
+
+def _steer_to(window, qtbot, programs: str) -> None:
+    steer = window.generation.steering
+    qtbot.mouseClick(steer, Qt.MouseButton.LeftButton, pos=_check_box_of(steer))
+    assert steer.isChecked()
+    steer.programs.setText(programs)
+
+
+def _generate(window, qtbot, seconds: int, variations: int) -> None:
+    panel = window.generation
+    panel.seconds.setValue(seconds)
+    panel.variations.setValue(variations)
+    panel.random_seed.setChecked(False)
+    panel.seed.setValue(1)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)
+
+
+def test_choosing_the_violin_in_the_steer_box_generates_violin_music(window, qtbot):
+    """It wrote tabs of 0 notes: every stream starts as piano, which the choice forbids, and
+    the model never chose the violin."""
+    assert window.generation.model.currentText() == "Bundled model"
+    _steer_to(window, qtbot, "40")
+    _generate(window, qtbot, seconds=6, variations=2)
+    assert "No notes" not in window.generation.message.text()
+    for model, _ in window.variations[-2:]:
+        piece = model.to_piece()
+        violin = sum(len(t.notes) for t in piece.tracks if t.program == 40 and not t.is_drum)
+        assert violin >= 10 and violin == piece.note_count, [
+            (t.program, t.is_drum, len(t.notes)) for t in piece.tracks
+        ]
+
+
+def test_a_variation_without_notes_is_said_in_the_panel(window, qtbot, tmp_path):
+    """A model that only rests leaves a variation empty: the panel's sentence says which."""
+    resting = _resting_copy_of_the_bundled_model(tmp_path)
+    panel = window.generation
+    panel.model.insertItem(0, "resting", str(resting))
+    panel.model.setCurrentIndex(0)
+    _generate(window, qtbot, seconds=3, variations=2)
+    assert panel.message.text().endswith(
+        "No notes were written in variations 1, 2; try another seed or loosen the steering."
+    ), panel.message.text()
