@@ -36,7 +36,10 @@ def add_steering_options(parser) -> None:
         "--drums", action=argparse.BooleanOptionalAction, default=True, help="allow drums (yes)"
     )
     group.add_argument(
-        "--tempo", type=float, metavar="BPM", help="a fixed tempo (default: the model's)"
+        "--tempo",
+        type=float,
+        metavar="BPM",
+        help="the new music's tempo, written exactly (default: the primer's, else the model's)",
     )
     group.add_argument(
         "--density",

@@ -8,7 +8,7 @@ with the grammar's (sampling.Grammar), so it holds for every model, old and new:
   sampled (drums exempt);
 - polyphony: no note-on while the current instrument already sounds that many notes;
 - instruments: only the chosen General MIDI programs (and drums, when allowed);
-- tempo: only the chosen tempo's token;
+- tempo: only the token of the chosen tempo's bin (the file carries the tempo itself);
 - rhythm grid: time shifts land only on the grid, so every onset is on it.
 
 Times are in the tokenizer's grid steps (TokenizerConfig.steps_per_beat to a quarter note).
@@ -197,7 +197,9 @@ class Constraints:
     polyphony: int | None = None  # at most this many notes sounding per instrument
     programs: frozenset[int] | None = None  # General MIDI programs allowed (None: any)
     drums: bool = True  # whether drums may appear
-    tempo_bpm: float | None = None  # the only tempo (None: the model's)
+    # The new music's tempo in BPM (None: the model's): written exactly, while the model hears
+    # only its nearest bin's token.
+    tempo_bpm: float | None = None
     grid_steps: int | None = None  # onsets only every this many grid steps (None: anywhere)
     density: float | None = None  # notes per beat to steer toward, all instruments (None: free)
 
