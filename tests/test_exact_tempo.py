@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from composer.cli import main
+from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM
 from composer.core.midi import read_midi, write_midi
 from composer.core.midi.piece import TIME_SIGNATURE_DTYPE, Piece, Track, make_notes, make_tempos
 from composer.core.midi.timeline import Timeline
@@ -129,7 +130,7 @@ def test_generated_continued_and_filled_files_keep_the_primers_tempo_and_metre(
     assert back.time_signatures.tolist() == given.time_signatures.tolist()
 
 
-@pytest.mark.parametrize("bpm", [20.0, 97.3, 100.0, 300.0])
+@pytest.mark.parametrize("bpm", [MIN_TEMPO_BPM, 97.3, 100.0, MAX_TEMPO_BPM])
 def test_a_tempo_asked_for_is_written_exactly(tmp_path, bpm):
     """Inside the tokens' bins (97.3, 100) and outside them (20 and 300: the bins span 30-240)."""
     out = tmp_path / "steered.mid"
@@ -140,6 +141,15 @@ def test_a_tempo_asked_for_is_written_exactly(tmp_path, bpm):
         == 0
     )
     assert read_midi(out).tempos.tolist() == [(0, us(bpm))]
+
+
+@pytest.mark.parametrize("bpm", ["1", "19.9", "300.5", "1000", "nan"])
+def test_a_tempo_outside_the_limits_is_refused_in_one_sentence(tmp_path, capsys, bpm):
+    out = tmp_path / "never.mid"
+    assert main(["generate", "--tokens", "8", "--tempo", bpm, "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert f"the tempo must be {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} BPM" in error
+    assert error.count("\n") == 1 and not out.exists()
 
 
 def test_the_length_in_seconds_is_counted_at_the_tempo_written():
@@ -178,6 +188,16 @@ def generate_in_app(window, qtbot) -> list:
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
     assert "Generated 1 variation" in window.generation.message.text()
     return streamed
+
+
+def test_the_steer_box_holds_the_tempo_limits(window):
+    steer = window.generation.steering
+    steer.setChecked(True)
+    for asked, kept in ((1000, MAX_TEMPO_BPM), (5, None), (MIN_TEMPO_BPM, MIN_TEMPO_BPM)):
+        steer.tempo.setValue(asked)  # above the fastest: the fastest; below the slowest: off
+        assert steer.constraints().tempo_bpm == kept
+    steer.tempo.setValue(0)
+    assert steer.tempo.text() == "the model's"
 
 
 def test_the_apps_steer_box_tempo_is_written_exactly(window, qtbot, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from composer.core.errors import SettingsError
+from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM  # torch-free
 
 
 def add_steering_options(parser) -> None:
@@ -39,7 +40,8 @@ def add_steering_options(parser) -> None:
         "--tempo",
         type=float,
         metavar="BPM",
-        help="the new music's tempo, written exactly (default: the primer's, else the model's)",
+        help=f"the new music's tempo, {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} BPM, written exactly "
+        "(default: the primer's, else the model's)",
     )
     group.add_argument(
         "--density",
