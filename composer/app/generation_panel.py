@@ -333,7 +333,6 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
     from composer.core.generation import ModelFileError, Sampler, load_model
     from composer.core.midi import read_midi
     from composer.core.midi.reader import MidiReadError
-    from composer.core.tokens import decode, encode
     from composer.resources import default_model
 
     try:
@@ -352,11 +351,9 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
             constraints = replace(constraints, key=detect_key(rows))
         if detect[1]:
             constraints = replace(constraints, density=notes_per_beat(primer))
-    tokens = encode(primer, loaded.vocab) if primer is not None else None
-    sampler = Sampler(loaded, sampling, tokens, constraints=constraints)
-    worker.report(
-        ("start", sampling.variations, decode(tokens, loaded.vocab) if tokens is not None else None)
-    )
+    sampler = Sampler(loaded, sampling, primer, constraints=constraints)
+    # The primer is shown as it will be written, exactly, and the notes stream in its ticks.
+    worker.report(("start", sampling.variations, primer))
     try:
         for update in sampler.run():
             if worker.stop_requested:

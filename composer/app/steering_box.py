@@ -3,6 +3,8 @@ rhythm grid and density, turned into core Constraints (composer.core.generation.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,6 +47,7 @@ class SteeringBox(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         from composer.core.generation.constraints import SCALES
+        from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM
 
         super().__init__("Steer", parent)
         self.setCheckable(True)
@@ -79,7 +82,8 @@ class SteeringBox(QGroupBox):
         instruments.addWidget(self.programs, 1)
         instruments.addWidget(self.drums)
         self.tempo = QSpinBox()
-        self.tempo.setRange(0, 300)
+        # The value just below the slowest tempo reads "the model's" (no tempo asked for).
+        self.tempo.setRange(math.ceil(MIN_TEMPO_BPM) - 1, math.floor(MAX_TEMPO_BPM))
         self.tempo.setSpecialValueText("the model's")
         self.tempo.setSuffix(" BPM")
         self.grid = QComboBox()
@@ -149,10 +153,15 @@ class SteeringBox(QGroupBox):
             polyphony=self.polyphony.value() or None,
             programs=programs,
             drums=self.drums.isChecked(),
-            tempo_bpm=float(self.tempo.value()) or None,
+            tempo_bpm=float(self.tempo.value()) if self.asks_tempo else None,
             grid_steps=parse_grid(grid, steps_per_beat) if grid else None,
             density=None if self.primer_density.isChecked() else self.density.value() or None,
         )
+
+    @property
+    def asks_tempo(self) -> bool:
+        """A tempo is chosen, not the special value below the slowest (the model's)."""
+        return self.tempo.value() > self.tempo.minimum()
 
     @property
     def wants_primer_density(self) -> bool:

@@ -100,7 +100,8 @@ STEERING = {
     "programs": "Only these instruments, by General MIDI number (0 piano, 24 nylon guitar, "
     "32 acoustic bass, 40 violin, 48 strings, 56 trumpet, 73 flute); empty: any; none: drums alone.",
     "drums": "Whether drums may play.",
-    "tempo": "Play at this tempo, written into the piece ('the model's': the model chooses).",
+    "tempo": "Play the new music at exactly this tempo ('the model's': a primer's tempo goes "
+    "on, else the model chooses).",
     "grid": "Start every note on this grid, as on a DAW's snap: straight eighths or "
     "sixteenths, or triplets.",
     "density": "How busy: about this many notes per beat, all instruments together "

@@ -127,7 +127,6 @@ def run(args: argparse.Namespace) -> int:
 def _generate(args, written: list[Path]) -> int:
     from composer.core.generation import Sampler, load_model
     from composer.core.midi import read_midi
-    from composer.core.tokens import encode
     from composer.core.training.distributed import select_device
     from composer.resources import default_model
 
@@ -149,15 +148,11 @@ def _generate(args, written: list[Path]) -> int:
     check_outputs(paths, args.force)  # before minutes of sampling, not after
 
     model = load_model(args.model or default_model(), select_device(args.device))
-    primer = None
-    primer_piece = read_midi(args.primer) if args.primer else None
-    constraints = constraints_from(args, model.vocab.config.steps_per_beat, primer_piece)
-    if args.primer:
-        primer = encode(primer_piece, model.vocab)
-        if len(primer) <= 2:
-            raise SettingsError(
-                f"{args.primer} has no notes to continue; choose a primer with notes"
-            )
+    primer = read_midi(args.primer) if args.primer else None
+    constraints = constraints_from(args, model.vocab.config.steps_per_beat, primer)
+    if primer is not None and primer.note_count == 0:
+        raise SettingsError(f"{args.primer} has no notes to continue; choose a primer with notes")
+    # The primer as a Piece: written back exactly, its tempo and metre going on (Sampler).
     sampler = Sampler(model, settings, primer, constraints=constraints)
     print(f"Model {model.name}; seed {seed}")  # first, so that an interrupted run shows it too
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from composer.core.errors import SettingsError
+from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM  # torch-free
 
 
 def add_steering_options(parser) -> None:
@@ -36,7 +37,11 @@ def add_steering_options(parser) -> None:
         "--drums", action=argparse.BooleanOptionalAction, default=True, help="allow drums (yes)"
     )
     group.add_argument(
-        "--tempo", type=float, metavar="BPM", help="a fixed tempo (default: the model's)"
+        "--tempo",
+        type=float,
+        metavar="BPM",
+        help=f"the new music's tempo, {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} BPM, written exactly "
+        "(default: the primer's, else the model's)",
     )
     group.add_argument(
         "--density",

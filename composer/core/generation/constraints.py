@@ -9,7 +9,7 @@ with the grammar's (sampling.Grammar), so it holds for every model, old and new:
 - polyphony: no note-on while the current instrument already sounds that many notes;
 - instruments: only the chosen General MIDI programs (and drums, when allowed); a stream on
   another instrument (every stream starts as piano) must choose one of them before anything;
-- tempo: only the chosen tempo's token;
+- tempo: only the token of the chosen tempo's bin (the file carries the tempo itself);
 - rhythm grid: time shifts land only on the grid, so every onset is on it.
 
 Times are in the tokenizer's grid steps (TokenizerConfig.steps_per_beat to a quarter note).
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.core.errors import SettingsError
+from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM
 from composer.core.midi.piece import note_name
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import EOS, Vocabulary
@@ -209,7 +210,9 @@ class Constraints:
     polyphony: int | None = None  # at most this many notes sounding per instrument
     programs: frozenset[int] | None = None  # General MIDI programs allowed (None: any)
     drums: bool = True  # whether drums may appear
-    tempo_bpm: float | None = None  # the only tempo (None: the model's)
+    # The new music's tempo in BPM, MIN_TEMPO_BPM to MAX_TEMPO_BPM (None: the model's): written
+    # exactly, while the model hears only its nearest bin's token.
+    tempo_bpm: float | None = None
     grid_steps: int | None = None  # onsets only every this many grid steps (None: anywhere)
     density: float | None = None  # notes per beat to steer toward, all instruments (None: free)
 
@@ -221,8 +224,11 @@ class Constraints:
             raise SettingsError("polyphony must be at least 1 note")
         if self.programs is not None and not self.programs and not self.drums:
             raise SettingsError("allow at least one instrument (a program, or drums)")
-        if self.tempo_bpm is not None and not 1 <= self.tempo_bpm <= 1000:
-            raise SettingsError("the tempo must be 1 to 1000 BPM")
+        if self.tempo_bpm is not None and not MIN_TEMPO_BPM <= self.tempo_bpm <= MAX_TEMPO_BPM:
+            raise SettingsError(
+                f"the tempo must be {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} BPM "
+                f"({self.tempo_bpm:g} was asked)"
+            )
         if self.density is not None and not 0.05 <= self.density <= 32:
             raise SettingsError("the density must be 0.05 to 32 notes per beat")
 

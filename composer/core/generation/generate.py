@@ -6,9 +6,11 @@
     pieces = sampler.pieces()              # one Piece per variation
 
 The LSTM state is carried and one token per variation is fed per step (never the whole sequence
-again); every variation of the batch moves in the same step. A primer (the tokens of a MIDI file,
-without its Eos) is read first, in one call; the output holds the primer and its continuation,
-or the continuation alone.
+again); every variation of the batch moves in the same step. A primer (a Piece, or tokens) is read
+first as tokens without their Eos, in one call; the output holds the primer and its continuation,
+or the continuation alone, put together by `written.Continuation`: a primer Piece comes back
+exactly as given (notes, tracks, tempo map, time signatures, resolution), and the new music has
+the exact tempo in force where the primer ends, or the one asked for, not its token's bin.
 
 No model can make it run for ever: each step checks that the logits are numbers, and that every
 variation's music moves forward (at most MAX_TOKENS_PER_SECOND tokens per second of it, plus
@@ -41,8 +43,9 @@ from composer.core.generation.sampling import (
 )
 from composer.core.generation.span import FillSpan, SpanMask
 from composer.core.generation.stepper import LSTMStepper
+from composer.core.generation.written import Continuation
 from composer.core.midi.piece import Piece
-from composer.core.tokens.codec import GRID_DTYPE, piece_from_grid
+from composer.core.tokens.codec import GRID_DTYPE, encode, piece_from_grid
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import BOS, EOS
 
@@ -67,13 +70,14 @@ class _Variation:
 
 
 class Sampler:
-    """Samples `settings.variations` pieces from `loaded`, optionally continuing `primer`."""
+    """Samples `settings.variations` pieces from `loaded`, optionally continuing `primer`: a
+    Piece (written back exactly as given), or token ids (written back as they decode)."""
 
     def __init__(
         self,
         loaded: LoadedModel,
         settings: SamplingSettings,
-        primer: np.ndarray | None = None,
+        primer: Piece | np.ndarray | None = None,
         *,
         chunk_tokens: int = 16,
         constraints: Constraints | None = None,
@@ -82,6 +86,10 @@ class Sampler:
         self.loaded, self.settings, self.chunk_tokens = loaded, settings, chunk_tokens
         self.vocab = loaded.vocab
         self.span = SpanMask(span, self.vocab) if span is not None else None
+        primer_piece = primer if isinstance(primer, Piece) else None
+        primer_tokens = primer is not None and primer_piece is None
+        if primer_piece is not None:
+            primer = encode(primer_piece, self.vocab)
         self.primer = np.asarray(primer if primer is not None else [BOS], dtype=np.int64)
         ends = np.flatnonzero(self.primer == EOS)
         self.primer = self.primer[: ends[0]] if len(ends) else self.primer  # continue, not end
@@ -99,12 +107,30 @@ class Sampler:
                 self.vocab.tempo_bin(self.constraints.tempo_bpm)
             )
             self.primer = np.append(self.primer, tempo)
+        self.continuation = self._continuation(primer_piece, primer_tokens, span)
         self.stepper = LSTMStepper(loaded.model)
         self.variations: list[_Variation] = []
         self._stop = threading.Event()
-        self.primer_steps = 0
         self.primer_seconds = 0.0
         self.stopped = False
+
+    def _continuation(
+        self, primer: Piece | None, primer_tokens: bool, span: FillSpan | None
+    ) -> Continuation:
+        """Where the new music goes in the written piece, from what reading the primer leaves a
+        decoder in (the step it ends at, its notes, its tempo tokens)."""
+        reader = StreamDecoder(self.vocab)
+        if span is None:
+            reader.feed_many(self.primer)
+        self.primer_steps = reader.time
+        self.primer_notes = len(reader.finished)  # notes finished after these are new
+        self.primer_tempos = len(reader.tempos)  # the tempo in force is the last of these
+        if span is not None:  # SpanFiller writes the piece; its stream counts from the span
+            return Continuation.after(None, self.vocab)
+        if primer_tokens:  # the primer as its tokens decode
+            notes = np.array(reader.finished, dtype=GRID_DTYPE)  # 5-tuples: one row each
+            primer = piece_from_grid(notes, reader.tempo_rows(), self.vocab)
+        return Continuation.after(primer, self.vocab, self.primer_steps, self.constraints.tempo_bpm)
 
     def stop(self) -> None:
         """Ask run() to end after the current step (thread-safe)."""
@@ -118,10 +144,10 @@ class Sampler:
         for v in self.variations:
             if self.span is None:
                 v.decoder.feed_many(self.primer)
+                v.decoder.set_bpm(self.continuation.bpm)  # the file's, not the token's bin
             else:  # the span starts at time 0 in the tempo in force there
                 v.decoder.feed(self.vocab.offset("Tempo") + self.span.span.tempo_bin)
             v.decoder.take_finished()  # the primer's notes are not news
-        self.primer_steps = self.variations[0].decoder.time
         self.primer_seconds = self.variations[0].decoder.seconds
         generators = [torch.Generator().manual_seed(s.seed + i) for i in range(n)]
         primer = torch.from_numpy(self.primer)[None].expand(n, -1).to(device)
@@ -251,16 +277,13 @@ class Sampler:
         )
 
     def _stream_note(self, note) -> StreamNote:
+        """A note in the ticks of the piece pieces() writes (with a primer Piece: its ticks)."""
         start, end, pitch, vbin, slot = note
-        per_step = self._ticks_per_step
+        start, end = self.continuation.ticks([start, end]).tolist()
         drum = slot == len(self.vocab.config.programs)
         program = 0 if drum else self.vocab.config.programs[slot]
         velocity = int(self.vocab.velocity_values[vbin])
-        return (start * per_step, end * per_step, pitch, velocity, program, drum)
-
-    @property
-    def _ticks_per_step(self) -> int:
-        return -(-480 // self.vocab.config.steps_per_beat)  # as decode writes them
+        return (start, max(end, start + 1), pitch, velocity, program, drum)
 
     def tokens(self, variation: int) -> np.ndarray:
         """Primer (with Bos) and sampled ids of one variation."""
@@ -282,22 +305,13 @@ class Sampler:
         self, continuation_only: bool = False, which: list[int] | None = None
     ) -> list[Piece]:
         """One Piece per variation (after run()), or per variation in `which`: primer and
-        continuation, or the continuation alone, moved to start at time 0 with the tempo in
-        force where it began. Notes still sounding end where the variation's music ends."""
+        continuation, or the continuation alone, moved to start at time 0 with the tempo and
+        time signature in force where it began (written.Continuation). Notes still sounding
+        end where the variation's music ends."""
         out = []
         for index in range(len(self.variations)) if which is None else which:
-            v = self.variations[index]
-            notes = np.array(v.decoder.notes(), dtype=np.int64).reshape(-1, 5)
-            tempos = v.decoder.tempo_rows()
-            if continuation_only:
-                notes = notes[notes[:, 0] >= self.primer_steps]
-                notes[:, :2] -= self.primer_steps
-                before = tempos[tempos[:, 0] <= self.primer_steps][-1:]
-                after = tempos[tempos[:, 0] > self.primer_steps]
-                tempos = np.concatenate([before, after]) - [self.primer_steps, 0]
-                tempos[0, 0] = 0
-            grid = np.empty(len(notes), dtype=GRID_DTYPE)
-            for i, name in enumerate(GRID_DTYPE.names):
-                grid[name] = notes[:, i]
-            out.append(piece_from_grid(grid, tempos, self.vocab))
+            decoder = self.variations[index].decoder
+            new = decoder.notes()[self.primer_notes :]
+            tempos = decoder.tempos[self.primer_tempos - 1 :]  # from the one in force
+            out.append(self.continuation.piece(np.array(new), np.array(tempos), continuation_only))
         return out

@@ -34,6 +34,12 @@ MAX_TOKENS_PER_SECOND = 300
 #: Tokens allowed on top of that at any moment, so that a dense chord at the very start (16
 #: instruments x 16 notes with their velocities and instruments is about 800) is not stuck.
 TOKENS_AT_ONE_MOMENT = 1000
+#: The tempos a musician may ask for, in quarter notes per minute (BPM): from below any largo
+#: (20, the slowest most DAWs accept) to beyond any presto. The file carries the tempo asked for
+#: exactly; the model hears the nearest of its vocabulary's tempo bins (30-240 BPM for the
+#: bundled model), so a tempo outside them is written as asked and heard as the edge bin.
+MIN_TEMPO_BPM = 20.0
+MAX_TEMPO_BPM = 300.0
 #: The largest logit the sampler accepts (it checks every step). A trained model's logits are
 #: tens; divided by MIN_TEMPERATURE this stays far inside float32 (3.4e38), where a larger one
 #: could overflow to infinity, and NaN or infinite logits make every draw NaN.

@@ -49,6 +49,13 @@ def to_steps(ticks, ticks_per_beat: int, steps_per_beat: int) -> np.ndarray:
     return (ticks * (2 * steps_per_beat) + ticks_per_beat) // (2 * ticks_per_beat)
 
 
+def to_ticks(steps, ticks_per_beat: int, steps_per_beat: int) -> np.ndarray:
+    """Grid steps to the nearest tick (halves round up), in integer arithmetic: exact whenever
+    ticks_per_beat is a multiple of steps_per_beat (96, 480, 960 ticks at 12 or 24 steps)."""
+    steps = np.asarray(steps, dtype=np.int64)
+    return (steps * (2 * ticks_per_beat) + steps_per_beat) // (2 * steps_per_beat)
+
+
 def grid_notes(piece: Piece, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
     """The canonical form the tokens describe (see module doc).
 

@@ -69,10 +69,17 @@ class StreamDecoder:
         elif kind == "Drums":
             self.slot = self.drum_slot
         elif kind == "Tempo":
+            if value != self.tempos[-1][1]:  # the bin in force again: no change (see set_bpm)
+                self.bpm = float(self.vocab.tempo_values[value])
             self.tempos.append((self.time, value))
-            self.bpm = float(self.vocab.tempo_values[value])
         elif kind in ("Eos", "EndMiddle"):  # a filled span ends at EndMiddle
             self.ended = True
+
+    def set_bpm(self, bpm: float) -> None:
+        """Count seconds at `bpm` (quarter notes per minute) from now on, until a Tempo token of
+        another bin than the one in force: the exact tempo a written file carries where the
+        tokens hold only its nearest bin (a primer's own tempo, a tempo asked for)."""
+        self.bpm = float(bpm)
 
     def feed_many(self, tokens) -> None:
         for token in np.asarray(tokens, dtype=np.int64).tolist():
