@@ -432,3 +432,22 @@ def test_tracks_and_instruments_that_exclude_each_other_are_named(song, tmp_path
     err = capsys.readouterr().err
     assert "the tracks chosen play program 0, but only program 40 and drums may play" in err
     assert err.count("\n") == 1 and not (tmp_path / "x.mid").exists()
+
+
+def test_a_fill_keeps_the_pieces_tempo_whatever_tempo_is_steered(model, song, tmp_path):
+    """The Steer box's tempo reaches Regenerate selection too: the span keeps the piece's tempo
+    map, exactly; the command line offers no --tempo to fill (it did, and it did nothing)."""
+    from composer.core.generation.constraints import Constraints
+
+    start, end = bar_ticks(song, 9, 10)
+    steered = Constraints(tempo_bpm=150.0)
+    filler = SpanFiller(model, song, start, end, SamplingSettings(seed=3), None, steered)
+    for _ in filler.run():
+        pass
+    assert np.array_equal(filler.pieces()[0].tempos, song.tempos)
+    assert filler.sampler.constraints.tempo_bpm is None
+    out = tmp_path / "x.mid"
+    with pytest.raises(SystemExit) as refused:
+        main(["fill", str(sorted(corpus("pop909").glob("*.mid"))[0]), "--bars", "9", "--tempo", "150",
+              "--out", str(out)])  # fmt: skip
+    assert refused.value.code == 2 and not out.exists()

@@ -46,7 +46,7 @@ def add_parser(commands) -> None:
     )
     add_sampling_options(fill, top_k=False)
     fill.add_argument("--force", action="store_true", help="overwrite existing files")
-    add_steering_options(fill)
+    add_steering_options(fill, tempo=False)  # the piece keeps its tempo map
     fill.set_defaults(run=run)
 
 

@@ -9,7 +9,9 @@ from composer.core.errors import SettingsError
 from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM  # torch-free
 
 
-def add_steering_options(parser) -> None:
+def add_steering_options(parser, *, tempo: bool = True) -> None:
+    """The steering flags; `tempo=False` leaves out --tempo, for the commands that keep the
+    piece's own tempo map (fill)."""
     group = parser.add_argument_group(
         "steering", "constrain what the model may play (works with every model)"
     )
@@ -36,13 +38,14 @@ def add_steering_options(parser) -> None:
     group.add_argument(
         "--drums", action=argparse.BooleanOptionalAction, default=True, help="allow drums (yes)"
     )
-    group.add_argument(
-        "--tempo",
-        type=float,
-        metavar="BPM",
-        help=f"the new music's tempo, {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} BPM, written exactly "
-        "(default: the primer's, else the model's)",
-    )
+    if tempo:
+        group.add_argument(
+            "--tempo",
+            type=float,
+            metavar="BPM",
+            help=f"the new music's tempo, {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} BPM, written "
+            "exactly (default: the primer's, else the model's)",
+        )
     group.add_argument(
         "--density",
         metavar="N",
@@ -115,7 +118,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
         polyphony=args.polyphony,
         programs=programs,
         drums=args.drums,
-        tempo_bpm=args.tempo,
+        tempo_bpm=getattr(args, "tempo", None),
         grid_steps=parse_grid(args.grid, steps_per_beat) if args.grid else None,
         density=density,
     )

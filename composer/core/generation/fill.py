@@ -57,7 +57,8 @@ class SpanFiller:
 
     `tracks`: indices into piece.tracks of the tracks to rewrite (None: all); the others keep
     their notes in the span, and the new notes use only the chosen tracks' instruments.
-    `settings.seconds` and `max_tokens` are ignored: the span sets the length.
+    `settings.seconds` and `max_tokens` are ignored: the span sets the length; so is
+    `constraints.tempo_bpm`: the piece keeps its own tempo map, and the span its tempo.
     """
 
     def __init__(
@@ -93,7 +94,7 @@ class SpanFiller:
             first = max(0, self.start_step - CONTEXT_BEATS * spb)
             before = part_tokens(notes, tempos, first, self.start_step, vocab)
             context = np.concatenate([[BOS], before])
-        constraints = self._instruments(constraints or Constraints())
+        constraints = replace(self._instruments(constraints or Constraints()), tempo_bpm=None)
         settings = replace(settings, seconds=None, max_tokens=MAX_TOKENS)
         span = FillSpan(context, steps, tempo_bin, self._held())
         self.sampler = Sampler(loaded, settings, constraints=constraints, span=span)
