@@ -5,12 +5,20 @@ slots open together, and a resolution MIDI cannot hold is refused with a sentenc
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from composer.app.pianoroll.notes import ROLL_DTYPE
 from composer.core.midi.piece import TIME_SIGNATURE_DTYPE, make_tempos
-from composer.core.session import SavedPiece
+from composer.core.session import SESSION_FILE, SET_ASIDE, SavedPiece, SessionStore
+
+
+def sessions() -> Path:
+    return Path(os.environ["COMPOSER_DATA_DIR"]) / "sessions"  # set by conftest for each test
 
 
 def app_piece(title: str, notes: np.ndarray | None = None, **fields) -> SavedPiece:
@@ -21,6 +29,90 @@ def app_piece(title: str, notes: np.ndarray | None = None, **fields) -> SavedPie
         notes["end"], notes["pitch"], notes["velocity"] = notes["start"] + 400, 60, 90
     signatures = np.array([(0, 4, 4)], dtype=TIME_SIGNATURE_DTYPE)
     return SavedPiece(title, notes, 480, make_tempos(), signatures, **fields)
+
+
+def save_slot(*pieces: SavedPiece) -> Path:
+    session = SessionStore(sessions()).open()
+    session.save(list(pieces), 0)
+    session.close(keep=True)
+    return session.folder
+
+
+def change_entry(folder: Path, index: int, **fields) -> None:
+    path = folder / SESSION_FILE
+    document = json.loads(path.read_text())
+    document["pieces"][index].update(fields)
+    path.write_text(json.dumps(document))
+
+
+def start_window(qtbot):
+    """The real main window, built as the app builds it at start."""
+    from composer.app.main import create_app
+    from composer.app.window import MainWindow
+
+    create_app()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def titles(window) -> list[str]:
+    return [d.title for d in window.documents.documents]
+
+
+def with_note(**columns) -> np.ndarray:
+    notes = app_piece("x").notes
+    for name, value in columns.items():
+        notes[name][1] = value
+    return notes
+
+
+HOSTILE_FILES = {
+    "other field names": lambda: app_piece("bad", np.zeros(3, [("a", "<i8"), ("b", "<f8")])),
+    "pitch 32767": lambda: app_piece("bad", with_note(pitch=32767)),
+    "velocity 32767": lambda: app_piece("bad", with_note(velocity=32767)),
+    "program 32767": lambda: app_piece("bad", with_note(program=32767)),
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_FILES))
+def test_a_piece_file_the_app_never_writes_is_set_aside_and_the_app_starts(qtbot, kind):
+    folder = save_slot(app_piece("good"), HOSTILE_FILES[kind]())  # checksums that match
+    name = json.loads((folder / SESSION_FILE).read_text())["pieces"][1]["file"]
+    window = start_window(qtbot)
+    try:
+        assert window.isVisible() and titles(window) == ["good"]
+        said = window.state_label.text()
+        assert "“bad”" in said and str(folder / name) in said and str(folder / SET_ASIDE) in said
+    finally:
+        window.close_keeping_session()
+    assert (folder / SET_ASIDE / name).exists()  # kept, after the save at closing too
+
+
+def test_a_view_value_no_float_holds_leaves_the_piece_with_its_default_view(qtbot):
+    folder = save_slot(app_piece("zoomed", view={"key_height": 20}))
+    change_entry(folder, 0, view={"key_height": 20, "left_tick": 10**400, "top_pitch": 1e308})
+    window = start_window(qtbot)
+    try:
+        assert titles(window) == ["zoomed"]
+        view = window.documents.editor(window.documents.documents[0]).view
+        assert view.mapping.key_height == 20
+        assert window.state_label.text() == "Reopened 1 piece from last time."
+    finally:
+        window.close_keeping_session()
+
+
+def test_a_resolution_midi_cannot_hold_is_set_aside_with_a_sentence(qtbot):
+    folder = save_slot(app_piece("good"), app_piece("fine"))
+    change_entry(folder, 1, ticks_per_beat=40_000)
+    window = start_window(qtbot)
+    try:
+        assert titles(window) == ["good"]
+        said = window.state_label.text()
+        assert "“fine”" in said and "32767 ticks per beat" in said and str(folder) in said
+    finally:
+        window.close_keeping_session()
 
 
 def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
