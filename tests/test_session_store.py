@@ -664,6 +664,40 @@ def test_a_save_killed_while_swapped_files_move_loses_neither(tmp_path):
     session.close(keep=True)
 
 
+def test_pieces_another_window_left_join_the_next_start(tmp_path):
+    store = SessionStore(tmp_path)
+    first, second = store.open(), store.open()  # two windows at once
+    first.save([make_piece("first")], 0)
+    second.save([make_piece("second", seed=5), make_piece("third", seed=6)], 1)
+    first.close(keep=True)
+    second.close(keep=True)
+
+    session = store.open()  # one window starts
+    assert session.folder == first.folder and session.current == 0
+    assert [p.title for p in session.pieces] == ["first", "second", "third"]
+    assert session.merged == [(second.folder, 2)] and session.warnings == []
+    assert (second.folder / SESSION_FILE).exists()  # kept until a save here holds its pieces
+    session.save(session.pieces, 0)
+    assert not (second.folder / SESSION_FILE).exists() and piece_files(second.folder) == []
+    session.close(keep=True)
+    again = store.open()
+    assert [p.title for p in again.pieces] == ["first", "second", "third"] and not again.merged
+    again.close(keep=True)
+
+
+def test_a_window_that_closes_without_saving_leaves_the_other_slot_as_it_was(tmp_path):
+    store = SessionStore(tmp_path)
+    first, second = store.open(), store.open()
+    first.save([make_piece("first")], 0)
+    second.save([make_piece("second", seed=5)], 0)
+    first.close(keep=True)
+    second.close(keep=True)
+    store.open().close(keep=True)  # started and closed before any save
+    session = store.open()
+    assert [p.title for p in session.pieces] == ["first", "second"]
+    session.close(keep=True)
+
+
 def test_view_values_that_are_not_finite_numbers_are_left_out(tmp_path):
     folder = saved_slot(tmp_path, make_piece("a", view={"key_height": 12}))
     view = {"key_height": 12, "left_tick": 10**400, "top_pitch": float("nan"), "zoom": "big"}

@@ -115,6 +115,29 @@ def test_a_resolution_midi_cannot_hold_is_set_aside_with_a_sentence(qtbot):
         window.close_keeping_session()
 
 
+def test_pieces_two_windows_left_open_together_and_the_status_says_so(qtbot):
+    store = SessionStore(sessions())
+    first, second = store.open(), store.open()  # two windows ran at once
+    first.save([app_piece("mine")], 0)
+    second.save([app_piece("from the other window")], 0)
+    first.close(keep=True)
+    second.close(keep=True)
+    window = start_window(qtbot)
+    try:
+        assert titles(window) == ["mine", "from the other window"]
+        said = window.state_label.text()
+        assert "Reopened 2 pieces" in said and "another window" in said
+        assert str(second.folder) in said
+    finally:
+        window.close_keeping_session()
+    again = start_window(qtbot)  # and from now on they are one window's pieces
+    try:
+        assert titles(again) == ["mine", "from the other window"]
+        assert "another window" not in again.state_label.text()
+    finally:
+        again.close_keeping_session()
+
+
 def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
     from composer.core.errors import SettingsError
     from composer.core.midi import Piece, write_midi

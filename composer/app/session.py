@@ -3,9 +3,9 @@
 The window's pieces are written through composer.core.session (one locked slot folder per
 running app, files replaced atomically) about a second after the last change, and once more
 when the window closes. A second Composer running at the same time gets a slot of its own, so
-neither overwrites the other's pieces; the next start after a crash picks the crashed one's up.
-Pieces that cannot be restored are set aside in the slot (never deleted) and the status bar says
-where.
+neither overwrites the other's pieces; the next start after a crash picks the crashed one's up,
+and takes in what any other window left in its slot. Pieces that cannot be restored are set aside
+in the slot (never deleted) and the status bar says where.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ class SessionKeeper(QObject):
         if documents:
             count = len(documents)
             reopened = f"Reopened {count} piece{'s' if count > 1 else ''} from last time"
+            if merged := self.session.merged:
+                others = sum(n for _, n in merged)
+                folders = ", ".join(str(folder) for folder, _ in merged)
+                reopened += f", {others} of them left by another window in {folders}"
             sentences.insert(0, f"{reopened}.")
         if sentences:
             self.message.emit(" ".join(sentences))

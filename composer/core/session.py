@@ -31,6 +31,10 @@ that fails becomes one warning and the others are restored; nothing that was not
 deleted: its file and its entry are moved into the slot's ``set-aside`` folder, as is every piece
 file no entry names, and a ``session.json`` that fails is kept as ``session.json.damaged-<time>``.
 
+A launch also takes in the sessions that other closed or crashed apps left in other unlocked
+slots (two windows ran at once, then one starts): their pieces join its own (`Session.merged`
+says from where), and their slots are emptied once its first save holds them.
+
 A Session is not thread-safe: save and close it from one thread at a time.
 """
 
@@ -108,13 +112,14 @@ class SessionStore:
 
     def open(self) -> Session:
         """Lock a slot and restore what it holds: the first unlocked slot holding a saved session
-        (a crashed or closed app's), else the first unlocked empty one, else a new slot.
+        (a crashed or closed app's), else the first unlocked empty one, else a new slot; then
+        the pieces of every other unlocked slot holding a saved session join it.
 
         Raises SessionError only when no slot can be locked or created at all; pieces and files
         that cannot be restored become `Session.warnings`."""
         warnings: list[str] = []
-        candidates, highest = self._slots()
-        for folder in candidates:
+        saved, empty, highest = self._slots()
+        for folder in saved + empty:
             lock = FolderLock(folder)  # (re)creates a folder removed since the listing
             try:
                 lock.acquire()
@@ -123,7 +128,11 @@ class SessionStore:
             except OSError as exc:
                 warnings.append(f"Skipped the autosave folder {folder}: {exc}.")
                 continue
-            return Session._restore(folder, lock, warnings, self.notes_dtype)
+            session = Session._restore(folder, lock, warnings, self.notes_dtype)
+            for other in saved:
+                if other != folder:
+                    self._take_in(session, other)
+            return session
         number, failure = highest + 1, None
         for _ in range(_SLOT_ATTEMPTS):
             folder, number = self.root / str(number), number + 1
@@ -143,8 +152,27 @@ class SessionStore:
             "is writable, or close other running Composers",
         )
 
-    def _slots(self) -> tuple[list[Path], int]:
-        """Slot folders in the order open() tries them, and the highest slot number in use."""
+    def _take_in(self, session: Session, folder: Path) -> None:
+        """Add the pieces of the unlocked slot `folder` to `session` (nothing if it is locked:
+        another app runs there)."""
+        lock = FolderLock(folder)
+        try:
+            lock.acquire()
+        except LockedError:
+            return
+        except OSError as exc:
+            session.warnings.append(f"Skipped the autosave folder {folder}: {exc}.")
+            return
+        try:
+            other = Session._restore(folder, lock, [], self.notes_dtype)
+        except BaseException:
+            session.close(keep=True)  # an unforeseen failure must not keep its slot locked
+            raise
+        session._take_in(other)
+
+    def _slots(self) -> tuple[list[Path], list[Path], int]:
+        """Slot folders holding a saved session and empty ones, in the order open() tries them,
+        and the highest slot number in use."""
         saved, empty, highest = [], [], 0
         try:
             with os.scandir(self.root) as entries:
@@ -160,7 +188,11 @@ class SessionStore:
         except OSError:
             with contextlib.suppress(OSError):
                 self.root.mkdir(parents=True, exist_ok=True)
-        return [self.root / str(n) for n in sorted(saved) + sorted(empty)], highest
+        return (
+            [self.root / str(n) for n in sorted(saved)],
+            [self.root / str(n) for n in sorted(empty)],
+            highest,
+        )
 
 
 class Session:
@@ -168,7 +200,8 @@ class Session:
 
     `pieces` and `current` (the restored tab's index; 0 when there are no pieces) are what was
     restored, then what was last saved; `warnings` holds one sentence, naming the file, per piece or
-    file that could not be restored. Use `SessionStore.open()` rather than constructing one.
+    file that could not be restored; `merged` holds (folder, count) for each other slot whose
+    pieces were added after this slot's own. Use `SessionStore.open()` rather than constructing one.
     """
 
     def __init__(self, folder: Path, lock: FolderLock, warnings: list[str] | None = None):
@@ -176,12 +209,14 @@ class Session:
         self.pieces: list[SavedPiece] = []
         self.current = 0
         self.warnings: list[str] = list(warnings or [])
+        self.merged: list[tuple[Path, int]] = []
         self._lock = lock
         # Piece files holding the arrays their name is the key of -> (sha256, size).
         self._files: dict[str, tuple[str, int]] = {}
         # Files a piece was restored from that do not hold what their name says (swapped by
         # hand, or moved aside by a save that was killed): deleted once a save holds the piece.
         self._borrowed: set[str] = set()
+        self._taken_in: list[Session] = []  # other slots whose pieces joined these
 
     @property
     def closed(self) -> bool:
@@ -241,6 +276,9 @@ class Session:
             raise _save_error(self.folder, exc) from None
         self._remove_unnamed({entry["file"] for entry in entries})
         self.pieces, self.current = list(pieces), current
+        for other in self._taken_in:  # their pieces are saved here now
+            other.close(keep=False)
+        self._taken_in.clear()
 
     def _displace(self, path: Path) -> None:
         """Clear the way for a piece file: a borrowed file becomes a temporary file (which the
@@ -274,6 +312,15 @@ class Session:
                 with contextlib.suppress(OSError):
                     (self.folder / name).unlink()
 
+    def _take_in(self, other: Session) -> None:
+        """Add the pieces restored from another slot after these; that slot is emptied by the
+        next successful save, or released as it is by close()."""
+        self.pieces.extend(other.pieces)
+        self.warnings.extend(other.warnings)
+        if other.pieces:
+            self.merged.append((other.folder, len(other.pieces)))
+        self._taken_in.append(other)
+
     # --- closing -----------------------------------------------------------------------------------
     def close(self, keep: bool) -> None:
         """Release the slot (a no-op once closed). With `keep`, the next launch restores what was
@@ -281,6 +328,9 @@ class Session:
         damaged session.json kept aside earlier is not removed)."""
         if self.closed:
             return
+        for other in self._taken_in:  # not saved here: they stay, or go as these do
+            other.close(keep)
+        self._taken_in.clear()
         if keep:
             self._lock.release()
             return
