@@ -138,6 +138,31 @@ def test_pieces_two_windows_left_open_together_and_the_status_says_so(qtbot):
         again.close_keeping_session()
 
 
+def test_unusable_settings_fall_back_to_their_defaults_and_the_status_says_so(qtbot):
+    from composer.app import settings
+
+    ini = Path(os.environ["COMPOSER_DATA_DIR"]) / "settings.ini"
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_text(
+        "[generation]\ntemperature=nan\nseed=99999999999999999999\ntop_k=lots\nseconds=1e9\n"
+        "top_p=0.5\n"
+    )
+    window = start_window(qtbot)
+    try:
+        panel = window.generation
+        assert panel.temperature.value() == round(settings.TEMPERATURE.default * 100)
+        assert panel.seed.value() == settings.SEED.default
+        assert panel.top_k.value() == settings.TOP_K.default
+        assert panel.seconds.value() == settings.SECONDS.default
+        assert panel.top_p.value() == 0.5  # a usable value is used
+        said = window.state_label.text()
+        for key in ("temperature", "seed", "top_k", "seconds"):
+            assert f"generation/{key}=" in said
+        assert str(ini) in said and "top_p" not in said
+    finally:
+        window.close_keeping_session()
+
+
 def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
     from composer.core.errors import SettingsError
     from composer.core.midi import Piece, write_midi
@@ -153,3 +178,20 @@ def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
     assert window.export_variation(0, tmp_path / "wide.mid") is None
     assert "32767 ticks per beat" in window.told[-1] and not (tmp_path / "wide.mid").exists()
     document.model.set_notes(app_piece("x").notes, 480)  # what a session can hold
+
+
+def test_every_setting_default_is_within_its_limits_and_the_panel_offers_them(window):
+    from composer.app import settings
+
+    keys = [k for k in vars(settings).values() if isinstance(k, settings.Key)]
+    assert [k.name for k in keys if not k.fits(k.default)] == []
+    panel = window.generation
+    boxes = {
+        settings.SEED: panel.seed,
+        settings.TOP_K: panel.top_k,
+        settings.TOP_P: panel.top_p,
+        settings.SECONDS: panel.seconds,
+        settings.VARIATIONS: panel.variations,
+    }
+    for key, box in boxes.items():
+        assert (box.minimum(), box.maximum()) == (key.low, key.high), key.name
