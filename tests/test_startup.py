@@ -145,7 +145,7 @@ def test_unusable_settings_fall_back_to_their_defaults_and_the_status_says_so(qt
     ini.parent.mkdir(parents=True, exist_ok=True)
     ini.write_text(
         "[generation]\ntemperature=nan\nseed=99999999999999999999\ntop_k=lots\nseconds=1e9\n"
-        "top_p=0.5\n"
+        f"top_p=0.5\n[playback]\nsoundfont={'x' * 5000}\n"  # too long a name for any system
     )
     window = start_window(qtbot)
     try:
@@ -158,6 +158,7 @@ def test_unusable_settings_fall_back_to_their_defaults_and_the_status_says_so(qt
         said = window.state_label.text()
         for key in ("temperature", "seed", "top_k", "seconds"):
             assert f"generation/{key}=" in said
+        assert "playback/soundfont=xxx" in said and window.playback.soundfont is None
         assert str(ini) in said and "top_p" not in said
     finally:
         window.close_keeping_session()

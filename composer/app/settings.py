@@ -1,14 +1,16 @@
 """Every QSettings key the app uses, with its type, default and limits, in one place.
 
 The settings file is read back as hostile input: a value of the wrong type, not a finite number
-or outside its key's limits (temperature=nan, a seed of 20 digits) is never used. `read` gives
-the default instead and keeps one sentence about it in `fallbacks`, which the window shows."""
+or outside its key's limits (temperature=nan, a seed of 20 digits), or a path that names no
+file, is never used: `read` and `read_file` give the default instead and keep one sentence about
+it in `fallbacks`, which the window shows."""
 
 from __future__ import annotations
 
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -86,14 +88,35 @@ def read(key: Key) -> Any:
         must = f"a {key.kind.__name__}"
         if key.low is not None and key.high is not None:
             must = f"a number from {key.low:,} to {key.high:,}"
-        sentence = (
+        _fall_back(
             f"The setting {key.name}={str(raw)[:40]} in {store.fileName()} is not {must}; "
             f"the default, {key.default}, is used instead."
         )
-        if sentence not in fallbacks:
-            fallbacks.append(sentence)
         return key.default
     return value
+
+
+def _fall_back(sentence: str) -> None:
+    if sentence not in fallbacks:
+        fallbacks.append(sentence)
+
+
+def read_file(key: Key) -> Path | None:
+    """The existing file a path setting names; None when it names none, with a sentence in
+    `fallbacks` when it names something that is not a file (moved away, or not a path at all)."""
+    chosen = read(key)
+    if not chosen:
+        return None
+    try:
+        if Path(chosen).is_file():
+            return Path(chosen)
+    except (OSError, ValueError):  # a name too long for the system, a NUL in it
+        pass
+    _fall_back(
+        f"The setting {key.name}={chosen[:40]} in {settings().fileName()} names no file; "
+        "it is left unused."
+    )
+    return None
 
 
 def take_fallbacks() -> list[str]:
