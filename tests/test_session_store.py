@@ -24,6 +24,7 @@ from composer.core.filelock import FolderLock, LockedError, read_lock_owner
 from composer.core.midi.piece import NOTE_DTYPE, TIME_SIGNATURE_DTYPE, make_notes, make_tempos
 from composer.core.session import (
     SESSION_FILE,
+    SET_ASIDE,
     SavedPiece,
     Session,
     SessionError,
@@ -133,6 +134,7 @@ def test_round_trip_of_two_pieces(tmp_path):
     )
     notes = np.zeros(5, dtype=wide)
     notes["start"], notes["end"], notes["pitch"], notes["track"] = range(5), range(1, 6), 60, 3
+    notes["velocity"] = 64
     first = make_piece(
         "Variation 1",
         source="/music/in.mid",
@@ -373,6 +375,7 @@ def test_truncated_session_file_is_kept_aside(tmp_path):
     folder = saved_slot(tmp_path, make_piece("a"))
     text = (folder / SESSION_FILE).read_bytes()
     (folder / SESSION_FILE).write_bytes(text[: len(text) // 2])
+    piece_file = piece_files(folder)  # its piece's file, which no entry names now
 
     session = reopen(tmp_path)
     assert session.pieces == [] and session.folder == folder
@@ -384,6 +387,8 @@ def test_truncated_session_file_is_kept_aside(tmp_path):
     session.save([make_piece("new")], 0)  # and the slot works again
     session.close(keep=True)
     assert [p.title for p in reopen(tmp_path).pieces] == ["new"]
+    assert str(folder / SET_ASIDE) in warning  # the piece file was not deleted, but kept there
+    assert [p.name for p in (folder / SET_ASIDE).glob("*.npz")] == [p.name for p in piece_file]
 
 
 @pytest.mark.parametrize("opening", ["[", '{"a":'])
@@ -467,7 +472,6 @@ MISSING = object()
         ("ticks_per_beat", True),
         ("ticks_per_beat", 0),
         ("metadata", []),
-        ("view", {"zoom": "big"}),
         ("modified", "yes"),
         ("source", 3),
         ("file", "../../../../etc/passwd"),
@@ -593,6 +597,197 @@ def test_leftover_temporary_files_are_removed_by_the_next_save(tmp_path):
         [".lock", SESSION_FILE, entries(folder)[0]["file"]]
     )
     session.close(keep=True)
+
+
+# --- nothing that was not understood is deleted (issue 25) -------------------------------------------
+def test_a_piece_with_one_bad_field_is_set_aside_and_never_deleted(tmp_path):
+    folder = saved_slot(tmp_path, make_piece("good", seed=1), make_piece("bad", metadata={"k": 1}))
+    name = entries(folder)[1]["file"]
+    data = (folder / name).read_bytes()
+    rewrite_session(folder, lambda d: d["pieces"][1].update(modified="yes"))
+    entry = entries(folder)[1]
+
+    session = reopen(tmp_path)
+    assert [p.title for p in session.pieces] == ["good"]
+    [warning] = session.warnings
+    aside = folder / SET_ASIDE
+    assert "“bad”" in warning and "modified" in warning and str(aside) in warning
+    session.save(session.pieces, 0)  # the autosave that used to delete the intact file
+    session.close(keep=False)  # and closing with nothing left open
+    assert (aside / name).read_bytes() == data
+    assert json.loads((aside / name.replace(".npz", ".json")).read_text()) == entry
+
+
+def test_swapped_piece_files_are_found_by_their_checksums(tmp_path):
+    a, b = make_piece("a", n=30), make_piece("b", n=30, seed=1)  # files of the same size
+    folder = saved_slot(tmp_path, a, b)
+    file_a, file_b = (folder / e["file"] for e in entries(folder))
+    bytes_a, bytes_b = file_a.read_bytes(), file_b.read_bytes()
+    file_a.write_bytes(bytes_b)
+    file_b.write_bytes(bytes_a)
+
+    session = reopen(tmp_path)
+    assert session.warnings == []
+    assert_same(session.pieces[0], a)
+    assert_same(session.pieces[1], b)
+    session.save(session.pieces, 0)  # each goes back under its own name
+    session.close(keep=True)
+    assert sorted(piece_files(folder)) == sorted([file_a, file_b])
+    session = reopen(tmp_path)
+    assert session.warnings == [] and [p.title for p in session.pieces] == ["a", "b"]
+    assert_same(session.pieces[0], a)
+    session.close(keep=True)
+
+
+def test_a_save_killed_while_swapped_files_move_loses_neither(tmp_path):
+    a, b = make_piece("a", n=30), make_piece("b", n=30, seed=1)
+    folder = saved_slot(tmp_path, a, b)
+    file_a, file_b = (folder / e["file"] for e in entries(folder))
+    bytes_a, bytes_b = file_a.read_bytes(), file_b.read_bytes()
+    file_a.write_bytes(bytes_b)
+    file_b.write_bytes(bytes_a)
+    before = (folder / SESSION_FILE).read_bytes()
+    session = reopen(tmp_path)
+    session.save(session.pieces, 0)
+    session.close(keep=True)
+    # As if killed after a's file was written and before session.json: a's new bytes are in
+    # place, b's are in the file moved out of a's way, and session.json is the old one.
+    (folder / SESSION_FILE).write_bytes(before)
+    (folder / f".{file_a.name}.displaced1.tmp").write_bytes(bytes_b)
+    file_b.write_bytes(bytes_a)
+
+    session = reopen(tmp_path)
+    # a's new file, which no entry's checksum matches, is kept aside rather than trusted
+    assert all("Could not restore" not in w for w in session.warnings)
+    assert_same(session.pieces[0], a)
+    assert_same(session.pieces[1], b)
+    session.close(keep=True)
+
+
+def test_pieces_another_window_left_join_the_next_start(tmp_path):
+    store = SessionStore(tmp_path)
+    first, second = store.open(), store.open()  # two windows at once
+    first.save([make_piece("first")], 0)
+    second.save([make_piece("second", seed=5), make_piece("third", seed=6)], 1)
+    first.close(keep=True)
+    second.close(keep=True)
+
+    session = store.open()  # one window starts
+    assert session.folder == first.folder and session.current == 0
+    assert [p.title for p in session.pieces] == ["first", "second", "third"]
+    assert session.merged == [(second.folder, 2)] and session.warnings == []
+    assert (second.folder / SESSION_FILE).exists()  # kept until a save here holds its pieces
+    session.save(session.pieces, 0)
+    assert not (second.folder / SESSION_FILE).exists() and piece_files(second.folder) == []
+    session.close(keep=True)
+    again = store.open()
+    assert [p.title for p in again.pieces] == ["first", "second", "third"] and not again.merged
+    again.close(keep=True)
+
+
+def test_a_window_that_closes_without_saving_leaves_the_other_slot_as_it_was(tmp_path):
+    store = SessionStore(tmp_path)
+    first, second = store.open(), store.open()
+    first.save([make_piece("first")], 0)
+    second.save([make_piece("second", seed=5)], 0)
+    first.close(keep=True)
+    second.close(keep=True)
+    store.open().close(keep=True)  # started and closed before any save
+    session = store.open()
+    assert [p.title for p in session.pieces] == ["first", "second"]
+    session.close(keep=True)
+
+
+def test_view_values_that_are_not_finite_numbers_are_left_out(tmp_path):
+    folder = saved_slot(tmp_path, make_piece("a", view={"key_height": 12}))
+    view = {"key_height": 12, "left_tick": 10**400, "top_pitch": float("nan"), "zoom": "big"}
+    rewrite_session(folder, lambda d: d["pieces"][0].update(view=view))
+    session = reopen(tmp_path)
+    assert session.warnings == [] and session.pieces[0].view == {"key_height": 12}
+    session.close(keep=True)
+
+
+def _with_notes(piece: SavedPiece, **columns) -> SavedPiece:
+    notes = piece.notes.copy()
+    for name, value in columns.items():
+        notes[name][3] = value
+    piece.notes = notes
+    return piece
+
+
+APP_NOTES = np.dtype(
+    [("start", "<i8"), ("end", "<i8"), ("pitch", "<i2"), ("velocity", "<i2"), ("program", "<i2")]
+)
+
+
+def _app_piece(title: str, **columns) -> SavedPiece:
+    piece = make_piece(title, seed=2)
+    notes = np.zeros(len(piece.notes), APP_NOTES)
+    for name in NOTE_DTYPE.names:
+        notes[name] = piece.notes[name]
+    piece.notes = notes
+    return _with_notes(piece, **columns)
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: _app_piece("p", pitch=32767), "pitch outside MIDI's 0 to 127"),
+        (lambda: _app_piece("p", velocity=32767), "velocity outside MIDI's 1 to 127"),
+        (lambda: _app_piece("p", program=32767), "program outside MIDI's 0 to 127"),
+        (lambda: _app_piece("p", start=-5), "start before the beginning"),
+        (lambda: _app_piece("p", end=0), "end before they start"),
+        (lambda: make_piece("p"), "lack the fields program"),  # other fields than the app's
+        (
+            lambda: SavedPiece("p", np.zeros(2, [("a", "<i8")]), 480, make_tempos(), _SIGNATURES),
+            "lack",
+        ),
+        (lambda: SavedPiece("p", _APP_NONE, 480, make_tempos([(0, 0)]), _SIGNATURES), "tempo"),
+        (lambda: SavedPiece("p", _APP_NONE, 480, make_tempos(), _ZERO_METRE), "time signatures"),
+    ],
+)
+def test_pieces_midi_cannot_hold_are_set_aside(tmp_path, make, words):
+    folder = saved_slot(tmp_path, _app_piece("good"), make())
+    name = entries(folder)[1]["file"]
+    session = within(lambda: SessionStore(tmp_path, notes_dtype=APP_NOTES).open())
+    assert [p.title for p in session.pieces] == ["good"]
+    assert session.pieces[0].notes.dtype == APP_NOTES
+    [warning] = session.warnings
+    assert words in warning and str(folder / name) in warning and str(folder / SET_ASIDE) in warning
+    assert (folder / SET_ASIDE / name).exists()
+    session.close(keep=True)
+
+
+_SIGNATURES = np.array([(0, 4, 4)], dtype=TIME_SIGNATURE_DTYPE)
+_ZERO_METRE = np.array([(0, 4, 0)], dtype=TIME_SIGNATURE_DTYPE)
+_APP_NONE = np.zeros(0, APP_NOTES)
+
+
+def test_a_resolution_midi_cannot_hold_is_refused_on_saving_and_set_aside_on_restoring(tmp_path):
+    fine = make_piece("fine")
+    fine.ticks_per_beat = 40_000
+    with pytest.raises(ValueError, match="32767 ticks per beat"):
+        saved_slot(tmp_path / "refused", fine)
+    folder = saved_slot(tmp_path, make_piece("good", seed=1), make_piece("fine"))
+    rewrite_session(folder, lambda d: d["pieces"][1].update(ticks_per_beat=40_000))
+    session = reopen(tmp_path)
+    assert [p.title for p in session.pieces] == ["good"]
+    [warning] = session.warnings
+    assert "ticks_per_beat" in warning and "32767" in warning
+    session.close(keep=True)
+
+
+def test_piece_files_no_entry_names_are_set_aside(tmp_path):
+    folder = saved_slot(tmp_path, make_piece("a"))
+    stray = folder / ("f" * 64 + ".npz")
+    stray.write_bytes(b"someone's piece")
+    session = reopen(tmp_path)
+    assert [p.title for p in session.pieces] == ["a"]
+    [warning] = session.warnings
+    assert "1 piece file no entry names is kept in" in warning and str(folder) in warning
+    session.save(session.pieces, 0)
+    session.close(keep=False)
+    assert (folder / SET_ASIDE / stray.name).read_bytes() == b"someone's piece"
 
 
 # --- FolderLock -------------------------------------------------------------------------------------

@@ -61,22 +61,22 @@ class GenerationPanel(QWidget):
         temperature.addWidget(self.temperature, 1)
         temperature.addWidget(self.temperature_label)
         self.top_k = QSpinBox()
-        self.top_k.setRange(0, 1000)
+        self.top_k.setRange(settings.TOP_K.low, settings.TOP_K.high)
         self.top_k.setSpecialValueText("off")
         self.top_k.setValue(settings.read(settings.TOP_K))
         self.top_p = QDoubleSpinBox()
-        self.top_p.setRange(0.05, 1.0)
+        self.top_p.setRange(settings.TOP_P.low, settings.TOP_P.high)
         self.top_p.setSingleStep(0.05)
         self.top_p.setValue(settings.read(settings.TOP_P))
         self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(1, 3600)
+        self.seconds.setRange(settings.SECONDS.low, settings.SECONDS.high)
         self.seconds.setSuffix(" s")
         self.seconds.setValue(settings.read(settings.SECONDS))
         self.variations = QSpinBox()
-        self.variations.setRange(1, 16)
+        self.variations.setRange(settings.VARIATIONS.low, settings.VARIATIONS.high)
         self.variations.setValue(settings.read(settings.VARIATIONS))
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setRange(settings.SEED.low, settings.SEED.high)
         self.seed.setValue(settings.read(settings.SEED))
         self.random_seed = QCheckBox("Random")
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
@@ -194,7 +194,7 @@ class GenerationPanel(QWidget):
         from composer.core.generation import SamplingSettings
 
         if self.random_seed.isChecked():
-            self.seed.setValue(random.randrange(2**31))
+            self.seed.setValue(random.randint(settings.SEED.low, settings.SEED.high))
         for key, value in (
             (settings.TEMPERATURE, self.temperature.value() / 100),
             (settings.TOP_K, self.top_k.value()),

@@ -3,7 +3,9 @@
 The window's pieces are written through composer.core.session (one locked slot folder per
 running app, files replaced atomically) about a second after the last change, and once more
 when the window closes. A second Composer running at the same time gets a slot of its own, so
-neither overwrites the other's pieces; the next start after a crash picks the crashed one's up.
+neither overwrites the other's pieces; the next start after a crash picks the crashed one's up,
+and takes in what any other window left in its slot. Pieces that cannot be restored are set aside
+in the slot (never deleted) and the status bar says where.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ class SessionKeeper(QObject):
 
     def restore(self) -> None:
         """Open this app's slot and show the pieces it holds, as they were."""
+        from composer.app.pianoroll.notes import ROLL_DTYPE
         from composer.core.session import SessionError, SessionStore
 
         try:
-            self.session = SessionStore(paths.data_dir() / "sessions").open()
+            store = SessionStore(paths.data_dir() / "sessions", notes_dtype=ROLL_DTYPE)
+            self.session = store.open()
         except SessionError as exc:
             self.message.emit(f"{exc} Pieces will not be autosaved.")
             return
@@ -48,11 +52,17 @@ class SessionKeeper(QObject):
             for document, saved in zip(documents, self.session.pieces):
                 self.documents.editor(document).view.restore_view_state(saved.view)
             self.documents.tabs.setCurrentIndex(min(self.session.current, len(documents) - 1))
-        if self.session.warnings:
-            self.message.emit(" ".join(self.session.warnings))
-        elif documents:
+        sentences = list(self.session.warnings)
+        if documents:
             count = len(documents)
-            self.message.emit(f"Reopened {count} piece{'s' if count > 1 else ''} from last time.")
+            reopened = f"Reopened {count} piece{'s' if count > 1 else ''} from last time"
+            if merged := self.session.merged:
+                others = sum(n for _, n in merged)
+                folders = ", ".join(str(folder) for folder, _ in merged)
+                reopened += f", {others} of them left by another window in {folders}"
+            sentences.insert(0, f"{reopened}.")
+        if sentences:
+            self.message.emit(" ".join(sentences))
         self.documents.changed.connect(self.schedule)
 
     def _document(self, saved):

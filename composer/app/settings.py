@@ -1,15 +1,27 @@
-"""Every QSettings key the app uses, with its type and default, in one place."""
+"""Every QSettings key the app uses, with its type, default and limits, in one place.
+
+The settings file is read back as hostile input: a value of the wrong type, not a finite number
+or outside its key's limits (temperature=nan, a seed of 20 digits), or a path that names no
+file, is never used: `read` and `read_file` give the default instead and keep one sentence about
+it in `fallbacks`, which the window shows."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from composer.app import paths
-from composer.core.generation.settings import SamplingSettings  # the sampling defaults' home
+from composer.core.generation.settings import (  # the sampling defaults' and limits' home
+    MAX_SECONDS,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    SamplingSettings,
+)
 
 
 @dataclass(frozen=True)
@@ -17,20 +29,40 @@ class Key:
     name: str
     default: Any
     kind: type
+    low: float | None = None  # the smallest value used (numbers only)
+    high: float | None = None  # the largest
+
+    def fits(self, value: Any) -> bool:
+        """Whether `value` (of `kind`) can be used: finite and within the limits."""
+        if self.kind not in (int, float) or isinstance(value, bool):
+            return True
+        if not math.isfinite(value):
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
 
 GEOMETRY = Key("window/geometry", QByteArray(), QByteArray)
 WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)  # docks and toolbars
 LAST_FOLDER = Key("library/last_folder", "", str)
 PRESET = Key("training/preset", "small", str)
-TEMPERATURE = Key("generation/temperature", SamplingSettings.temperature, float)
-TOP_K = Key("generation/top_k", SamplingSettings.top_k, int)
-TOP_P = Key("generation/top_p", SamplingSettings.top_p, float)
-SECONDS = Key("generation/seconds", SamplingSettings.seconds, float)
-VARIATIONS = Key("generation/variations", 2, int)  # the app offers a choice of two
-SEED = Key("generation/seed", 1, int)  # used when the random seed is off
+TEMPERATURE = Key(
+    "generation/temperature",
+    SamplingSettings.temperature,
+    float,
+    MIN_TEMPERATURE,
+    MAX_TEMPERATURE,
+)
+TOP_K = Key("generation/top_k", SamplingSettings.top_k, int, 0, 1000)  # 0: off
+TOP_P = Key("generation/top_p", SamplingSettings.top_p, float, 0.05, 1.0)
+SECONDS = Key("generation/seconds", SamplingSettings.seconds, float, 1, MAX_SECONDS)
+VARIATIONS = Key("generation/variations", 2, int, 1, 16)  # the app offers a choice of two
+# Used when the random seed is off; a seed box holds a 32-bit integer.
+SEED = Key("generation/seed", 1, int, 0, 2**31 - 1)
 RANDOM_SEED = Key("generation/random_seed", True, bool)
 SOUNDFONT = Key("playback/soundfont", "", str)  # "" = TimGM6mb from pretty_midi
+
+#: One sentence per setting that was read back unusable and replaced by its default.
+fallbacks: list[str] = []
 
 
 def settings() -> QSettings:
@@ -42,13 +74,56 @@ def settings() -> QSettings:
 
 
 def read(key: Key) -> Any:
-    value = settings().value(key.name, key.default)
+    """The value of `key`, or its default when there is none or it cannot be used."""
+    store = settings()
+    value = store.value(key.name, key.default)
     if key.kind is bool and isinstance(value, str):  # some back-ends store booleans as text
         return value.lower() == "true"
+    raw = value
     try:
-        return key.kind(value) if value is not None else key.default
-    except (TypeError, ValueError):
+        value = key.kind(value) if value is not None else key.default
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if value is None or not key.fits(value):
+        must = f"a {key.kind.__name__}"
+        if key.low is not None and key.high is not None:
+            must = f"a number from {key.low:,} to {key.high:,}"
+        _fall_back(
+            f"The setting {key.name}={str(raw)[:40]} in {store.fileName()} is not {must}; "
+            f"the default, {key.default}, is used instead."
+        )
         return key.default
+    return value
+
+
+def _fall_back(sentence: str) -> None:
+    if sentence not in fallbacks:
+        fallbacks.append(sentence)
+
+
+def read_file(key: Key) -> Path | None:
+    """The existing file a path setting names; None when it names none, with a sentence in
+    `fallbacks` when it names something that is not a file (moved away, or not a path at all)."""
+    chosen = read(key)
+    if not chosen:
+        return None
+    try:
+        if Path(chosen).is_file():
+            return Path(chosen)
+    except (OSError, ValueError):  # a name too long for the system, a NUL in it
+        pass
+    _fall_back(
+        f"The setting {key.name}={chosen[:40]} in {settings().fileName()} names no file; "
+        "it is left unused."
+    )
+    return None
+
+
+def take_fallbacks() -> list[str]:
+    """The sentences about unusable settings read so far, once."""
+    taken = list(fallbacks)
+    fallbacks.clear()
+    return taken
 
 
 def write(key: Key, value: Any) -> None:

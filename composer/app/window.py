@@ -96,6 +96,9 @@ class MainWindow(QMainWindow):
         self.session = SessionKeeper(self.documents, self)
         self.session.message.connect(self.show_status)
         self.session.restore()
+        if unusable := settings.take_fallbacks():  # said after what the session said
+            said = self.state_label.text()
+            self.show_status(" ".join(([said] if said != "Ready" else []) + unusable))
         self._update_title()
 
     def _dock(self, name: str, title: str, panel, area) -> QDockWidget:

@@ -68,6 +68,7 @@ class Exporting(QObject):
 
     def write_piece(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
         """Write piece `index` to `path` as MIDI, or say why not and return None."""
+        from composer.core.errors import SettingsError
         from composer.core.midi import write_midi
 
         document = self.documents.documents[index]
@@ -81,6 +82,8 @@ class Exporting(QObject):
             return write_midi(document.model.to_piece(), path, overwrite=overwrite)
         except FileExistsError as exc:
             self.window.tell(str(exc))
+        except SettingsError as exc:  # a piece MIDI cannot hold
+            self.window.tell(f"{exc}.")
         except OSError as exc:
             self.window.tell(
                 f"Could not write {path} ({exc.strerror or exc}); choose another folder."

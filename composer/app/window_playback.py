@@ -41,8 +41,7 @@ class Player(QObject):
         self._watched = weakref.WeakSet()  # the piano rolls whose changes the transport shows
         window.tabs.tabBar().currentChanged.connect(self._on_tab_shown)
         self.midi_menu = self._build_midi_menu(window.menus["Playback"])
-        chosen = settings.read(settings.SOUNDFONT)
-        self.playback.soundfont = Path(chosen) if chosen and Path(chosen).is_file() else None
+        self.playback.soundfont = settings.read_file(settings.SOUNDFONT)
         if not self.playback.available:
             window.show_status(self.playback.reason)
 

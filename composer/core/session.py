@@ -10,6 +10,7 @@ app::
                         export paths, whether it has unexported changes, metadata and view
       <key>.npz         one piece's notes, tempos and time signatures (numpy savez, never pickle);
                         <key> is the SHA-256 of the arrays, so an unchanged piece is not rewritten
+      set-aside/        what could not be restored, kept rather than deleted (session_restore.py)
     2/ ...
 
 `SessionStore.open()` takes the first slot it can lock, preferring slots that hold a saved
@@ -17,13 +18,22 @@ session: a crashed app's slot is unlocked (its lock died with it), so the next l
 and an app still running keeps its slot locked, so two apps never write the same files.
 
 `Session.save` writes each new piece file atomically (temporary file, fsync, rename), then
-``session.json`` atomically, and only then deletes the piece files it no longer names: a kill at
-any moment leaves a ``session.json`` naming complete files. Loading treats the folder as hostile:
+``session.json`` atomically, and only then deletes the piece files it no longer names (only those
+it wrote or restored from; it never overwrites or deletes a file it knows nothing of): a kill at
+any moment leaves a ``session.json`` naming complete files. Loading (session_restore.py) treats
+the folder as hostile:
 sizes are bounded before reading, only regular files are read (never FIFOs or devices, never links
 leading out of the slot), each piece file must match the SHA-256 that ``session.json`` recorded,
-arrays are parsed without pickle and their sizes checked before anything is allocated. A piece
-that fails becomes one warning and the others are restored; a ``session.json`` that fails is kept
-aside as ``session.json.damaged-<time>`` and the session starts empty.
+arrays are parsed without pickle and their sizes checked before anything is allocated, and what
+MIDI cannot hold (a pitch of 32767, a resolution above 32767 ticks per beat) is refused. A piece
+file that holds another piece's bytes (two files swapped) is found again by its checksum. A piece
+that fails becomes one warning and the others are restored; nothing that was not understood is
+deleted: its file and its entry are moved into the slot's ``set-aside`` folder, as is every piece
+file no entry names, and a ``session.json`` that fails is kept as ``session.json.damaged-<time>``.
+
+A launch also takes in the sessions that other closed or crashed apps left in other unlocked
+slots (two windows ran at once, then one starts): their pieces join its own (`Session.merged`
+says from where), and their slots are emptied once its first save holds them.
 
 A Session is not thread-safe: save and close it from one thread at a time.
 """
@@ -44,36 +54,36 @@ from pathlib import Path
 
 from composer.core.atomic import atomic_write_bytes
 from composer.core.filelock import FolderLock, LockedError
-from composer.core.session_files import Damaged, read_regular, title_of
+from composer.core.session_files import move_aside
 from composer.core.session_pieces import (
     MAX_PIECE_FILE_BYTES,
     PIECE_FILE,
     SavedPiece,
     npz_bytes,
     prepare,
-    read_piece,
+)
+from composer.core.session_restore import (
+    MAX_SESSION_FILE_BYTES,
+    SESSION_FILE,
+    SESSION_FORMAT,
+    SESSION_VERSION,
+    SET_ASIDE,
+    TEMP_FILE,
+    SlotReader,
 )
 
 __all__ = [
     "MAX_PIECE_FILE_BYTES",
     "MAX_SESSION_FILE_BYTES",
     "SESSION_FILE",
+    "SET_ASIDE",
     "SavedPiece",
     "Session",
     "SessionError",
     "SessionStore",
 ]
 
-SESSION_FILE = "session.json"
-SESSION_FORMAT = "composer-session"
-SESSION_VERSION = 1
-#: The largest session.json read (a session of a hundred pieces is a few hundred kB).
-MAX_SESSION_FILE_BYTES = 16 * 1024 * 1024
-
 _SLOT = re.compile(r"[1-9][0-9]{0,8}")
-# What atomic_path leaves behind when the process is killed between creating and renaming.
-_TEMP_FILE = re.compile(r"\.(session\.json|[0-9a-f]{64}\.npz)\.[A-Za-z0-9_]+\.tmp")
-_DAMAGED_PREFIX = f"{SESSION_FILE}.damaged-"
 _SLOT_ATTEMPTS = 100
 
 
@@ -86,8 +96,11 @@ class SessionError(OSError):
 class SessionStore:
     """Autosaved open pieces in a folder of the user data folder: one slot per running app."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, notes_dtype=None):
+        """`notes_dtype` (a NumPy structured dtype): the fields restored notes must have, and
+        the dtype they come back as; None takes any structured notes as they were saved."""
         self.root = Path(root)
+        self.notes_dtype = notes_dtype
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -99,13 +112,14 @@ class SessionStore:
 
     def open(self) -> Session:
         """Lock a slot and restore what it holds: the first unlocked slot holding a saved session
-        (a crashed or closed app's), else the first unlocked empty one, else a new slot.
+        (a crashed or closed app's), else the first unlocked empty one, else a new slot; then
+        the pieces of every other unlocked slot holding a saved session join it.
 
         Raises SessionError only when no slot can be locked or created at all; pieces and files
         that cannot be restored become `Session.warnings`."""
         warnings: list[str] = []
-        candidates, highest = self._slots()
-        for folder in candidates:
+        saved, empty, highest = self._slots()
+        for folder in saved + empty:
             lock = FolderLock(folder)  # (re)creates a folder removed since the listing
             try:
                 lock.acquire()
@@ -114,7 +128,11 @@ class SessionStore:
             except OSError as exc:
                 warnings.append(f"Skipped the autosave folder {folder}: {exc}.")
                 continue
-            return Session._restore(folder, lock, warnings)
+            session = Session._restore(folder, lock, warnings, self.notes_dtype)
+            for other in saved:
+                if other != folder:
+                    self._take_in(session, other)
+            return session
         number, failure = highest + 1, None
         for _ in range(_SLOT_ATTEMPTS):
             folder, number = self.root / str(number), number + 1
@@ -126,7 +144,7 @@ class SessionStore:
             except OSError as exc:  # e.g. a file by that name
                 failure = exc
                 continue
-            return Session._restore(folder, lock, warnings)
+            return Session._restore(folder, lock, warnings, self.notes_dtype)
         reason = f" ({failure})" if failure else ""
         raise _error(
             failure,
@@ -134,8 +152,27 @@ class SessionStore:
             "is writable, or close other running Composers",
         )
 
-    def _slots(self) -> tuple[list[Path], int]:
-        """Slot folders in the order open() tries them, and the highest slot number in use."""
+    def _take_in(self, session: Session, folder: Path) -> None:
+        """Add the pieces of the unlocked slot `folder` to `session` (nothing if it is locked:
+        another app runs there)."""
+        lock = FolderLock(folder)
+        try:
+            lock.acquire()
+        except LockedError:
+            return
+        except OSError as exc:
+            session.warnings.append(f"Skipped the autosave folder {folder}: {exc}.")
+            return
+        try:
+            other = Session._restore(folder, lock, [], self.notes_dtype)
+        except BaseException:
+            session.close(keep=True)  # an unforeseen failure must not keep its slot locked
+            raise
+        session._take_in(other)
+
+    def _slots(self) -> tuple[list[Path], list[Path], int]:
+        """Slot folders holding a saved session and empty ones, in the order open() tries them,
+        and the highest slot number in use."""
         saved, empty, highest = [], [], 0
         try:
             with os.scandir(self.root) as entries:
@@ -151,7 +188,11 @@ class SessionStore:
         except OSError:
             with contextlib.suppress(OSError):
                 self.root.mkdir(parents=True, exist_ok=True)
-        return [self.root / str(n) for n in sorted(saved) + sorted(empty)], highest
+        return (
+            [self.root / str(n) for n in sorted(saved)],
+            [self.root / str(n) for n in sorted(empty)],
+            highest,
+        )
 
 
 class Session:
@@ -159,7 +200,8 @@ class Session:
 
     `pieces` and `current` (the restored tab's index; 0 when there are no pieces) are what was
     restored, then what was last saved; `warnings` holds one sentence, naming the file, per piece or
-    file that could not be restored. Use `SessionStore.open()` rather than constructing one.
+    file that could not be restored; `merged` holds (folder, count) for each other slot whose
+    pieces were added after this slot's own. Use `SessionStore.open()` rather than constructing one.
     """
 
     def __init__(self, folder: Path, lock: FolderLock, warnings: list[str] | None = None):
@@ -167,8 +209,14 @@ class Session:
         self.pieces: list[SavedPiece] = []
         self.current = 0
         self.warnings: list[str] = list(warnings or [])
+        self.merged: list[tuple[Path, int]] = []
         self._lock = lock
-        self._files: dict[str, tuple[str, int]] = {}  # verified piece file -> (sha256, size)
+        # Piece files holding the arrays their name is the key of -> (sha256, size).
+        self._files: dict[str, tuple[str, int]] = {}
+        # Files a piece was restored from that do not hold what their name says (swapped by
+        # hand, or moved aside by a save that was killed): deleted once a save holds the piece.
+        self._borrowed: set[str] = set()
+        self._taken_in: list[Session] = []  # other slots whose pieces joined these
 
     @property
     def closed(self) -> bool:
@@ -202,6 +250,8 @@ class Session:
                 path = self.folder / name
                 known = self._files.get(name)
                 if known is None or not _has_size(path, known[1]):
+                    if known is None and os.path.lexists(path):
+                        self._displace(path)  # never overwrite what this session did not write
                     existed = os.path.lexists(path)
                     data = npz_bytes(arrays)
                     atomic_write_bytes(path, data)
@@ -226,19 +276,50 @@ class Session:
             raise _save_error(self.folder, exc) from None
         self._remove_unnamed({entry["file"] for entry in entries})
         self.pieces, self.current = list(pieces), current
+        for other in self._taken_in:  # their pieces are saved here now
+            other.close(keep=False)
+        self._taken_in.clear()
+
+    def _displace(self, path: Path) -> None:
+        """Clear the way for a piece file: a borrowed file becomes a temporary file (which the
+        checksum search still finds, should this save be killed); anything else is set aside."""
+        name = path.name
+        if name in self._borrowed:
+            for counter in range(1, 100):
+                target = self.folder / f".{name}.displaced{counter}.tmp"
+                if not os.path.lexists(target):
+                    os.rename(path, target)
+                    self._borrowed.discard(name)
+                    self._borrowed.add(target.name)
+                    return
+        move_aside(path, self.folder / SET_ASIDE)
 
     def _remove_unnamed(self, named: set[str]) -> None:
-        """Delete piece files session.json no longer names, and temporary files of killed saves."""
+        """Delete the piece files this session wrote or restored from that session.json no
+        longer names, and temporary files of killed saves. Files it knows nothing about stay."""
         try:
             with os.scandir(self.folder) as it:
                 names = [entry.name for entry in it]
         except OSError:
             return
         for name in names:
-            if (PIECE_FILE.fullmatch(name) and name not in named) or _TEMP_FILE.fullmatch(name):
+            known = name in self._files or name in self._borrowed
+            if (PIECE_FILE.fullmatch(name) and name not in named and known) or TEMP_FILE.fullmatch(
+                name
+            ):
                 self._files.pop(name, None)
+                self._borrowed.discard(name)
                 with contextlib.suppress(OSError):
                     (self.folder / name).unlink()
+
+    def _take_in(self, other: Session) -> None:
+        """Add the pieces restored from another slot after these; that slot is emptied by the
+        next successful save, or released as it is by close()."""
+        self.pieces.extend(other.pieces)
+        self.warnings.extend(other.warnings)
+        if other.pieces:
+            self.merged.append((other.folder, len(other.pieces)))
+        self._taken_in.append(other)
 
     # --- closing -----------------------------------------------------------------------------------
     def close(self, keep: bool) -> None:
@@ -247,6 +328,9 @@ class Session:
         damaged session.json kept aside earlier is not removed)."""
         if self.closed:
             return
+        for other in self._taken_in:  # not saved here: they stay, or go as these do
+            other.close(keep)
+        self._taken_in.clear()
         if keep:
             self._lock.release()
             return
@@ -260,87 +344,20 @@ class Session:
 
     # --- restoring ---------------------------------------------------------------------------------
     @classmethod
-    def _restore(cls, folder: Path, lock: FolderLock, warnings: list[str]) -> Session:
+    def _restore(
+        cls, folder: Path, lock: FolderLock, warnings: list[str], notes_dtype=None
+    ) -> Session:
         session = cls(folder, lock, warnings)
         try:
-            session._load()
+            reader = SlotReader(folder, notes_dtype)
+            reader.read()
         except BaseException:  # an unforeseen failure must not keep the slot locked
             lock.release()
             raise
+        session.pieces, session.current = reader.pieces, reader.current
+        session.warnings.extend(reader.warnings)
+        session._files, session._borrowed = reader.files, reader.borrowed
         return session
-
-    def _load(self) -> None:
-        path = self.folder / SESSION_FILE
-        try:
-            data = read_regular(path, self.folder, MAX_SESSION_FILE_BYTES)
-        except FileNotFoundError:
-            return  # a new or closed slot: nothing to restore
-        except Damaged as exc:
-            self._set_aside(path, exc.reason)
-            return
-        try:
-            document = json.loads(data)
-        except RecursionError:
-            self._set_aside(path, "it is nested too deeply")
-            return
-        except ValueError:  # includes UnicodeDecodeError
-            self._set_aside(path, "it is not valid JSON, perhaps cut short")
-            return
-        if not isinstance(document, dict) or document.get("format") != SESSION_FORMAT:
-            self._set_aside(path, "it is not a Composer session file")
-            return
-        version = document.get("version")
-        if type(version) is not int or version < 1:
-            self._set_aside(path, "it has no valid version number")
-            return
-        if version > SESSION_VERSION:
-            self._set_aside(path, "it was written by a newer version of Composer")
-            return
-        entries = document.get("pieces")
-        if not isinstance(entries, list):
-            self._set_aside(path, "it has no list of pieces")
-            return
-        current = document.get("current")
-        current = current if type(current) is int else 0
-        new_index: dict[int, int] = {}
-        for index, entry in enumerate(entries):
-            try:
-                piece, name, known = read_piece(entry, self.folder)
-            except Damaged as exc:
-                title = title_of(entry, index)
-                where = exc.path or f"its entry in {path}"
-                self.warnings.append(
-                    f"Could not restore {title}: {where} is damaged ({exc.reason})."
-                )
-                continue
-            self._files[name] = known
-            new_index[index] = len(self.pieces)
-            self.pieces.append(piece)
-        if current in new_index:
-            self.current = new_index[current]
-        else:  # its piece was not restored: the tab now in its place
-            self.current = max(0, min(sum(i < current for i in new_index), len(self.pieces) - 1))
-
-    def _set_aside(self, path: Path, reason: str) -> None:
-        """Keep a damaged session.json as session.json.damaged-<time>; the session starts empty."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = path.with_name(f"{_DAMAGED_PREFIX}{stamp}")
-        counter = 1
-        while os.path.lexists(aside):
-            counter += 1
-            aside = path.with_name(f"{_DAMAGED_PREFIX}{stamp}-{counter}")
-        try:
-            os.rename(path, aside)
-        except OSError as exc:
-            self.warnings.append(
-                f"The autosaved session {path} could not be restored ({reason}) nor moved aside "
-                f"({exc.strerror or exc}); the session starts empty."
-            )
-            return
-        self.warnings.append(
-            f"The autosaved session {path} could not be restored ({reason}); it is kept as "
-            f"{aside.name} and the session starts empty."
-        )
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ becomes one warning naming the file."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import io
 import math
@@ -152,7 +153,45 @@ _KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: 
 
 
 def is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float (JSON also reads NaN, Infinity and integers no float can hold)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range
+        return False
+
+
+def move_aside(path: Path, aside: Path) -> Path:
+    """Move `path` (a file, link or FIFO, never followed) into the folder `aside`, under a name
+    not taken there; returns where it went. OSError when it cannot be moved (it then stays)."""
+    aside.mkdir(exist_ok=True)
+    return _free_name(aside, path.name, lambda target: os.rename(path, target))
+
+
+def write_aside(name: str, data: bytes, aside: Path) -> Path:
+    """Write `data` as a new file `name` (or a free name like it) in the folder `aside`."""
+    aside.mkdir(exist_ok=True)
+
+    def write(target: Path) -> None:
+        with open(target, "xb") as f:  # never replaces what an earlier set-aside left
+            f.write(data)
+
+    return _free_name(aside, name, write)
+
+
+def _free_name(folder: Path, name: str, put) -> Path:
+    stem, dot, suffix = name.partition(".")
+    for counter in range(1, 1000):
+        target = folder / (name if counter == 1 else f"{stem}-{counter}{dot}{suffix}")
+        if os.path.lexists(target):
+            continue
+        try:
+            put(target)
+        except FileExistsError:
+            continue
+        return target
+    raise FileExistsError(errno.EEXIST, f"no free name for {name} in {folder}")
 
 
 def title_of(entry: object, index: int) -> str:

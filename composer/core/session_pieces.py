@@ -14,7 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.core.midi.piece import TEMPO_DTYPE, TIME_SIGNATURE_DTYPE
+from composer.core.midi.piece import (
+    MAX_US_PER_BEAT,
+    NOTE_VALUE_RANGES,
+    TEMPO_DTYPE,
+    TIME_SIGNATURE_DTYPE,
+    ticks_per_beat_problem,
+)
 from composer.core.session_files import (
     ARRAYS,
     Damaged,
@@ -69,8 +75,8 @@ def prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
         raise TypeError(f"time_signatures of {piece.title!r} must have TIME_SIGNATURE_DTYPE")
     if isinstance(piece.ticks_per_beat, bool) or int(piece.ticks_per_beat) != piece.ticks_per_beat:
         raise TypeError(f"ticks_per_beat of {piece.title!r} must be an integer")
-    if piece.ticks_per_beat <= 0:
-        raise ValueError(f"ticks_per_beat of {piece.title!r} must be positive")
+    if problem := ticks_per_beat_problem(piece.ticks_per_beat):
+        raise ValueError(f"ticks_per_beat of {piece.title!r} cannot be saved: {problem}")
     if not isinstance(piece.metadata, dict) or not isinstance(piece.view, dict):
         raise TypeError(f"metadata and view of {piece.title!r} must be dicts")
     if not all(isinstance(k, str) and is_number(v) for k, v in piece.view.items()):
@@ -120,10 +126,47 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 # --- reading ------------------------------------------------------------------------------------
-def read_piece(entry: object, folder: Path) -> tuple[SavedPiece, str, tuple[str, int]]:
+class FileFinder:
+    """Finds a slot's piece file by its checksum when the one an entry names is missing or holds
+    something else (two files swapped by hand, a save killed while it moved one). Looks at the
+    files whose names `pattern` matches and whose size is the one saved; each is hashed once."""
+
+    def __init__(self, folder: Path, pattern: re.Pattern):
+        self.folder, self.pattern = folder, pattern
+        self._sha: dict[str, str] = {}  # name -> SHA-256 of the files read so far
+
+    def find(self, sha: str, size: int) -> tuple[Path, bytes] | None:
+        try:
+            names = sorted(n for n in os.listdir(self.folder) if self.pattern.fullmatch(n))
+        except OSError:
+            return None
+        for name in names:
+            if self._sha.get(name, sha) != sha:
+                continue
+            path = self.folder / name
+            try:
+                data = read_regular(path, self.folder, MAX_PIECE_FILE_BYTES, expected_size=size)
+            except (FileNotFoundError, Damaged):
+                continue  # another size, or not a file to read
+            self._sha[name] = hashlib.sha256(data).hexdigest()
+            if self._sha[name] == sha:
+                return path, data
+        return None
+
+
+def read_piece(
+    entry: object,
+    folder: Path,
+    *,
+    notes_dtype: np.dtype | None = None,
+    finder: FileFinder | None = None,
+) -> tuple[SavedPiece, Path, str, tuple[str, int]]:
     """The piece a session.json `entry` describes, read from its file in `folder` and checked;
-    also the file's name and its (SHA-256, size). Damaged (naming the file where it is the
-    file's fault) when anything does not match."""
+    also the file it was read from (the one the entry names or, when that one is missing or
+    holds something else, one `finder` finds with the entry's checksum), the content key of its
+    arrays and the file's (SHA-256, size). With `notes_dtype`, the notes must have its fields
+    and come back as it. Damaged (naming the file where it is the file's fault) when anything
+    does not match or lies outside what MIDI can hold."""
     if not isinstance(entry, dict):
         raise Damaged("it is not a JSON object")
     name = entry_field(entry, "file", str)
@@ -138,11 +181,8 @@ def read_piece(entry: object, folder: Path) -> tuple[SavedPiece, str, tuple[str,
         if type(lengths.get(key)) is not int:
             raise Damaged(f"its lengths lack a whole number of {key}")
     ticks_per_beat = entry_field(entry, "ticks_per_beat", int)
-    if ticks_per_beat <= 0:
-        raise Damaged("its ticks_per_beat is not positive")
-    view = entry_field(entry, "view", dict)
-    if not all(is_number(v) for v in view.values()):
-        raise Damaged("its view holds something other than numbers")
+    if problem := ticks_per_beat_problem(ticks_per_beat):
+        raise Damaged(f"its ticks_per_beat is outside what MIDI allows: {problem}")
     piece_fields = {
         "title": entry_field(entry, "title", str),
         "ticks_per_beat": ticks_per_beat,
@@ -150,17 +190,18 @@ def read_piece(entry: object, folder: Path) -> tuple[SavedPiece, str, tuple[str,
         "export_path": entry_field(entry, "export_path", str, optional=True),
         "modified": entry_field(entry, "modified", bool),
         "metadata": entry_field(entry, "metadata", dict),
-        "view": view,
+        # Zoom and scroll are not the musician's work: a value that is not a finite number is
+        # left out (the view starts as for a new piece) rather than costing the piece.
+        "view": {k: v for k, v in entry_field(entry, "view", dict).items() if is_number(v)},
     }
     path = folder / name
     try:
-        data = read_regular(path, folder, MAX_PIECE_FILE_BYTES, expected_size=size)
-    except FileNotFoundError:
-        raise Damaged("it is missing", path) from None
-    except Damaged as exc:
-        raise Damaged(exc.reason, path) from None
-    if hashlib.sha256(data).hexdigest() != sha:
-        raise Damaged("its checksum does not match the one saved", path)
+        data = _read_checked(path, folder, sha, size)
+    except Damaged:
+        found = finder.find(sha, size) if finder is not None else None
+        if found is None:
+            raise
+        path, data = found
     try:
         arrays = load_npz(data)
     except Damaged as exc:
@@ -170,4 +211,58 @@ def read_piece(entry: object, folder: Path) -> tuple[SavedPiece, str, tuple[str,
     for key, array in arrays.items():
         if len(array) != lengths[key]:
             raise Damaged(f"its {key} do not match the lengths saved", path)
-    return SavedPiece(**piece_fields, **arrays), name, (sha, size)
+    key = content_key(arrays)
+    try:
+        arrays["notes"] = _checked_notes(arrays["notes"], notes_dtype)
+        _check_tempo_map(arrays["tempos"], arrays["time_signatures"])
+    except Damaged as exc:
+        raise Damaged(exc.reason, path) from None
+    return SavedPiece(**piece_fields, **arrays), path, key, (sha, size)
+
+
+def _read_checked(path: Path, folder: Path, sha: str, size: int) -> bytes:
+    try:
+        data = read_regular(path, folder, MAX_PIECE_FILE_BYTES, expected_size=size)
+    except FileNotFoundError:
+        raise Damaged("it is missing", path) from None
+    except Damaged as exc:
+        raise Damaged(exc.reason, path) from None
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise Damaged("its checksum does not match the one saved", path)
+    return data
+
+
+def _checked_notes(notes: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
+    """`notes` checked against MIDI's ranges (and made `dtype`, whose fields it must have)."""
+    names = notes.dtype.names
+    if dtype is not None:
+        missing = [name for name in dtype.names if name not in names]
+        if missing:
+            raise Damaged(f"its notes lack the fields {', '.join(missing)}")
+        if any(notes.dtype[name].kind not in "biu" for name in dtype.names):
+            raise Damaged("its notes hold fields that are not whole numbers")
+    if len(notes) and "start" in names and notes["start"].min() < 0:
+        raise Damaged("its notes start before the beginning")
+    if len(notes) and "end" in names and "start" in names and np.any(notes["end"] < notes["start"]):
+        raise Damaged("its notes end before they start")
+    for name, (low, high) in NOTE_VALUE_RANGES.items():
+        if len(notes) and name in names:
+            column = notes[name]
+            if column.min() < low or column.max() > high:
+                raise Damaged(f"its notes hold a {name} outside MIDI's {low} to {high}")
+    if dtype is None or notes.dtype == dtype:
+        return notes
+    out = np.zeros(len(notes), dtype)
+    for name in dtype.names:
+        out[name] = notes[name]
+    return out
+
+
+def _check_tempo_map(tempos: np.ndarray, signatures: np.ndarray) -> None:
+    if tempos["tick"].min(initial=0) < 0 or signatures["tick"].min(initial=0) < 0:
+        raise Damaged("its tempo map starts before the beginning")
+    us = tempos["us_per_beat"]
+    if us.min(initial=1) < 1 or us.max(initial=1) > MAX_US_PER_BEAT:
+        raise Damaged("its tempo map holds a tempo MIDI cannot")
+    if min(signatures["numerator"].min(initial=1), signatures["denominator"].min(initial=1)) < 1:
+        raise Damaged("its time signatures hold a zero or negative number")

@@ -21,6 +21,23 @@ TIME_SIGNATURE_DTYPE = np.dtype([("tick", "<i8"), ("numerator", "<i4"), ("denomi
 DEFAULT_US_PER_BEAT = 500_000  # 120 BPM: what the MIDI standard assumes when a file sets no tempo
 DRUM_CHANNEL = 9  # "channel 10" in a musician's numbering
 
+# What a Standard MIDI File can hold, for the writer and for readers of our own files (the
+# autosaved session) that must refuse what could not be played or exported.
+#: Ticks per beat: the header's division is 15 bits (the 16th means SMPTE time, which we never write).
+MAX_TICKS_PER_BEAT = 32767
+#: Microseconds per beat: a tempo event holds 24 bits (about 0.36 BPM at the slowest).
+MAX_US_PER_BEAT = 0xFFFFFF
+#: The inclusive range of each note field a MIDI data byte (7 bits) carries; a velocity of 0
+#: would be a note-off.
+NOTE_VALUE_RANGES = {"pitch": (0, 127), "velocity": (1, 127), "program": (0, 127)}
+
+
+def ticks_per_beat_problem(ticks_per_beat: int) -> str | None:
+    """Why `ticks_per_beat` cannot be written to a MIDI file, as one sentence; None if it can."""
+    if not 1 <= ticks_per_beat <= MAX_TICKS_PER_BEAT:
+        return f"a MIDI file's resolution is 1 to {MAX_TICKS_PER_BEAT} ticks per beat"
+    return None
+
 
 def make_notes(start=(), end=(), pitch=(), velocity=()) -> np.ndarray:
     """Build a note array (NOTE_DTYPE) sorted by start, then pitch, from four equal-length sequences."""
@@ -65,7 +82,7 @@ class Track:
 class Piece:
     """A whole piece: tracks of notes plus the tempo map and time signatures, all in ticks."""
 
-    ticks_per_beat: int
+    ticks_per_beat: int  # a MIDI file holds 1 to MAX_TICKS_PER_BEAT
     tracks: list[Track] = field(default_factory=list)
     tempos: np.ndarray = field(default_factory=make_tempos)  # TEMPO_DTYPE, sorted, first at tick 0
     time_signatures: np.ndarray = field(

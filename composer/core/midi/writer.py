@@ -7,7 +7,8 @@ from pathlib import Path
 import mido
 
 from composer.core.atomic import atomic_path, check_target
-from composer.core.midi.piece import DRUM_CHANNEL, Piece
+from composer.core.errors import SettingsError
+from composer.core.midi.piece import DRUM_CHANNEL, Piece, ticks_per_beat_problem
 
 _PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
 
@@ -16,8 +17,14 @@ def write_midi(piece: Piece, path: str | Path, *, overwrite: bool = False) -> Pa
     """Write `piece` to `path`: a conductor track (tempo, time signatures), then one track per
     instrument, drums on channel 10. Refuses to replace an existing file unless `overwrite`, and
     anything that is not a file (a folder, a device, a pipe) always: WriteError, an OSError whose
-    message names `path` and the fix, as for a folder that cannot be written."""
+    message names `path` and the fix, as for a folder that cannot be written. A piece MIDI cannot
+    hold (a resolution above MAX_TICKS_PER_BEAT) is a SettingsError naming `path`, before anything
+    is written."""
     path = Path(path)
+    if problem := ticks_per_beat_problem(piece.ticks_per_beat):
+        raise SettingsError(
+            f"{path} cannot hold this piece: {problem} and it has {piece.ticks_per_beat}"
+        )
     check_target(path)  # before "already exists": allowing overwriting would not help
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another name or allow overwriting")
