@@ -28,6 +28,7 @@ from composer.app.steering_box import SteeringBox
 from composer.app.tooltips import GENERATION
 from composer.app.workers import UserError, Worker, WorkerThreads
 from composer.core.errors import SettingsError
+from composer.core.generation.settings import MAX_SEED  # torch-free
 
 BUNDLED = "bundled"
 OPEN_FILE = "open"
@@ -76,7 +77,7 @@ class GenerationPanel(QWidget):
         self.variations.setRange(1, 16)
         self.variations.setValue(settings.read(settings.VARIATIONS))
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setRange(0, min(MAX_SEED, 2**31 - 1))  # a QSpinBox holds int32
         self.seed.setValue(settings.read(settings.SEED))
         self.random_seed = QCheckBox("Random")
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 from composer.core.training.distributed import Ranks
@@ -69,6 +72,22 @@ def ended(trainer, why: EndReason | None) -> str:
 
 def nan_loss(trainer) -> NanLoss:
     return NanLoss(trainer.step + 1, trainer.config.learning_rate, trainer.saved_step)
+
+
+@contextmanager
+def out_of_memory_said(trainer) -> Iterator[None]:
+    """Turn the device running out of memory inside the block into the OutOfMemory sentence.
+    CUDA raises torch.OutOfMemoryError; the CPU allocator a plain RuntimeError ("can't allocate
+    memory", "not enough memory" on Windows), which reached the user as a traceback."""
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        raise out_of_memory(trainer) from None
+    except RuntimeError as exc:
+        text = str(exc)
+        if not any(words in text for words in ("can't allocate memory", "not enough memory")):
+            raise
+        raise out_of_memory(trainer) from None
 
 
 def out_of_memory(trainer) -> OutOfMemory:

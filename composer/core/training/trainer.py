@@ -30,7 +30,7 @@ from composer.core.tokens.fill_in import has_fill_in
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training import checkpoint as ckpt
 from composer.core.training import messages, trainer_state
-from composer.core.training.config import TrainConfig
+from composer.core.training.config import MAX_STEPS, TrainConfig
 from composer.core.training.data import (
     Augmentation,
     Batcher,
@@ -103,6 +103,7 @@ class Trainer:
         augmentation = Augmentation(c.transpose, c.tempo_stretch)
         self.augmentations = EpochAugmentations(augmentation, self.train_set, c.seed)
         cap = c.steps or (None if c.minutes else math.ceil(c.epochs * self.stream.steps_per_epoch))
+        cap = None if cap is None else min(cap, MAX_STEPS)  # many epochs of a large collection
         self.schedule = Schedule(c, cap)
         self.total_steps = self.schedule.total_steps(0, 0.0)
         self.validation = Validation(
@@ -267,7 +268,7 @@ class Trainer:
         state = (self.state[0] * keep, self.state[1] * keep)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        try:
+        with messages.out_of_memory_said(self):
             with self._autocast():
                 logits, (h, c) = self.net(inputs, state)
             loss_sum = F.cross_entropy(
@@ -295,8 +296,6 @@ class Trainer:
                 raise messages.nan_loss(self)
             self.scaler.step(self.optimizer)
             self.scaler.update()
-        except torch.OutOfMemoryError:
-            raise messages.out_of_memory(self) from None
         self.state = (h.detach().float(), c.detach().float())
         return total / max(count, 1), bool(stop_votes), bool(time_votes)
 
@@ -311,7 +310,8 @@ class Trainer:
         return self.validation.loss(self.model, self._autocast)
 
     def _validate(self, pace) -> TrainProgress:
-        self.last_val_loss = self.validation_loss()
+        with messages.out_of_memory_said(self):
+            self.last_val_loss = self.validation_loss()
         improved = self.last_val_loss is not None and (
             self.best_val_loss is None or self.last_val_loss < self.best_val_loss
         )

@@ -1,0 +1,139 @@
+"""The limits of a training run, told as one sentence wherever a value comes from: a flag of
+`composer train` (or generate and fill, for seeds), run.json, or a checkpoint's JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from composer.cli import main
+from composer.core.errors import SettingsError
+from composer.core.generation.settings import MAX_SEED, SamplingSettings
+from composer.core.training.config import MAX_BATCH_TOKENS, TrainConfig
+from tests.conftest import corpus
+from tests.training_helpers import copy_chorales
+
+TINY = ["--hidden-size", "32", "--embedding-size", "16", "--layers", "1", "--window", "64",
+        "--batch-size", "4", "--device", "cpu"]  # fmt: skip
+
+
+@pytest.fixture
+def chorales(tmp_path) -> Path:
+    return copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 4)
+
+
+def _train(tmp_path, chorales, *flags, length=("--steps", "2"), tiny=TINY) -> list[str]:
+    args = ["train", str(chorales), "--out", str(tmp_path / "run"), *length, *tiny]
+    return [*args, "--cache-dir", str(tmp_path / "cache"), *map(str, flags)]
+
+
+def _one_sentence(err: str, command: str) -> str:
+    assert err.startswith(f"composer {command}: ") and "Traceback" not in err, err
+    assert err.count("\n") == 1 and err.endswith(".\n"), err
+    return err
+
+
+@pytest.mark.parametrize("seed", [99999999999999999999, -1, MAX_SEED + 1])
+def test_a_seed_out_of_range_is_one_sentence_for_train(tmp_path, chorales, capsys, seed):
+    assert main(_train(tmp_path, chorales, "--seed", seed)) == 2
+    err = _one_sentence(capsys.readouterr().err, "train")
+    assert f"seed must be a whole number from 0 to {MAX_SEED:,}" in err
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+@pytest.mark.parametrize("command", ["generate", "fill"])
+@pytest.mark.parametrize("seed", [99999999999999999999, -1])
+def test_a_seed_out_of_range_is_one_sentence_for_generate_and_fill(
+    tmp_path, chorales, capsys, command, seed
+):
+    piece = sorted(chorales.glob("*.mid"))[0]
+    where = [str(piece), "--bars", "1"] if command == "fill" else ["--tokens", "10"]
+    args = [command, *where, "--out", str(tmp_path / "out.mid"), "--seed", str(seed)]
+    assert main(args) == 2
+    err = _one_sentence(capsys.readouterr().err, command)
+    assert f"seed must be a whole number from 0 to {MAX_SEED:,}" in err
+    assert not (tmp_path / "out.mid").exists()
+
+
+def test_every_seed_has_the_same_limit():
+    """The largest seed works everywhere (torch takes it, with seed + variations on top)."""
+    SamplingSettings(seed=MAX_SEED, variations=64)
+    TrainConfig(seed=MAX_SEED, split_seed=MAX_SEED)
+    for make in (
+        lambda: SamplingSettings(seed=MAX_SEED + 1),
+        lambda: TrainConfig(seed=-1),
+        lambda: TrainConfig(split_seed=MAX_SEED + 1),
+    ):
+        with pytest.raises(SettingsError, match="from 0 to"):
+            make()
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--minutes", "inf"], "minutes must be more than 0 and at most"),
+        (["--minutes", "1e308"], "minutes must be more than 0 and at most"),
+        (["--minutes", "nan"], "minutes must be more than 0 and at most"),
+        (["--epochs", "10" * 200], "epochs must be 1 to"),
+        (["--batch-size", "100000"], "batch size must be 1 to 4,096"),
+        (["--batch-size", "4096", "--window", "4096"], f"at most {MAX_BATCH_TOKENS:,} tokens"),
+    ],
+)
+def test_a_length_or_batch_out_of_range_is_one_sentence(tmp_path, chorales, capsys, flags, words):
+    args = _train(tmp_path, chorales, *flags, length=(), tiny=["--hidden-size", "32"])
+    assert main(args) == 2
+    assert words in _one_sentence(capsys.readouterr().err, "train")
+
+
+@pytest.mark.parametrize("minutes", [float("inf"), 1e308])
+def test_a_run_json_with_an_endless_budget_names_the_file_on_resume(
+    tmp_path, chorales, capsys, minutes
+):
+    assert main(_train(tmp_path, chorales)) == 0
+    run_file = tmp_path / "run" / "run.json"
+    run = json.loads(run_file.read_text())
+    run["training"]["minutes"] = minutes  # json writes inf as Infinity, as Python reads it
+    run_file.write_text(json.dumps(run))
+    capsys.readouterr()
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    resume = ["train", "--out", str(tmp_path / "run"), "--resume", *cache]
+    assert main(resume) == 2
+    err = _one_sentence(capsys.readouterr().err, "train")
+    assert str(run_file) in err and "minutes must be more than 0 and at most" in err
+
+
+def test_a_batch_the_cpu_cannot_allocate_is_the_out_of_memory_sentence(tmp_path, chorales):
+    """Real allocation failure: the process may use 3 GB more than torch itself, and a step of
+    the largest batch allowed needs its logits (2**20 tokens x 503 ids x 4 bytes) several times."""
+    if sys.platform != "linux":
+        pytest.skip("RLIMIT_AS bounds the allocator this way on Linux only")
+    probe = subprocess.run(
+        [sys.executable, "-c", "import torch, resource; print(open('/proc/self/statm').read())"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    pages = int(probe.stdout.split()[0])
+    limit = pages * resource.getpagesize() + 3 * 2**30
+    tiny = [*TINY[:6], "--device", "cpu", "--batch-size", "4096", "--window", "256"]
+    args = _train(tmp_path, chorales, "--jobs", "0", tiny=tiny)
+
+    def bounded():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "composer", *args],
+        capture_output=True,
+        text=True,
+        preexec_fn=bounded,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "ran out of memory with batch size 4096" in done.stderr
+    assert "try --batch-size 2048" in done.stderr
