@@ -137,3 +137,118 @@ def test_a_batch_the_cpu_cannot_allocate_is_the_out_of_memory_sentence(tmp_path,
     assert "Traceback" not in done.stderr, done.stderr
     assert "ran out of memory with batch size 4096" in done.stderr
     assert "try --batch-size 2048" in done.stderr
+
+
+# --- hostile values in a run's files -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny run of 2 steps (and its collection), to be copied and damaged by each test."""
+    from composer.core.training import new_run
+    from tests.training_helpers import collection_of, tiny_model, tiny_training
+
+    root = tmp_path_factory.mktemp("trained")
+    folder = copy_chorales(corpus("bach_chorales"), root / "chorales", 4)
+    collection = collection_of(folder, root / "cache")
+    trainer = new_run(root / "run", collection, tiny_model(), tiny_training(steps=2, eval_every=2))
+    for _ in trainer.run():
+        pass
+    return root / "run", collection
+
+
+def _damaged_copy(trained, tmp_path, change) -> tuple[Path, Path]:
+    """A copy of the trained run with `change(info, run)` applied to its latest checkpoint's JSON
+    and its run.json; (run folder, the file changed)."""
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained[0], run_dir)
+    run = json.loads((run_dir / "run.json").read_text())
+    checkpoint = run_dir / run["latest"]
+    info = json.loads(checkpoint.read_text())
+    changed = change(info, run)
+    (run_dir / "run.json").write_text(json.dumps(run))
+    checkpoint.write_text(json.dumps(info))
+    return run_dir, run_dir / "run.json" if changed == "run" else checkpoint
+
+
+def _resume_refused(run_dir: Path, collection, named: Path) -> str:
+    from composer.core.training import USER_ERRORS, resume_run
+
+    with pytest.raises(USER_ERRORS) as refused:
+        resume_run(run_dir, collection).close()
+    text = str(refused.value)
+    assert str(named) in text and "\n" not in text, text
+    return text
+
+
+HOSTILE = ["4", [4], True, 1.5, -1, 10**30]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=repr)
+@pytest.mark.parametrize("field", ["step", "tokens_seen", "stale_validations", "bytes"])
+def test_a_count_of_the_wrong_kind_in_a_checkpoint_names_the_file(trained, tmp_path, field, value):
+    run_dir, named = _damaged_copy(trained, tmp_path, lambda info, run: info.update({field: value}))
+    assert "damaged" in _resume_refused(run_dir, trained[1], named)
+
+
+@pytest.mark.parametrize("value", ["4", [4], True, -1, float("inf"), float("nan")], ids=repr)
+def test_elapsed_seconds_of_the_wrong_kind_names_the_checkpoint(trained, tmp_path, value):
+    run_dir, named = _damaged_copy(
+        trained, tmp_path, lambda info, run: info.update(elapsed_s=value)
+    )
+    assert "elapsed_s" in _resume_refused(run_dir, trained[1], named)
+
+
+def _optimizer(change):
+    def damage(info, run):
+        change(info["optimizer"]["param_groups"][0])
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        *(lambda info, run, v=v: info.update(optimizer=v) for v in HOSTILE),
+        lambda info, run: info.update(optimizer={"param_groups": "x"}),
+        lambda info, run: info.update(optimizer={"param_groups": [1, 2]}),
+        _optimizer(lambda group: group.update(lr="0.001")),
+        _optimizer(lambda group: group.update(betas="ab")),
+        _optimizer(lambda group: group.update(betas=[0.9, [0.99]])),
+        _optimizer(lambda group: group.update(eps=10**400)),
+        _optimizer(lambda group: group.update(amsgrad=[])),
+        _optimizer(lambda group: group.update(params=[0])),
+        _optimizer(lambda group: group.pop("weight_decay")),
+    ],
+)
+def test_an_optimizer_state_of_the_wrong_kind_names_the_checkpoint(trained, tmp_path, damage):
+    run_dir, named = _damaged_copy(trained, tmp_path, damage)
+    assert "damaged" in _resume_refused(run_dir, trained[1], named)
+
+
+@pytest.mark.parametrize("value", [*HOSTILE, 12.0, None], ids=repr)
+def test_a_tokenizer_setting_of_the_wrong_kind_names_the_run_json(trained, tmp_path, value):
+    def damage(info, run):
+        run["tokenizer"]["steps_per_beat"] = value
+        return "run"
+
+    run_dir, named = _damaged_copy(trained, tmp_path, damage)
+    assert "steps_per_beat" in _resume_refused(run_dir, trained[1], named)
+
+
+def test_a_run_json_step_beyond_the_limit_names_the_file(trained, tmp_path):
+    run_dir, named = _damaged_copy(
+        trained, tmp_path, lambda info, run: run.update(step=10**30) or "run"
+    )
+    assert "'step'" in _resume_refused(run_dir, trained[1], named)
+
+
+def test_an_undamaged_copy_resumes(trained, tmp_path):
+    """The damage above is what the tests refuse: the copy itself resumes."""
+    from composer.core.training import resume_run
+
+    run_dir, _ = _damaged_copy(trained, tmp_path, lambda info, run: None)
+    trainer = resume_run(run_dir, trained[1], steps=3)
+    assert [p.step for p in trainer.run()][-1] == 3
