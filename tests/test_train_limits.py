@@ -252,3 +252,85 @@ def test_an_undamaged_copy_resumes(trained, tmp_path):
     run_dir, _ = _damaged_copy(trained, tmp_path, lambda info, run: None)
     trainer = resume_run(run_dir, trained[1], steps=3)
     assert [p.step for p in trainer.run()][-1] == 3
+
+
+# --- a full disk ---------------------------------------------------------------------------------
+
+PAGE = 4096  # tmpfs allocates whole pages
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of 4 MiB (tmpfs), which the test fills; skipped where one cannot
+    be mounted (not root, not Linux, a container without the capability)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root on Linux")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path, leave_pages: int) -> None:
+    """Fill `disk` but for `leave_pages` free pages."""
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        while os.write(fd, b"x" * PAGE) == PAGE:
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    size = os.stat(disk / "filler").st_size // PAGE * PAGE
+    os.truncate(disk / "filler", size - leave_pages * PAGE)
+
+
+def _new_trainer(disk, trained):
+    from composer.core.training import new_run
+    from tests.training_helpers import tiny_model, tiny_training
+
+    return new_run(disk / "run", trained[1], tiny_model(), tiny_training(steps=2))
+
+
+def test_a_full_disk_at_the_first_run_json_is_one_sentence_and_leaves_no_file(small_disk, trained):
+    from composer.core.training import TrainingError
+
+    trainer = _new_trainer(small_disk, trained)  # its lock file is written
+    _fill(small_disk, leave_pages=1)  # run.json takes several
+    with pytest.raises(TrainingError) as failed:
+        list(trainer.run())
+    text = str(failed.value)
+    assert f"the disk holding {small_disk / 'run'} is full" in text and "\n" not in text, text
+    assert "nothing was trained" in text
+    assert sorted(p.name for p in (small_disk / "run").iterdir()) == [".lock"]
+    os.remove(small_disk / "filler")  # with space again, the folder takes the run
+    assert list(_new_trainer(small_disk, trained).run())[-1].event == "finished"
+
+
+def test_a_full_disk_at_metrics_jsonl_is_one_sentence_and_leaves_no_half_line(small_disk, trained):
+    """run.json fits in what is left, the log's next line does not: it crosses into a page the
+    disk no longer has, so the system writes part of it before saying the disk is full."""
+    from composer.core.training import TrainingError
+    from composer.core.training import checkpoint as ckpt
+
+    trainer = _new_trainer(small_disk, trained)
+    log = small_disk / "run" / "metrics.jsonl"
+    line = json.dumps({"event": "note", "text": ""})
+    earlier = (json.dumps({"event": "note", "text": "x" * (4090 - len(line) - 1)}) + "\n").encode()
+    log.write_bytes(earlier)  # 4090 bytes: the next line crosses into a second page
+    run = {"format": ckpt.RUN_FORMAT, "version": ckpt.FORMAT_VERSION, **trainer.info.to_json()}
+    _fill(small_disk, leave_pages=-(-len(json.dumps(run, indent=1).encode()) // PAGE))
+    with pytest.raises(TrainingError) as failed:
+        list(trainer.run())
+    text = str(failed.value)
+    assert "Could not write metrics.jsonl" in text and "\n" not in text, text
+    assert f"the disk holding {small_disk / 'run'} is full" in text
+    assert log.read_bytes() == earlier  # not a byte of the new line
+    assert json.loads((small_disk / "run" / "run.json").read_text())["step"] == 0

@@ -97,10 +97,20 @@ def out_of_memory(trainer) -> OutOfMemory:
     )
 
 
-def write_failed(trainer, exc: OSError) -> str:
+def write_failed(trainer, exc: OSError, what: str = "a checkpoint") -> str:
+    """Writing `what` (a checkpoint, metrics.jsonl) into the run folder failed mid-run."""
     saved = trainer.saved_step
     kept = f"the checkpoint of step {saved} is kept" if saved else "no checkpoint was written yet"
     return (
-        f"Could not write a checkpoint into {trainer.run_dir} ({exc.strerror or exc}), so training "
+        f"Could not write {what} into {trainer.run_dir} ({exc.strerror or exc}), so training "
         f"stopped and {kept}; free some space or choose another output folder, then resume"
+    )
+
+
+def start_failed(trainer, exc: OSError) -> str:
+    """The first run.json could not be written: there is no run to resume, the folder takes a
+    new one."""
+    return (
+        f"Could not start a run in {trainer.run_dir} ({exc.strerror or exc}), so nothing was "
+        "trained; free some space or choose another output folder, then start again"
     )

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from composer.core.atomic import append_whole
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.fill_in import has_fill_in
@@ -162,7 +163,10 @@ class Trainer:
         if self.ranks.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             if not resumed:
-                ckpt.write_run(self.run_dir, self.info)
+                try:
+                    ckpt.write_run(self.run_dir, self.info)
+                except OSError as exc:  # a full disk: no run.json, the folder takes a new run
+                    raise TrainingError(messages.start_failed(self, exc)) from None
             self._log(
                 {
                     "event": LogEvent.RESUME if resumed else LogEvent.START,
@@ -392,5 +396,7 @@ class Trainer:
     def _log(self, record: dict) -> None:
         """Append one line to metrics.jsonl (rank 0 only). Readers skip a last line cut short."""
         record = {"time": round(time.time(), 3), **record}
-        with open(self.run_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        try:
+            append_whole(self.run_dir / "metrics.jsonl", (json.dumps(record) + "\n").encode())
+        except OSError as exc:  # a full disk: the line is not written at all
+            raise TrainingError(messages.write_failed(self, exc, "metrics.jsonl")) from None
