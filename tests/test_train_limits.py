@@ -334,3 +334,56 @@ def test_a_full_disk_at_metrics_jsonl_is_one_sentence_and_leaves_no_half_line(sm
     assert f"the disk holding {small_disk / 'run'} is full" in text
     assert log.read_bytes() == earlier  # not a byte of the new line
     assert json.loads((small_disk / "run" / "run.json").read_text())["step"] == 0
+
+
+# --- weights to start from -----------------------------------------------------------------------
+
+
+def _scaled_copy(trained, tmp_path, factor: float) -> Path:
+    """A copy of the trained run's checkpoint with its weights multiplied by `factor` (its
+    size and SHA-256 recorded anew, as a person who meant it would): the checkpoint's JSON."""
+    import hashlib
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "scaled"
+    shutil.copytree(trained[0], folder)
+    run = json.loads((folder / "run.json").read_text())
+    checkpoint = folder / run["latest"]
+    info = json.loads(checkpoint.read_text())
+    weights = checkpoint.with_suffix(".safetensors")
+    tensors = load_file(weights)
+    save_file({k: v * factor if k.startswith("model.") else v for k, v in tensors.items()}, weights)
+    data = weights.read_bytes()
+    info.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    checkpoint.write_text(json.dumps(info))
+    return checkpoint
+
+
+@pytest.mark.parametrize("factor", [1e30, 1e6])
+def test_absurdly_large_weights_are_refused_at_from(trained, tmp_path, capsys, factor):
+    checkpoint = _scaled_copy(trained, tmp_path, factor)
+    chorales = Path(json.loads((trained[0] / "run.json").read_text())["folder"])
+    args = _train(tmp_path, chorales, "--from", checkpoint, tiny=["--device", "cpu"])
+    assert main(args) == 1  # as for every --from file that cannot be used
+    err = _one_sentence(capsys.readouterr().err, "train")
+    assert str(checkpoint.resolve()) in err and "too large" in err, err
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_weights_that_are_large_but_trained_start_a_run(trained, tmp_path, capsys):
+    """Ten times the weights is far from what the limit refuses: it fine-tunes."""
+    checkpoint = _scaled_copy(trained, tmp_path, 10.0)
+    chorales = Path(json.loads((trained[0] / "run.json").read_text())["folder"])
+    assert main(_train(tmp_path, chorales, "--from", checkpoint, tiny=["--device", "cpu"])) == 0
+    assert "Best validation loss" in capsys.readouterr().out
+
+
+def test_a_huge_validation_loss_is_printed_without_overflow(capsys):
+    from composer.cli.train import perplexity
+
+    assert perplexity(2.0) == "7.4"
+    assert perplexity(1e30) == "above 1e300"  # e^(1e30) is no float
+    assert perplexity(800.0) == "above 1e300"
+    assert perplexity(30.0) == "1.07e+13"

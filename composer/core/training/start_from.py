@@ -20,6 +20,12 @@ from composer.core.tokens.vocab import Vocabulary
 from composer.core.training.config import FINE_TUNING  # noqa: F401 (its old home)
 from composer.core.training.progress import TrainingError
 
+#: The largest weight (in absolute value) a run may start from. Trained weights stay small: the
+#: bundled model's largest is 6.1, and weight decay and gradient clipping keep any run near that;
+#: weights scaled far beyond it trained into losses of 1e30 nats (the summary overflowed), and
+#: ones that large come from a damaged or hand-made file, not from training.
+MAX_START_WEIGHT = 1e4
+
 
 @dataclass(frozen=True)
 class StartFrom:
@@ -43,6 +49,13 @@ def read_start(source: str | Path) -> StartFrom:
         loaded = load_model(source)
     except ModelFileError as exc:
         raise TrainingError(str(exc)) from None  # it names the file and the fix
+    biggest = max(float(w.detach().abs().max()) for w in loaded.model.parameters())
+    if biggest > MAX_START_WEIGHT:  # NaN and infinity are refused by load_model
+        raise TrainingError(
+            f"{loaded.source.resolve()} holds weights too large to train from (up to "
+            f"{biggest:.3g}, where trained ones stay below {MAX_START_WEIGHT:g}); it is damaged "
+            "or was not made by training: start from another model or an empty one"
+        )
     return StartFrom(
         loaded.source.resolve(), loaded.name, loaded.config, loaded.vocab.config, loaded.vocab
     )
