@@ -387,3 +387,71 @@ def test_a_huge_validation_loss_is_printed_without_overflow(capsys):
     assert perplexity(1e30) == "above 1e300"  # e^(1e30) is no float
     assert perplexity(800.0) == "above 1e300"
     assert perplexity(30.0) == "1.07e+13"
+
+
+# --- starting from a run that is training --------------------------------------------------------
+
+
+def test_a_start_whose_checkpoint_is_pruned_before_the_run_is_built_still_starts(trained, tmp_path):
+    """`--from` a run that goes on training: its checkpoint is read, the folder is ingested
+    (minutes, for a large one), and meanwhile the run prunes that checkpoint. The new run
+    starts from the weights that were read, not from the file again."""
+    import shutil
+
+    import torch
+
+    from composer.core.training import new_run
+    from composer.core.training.start_from import read_start
+    from tests.training_helpers import tiny_training
+
+    source = tmp_path / "source"
+    shutil.copytree(trained[0], source)
+    start = read_start(source)
+    start.path.unlink()  # what the source run's prune_checkpoints does
+    start.path.with_suffix(".safetensors").unlink()
+    trainer = new_run(
+        tmp_path / "run", trained[1], start.model, tiny_training(steps=1), start_from=start
+    )
+    try:
+        for name, value in trainer.model.state_dict().items():
+            assert torch.equal(value, start.weights[name]), name
+    finally:
+        trainer.close()
+
+
+def test_from_a_run_while_it_trains_and_prunes_always_reads_a_whole_checkpoint(trained, tmp_path):
+    """A real run checkpointing (and pruning) every step in another thread, read again and
+    again: each read names a checkpoint that exists, or reads run.json again once."""
+    import shutil
+    import threading
+
+    from composer.core.training import resume_run
+    from composer.core.training.start_from import read_start
+
+    source = tmp_path / "source"
+    shutil.copytree(trained[0], source)
+    run = json.loads((source / "run.json").read_text())
+    run["training"].update(eval_every=1, log_every=1)
+    (source / "run.json").write_text(json.dumps(run))
+    trainer = resume_run(source, trained[1], steps=400)
+    done = threading.Event()
+
+    def train():
+        try:
+            for _ in trainer.run():
+                if done.is_set():
+                    trainer.control.stop()
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    reads = 0
+    try:
+        while not done.is_set() and reads < 100:
+            read_start(source)
+            reads += 1
+    finally:
+        done.set()
+        thread.join()
+    assert reads >= 20

@@ -70,6 +70,7 @@ class Trainer:
         control,
         ranks,
         lock=None,
+        start_weights=None,
     ):
         self.run_dir = Path(run_dir)
         self._lock = lock  # the run folder's FolderLock, released when run() ends
@@ -114,7 +115,7 @@ class Trainer:
         torch.manual_seed(c.seed)  # the same initial weights on every rank
         self.model = MusicLSTM(self.model_config)
         if latest is None and run.started_from:  # fine-tuning: a new run starts from weights
-            load_weights(self.model, run.started_from.to_json())
+            load_weights(self.model, run.started_from.to_json(), start_weights)
         self.model = self.model.to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
