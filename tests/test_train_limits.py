@@ -455,3 +455,11 @@ def test_from_a_run_while_it_trains_and_prunes_always_reads_a_whole_checkpoint(t
         done.set()
         thread.join()
     assert reads >= 20
+
+
+def test_weights_that_are_not_numbers_are_refused_at_from(trained, tmp_path, capsys):
+    checkpoint = _scaled_copy(trained, tmp_path, float("inf"))
+    chorales = Path(json.loads((trained[0] / "run.json").read_text())["folder"])
+    assert main(_train(tmp_path, chorales, "--from", checkpoint, tiny=["--device", "cpu"])) == 1
+    err = _one_sentence(capsys.readouterr().err, "train")
+    assert str(checkpoint.with_suffix(".safetensors")) in err and "not numbers" in err, err
