@@ -18,6 +18,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from composer.app import paths
 from composer.core.generation.settings import (  # the sampling defaults' and limits' home
     MAX_SECONDS,
+    MAX_SEED,
     MAX_TEMPERATURE,
     MIN_TEMPERATURE,
     SamplingSettings,
@@ -56,8 +57,10 @@ TOP_K = Key("generation/top_k", SamplingSettings.top_k, int, 0, 1000)  # 0: off
 TOP_P = Key("generation/top_p", SamplingSettings.top_p, float, 0.05, 1.0)
 SECONDS = Key("generation/seconds", SamplingSettings.seconds, float, 1, MAX_SECONDS)
 VARIATIONS = Key("generation/variations", 2, int, 1, 16)  # the app offers a choice of two
-# Used when the random seed is off; a seed box holds a 32-bit integer.
-SEED = Key("generation/seed", 1, int, 0, 2**31 - 1)
+#: The largest seed a QSpinBox can hold (a signed 32-bit integer): the seed boxes' limit, below
+#: the core's MAX_SEED.
+SEED_BOX_MAX = min(MAX_SEED, 2**31 - 1)
+SEED = Key("generation/seed", 1, int, 0, SEED_BOX_MAX)  # used when the random seed is off
 RANDOM_SEED = Key("generation/random_seed", True, bool)
 SOUNDFONT = Key("playback/soundfont", "", str)  # "" = TimGM6mb from pretty_midi
 

@@ -34,7 +34,7 @@ from composer.app.training_start import EMPTY, StartChoice, TrainLength
 from composer.app.workers import Worker, WorkerThreads
 from composer.core.errors import SettingsError
 from composer.core.model.config import PRESET_HELP, PRESETS
-from composer.core.training.config import TrainConfig  # the training defaults' home
+from composer.core.training.config import MAX_BATCH_SIZE, TrainConfig  # defaults and limits
 from composer.core.training.progress import TrainEvent
 
 # Advanced settings: (field, label, minimum, maximum, step or decimals, default or None for the
@@ -45,14 +45,14 @@ _ADVANCED = [
     ("hidden_size", "Units per layer", 8, 8192, 64, None),
     ("embedding_size", "Token vector width", 8, 8192, 64, None),
     ("dropout", "Dropout", 0.0, 0.9, 2, None),
-    ("batch_size", "Batch size", 1, 4096, 1, TrainConfig.batch_size),
+    ("batch_size", "Batch size", 1, MAX_BATCH_SIZE, 1, TrainConfig.batch_size),
     ("window", "Window (tokens)", 8, 4096, 16, TrainConfig.window),
     ("learning_rate", "Learning rate", 0.00001, 0.1, 5, TrainConfig.learning_rate),
     ("validation_fraction", "Validation fraction", 0.0, 0.5, 2, TrainConfig.validation_fraction),
     ("eval_every", "Validate every (steps)", 1, 100_000, 10, TrainConfig.eval_every),
     ("transpose", "Transpose ± (semitones)", 0, 12, 1, TrainConfig.transpose),
     ("tempo_stretch", "Tempo stretch ±", 0.0, 0.3, 2, TrainConfig.tempo_stretch),
-    ("seed", "Seed", 0, 2**31 - 1, 1, TrainConfig.seed),
+    ("seed", "Seed", 0, settings.SEED_BOX_MAX, 1, TrainConfig.seed),
     ("patience", "Stop early after (validations, 0: never)", 0, 1000, 1, TrainConfig.patience or 0),
 ]
 # What the fine-tuning fields become when a run starts from a model (their home is FINE_TUNING).

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app import paths
+from composer.core.training.config import MAX_MINUTES, MAX_STEPS
 
 #: Collections with fewer files than this start from the base model unless the musician chooses.
 BASE_MODEL_BELOW_FILES = 500
@@ -100,10 +101,10 @@ class TrainLength(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.steps = QSpinBox()
-        self.steps.setRange(1, 10_000_000)
+        self.steps.setRange(1, MAX_STEPS)
         self.steps.setValue(300)
         self.minutes = QDoubleSpinBox()
-        self.minutes.setRange(0.1, 100_000)
+        self.minutes.setRange(0.1, MAX_MINUTES)
         self.minutes.setDecimals(1)
         self.minutes.setValue(5.0)
         self.unit = QComboBox()

@@ -324,13 +324,21 @@ def _train(trainer, ranks, out: Path) -> int:
         best = trainer.best_val_loss
         if best is not None:
             print(
-                f"Best validation loss {best:.3f} nats per token (perplexity {math.exp(best):.1f})."
+                f"Best validation loss {best:.3f} nats per token (perplexity {perplexity(best)})."
             )
         print(
             f"{last.message} Run folder: {out}"
             + (" (continue with --resume)" if last.event == TrainEvent.STOPPED else "")
         )
     return 130 if last is not None and last.event == TrainEvent.STOPPED else 0
+
+
+def perplexity(loss: float) -> str:
+    """e^loss as people read it; a loss of weights gone wild (1e30 nats) has no float for it."""
+    if loss > 690:  # e^690 is about 1e300, near the largest float
+        return "above 1e300"
+    value = math.exp(loss)
+    return f"{value:.1f}" if value < 1e6 else f"{value:.3g}"
 
 
 def _fmt(value) -> str:

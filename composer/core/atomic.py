@@ -152,9 +152,36 @@ def _kind(mode: int) -> str:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
-    """Write `data` to `path` atomically (see atomic_path)."""
+    """Write `data` to `path` atomically (see atomic_path); WriteError naming `path` when the
+    data cannot be written (a full disk), and nothing is left behind."""
     with atomic_path(path, durable=durable) as tmp:
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except OSError as exc:
+            raise _cannot_write(Path(path), exc) from exc
+
+
+def append_whole(path: str | Path, data: bytes) -> None:
+    """Append `data` (a line of a log) to `path`, created if missing, whole or not at all: a
+    write cut short (a full disk takes part of it) is taken back, so a reader never meets half
+    a line. WriteError naming `path` when it cannot be written."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    try:
+        size = os.fstat(fd).st_size
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)  # shrinking needs no space
+            raise _cannot_write(path, exc) from exc
+    finally:
+        os.close(fd)
 
 
 def _fsync_folder(folder: Path) -> None:

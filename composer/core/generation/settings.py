@@ -44,6 +44,19 @@ MAX_TEMPO_BPM = 300.0
 #: tens; divided by MIN_TEMPERATURE this stays far inside float32 (3.4e38), where a larger one
 #: could overflow to infinity, and NaN or infinite logits make every draw NaN.
 MAX_LOGIT = 1e30
+#: Every seed Composer takes (sampling, training, the validation split) is 0 to this: numpy's
+#: classic seed range, so a seed means the same to every tool. torch accepts up to 2**64 - 1, and
+#: the seeds derived from it (variation i draws from seed + i; training's dropout from seed x
+#: 1,000,003 + rank) stay far inside that; 99999999999999999999 crashed torch with a traceback.
+#: The app's spin boxes stop at 2**31 - 1, the most a QSpinBox holds.
+MAX_SEED = 2**32 - 1
+
+
+def seed_problem(seed: int, name: str = "the seed") -> str | None:
+    """What is wrong with a seed, as one sentence, or None."""
+    if not 0 <= seed <= MAX_SEED:
+        return f"{name} must be a whole number from 0 to {MAX_SEED:,}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -98,4 +111,4 @@ class SamplingSettings:
             )
         if not 1 <= self.variations <= 64:
             return "variations must be 1 to 64"
-        return None
+        return seed_problem(self.seed)

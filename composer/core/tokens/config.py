@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
 from composer.core.errors import SettingsError
@@ -68,11 +69,19 @@ class TokenizerConfig:
 
     @classmethod
     def from_json(cls, text: str | dict) -> TokenizerConfig:
-        data = json.loads(text) if isinstance(text, str) else dict(text)
-        data.setdefault("infill", False)  # saved before fill-in-the-middle existed
+        """The config in `text` (JSON, or its object), every field of its type; SettingsError
+        with one sentence otherwise (a file may hold anything: "12", [12], true, 1e9)."""
+        data = json.loads(text) if isinstance(text, str) else text
+        if not isinstance(data, dict):
+            raise SettingsError("the tokenizer settings are not a JSON object")
+        data = {"infill": False, **data}  # saved before fill-in-the-middle existed
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise SettingsError(f"unknown tokenizer settings: {', '.join(sorted(unknown))}")
+        for name, value in data.items():
+            kind = _KINDS[name]
+            if not _of_kind(value, kind):
+                raise SettingsError(f"the tokenizer setting {name} is not {_KIND_WORDS[kind]}")
         return cls(**data)
 
     @property
@@ -84,3 +93,36 @@ class TokenizerConfig:
         canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
         text = f"{CODEC_VERSION}:{canonical}".encode()
         return hashlib.sha256(text).hexdigest()[:16]
+
+
+#: The kind of each field in JSON: "int" (not a bool), "number", "bool", or "ints" (a list).
+_KINDS = {
+    "steps_per_beat": "int",
+    "max_shift_steps": "int",
+    "velocity_bins": "int",
+    "tempo_bins": "int",
+    "min_bpm": "number",
+    "max_bpm": "number",
+    "programs": "ints",
+    "drums": "bool",
+    "infill": "bool",
+}
+_KIND_WORDS = {
+    "int": "a whole number",
+    "number": "a number",
+    "bool": "true or false",
+    "ints": "a list of whole numbers",
+}
+
+
+def _of_kind(value, kind: str) -> bool:
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if kind == "int":
+        return whole(value)
+    if kind == "number":
+        return (whole(value) or isinstance(value, float)) and math.isfinite(value)
+    if kind == "bool":
+        return isinstance(value, bool)
+    return isinstance(value, (list, tuple)) and all(whole(v) for v in value)

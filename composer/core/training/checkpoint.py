@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,10 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from composer.core.atomic import atomic_write_bytes
+from composer.core.errors import SettingsError
 from composer.core.safe_files import MAX_JSON_BYTES, UnsafeFileError, load_json, read_regular
+from composer.core.tokens.config import TokenizerConfig
+from composer.core.training.config import MAX_STEPS, TrainConfig
 
 CHECKPOINT_FORMAT = "composer-checkpoint"
 RUN_FORMAT = "composer-run"
@@ -98,8 +102,62 @@ def read_json(path: Path, expected_format: str, what: str) -> dict:
 
 
 def read_checkpoint(path: Path) -> dict:
-    """The JSON half of a checkpoint (path to its .json file)."""
-    return read_json(path, CHECKPOINT_FORMAT, "checkpoint")
+    """The JSON half of a checkpoint (path to its .json file), every field a resume reads of
+    the type it needs; CheckpointError naming the file otherwise."""
+    info = read_json(path, CHECKPOINT_FORMAT, "checkpoint")
+    problem = _checkpoint_problem(info)
+    if problem:
+        raise CheckpointError(
+            f"{path} is damaged ({problem}); put the run's own checkpoint back, or start a new run"
+        )
+    return info
+
+
+#: The most a count in a checkpoint may hold: what an int64 holds, as a reader may store it.
+_MOST = 2**63 - 1
+
+
+def _checkpoint_problem(info: dict) -> str | None:
+    """What is wrong with the fields of a checkpoint's JSON that a resume reads, or None."""
+    counts = {"step": MAX_STEPS, "tokens_seen": _MOST, "stale_validations": MAX_STEPS}
+    for key, most in {**counts, "bytes": _MOST}.items():
+        value = info.get(key, 0 if key == "stale_validations" else None)
+        if not _is_count(value, most):
+            return f"{key!r} is not a count from 0 to {most:,}"
+    elapsed = info.get("elapsed_s", 0.0)
+    if elapsed is not None and not (_is_number(elapsed) and _finite(elapsed) and elapsed >= 0):
+        return "'elapsed_s' is not a number of seconds"
+    for key in ("val_loss", "best_val_loss"):
+        if info.get(key) is not None and not _is_number(info[key]):
+            return f"{key!r} is not a number"
+    for key, kind in {"run_id": str, "sha256": str, "grad_scaler": dict}.items():
+        if info.get(key) is not None and not isinstance(info[key], kind):
+            return f"{key!r} is not a {kind.__name__}"
+    groups = (
+        info.get("optimizer", {}).get("param_groups")
+        if isinstance(info.get("optimizer"), dict)
+        else None
+    )
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        return "'optimizer' does not hold the optimizer's parameter groups"
+    return None
+
+
+def _finite(number: float) -> bool:
+    """Whether a number is finite as a float (10**400 is not: no float holds it)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
+def _is_count(value, most: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most
+
+
+def _is_number(value) -> bool:
+    """An int or float (not a bool), not NaN."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 def read_tensors(json_path: Path, info: dict) -> dict[str, torch.Tensor]:
@@ -156,9 +214,8 @@ def _run_problem(run: dict) -> str | None:
         value = run.get(key)
         if value is not None and not (isinstance(value, str) and _CHECKPOINT_REF.fullmatch(value)):
             return f"{key!r} does not name a checkpoint in its checkpoints folder"
-    step = run.get("step", 0)
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        return "'step' is not a step count"
+    if not _is_count(run.get("step", 0), MAX_STEPS):
+        return f"'step' is not a step count from 0 to {MAX_STEPS:,}"
     for part in ("train", "validation"):
         files = run["data"].get(part)
         if not isinstance(files, list) or not all(
@@ -179,11 +236,13 @@ def _run_problem(run: dict) -> str | None:
         if run.get(key) is not None and not isinstance(run[key], str):
             return f"{key!r} is not text"
     try:
-        from composer.core.training.config import TrainConfig
-
         TrainConfig.from_dict(run["training"])
     except (TypeError, ValueError) as exc:
         return f"its training settings are not valid: {exc}"
+    try:
+        TokenizerConfig.from_json(run["tokenizer"])
+    except SettingsError as exc:
+        return f"its tokenizer settings are not valid: {exc}"
     return None
 
 
@@ -219,16 +278,67 @@ def optimizer_to_files(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torc
 
 
 def optimizer_from_files(
-    optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], data: dict
+    optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], data: dict, path: Path
 ) -> None:
-    """Restore what optimizer_to_files saved."""
+    """Restore what optimizer_to_files saved (in the checkpoint `path`). Each saved parameter
+    group must hold what the optimizer's own does, value for value of the same kind: a string
+    for a learning rate or a list for a flag would break training steps later, not here."""
+    own = optimizer.state_dict()
+    problem = _groups_problem(data.get("param_groups"), own["param_groups"])
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         if key.startswith("optimizer."):
             _, index, name = key.split(".", 2)
+            if not index.isdigit() or int(index) not in own["param_groups"][0]["params"]:
+                problem = problem or f"its weights file holds the unknown tensor {key}"
+                break
             state.setdefault(int(index), {})[name] = value
+    if problem:
+        raise CheckpointError(
+            f"{path} is damaged (the optimizer's state: {problem}); put the run's own "
+            "checkpoint back, or start a new run"
+        )
     groups = [
         {**group, "betas": tuple(group["betas"])} if "betas" in group else group
         for group in data["param_groups"]
     ]
-    optimizer.load_state_dict({"state": state, "param_groups": groups})
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path} is damaged (its optimizer state does not fit this model: {exc}); put the "
+            "run's own checkpoint back, or start a new run"
+        ) from None
+
+
+def _groups_problem(saved, own: list[dict]) -> str | None:
+    """What makes the saved parameter groups unlike the optimizer's own, or None. A setting
+    another torch version adds or lacks is left to torch (it fills in its defaults), but the
+    step needs these."""
+    if not isinstance(saved, list) or len(saved) != len(own):
+        return f"it should hold {len(own)} parameter group(s)"
+    for group, mine in zip(saved, own):
+        needed = {"params", "lr", "betas", "eps", "weight_decay"} & set(mine)
+        if not isinstance(group, dict) or not needed <= set(group):
+            return f"a parameter group lacks one of {', '.join(sorted(needed))}"
+        if group["params"] != mine["params"]:
+            return "its parameter groups are not this model's"
+        for key in set(group) & set(mine):
+            if not _same_kind(group[key], mine[key]):
+                return f"{key!r} is not of the kind the optimizer keeps ({mine[key]!r})"
+    return None
+
+
+def _same_kind(saved, own) -> bool:
+    """Whether a JSON value can stand for the optimizer's own value `own`."""
+    if own is None or isinstance(own, bool):  # flags: None (choose) or a bool
+        return saved is None or isinstance(saved, bool)
+    if isinstance(own, (int, float)):
+        return _is_number(saved) and _finite(saved)
+    if isinstance(own, (list, tuple)):
+        return (
+            isinstance(saved, list)
+            and len(saved) == len(own)
+            and all(_same_kind(s, o) for s, o in zip(saved, own))
+        )
+    return type(saved) is type(own)

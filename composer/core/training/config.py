@@ -5,6 +5,28 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from composer.core.errors import SettingsError
+from composer.core.generation.settings import seed_problem  # torch-free: the seed limit
+
+# The limits of one run, beside the settings they bound, so that the CLI, the app's Train panel
+# and the readers of run.json and checkpoints share them. They keep every figure a run derives
+# (seconds, steps, tokens, ETAs) an ordinary number: `--minutes inf` or `1e308` used to train
+# and then crash every resume of the folder, and `--batch-size 100000` died allocating.
+
+#: Ten million steps: at 0.05 s a step (a small model on a GPU) about six days, five times the
+#: longest run measured (the base model's 18,000 steps at batch 32 is 0.2% of it).
+MAX_STEPS = 10_000_000
+#: Passes over the files; a run of more is capped at MAX_STEPS steps anyway.
+MAX_EPOCHS = 100_000
+#: About 69 days of training: longer than any run Composer's models need, short enough that the
+#: budget in seconds and the steps it allows stay ordinary numbers.
+MAX_MINUTES = 100_000.0
+#: Lanes per process: 4096 is 32 times the batch the base model was trained with on a GPU (256).
+MAX_BATCH_SIZE = 4096
+#: Tokens one step reads per process (batch size x window): the logits alone take this x the
+#: vocabulary (503) x 4 bytes, three times over with their softmax and gradient, so 2**20 tokens
+#: need about 6 GB before the LSTM's own activations: the most one GPU or a large desktop can
+#: hold. Beyond what a machine holds, training stops with the out-of-memory sentence.
+MAX_BATCH_TOKENS = 2**20
 
 #: Settings suited to fine-tuning that a run started from weights gets unless they are given:
 #: a lower peak learning rate (the weights are already good; 2e-3 from scratch would shake them),
@@ -48,12 +70,27 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.steps is None or self.steps >= 1, "steps must be at least 1"),
-            (self.epochs >= 1, "epochs must be at least 1"),
-            (self.minutes is None or self.minutes > 0, "minutes must be more than 0"),
+            (
+                self.steps is None or 1 <= self.steps <= MAX_STEPS,
+                f"steps must be 1 to {MAX_STEPS:,}",
+            ),
+            (1 <= self.epochs <= MAX_EPOCHS, f"epochs must be 1 to {MAX_EPOCHS:,}"),
+            (
+                self.minutes is None or 0 < self.minutes <= MAX_MINUTES,  # NaN and inf too
+                f"minutes must be more than 0 and at most {MAX_MINUTES:,.0f} (about 69 days)",
+            ),
             (self.patience is None or self.patience >= 1, "patience must be at least 1"),
-            (self.batch_size >= 1, "batch size must be at least 1"),
+            (
+                1 <= self.batch_size <= MAX_BATCH_SIZE,
+                f"batch size must be 1 to {MAX_BATCH_SIZE:,}",
+            ),
             (2 <= self.window <= 65_536, "window must be 2 to 65536 tokens"),
+            (
+                self.batch_size * self.window <= MAX_BATCH_TOKENS,
+                f"batch size x window must be at most {MAX_BATCH_TOKENS:,} tokens a step "
+                f"({self.batch_size:,} x {self.window:,} is {self.batch_size * self.window:,}); "
+                "lower one of them",
+            ),
             (self.learning_rate > 0, "learning rate must be positive"),
             (
                 0 <= self.min_learning_rate <= self.learning_rate,
@@ -67,6 +104,11 @@ class TrainConfig:
             (0 <= self.tempo_stretch < 0.5, "tempo stretch must be 0 to 0.5"),
             (0 <= self.fill_in <= 0.9, "the fill-in share must be 0 to 0.9"),
             (self.precision in ("auto", "fp32", "bf16", "fp16"), "precision: auto/fp32/bf16/fp16"),
+            (seed_problem(self.seed) is None, seed_problem(self.seed)),
+            (
+                seed_problem(self.split_seed) is None,
+                seed_problem(self.split_seed, "the split seed"),
+            ),
         ]
         for ok, message in checks:
             if not ok:

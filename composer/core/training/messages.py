@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 from composer.core.training.distributed import Ranks
@@ -71,6 +74,22 @@ def nan_loss(trainer) -> NanLoss:
     return NanLoss(trainer.step + 1, trainer.config.learning_rate, trainer.saved_step)
 
 
+@contextmanager
+def out_of_memory_said(trainer) -> Iterator[None]:
+    """Turn the device running out of memory inside the block into the OutOfMemory sentence.
+    CUDA raises torch.OutOfMemoryError; the CPU allocator a plain RuntimeError ("can't allocate
+    memory", "not enough memory" on Windows), which reached the user as a traceback."""
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        raise out_of_memory(trainer) from None
+    except RuntimeError as exc:
+        text = str(exc)
+        if not any(words in text for words in ("can't allocate memory", "not enough memory")):
+            raise
+        raise out_of_memory(trainer) from None
+
+
 def out_of_memory(trainer) -> OutOfMemory:
     model = trainer.model_config
     return OutOfMemory(
@@ -78,10 +97,20 @@ def out_of_memory(trainer) -> OutOfMemory:
     )
 
 
-def write_failed(trainer, exc: OSError) -> str:
+def write_failed(trainer, exc: OSError, what: str = "a checkpoint") -> str:
+    """Writing `what` (a checkpoint, metrics.jsonl) into the run folder failed mid-run."""
     saved = trainer.saved_step
     kept = f"the checkpoint of step {saved} is kept" if saved else "no checkpoint was written yet"
     return (
-        f"Could not write a checkpoint into {trainer.run_dir} ({exc.strerror or exc}), so training "
+        f"Could not write {what} into {trainer.run_dir} ({exc.strerror or exc}), so training "
         f"stopped and {kept}; free some space or choose another output folder, then resume"
+    )
+
+
+def start_failed(trainer, exc: OSError) -> str:
+    """The first run.json could not be written: there is no run to resume, the folder takes a
+    new one."""
+    return (
+        f"Could not start a run in {trainer.run_dir} ({exc.strerror or exc}), so nothing was "
+        "trained; free some space or choose another output folder, then start again"
     )

@@ -75,7 +75,10 @@ def new_run(
         validation=tuple((s, collection.files[s]) for s in validation),
     )
     try:
-        return Trainer(run_dir, run, collection, None, control, ranks, lock=lock)
+        weights = start_from.weights if start_from is not None else None
+        return Trainer(
+            run_dir, run, collection, None, control, ranks, lock=lock, start_weights=weights
+        )
     except BaseException:
         lock.release()
         raise

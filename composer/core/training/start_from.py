@@ -9,7 +9,7 @@ vocabulary cannot be fine-tuned on, and says so in one sentence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -20,6 +20,12 @@ from composer.core.tokens.vocab import Vocabulary
 from composer.core.training.config import FINE_TUNING  # noqa: F401 (its old home)
 from composer.core.training.progress import TrainingError
 
+#: The largest weight (in absolute value) a run may start from. Trained weights stay small: the
+#: bundled model's largest is 6.1, and weight decay and gradient clipping keep any run near that;
+#: weights scaled far beyond it trained into losses of 1e30 nats (the summary overflowed), and
+#: ones that large come from a damaged or hand-made file, not from training.
+MAX_START_WEIGHT = 1e4
+
 
 @dataclass(frozen=True)
 class StartFrom:
@@ -28,6 +34,9 @@ class StartFrom:
     model: ModelConfig
     tokenizer: TokenizerConfig
     vocab: Vocabulary
+    # The weights as read: the run is built from these, not from the file again, which a run
+    # still training may have pruned since (it keeps only its latest and best checkpoints).
+    weights: dict[str, torch.Tensor] | None = field(default=None, compare=False, repr=False)
 
     def record(self) -> dict:
         """What run.json keeps of it."""
@@ -40,11 +49,34 @@ def read_start(source: str | Path) -> StartFrom:
     from composer.core.generation.loading import ModelFileError, load_model
 
     try:
-        loaded = load_model(source)
+        try:
+            loaded = load_model(source)
+        except (ModelFileError, FileNotFoundError):
+            if not Path(source).is_dir():
+                raise
+            # A run being trained may have pruned the checkpoint its run.json named a moment
+            # before: run.json names the newer one now. A lasting problem says itself again.
+            loaded = load_model(source)
     except ModelFileError as exc:
         raise TrainingError(str(exc)) from None  # it names the file and the fix
+    except FileNotFoundError as exc:  # deleted between two looks at it
+        raise TrainingError(
+            f"{exc.filename} was deleted while it was read; check the path and try again"
+        ) from None
+    biggest = max(float(w.detach().abs().max()) for w in loaded.model.parameters())
+    if biggest > MAX_START_WEIGHT:  # NaN and infinity are refused by load_model
+        raise TrainingError(
+            f"{loaded.source.resolve()} holds weights too large to train from (up to "
+            f"{biggest:.3g}, where trained ones stay below {MAX_START_WEIGHT:g}); it is damaged "
+            "or was not made by training: start from another model or an empty one"
+        )
     return StartFrom(
-        loaded.source.resolve(), loaded.name, loaded.config, loaded.vocab.config, loaded.vocab
+        loaded.source.resolve(),
+        loaded.name,
+        loaded.config,
+        loaded.vocab.config,
+        loaded.vocab,
+        weights=loaded.model.state_dict(),
     )
 
 
@@ -72,16 +104,18 @@ def check_vocabulary(start: StartFrom, vocab: Vocabulary) -> None:
         )
 
 
-def load_weights(model, record: dict) -> None:
-    """Put the weights a run started from (its run.json "from") into `model` (a MusicLSTM of
-    the same config, or with more token ids: see `reading`)."""
+def load_weights(model, record: dict, weights: dict[str, torch.Tensor] | None = None) -> None:
+    """Put the weights a run started from (`weights`, as read_start read them, or else read
+    again from its run.json "from" `record`) into `model` (a MusicLSTM of the same config, or
+    with more token ids: see `reading`)."""
     from composer.core.generation.loading import ModelFileError, load_model
 
-    try:
-        loaded = load_model(record["model"])
-    except ModelFileError as exc:
-        raise TrainingError(str(exc)) from None
-    weights = loaded.model.state_dict()
+    if weights is None:
+        try:
+            weights = load_model(record["model"]).model.state_dict()
+        except ModelFileError as exc:
+            raise TrainingError(str(exc)) from None
+    weights = dict(weights)
     for name, own in model.state_dict().items():  # rows for the ids the start did not have
         given = weights.get(name)
         grows = given is not None and given.ndim and given.shape[1:] == own.shape[1:]

@@ -24,13 +24,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from composer.core.atomic import append_whole
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.fill_in import has_fill_in
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training import checkpoint as ckpt
 from composer.core.training import messages, trainer_state
-from composer.core.training.config import TrainConfig
+from composer.core.training.config import MAX_STEPS, TrainConfig
 from composer.core.training.data import (
     Augmentation,
     Batcher,
@@ -69,6 +70,7 @@ class Trainer:
         control,
         ranks,
         lock=None,
+        start_weights=None,
     ):
         self.run_dir = Path(run_dir)
         self._lock = lock  # the run folder's FolderLock, released when run() ends
@@ -103,6 +105,7 @@ class Trainer:
         augmentation = Augmentation(c.transpose, c.tempo_stretch)
         self.augmentations = EpochAugmentations(augmentation, self.train_set, c.seed)
         cap = c.steps or (None if c.minutes else math.ceil(c.epochs * self.stream.steps_per_epoch))
+        cap = None if cap is None else min(cap, MAX_STEPS)  # many epochs of a large collection
         self.schedule = Schedule(c, cap)
         self.total_steps = self.schedule.total_steps(0, 0.0)
         self.validation = Validation(
@@ -112,7 +115,7 @@ class Trainer:
         torch.manual_seed(c.seed)  # the same initial weights on every rank
         self.model = MusicLSTM(self.model_config)
         if latest is None and run.started_from:  # fine-tuning: a new run starts from weights
-            load_weights(self.model, run.started_from.to_json())
+            load_weights(self.model, run.started_from.to_json(), start_weights)
         self.model = self.model.to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
@@ -161,7 +164,10 @@ class Trainer:
         if self.ranks.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             if not resumed:
-                ckpt.write_run(self.run_dir, self.info)
+                try:
+                    ckpt.write_run(self.run_dir, self.info)
+                except OSError as exc:  # a full disk: no run.json, the folder takes a new run
+                    raise TrainingError(messages.start_failed(self, exc)) from None
             self._log(
                 {
                     "event": LogEvent.RESUME if resumed else LogEvent.START,
@@ -267,7 +273,7 @@ class Trainer:
         state = (self.state[0] * keep, self.state[1] * keep)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        try:
+        with messages.out_of_memory_said(self):
             with self._autocast():
                 logits, (h, c) = self.net(inputs, state)
             loss_sum = F.cross_entropy(
@@ -295,8 +301,6 @@ class Trainer:
                 raise messages.nan_loss(self)
             self.scaler.step(self.optimizer)
             self.scaler.update()
-        except torch.OutOfMemoryError:
-            raise messages.out_of_memory(self) from None
         self.state = (h.detach().float(), c.detach().float())
         return total / max(count, 1), bool(stop_votes), bool(time_votes)
 
@@ -311,7 +315,8 @@ class Trainer:
         return self.validation.loss(self.model, self._autocast)
 
     def _validate(self, pace) -> TrainProgress:
-        self.last_val_loss = self.validation_loss()
+        with messages.out_of_memory_said(self):
+            self.last_val_loss = self.validation_loss()
         improved = self.last_val_loss is not None and (
             self.best_val_loss is None or self.last_val_loss < self.best_val_loss
         )
@@ -392,5 +397,7 @@ class Trainer:
     def _log(self, record: dict) -> None:
         """Append one line to metrics.jsonl (rank 0 only). Readers skip a last line cut short."""
         record = {"time": round(time.time(), 3), **record}
-        with open(self.run_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        try:
+            append_whole(self.run_dir / "metrics.jsonl", (json.dumps(record) + "\n").encode())
+        except OSError as exc:  # a full disk: the line is not written at all
+            raise TrainingError(messages.write_failed(self, exc, "metrics.jsonl")) from None

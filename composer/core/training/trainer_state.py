@@ -53,7 +53,8 @@ def restore(trainer, info: dict) -> None:
             f"{trainer.run_dir / trainer.info.latest} holds weights of another size than the "
             "model this run trains; put the run's own checkpoint back, or start a new run"
         ) from None
-    ckpt.optimizer_from_files(trainer.optimizer, tensors, info["optimizer"])
+    path = trainer.run_dir / trainer.info.latest
+    ckpt.optimizer_from_files(trainer.optimizer, tensors, info["optimizer"], path)
     if info.get("grad_scaler") and trainer.scaler.is_enabled():
         trainer.scaler.load_state_dict(info["grad_scaler"])
     trainer.step = int(info["step"])
