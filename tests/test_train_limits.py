@@ -16,6 +16,7 @@ from composer.cli import main
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import MAX_SEED, SamplingSettings
 from composer.core.training.config import MAX_BATCH_TOKENS, TrainConfig
+from composer.resources import default_model
 from tests.conftest import corpus
 from tests.training_helpers import copy_chorales
 
@@ -47,14 +48,18 @@ def test_a_seed_out_of_range_is_one_sentence_for_train(tmp_path, chorales, capsy
     assert not (tmp_path / "run" / "run.json").exists()
 
 
-@pytest.mark.parametrize("command", ["generate", "fill"])
+@pytest.mark.parametrize("command", ["generate", "fill", "evaluate"])
 @pytest.mark.parametrize("seed", [99999999999999999999, -1])
-def test_a_seed_out_of_range_is_one_sentence_for_generate_and_fill(
+def test_a_seed_out_of_range_is_one_sentence_for_generate_fill_and_evaluate(
     tmp_path, chorales, capsys, command, seed
 ):
     piece = sorted(chorales.glob("*.mid"))[0]
-    where = [str(piece), "--bars", "1"] if command == "fill" else ["--tokens", "10"]
-    args = [command, *where, "--out", str(tmp_path / "out.mid"), "--seed", str(seed)]
+    where = {
+        "fill": [str(piece), "--bars", "1", "--out", str(tmp_path / "out.mid")],
+        "generate": ["--tokens", "10", "--out", str(tmp_path / "out.mid")],
+        "evaluate": [str(default_model()), str(chorales)],  # evaluate --seed -1 was numpy's
+    }[command]
+    args = [command, *where, "--seed", str(seed)]
     assert main(args) == 2
     err = _one_sentence(capsys.readouterr().err, command)
     assert f"seed must be a whole number from 0 to {MAX_SEED:,}" in err

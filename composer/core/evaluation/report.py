@@ -46,6 +46,8 @@ def evaluate(
     from composer.core.tokens import decode
 
     step = on_step or (lambda text: None)
+    # Checked first (seed, length, count), before minutes of reading and scoring.
+    sampling = SamplingSettings(seconds=seconds, variations=samples, seed=seed)
     loaded = load_model(model_source)
     vocab, tokenizer = loaded.vocab, loaded.vocab.config
     run = _run_of(Path(model_source))
@@ -101,7 +103,7 @@ def evaluate(
         result["ngram"] = result["lstm_vs_ngram"] = None
 
     step(f"Generating {samples} pieces…")
-    sampler = Sampler(loaded, SamplingSettings(seconds=seconds, variations=samples, seed=seed))
+    sampler = Sampler(loaded, sampling)
     for _ in sampler.run():
         pass
     generated = sampler.pieces()
