@@ -126,7 +126,23 @@ def test_a_piece_too_long_to_render_is_one_sentence_before_any_audio_is_made(tmp
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr == (
-        "composer render: the piece lasts 77.7 hours, and Composer renders at most 60 minutes "
+        "composer render: the piece lasts 77.7 hours, and Composer renders at most 2 hours "
         "of audio; shorten it, or play it through a MIDI output or another program.\n"
     )
     assert list(tmp_path.iterdir()) == [source]  # no WAV, not even half of one
+
+
+def test_the_longest_music_composer_writes_can_be_rendered():
+    """The render limit follows the generation's: a primer as long as the longest generation,
+    continued by the longest generation, still plays (checked, not rendered: 2.5 GB)."""
+    from composer.core.audio.synth import AudioError, check_render_length
+    from composer.core.generation.settings import MAX_SECONDS
+    from composer.core.midi.piece import Piece, Track, make_notes
+
+    def lasting(seconds: float) -> Piece:  # 120 BPM: 960 ticks a second at 480 per beat
+        end = round(seconds * 960)
+        return Piece(480, [Track(0, False, "Piano", make_notes([0], [end], [60], [90]))])
+
+    check_render_length(lasting(2 * MAX_SECONDS))
+    with pytest.raises(AudioError, match="renders at most 2 hours"):
+        check_render_length(lasting(2 * MAX_SECONDS + 1))

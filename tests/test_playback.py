@@ -280,7 +280,7 @@ def test_the_app_says_a_piece_is_too_long_to_play_or_export(audio_device, window
     from tests.audio_fixtures import one_note_for_hours
 
     window.open_paths([one_note_for_hours(tmp_path / "long.mid")])
-    said = "the piece lasts 77.7 hours, and Composer renders at most 60 minutes of audio"
+    said = "the piece lasts 77.7 hours, and Composer renders at most 2 hours of audio"
     window.play_pause()
     qtbot.waitUntil(lambda: said in window.state_label.text(), timeout=30_000)
     assert window.player.state == "stopped" and window.playback.sink is None

@@ -15,16 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from composer.core.audio.events import channel_programs, note_events
+from composer.core.generation.settings import MAX_SECONDS  # torch-free
 from composer.core.midi.piece import Piece
 
 SAMPLE_RATE = 44_100
 RELEASE_SECONDS = 1.0  # rendered after the last note-off, so notes can ring out
 _BLOCK = 4096  # samples rendered between stop checks when nothing happens
-#: The longest piece rendered (playback, WAV export, `composer render`): an hour, as long as the
-#: longest generation (generation.settings.MAX_SECONDS) and longer than the pieces of every
-#: collection measured. Its audio (float32 stereo at 44.1 kHz) is 1.3 GB, held once: a 44-byte
-#: file holding one note for 77.7 hours grew to 3.7 GB without a word before there was a limit.
-MAX_RENDER_SECONDS = 3600.0
+#: The longest piece rendered (playback, WAV export, `composer render`), release included: a
+#: primer as long as the longest generation with the longest generation after it (two hours, far
+#: longer than the pieces of every collection measured), so that whatever Composer writes plays.
+#: Its audio (float32 stereo at 44.1 kHz) is 2.5 GB, held once: a 44-byte file holding one note
+#: for 77.7 hours grew to 3.7 GB without a word before there was a limit.
+MAX_RENDER_SECONDS = 2 * MAX_SECONDS + RELEASE_SECONDS
 
 
 class AudioError(Exception):
@@ -90,14 +92,14 @@ def render(
 
 def check_render_length(piece: Piece) -> None:
     """AudioError when `piece` lasts longer than MAX_RENDER_SECONDS (what render() refuses)."""
-    seconds = piece.duration_seconds
+    seconds = piece.duration_seconds + RELEASE_SECONDS
     if seconds <= MAX_RENDER_SECONDS:
         return
     hours = seconds / 3600
     length = f"{hours:,.1f} hours" if hours >= 2 else f"{seconds / 60:,.0f} minutes"
     raise AudioError(
         f"the piece lasts {length}, and Composer renders at most "
-        f"{MAX_RENDER_SECONDS / 60:.0f} minutes of audio; shorten it, or play it through a "
+        f"{MAX_SECONDS * 2 / 3600:.0f} hours of audio; shorten it, or play it through a "
         "MIDI output or another program"
     )
 
