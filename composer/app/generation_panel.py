@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from composer.app.steering_box import SteeringBox
 from composer.app.tooltips import GENERATION
 from composer.app.workers import UserError, Worker, WorkerThreads
 from composer.core.errors import SettingsError
+from composer.core.generation.settings import random_seed  # torch-free
 
 BUNDLED = "bundled"
 OPEN_FILE = "open"
@@ -194,7 +194,7 @@ class GenerationPanel(QWidget):
         from composer.core.generation import SamplingSettings
 
         if self.random_seed.isChecked():
-            self.seed.setValue(random.randint(settings.SEED.low, settings.SEED.high))
+            self.seed.setValue(random_seed())
         for key, value in (
             (settings.TEMPERATURE, self.temperature.value() / 100),
             (settings.TOP_K, self.top_k.value()),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import secrets
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from composer.cli.generate import (
 )
 from composer.cli.steering import add_steering_options, constraints_from
 from composer.core.errors import SettingsError
-from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
+from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 from composer.resources import default_model
 
 
@@ -95,7 +94,7 @@ def _fill(args, written: list[Path]) -> int:
     from composer.core.midi import read_midi
 
     first, last = parse_bars(args.bars)
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    seed = args.seed if args.seed is not None else random_seed()
     settings = SamplingSettings(
         temperature=args.temperature, top_p=args.top_p, seed=seed, variations=args.variations
     )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from pathlib import Path
 
 from composer.cli.fixes import in_cli_words
 from composer.cli.steering import add_steering_options, constraints_from
 from composer.core.errors import SettingsError
-from composer.core.generation.settings import SamplingSettings  # torch-free: the defaults
+from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 
 
 def add_parser(commands) -> None:
@@ -130,7 +129,7 @@ def _generate(args, written: list[Path]) -> int:
     from composer.core.training.distributed import select_device
     from composer.resources import default_model
 
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    seed = args.seed if args.seed is not None else random_seed()
     # --seconds 0 is an error, not the default
     seconds = SamplingSettings.seconds if args.seconds is None else args.seconds
     settings = SamplingSettings(  # checks every value against the limits in the core

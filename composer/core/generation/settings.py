@@ -5,6 +5,7 @@ loading torch or numpy."""
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass
 
 from composer.core.errors import SettingsError
@@ -50,6 +51,12 @@ MAX_LOGIT = 1e30
 #: 1,000,003 + rank) stay far inside that; 99999999999999999999 crashed torch with a traceback.
 #: The app's spin boxes stop at 2**31 - 1, the most a QSpinBox holds.
 MAX_SEED = 2**32 - 1
+
+
+def random_seed() -> int:
+    """A seed for a generation that names none (printed, so that it can be given again): below
+    2**31, so that the app's seed box, a 32-bit integer, holds it too."""
+    return secrets.randbelow(2**31)
 
 
 def seed_problem(seed: int, name: str = "the seed") -> str | None:
