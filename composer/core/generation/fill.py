@@ -33,9 +33,10 @@ from composer.core.generation.generate import GenerationUpdate, Sampler
 from composer.core.generation.loading import LoadedModel
 from composer.core.generation.sampling import MAX_TOKENS, SamplingSettings
 from composer.core.generation.span import FillSpan
-from composer.core.midi.piece import Piece, Track, make_notes
+from composer.core.generation.written import add_grid_notes
+from composer.core.midi.piece import Piece, Track
 from composer.core.midi.timeline import Timeline
-from composer.core.tokens.codec import grid_notes, to_steps
+from composer.core.tokens.codec import grid_notes, to_steps, to_ticks
 from composer.core.tokens.fill_in import CONTEXT_BEATS, context_tokens, has_fill_in, part_tokens
 from composer.core.tokens.vocab import BOS
 
@@ -164,30 +165,21 @@ class SpanFiller:
         (rows of start step, end step, pitch, velocity bin, slot; steps from the span's start)."""
         piece, vocab = self.piece, self.vocab
         spb, tpb = vocab.config.steps_per_beat, piece.ticks_per_beat
-        ticks = (new[:, :2] + self.start_step) * tpb // spb  # exact on the beats; else floored
-        ticks = np.minimum(np.maximum(ticks, self.start), self.end)
-        drum_slot = len(vocab.config.programs)
+        ticks = to_ticks(new[:, :2] + self.start_step, tpb, spb)  # as a generation writes them
+        # A start rounded onto the span's end would leave the span: the last tick is its latest.
+        ticks[:, 0] = np.clip(ticks[:, 0], self.start, self.end - 1)
+        ticks[:, 1] = np.clip(ticks[:, 1], self.start, self.end)
         tracks = [replace(t, notes=t.notes.copy()) for t in piece.tracks]
         for i in self.tracks:
             starts = tracks[i].notes["start"]
             tracks[i].notes = tracks[i].notes[(starts < self.start) | (starts >= self.end)]
-        for slot in np.unique(new[:, 4]).tolist():
-            rows = new[:, 4] == slot
-            drum = slot == drum_slot
-            program = 0 if drum else vocab.config.programs[slot]
-            home = self._track_for(tracks, program, drum)
-            if home is None:
-                tracks.append(Track(program, drum, "", make_notes()))
-                tracks[-1].name = tracks[-1].label
-                home = tracks[-1]
-            added = make_notes(
-                ticks[rows, 0],
-                np.maximum(ticks[rows, 1], ticks[rows, 0] + 1),
-                new[rows, 2],
-                vocab.velocity_values[new[rows, 3]],
-            )
-            joined = np.concatenate([home.notes, added])  # in make_notes's order
-            home.notes = joined[np.lexsort((joined["end"], joined["pitch"], joined["start"]))]
+        add_grid_notes(
+            tracks,
+            new,
+            ticks,
+            vocab,
+            lambda program, drum, _: self._track_for(tracks, program, drum),
+        )
         return replace(piece, tracks=tracks)
 
     def _track_for(self, tracks: list[Track], program: int, drum: bool) -> Track | None:

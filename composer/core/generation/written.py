@@ -23,6 +23,7 @@ resolution `decode` writes (480 ticks a beat at 12 steps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -108,33 +109,15 @@ class Continuation:
 
     def _add_notes(self, tracks: list[Track], notes: np.ndarray) -> None:
         """Put each new note in the track of its instrument slot (a new one when none plays it)."""
-        vocab = self.vocab
-        programs = vocab.config.programs
-        drum_slot = len(programs)
-        ticks = self.ticks(notes[:, :2])
-        for slot in np.unique(notes[:, 4]).tolist():
-            rows = notes[:, 4] == slot
-            drum = slot == drum_slot
-            home = next(
-                (
-                    t
-                    for t in tracks
-                    if t.is_drum == drum and (drum or vocab.program_slot[t.program] == slot)
-                ),
+        slot_of = self.vocab.program_slot
+
+        def home(program: int, drum: bool, slot: int) -> Track | None:
+            return next(
+                (t for t in tracks if t.is_drum == drum and (drum or slot_of[t.program] == slot)),
                 None,
             )
-            if home is None:
-                home = Track(0 if drum else programs[slot], drum, "", make_notes())
-                home.name = home.label
-                tracks.append(home)
-            added = make_notes(
-                ticks[rows, 0],
-                np.maximum(ticks[rows, 1], ticks[rows, 0] + 1),  # a step may round to no tick
-                notes[rows, 2],
-                vocab.velocity_values[notes[rows, 3]],
-            )
-            joined = np.concatenate([home.notes, added])  # in make_notes's order
-            home.notes = joined[np.lexsort((joined["end"], joined["pitch"], joined["start"]))]
+
+        add_grid_notes(tracks, notes, self.ticks(notes[:, :2]), self.vocab, home)
 
     def _tempo_map(self, tempos: np.ndarray) -> np.ndarray:
         """The primer's tempo changes up to the start, the exact tempo there, then the model's
@@ -151,3 +134,38 @@ class Continuation:
         ticks = np.array([t for t, _ in rows])
         last = np.append(ticks[1:] != ticks[:-1], True)  # several at one tick: the last wins
         return make_tempos(row for row, keep in zip(rows, last.tolist()) if keep)
+
+
+def add_grid_notes(
+    tracks: list[Track],
+    notes: np.ndarray,
+    ticks: np.ndarray,
+    vocab: Vocabulary,
+    home: Callable[[int, bool, int], Track | None],
+) -> None:
+    """Add sampled notes to `tracks`, in place: the one home of how new notes become a piece's
+    (a generation's continuation and a filled span alike).
+
+    notes: int rows (start step, end step, pitch, velocity bin, instrument slot), shape (N, 5);
+    ticks: their (start, end) in the piece's ticks, shape (N, 2). `home(program, drum, slot)`
+    picks the track an instrument's notes go to; None appends a new track named for it. A note
+    lasts at least a tick (a step may round to none), and each track stays in make_notes's order.
+    """
+    drum_slot = len(vocab.config.programs)
+    for slot in np.unique(notes[:, 4]).tolist():
+        rows = notes[:, 4] == slot
+        drum = slot == drum_slot
+        program = 0 if drum else vocab.config.programs[slot]
+        track = home(program, drum, slot)
+        if track is None:
+            track = Track(program, drum, "", make_notes())
+            track.name = track.label
+            tracks.append(track)
+        added = make_notes(
+            ticks[rows, 0],
+            np.maximum(ticks[rows, 1], ticks[rows, 0] + 1),
+            notes[rows, 2],
+            vocab.velocity_values[notes[rows, 3]],
+        )
+        joined = np.concatenate([track.notes, added])
+        track.notes = joined[np.lexsort((joined["end"], joined["pitch"], joined["start"]))]
