@@ -332,3 +332,14 @@ def test_ctrl_c_keeps_the_variations_finished_so_far(models, tmp_path, monkeypat
         # Complete pieces: the same bytes as the run that was not interrupted.
         assert path.read_bytes() == whole.with_name(path.name).read_bytes()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_weights_removed_while_they_are_read_are_a_sentence(tmp_path):
+    """load_model checks the .safetensors file is there before it reads it; a run pruning it (or
+    a person moving it) in between was a FileNotFoundError traceback from the read itself."""
+    from composer.core.generation import ModelFileError
+    from composer.core.generation.loading import _read_tensors
+
+    gone = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match="moved or removed while Composer read it"):
+        _read_tensors(gone, {"head.weight": (4, 4)}, {})

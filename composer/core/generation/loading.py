@@ -154,6 +154,11 @@ def _read_tensors(
         size = regular_file_size(weights)  # a FIFO or a device is never opened
     except UnsafeFileError as exc:
         raise ModelFileError(str(exc)) from None
+    except OSError as exc:  # gone since the JSON was read: a run pruning it, a file moved
+        raise ModelFileError(
+            f"{weights} could not be read ({exc.strerror or exc}); it was moved or removed "
+            "while Composer read it: choose the model again"
+        ) from None
     if "bytes" in info and size != info["bytes"]:
         raise ModelFileError(
             f"{weights} is {size:,} bytes but should be {info['bytes']:,}; it is incomplete or damaged"
@@ -165,6 +170,10 @@ def _read_tensors(
             return _finite({name: f.get_tensor(name).float() for name in expected}, weights)
     except ModelFileError:
         raise
+    except FileNotFoundError:  # removed between the size and the read
+        raise ModelFileError(
+            f"{weights} was removed while Composer read it; choose the model again"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - safetensors' own errors for a bad or cut header
         raise ModelFileError(f"{weights} is not a valid safetensors file ({exc})") from None
 
