@@ -468,3 +468,20 @@ def test_weights_that_are_not_numbers_are_refused_at_from(trained, tmp_path, cap
     assert main(_train(tmp_path, chorales, "--from", checkpoint, tiny=["--device", "cpu"])) == 1
     err = _one_sentence(capsys.readouterr().err, "train")
     assert str(checkpoint.with_suffix(".safetensors")) in err and "not numbers" in err, err
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("weight_decay", -0.1, "weight decay must be 0 to 1"),
+        ("weight_decay", float("nan"), "weight decay must be 0 to 1"),
+        ("learning_rate", float("inf"), "learning rate must be above 0 and at most 1"),
+        ("learning_rate", float("nan"), "learning rate must be above 0 and at most 1"),
+        ("window", 65_537, "window must be 2 to 65,536 tokens"),
+    ],
+)
+def test_optimiser_settings_out_of_range_are_a_sentence(field, value, words):
+    """A negative weight decay reached AdamW, whose ValueError was a traceback; an infinite
+    learning rate trained into NaN losses."""
+    with pytest.raises(SettingsError, match=words):
+        TrainConfig(**{field: value})

@@ -27,6 +27,15 @@ MAX_BATCH_SIZE = 4096
 #: need about 6 GB before the LSTM's own activations: the most one GPU or a large desktop can
 #: hold. Beyond what a machine holds, training stops with the out-of-memory sentence.
 MAX_BATCH_TOKENS = 2**20
+#: Tokens a window holds, the truncated back-propagation's length (the app offers up to 4096).
+MAX_WINDOW = 65_536
+#: AdamW's peak learning rate: 500 times the default (2e-3), which every larger rate only
+#: diverges from; the limit is there to refuse infinity and slips of the keyboard.
+MAX_LEARNING_RATE = 1.0
+#: AdamW's decoupled decay shrinks every weight by learning rate x this a step: at 1 an unused
+#: weight halves in about 350 steps at the default rate (the default decay is 0.01); AdamW
+#: itself refuses a negative one with a traceback.
+MAX_WEIGHT_DECAY = 1.0
 
 #: Settings suited to fine-tuning that a run started from weights gets unless they are given:
 #: a lower peak learning rate (the weights are already good; 2e-3 from scratch would shake them),
@@ -84,14 +93,21 @@ class TrainConfig:
                 1 <= self.batch_size <= MAX_BATCH_SIZE,
                 f"batch size must be 1 to {MAX_BATCH_SIZE:,}",
             ),
-            (2 <= self.window <= 65_536, "window must be 2 to 65536 tokens"),
+            (2 <= self.window <= MAX_WINDOW, f"window must be 2 to {MAX_WINDOW:,} tokens"),
             (
                 self.batch_size * self.window <= MAX_BATCH_TOKENS,
                 f"batch size x window must be at most {MAX_BATCH_TOKENS:,} tokens a step "
                 f"({self.batch_size:,} x {self.window:,} is {self.batch_size * self.window:,}); "
                 "lower one of them",
             ),
-            (self.learning_rate > 0, "learning rate must be positive"),
+            (
+                0 < self.learning_rate <= MAX_LEARNING_RATE,  # NaN and inf too
+                f"learning rate must be above 0 and at most {MAX_LEARNING_RATE:g}",
+            ),
+            (
+                0 <= self.weight_decay <= MAX_WEIGHT_DECAY,  # AdamW refuses a negative one
+                f"weight decay must be 0 to {MAX_WEIGHT_DECAY:g}",
+            ),
             (
                 0 <= self.min_learning_rate <= self.learning_rate,
                 "min learning rate must be 0 to lr",
