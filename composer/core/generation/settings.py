@@ -20,6 +20,8 @@ MAX_SECONDS = 3600.0
 #: (pop909: 52 tokens/s; Bach chorales 41, Nottingham 33); about three minutes for one variation
 #: with the small model on 2 CPU cores (2,700 tokens/s), about twice that for eight.
 MAX_TOKENS = 500_000
+#: Variations sampled together, as one batch (the app offers up to 16).
+MAX_VARIATIONS = 64
 #: Below this, sampling is greedy in effect (a gap of 0.1 between two logits becomes e^-10), so
 #: greedy output is `top_k=1`; 1e-300 is 0 in float32 and made every draw NaN (an endless loop).
 MIN_TEMPERATURE = 0.01
@@ -116,6 +118,6 @@ class SamplingSettings:
                 f"the length must be at most {MAX_SECONDS:.0f} seconds of music, an hour "
                 f"({seconds:g} was asked); generate several shorter pieces instead"
             )
-        if not 1 <= self.variations <= 64:
-            return "variations must be 1 to 64"
+        if not 1 <= self.variations <= MAX_VARIATIONS:
+            return f"variations must be 1 to {MAX_VARIATIONS}"
         return seed_problem(self.seed)
