@@ -99,6 +99,7 @@ def test_a_view_value_no_float_holds_leaves_the_piece_with_its_default_view(qtbo
         view = window.documents.editor(window.documents.documents[0]).view
         assert view.mapping.key_height == 20
         assert window.state_label.text() == "Reopened 1 piece from last time."
+        assert window.start_notice is None  # nothing to tell: no window in the way
     finally:
         window.close_keeping_session()
 
@@ -111,6 +112,10 @@ def test_a_resolution_midi_cannot_hold_is_set_aside_with_a_sentence(qtbot):
         assert titles(window) == ["good"]
         said = window.state_label.text()
         assert "“fine”" in said and "32767 ticks per beat" in said and str(folder) in said
+        # The status bar cuts a line this long: the sentence is shown whole, and at once.
+        notice = window.start_notice
+        assert notice.isVisible() and not notice.isModal()
+        assert "“fine”" in notice.informativeText() and str(folder) in notice.informativeText()
     finally:
         window.close_keeping_session()
 
@@ -160,6 +165,8 @@ def test_unusable_settings_fall_back_to_their_defaults_and_the_status_says_so(qt
             assert f"generation/{key}=" in said
         assert "playback/soundfont=xxx" in said and window.playback.soundfont is None
         assert str(ini) in said and "top_p" not in said
+        told = window.start_notice.informativeText().split("\n\n")
+        assert len(told) == 5 and all(str(ini) in sentence for sentence in told)
     finally:
         window.close_keeping_session()
 

@@ -82,6 +82,10 @@ class SessionKeeper(QObject):
             document.mark_modified()
         return document
 
+    def warnings(self) -> list[str]:
+        """The sentences about what the restore set aside (empty without a session)."""
+        return list(self.session.warnings) if self.session is not None else []
+
     def schedule(self) -> None:
         if self.session is not None:
             self.timer.start()

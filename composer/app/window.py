@@ -96,9 +96,13 @@ class MainWindow(QMainWindow):
         self.session = SessionKeeper(self.documents, self)
         self.session.message.connect(self.show_status)
         self.session.restore()
-        if unusable := settings.take_fallbacks():  # said after what the session said
+        unusable = settings.take_fallbacks()
+        if unusable:  # said after what the session said
             said = self.state_label.text()
             self.show_status(" ".join(([said] if said != "Ready" else []) + unusable))
+        self.start_notice: QMessageBox | None = None
+        if problems := self.session.warnings() + unusable:
+            self.start_notice = self._tell_start_problems(problems)
         self._update_title()
 
     def _dock(self, name: str, title: str, panel, area) -> QDockWidget:
@@ -117,6 +121,22 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def show_status(self, text: str) -> None:
         self.state_label.setText(text)
+        self.state_label.setToolTip(text)  # the status bar cuts a long line: the whole of it
+
+    def _tell_start_problems(self, sentences: list[str]) -> QMessageBox:
+        """What could not be used at start (pieces set aside, settings replaced), each sentence
+        whole, where the status bar would cut them off; not modal: the window works at once."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Composer",
+            "Some of what Composer read back at start could not be used. Nothing was deleted.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setInformativeText("\n\n".join(sentences))
+        box.setModal(False)
+        box.show()
+        return box
 
     def ask(self, question: str) -> bool:
         """A yes/no question."""
