@@ -10,16 +10,15 @@ from hypothesis import strategies as st
 
 from composer.core.errors import SettingsError
 from composer.core.generation import Sampler, SamplingSettings
-from composer.core.generation.constraints import (
+from composer.core.generation.constraints import ConstraintMask, Constraints
+from composer.core.generation.loading import LoadedModel
+from composer.core.generation.steering_text import (
     SCALES,
-    ConstraintMask,
-    Constraints,
     Key,
     parse_grid,
     parse_key,
     parse_programs,
 )
-from composer.core.generation.loading import LoadedModel
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens import TokenizerConfig, Vocabulary
 

@@ -342,7 +342,8 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
     except (ModelFileError, MidiReadError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     if primer is not None and any(detect):  # the primer's key (pitched notes) or density
-        from composer.core.generation.constraints import detect_key, notes_per_beat
+        from composer.core.generation.constraints import detect_key
+        from composer.core.generation.density import notes_per_beat
 
         rows = [row for t in primer.tracks if not t.is_drum for row in t.notes]
         # A SettingsError (no notes to detect from, steering that leaves no note to play)

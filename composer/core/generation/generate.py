@@ -26,12 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from composer.core.generation.constraints import (
-    ConstraintMask,
-    Constraints,
-    density_bias,
-    density_mask,
-)
+from composer.core.generation.constraints import ConstraintMask, Constraints
+from composer.core.generation.density import density_bias, density_mask
 from composer.core.generation.loading import LoadedModel, ModelFileError
 from composer.core.generation.sampling import (
     MAX_LOGIT,
@@ -208,7 +204,7 @@ class Sampler:
         return notes, beats
 
     def _steer_density(self, logits: torch.Tensor) -> torch.Tensor:
-        """Bias note-ons and velocities toward the density asked for (constraints.density_bias)."""
+        """Bias note-ons and velocities toward the density asked for (density.density_bias)."""
         bias = torch.from_numpy(density_bias(self.constraints.density, *self._density_state()))
         logits = logits.float().clone()
         bias = bias.float().to(logits.device)[:, None]
