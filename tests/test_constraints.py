@@ -309,6 +309,19 @@ def test_stuck_under_steering_names_the_steering_not_a_damaged_model():
         list(Sampler(model, settings).run())
 
 
+def test_the_steering_is_summed_up_in_a_musicians_words():
+    """The summary (in the stuck sentence) said "grid of 3 steps" and "tempo 100": the grid has
+    the name the musician chose it by, the tempo its unit."""
+    steering = Constraints(
+        key=Key(2, "minor"), polyphony=1, tempo_bpm=100.0, grid_steps=3, density=2.0
+    )
+    said = steering.summary(STEPS_PER_BEAT)
+    assert said == "key D minor, polyphony 1, 100 BPM, 1/16 grid, 2 notes per beat", said
+    assert Constraints(grid_steps=4).summary(STEPS_PER_BEAT) == "1/12 grid"
+    assert Constraints(grid_steps=5).summary(STEPS_PER_BEAT) == "5-step grid"  # no name
+    assert Constraints(grid_steps=3).summary(4) == "3-step grid"  # 1/16 is a step at 4 a beat
+
+
 def _resting_copy_of_the_bundled_model(folder):
     """The bundled model's files, its head changed to predict nothing but a beat's rest."""
     import hashlib

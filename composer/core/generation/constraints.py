@@ -26,7 +26,7 @@ import numpy as np
 from composer.core.errors import SettingsError
 from composer.core.generation.density import check_density_reachable
 from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM
-from composer.core.generation.steering_text import Key
+from composer.core.generation.steering_text import Key, grid_name
 from composer.core.midi.piece import note_name
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import Vocabulary
@@ -91,8 +91,9 @@ class Constraints:
     def active(self) -> bool:
         return self != Constraints()
 
-    def summary(self) -> str:
-        """The settings that steer, in words: 'key D minor, polyphony 1, grid of 3 steps'."""
+    def summary(self, steps_per_beat: int) -> str:
+        """The settings that steer, in a musician's words: 'key D minor, polyphony 1, 100 BPM,
+        1/16 grid'. steps_per_beat: the model's grid steps to a quarter note (its grid names)."""
         free = Constraints()
         parts = [f"key {self.key}"] if self.key else []
         if (self.lowest, self.highest) != (free.lowest, free.highest):
@@ -105,11 +106,11 @@ class Constraints:
         if not self.drums:
             parts.append("no drums")
         if self.tempo_bpm is not None:
-            parts.append(f"tempo {self.tempo_bpm:g}")
+            parts.append(f"{self.tempo_bpm:g} BPM")
         if self.grid_steps is not None:
-            parts.append(f"grid of {self.grid_steps} steps")
+            parts.append(f"{grid_name(self.grid_steps, steps_per_beat)} grid")
         if self.density is not None:
-            parts.append(f"density {self.density:g}")
+            parts.append(f"{self.density:g} notes per beat")
         return ", ".join(parts)
 
 

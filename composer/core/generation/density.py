@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from composer.core.errors import SettingsError
-from composer.core.generation.steering_text import grids_for
+from composer.core.generation.steering_text import grid_name
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import EOS
 
@@ -43,10 +43,7 @@ def check_density_reachable(constraints: Constraints, steps_per_beat: int, slots
     most = c.polyphony * onsets * instruments
     if c.density <= most:
         return
-    grid = {steps: name for name, steps in grids_for(steps_per_beat).items()}.get(
-        c.grid_steps, f"{c.grid_steps} steps"
-    )
-    where = f" on a {grid} grid" if c.grid_steps else ""
+    where = f" on a {grid_name(c.grid_steps, steps_per_beat)} grid" if c.grid_steps else ""
     who = f"the {instruments} instruments allowed" if instruments > 1 else "one instrument"
     fix = "raise the polyphony or choose a finer grid" if c.grid_steps else "raise the polyphony"
     raise SettingsError(

@@ -228,10 +228,10 @@ class Sampler:
                     "music without moving the music forward"
                 )
                 if self.steering is not None:  # what it was allowed may be the cause
+                    steering = self.constraints.summary(self.vocab.config.steps_per_beat)
                     raise ModelFileError(
-                        f"{wrote} under the steering ({self.constraints.summary()}), which may "
-                        "leave it nothing it would play: loosen the steering, or try another "
-                        "seed or temperature"
+                        f"{wrote} under the steering ({steering}), which may leave it nothing "
+                        "it would play: loosen the steering, or try another seed or temperature"
                     )
                 raise ModelFileError(
                     f"{wrote}; the model is stuck (damaged or barely trained): use an earlier "

@@ -82,6 +82,13 @@ def grids_for(steps_per_beat: int) -> dict[str, int]:
     return {name: whole // division for name, division in GRIDS.items() if whole % division == 0}
 
 
+def grid_name(grid_steps: int, steps_per_beat: int) -> str:
+    """A grid in a musician's words: '1/16' for 3 steps at 12 a beat (grids_for); '5-step' for a
+    spacing that has no name."""
+    names = {steps: name for name, steps in grids_for(steps_per_beat).items()}
+    return names.get(grid_steps, f"{grid_steps}-step")
+
+
 def parse_grid(text: str, steps_per_beat: int) -> int | None:
     """'1/16' -> grid steps between allowed onsets (3 at 12 steps per beat); 'off' -> None."""
     if text.strip().lower() in ("off", "none", "any"):
