@@ -362,3 +362,30 @@ def test_a_variation_without_notes_is_said_and_not_written(tmp_path, capsys):
     err = captured.err
     assert err.count("\n") == 1 and "no notes were written for" in err, err
     assert str(tmp_path / "rest-1.mid") in err and str(tmp_path / "rest-2.mid") in err
+    # No steering was used, so there is none to loosen.
+    assert err.endswith("so nothing was saved there; try another seed or temperature.\n"), err
+
+
+def test_the_no_notes_sentence_advises_the_steering_only_where_some_was_used(untrained):
+    """Every front said "loosen the steering" of a variation without notes, steered or not. The
+    one sentence (Sampler.silent_sentence) names the steering when there is some, and advises
+    nothing after a stop, which ended the variations early."""
+    settings = SamplingSettings(seconds=2, seed=0, variations=2)
+    free = Sampler(untrained, settings)
+    assert free.silent_sentence("for x.mid", "so nothing was saved there") == (
+        "no notes were written for x.mid, so nothing was saved there; "
+        "try another seed or temperature"
+    )
+    steering = Constraints(key=Key(2, "minor"), grid_steps=3)
+    steered = Sampler(untrained, settings, constraints=steering)
+    assert steered.silent_sentence("in variation 2", "so it was not opened") == (
+        "no notes were written in variation 2, so it was not opened; "
+        "loosen the steering (key D minor, 1/16 grid) or try another seed"
+    )
+    steered.stop()  # before the first token: nothing written
+    list(steered.run())
+    assert steered.stopped and steered.silent() == [0, 1]
+    assert steered.silent_sentence("in variations 1, 2", "so they were not opened") == (
+        "no notes were written in variations 1, 2 before the generation was stopped, "
+        "so they were not opened"
+    )

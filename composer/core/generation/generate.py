@@ -297,6 +297,22 @@ class Sampler:
         as music, so the command line and the app say so instead of writing them."""
         return [i for i, v in enumerate(self.variations) if v.notes_written == 0]
 
+    def silent_sentence(self, where: str, so: str, steering: Constraints | None = None) -> str:
+        """What every front says of the silent() variations, without the final full stop: 'no
+        notes were written {where}, {so}; ' and what to try. Loosening the steering is advised
+        only where there was some (`steering`: what the musician asked for, when that is not
+        what this sampler was given); nothing is advised after stop(), which ended them early.
+        where: e.g. 'in variation 2', 'for x-1.mid'; so: what the front did about them."""
+        steering = self.constraints if steering is None else steering
+        if self.stopped:
+            return f"no notes were written {where} before the generation was stopped, {so}"
+        if steering.active:
+            words = steering.summary(self.vocab.config.steps_per_beat)
+            advice = f"loosen the steering ({words}) or try another seed"
+        else:
+            advice = "try another seed or temperature"
+        return f"no notes were written {where}, {so}; {advice}"
+
     def pieces(
         self, continuation_only: bool = False, which: list[int] | None = None
     ) -> list[Piece]:
