@@ -19,7 +19,8 @@ import numpy as np
 
 from composer.core.evaluation.likelihood import token_nll
 from composer.core.generation import Sampler, SamplingSettings, load_model
-from composer.core.generation.constraints import Constraints, parse_key
+from composer.core.generation.constraints import Constraints
+from composer.core.generation.steering_text import parse_key
 from composer.core.tokens.vocab import BOS
 
 SETTINGS = {

@@ -10,16 +10,15 @@ from hypothesis import strategies as st
 
 from composer.core.errors import SettingsError
 from composer.core.generation import Sampler, SamplingSettings
-from composer.core.generation.constraints import (
+from composer.core.generation.constraints import ConstraintMask, Constraints
+from composer.core.generation.loading import LoadedModel
+from composer.core.generation.steering_text import (
     SCALES,
-    ConstraintMask,
-    Constraints,
     Key,
     parse_grid,
     parse_key,
     parse_programs,
 )
-from composer.core.generation.loading import LoadedModel
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens import TokenizerConfig, Vocabulary
 
@@ -310,6 +309,19 @@ def test_stuck_under_steering_names_the_steering_not_a_damaged_model():
         list(Sampler(model, settings).run())
 
 
+def test_the_steering_is_summed_up_in_a_musicians_words():
+    """The summary (in the stuck sentence) said "grid of 3 steps" and "tempo 100": the grid has
+    the name the musician chose it by, the tempo its unit."""
+    steering = Constraints(
+        key=Key(2, "minor"), polyphony=1, tempo_bpm=100.0, grid_steps=3, density=2.0
+    )
+    said = steering.summary(STEPS_PER_BEAT)
+    assert said == "key D minor, polyphony 1, 100 BPM, 1/16 grid, 2 notes per beat", said
+    assert Constraints(grid_steps=4).summary(STEPS_PER_BEAT) == "1/12 grid"
+    assert Constraints(grid_steps=5).summary(STEPS_PER_BEAT) == "5-step grid"  # no name
+    assert Constraints(grid_steps=3).summary(4) == "3-step grid"  # 1/16 is a step at 4 a beat
+
+
 def _resting_copy_of_the_bundled_model(folder):
     """The bundled model's files, its head changed to predict nothing but a beat's rest."""
     import hashlib
@@ -350,3 +362,30 @@ def test_a_variation_without_notes_is_said_and_not_written(tmp_path, capsys):
     err = captured.err
     assert err.count("\n") == 1 and "no notes were written for" in err, err
     assert str(tmp_path / "rest-1.mid") in err and str(tmp_path / "rest-2.mid") in err
+    # No steering was used, so there is none to loosen.
+    assert err.endswith("so nothing was saved there; try another seed or temperature.\n"), err
+
+
+def test_the_no_notes_sentence_advises_the_steering_only_where_some_was_used(untrained):
+    """Every front said "loosen the steering" of a variation without notes, steered or not. The
+    one sentence (Sampler.silent_sentence) names the steering when there is some, and advises
+    nothing after a stop, which ended the variations early."""
+    settings = SamplingSettings(seconds=2, seed=0, variations=2)
+    free = Sampler(untrained, settings)
+    assert free.silent_sentence("for x.mid", "so nothing was saved there") == (
+        "no notes were written for x.mid, so nothing was saved there; "
+        "try another seed or temperature"
+    )
+    steering = Constraints(key=Key(2, "minor"), grid_steps=3)
+    steered = Sampler(untrained, settings, constraints=steering)
+    assert steered.silent_sentence("in variation 2", "so it was not opened") == (
+        "no notes were written in variation 2, so it was not opened; "
+        "loosen the steering (key D minor, 1/16 grid) or try another seed"
+    )
+    steered.stop()  # before the first token: nothing written
+    list(steered.run())
+    assert steered.stopped and steered.silent() == [0, 1]
+    assert steered.silent_sentence("in variations 1, 2", "so they were not opened") == (
+        "no notes were written in variations 1, 2 before the generation was stopped, "
+        "so they were not opened"
+    )

@@ -419,7 +419,29 @@ def test_bars_the_model_leaves_empty_are_said(song, tmp_path, capsys):
         ((t.notes["start"] >= start) & (t.notes["start"] < end)).any() for t in back.tracks
     )
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"no notes in bars 9-10 of {out}" in err, err
+    assert err == (
+        f"composer fill: no notes were written in bars 9-10 of {out}, so it is written with "
+        "bars 9-10 empty (the rest of the piece is music); try another seed or temperature.\n"
+    ), err  # the one sentence of every front; no steering was used, so none to loosen
+
+
+def test_a_fill_advises_loosening_only_the_steering_asked_for(bundled, song):
+    """The tracks chosen keep the new notes to their instruments (steering the sampler), and a
+    fill keeps the piece's tempo: neither is steering to loosen when the bars come out empty."""
+    from composer.core.generation.constraints import Constraints
+
+    start, end = bar_ticks(song, 9, 10)
+
+    def advice(tracks, constraints):
+        filler = SpanFiller(bundled, song, start, end, SamplingSettings(), tracks, constraints)
+        return filler, filler.silent_sentence("in bars 9-10", "so they are empty").split("; ")[1]
+
+    assert len(song.tracks) > 1
+    one_track, said = advice([0], None)
+    assert one_track.sampler.constraints.active and said == "try another seed or temperature"
+    assert advice(None, Constraints(tempo_bpm=150.0))[1] == "try another seed or temperature"
+    steered = Constraints(polyphony=2, tempo_bpm=150.0)
+    assert advice([0], steered)[1] == "loosen the steering (polyphony 2) or try another seed"
 
 
 def test_tracks_and_instruments_that_exclude_each_other_are_named(song, tmp_path, capsys):

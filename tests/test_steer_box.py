@@ -42,13 +42,19 @@ def test_choosing_the_violin_in_the_steer_box_generates_violin_music(window, qtb
         ]
 
 
-def test_a_variation_without_notes_is_said_in_the_panel(window, qtbot, tmp_path):
-    """A model that only rests leaves a variation empty: the panel's sentence says which."""
+def test_a_variation_without_notes_is_said_in_the_panel_and_not_opened(window, qtbot, tmp_path):
+    """A model that only rests leaves a variation empty: the panel's sentence says which, and
+    its tab goes (it stayed open, empty, as if it were music). No steering was used, so the
+    sentence does not advise loosening it."""
     resting = _resting_copy_of_the_bundled_model(tmp_path)
     panel = window.generation
     panel.model.insertItem(0, "resting", str(resting))
     panel.model.setCurrentIndex(0)
+    tabs, steps = len(window.variations), window.documents.undo_stack.count()
     _generate(window, qtbot, seconds=3, variations=2)
     assert panel.message.text().endswith(
-        "No notes were written in variations 1, 2; try another seed or loosen the steering."
+        "No notes were written in variations 1, 2, so they were not opened; "
+        "try another seed or temperature."
     ), panel.message.text()
+    assert len(window.variations) == tabs  # nothing opened, and no Generate step to undo
+    assert window.documents.undo_stack.count() == steps

@@ -102,7 +102,7 @@ def test_a_run_being_trained_is_shown_as_busy_in_the_model_list(window, tiny_run
 
 
 def test_the_steer_box_reaches_the_sampler_and_is_kept_with_the_piece(window, qtbot):
-    from composer.core.generation.constraints import parse_key
+    from composer.core.generation.steering_text import parse_key
 
     panel = window.generation
     assert panel.model.currentText() == "Bundled model"

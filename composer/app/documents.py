@@ -117,6 +117,14 @@ class Documents(QObject):
         self._show_welcome(not self.documents)
         self._on_current()
 
+    def discard(self, documents: list[PieceDocument]) -> None:
+        """Take the tabs of `documents` away for good: pieces no undo step holds (a generated
+        variation that wrote no note), so their editors go too."""
+        self.remove_documents(documents)
+        for document in documents:
+            self._editors.pop(id(document)).deleteLater()
+            document.deleteLater()
+
     @Slot(int)
     def close_tab(self, index: int) -> bool:
         """Close tab `index` after asking about changes not exported; False when cancelled."""

@@ -37,7 +37,8 @@ NO_PRIMER, FILE_PRIMER, SELECTION_PRIMER = "none", "file", "selection"
 class GenerationPanel(QWidget):
     started = Signal(int, object)  # variations, the primer's Piece (or None)
     streamed = Signal(object)  # a GenerationUpdate (notes per variation since the last one)
-    finished = Signal(object, str)  # the Pieces, and a description (model, seed)
+    # The Pieces (None for a variation that wrote no note), and a description (model, seed).
+    finished = Signal(object, str)
     failed = Signal(str)  # the sentence shown when generating did not work
     status = Signal(str)
 
@@ -329,7 +330,9 @@ def _merge(old, new):
 
 
 def _generate(worker, model_path, sampling, primer, constraints=None, detect=(False, False)):
-    """The background job: load, prime, sample, stream. Returns (pieces, description)."""
+    """The background job: load, prime, sample, stream. Returns (pieces, description); the
+    piece of a variation that wrote no note is None, never an empty tab passed off as music,
+    and the description names it."""
     from composer.core.generation import ModelFileError, Sampler, load_model
     from composer.core.midi import read_midi
     from composer.core.midi.reader import MidiReadError
@@ -342,7 +345,8 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
     except (ModelFileError, MidiReadError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     if primer is not None and any(detect):  # the primer's key (pitched notes) or density
-        from composer.core.generation.constraints import detect_key, notes_per_beat
+        from composer.core.generation.constraints import detect_key
+        from composer.core.generation.density import notes_per_beat
 
         rows = [row for t in primer.tracks if not t.is_drum for row in t.notes]
         # A SettingsError (no notes to detect from, steering that leaves no note to play)
@@ -363,8 +367,13 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
         raise UserError(str(exc)) from None
     what = "Stopped" if sampler.stopped else "Generated"
     said = f"{what} {sampling.variations} variation(s) with {loaded.name}, seed {sampling.seed}."
-    if sampler.silent() and not sampler.stopped:  # never an empty tab passed off as music
-        numbers = ", ".join(str(i + 1) for i in sampler.silent())
-        which = f"variation{'s' if len(sampler.silent()) > 1 else ''} {numbers}"
-        said += f" No notes were written in {which}; try another seed or loosen the steering."
-    return sampler.pieces(), said
+    silent = sampler.silent()
+    pieces = [None if i in silent else piece for i, piece in enumerate(sampler.pieces())]
+    if silent:
+        many = len(silent) > 1
+        which = f"variation{'s' if many else ''} {', '.join(str(i + 1) for i in silent)}"
+        sentence = sampler.silent_sentence(
+            f"in {which}", f"so {'they were' if many else 'it was'} not opened"
+        )
+        said += f" {sentence[0].upper()}{sentence[1:]}."
+    return pieces, said

@@ -228,7 +228,8 @@ def fill_job(worker, request: FillRequest) -> list:
 def _detected(request: FillRequest):
     """The constraints, with the key or density the Steer box takes "from the primer" taken
     from the piece itself."""
-    from composer.core.generation.constraints import detect_key, notes_per_beat
+    from composer.core.generation.constraints import detect_key
+    from composer.core.generation.density import notes_per_beat
 
     constraints, piece = request.constraints, request.piece
     if request.detect[0]:

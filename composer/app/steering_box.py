@@ -34,7 +34,7 @@ class NoteBox(QSpinBox):
         return f"{TONICS[value % 12]}{value // 12 - 1}"
 
     def valueFromText(self, text: str) -> int:  # noqa: N802
-        from composer.core.generation.constraints import parse_note
+        from composer.core.generation.steering_text import parse_note
 
         try:
             return parse_note(text)
@@ -46,8 +46,8 @@ class SteeringBox(QGroupBox):
     """Every control off by default: the model plays as it learnt to."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        from composer.core.generation.constraints import SCALES
         from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM
+        from composer.core.generation.steering_text import SCALES
 
         super().__init__("Steer", parent)
         self.setCheckable(True)
@@ -122,8 +122,8 @@ class SteeringBox(QGroupBox):
     def constraints(self, steps_per_beat: int = 12):
         """The Constraints these controls ask for (all off while the box is unchecked).
         SettingsError with a sentence for an instrument list that is not one."""
-        from composer.core.generation.constraints import (
-            Constraints,
+        from composer.core.generation.constraints import Constraints
+        from composer.core.generation.steering_text import (
             Key,
             parse_grid,
             parse_instrument_range,

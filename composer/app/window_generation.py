@@ -56,8 +56,13 @@ class Generating(QObject):
 
     @Slot(object, str)
     def _on_generated(self, pieces, description: str) -> None:
+        """Each piece into its tab; a variation that wrote no note (None) is not music, so its
+        tab goes (the description names it)."""
         documents, self._generating = self._generating, []
-        for document, piece in zip(documents, pieces):
+        self.documents.discard([d for d, piece in zip(documents, pieces) if piece is None])
+        kept = [(d, piece) for d, piece in zip(documents, pieces) if piece is not None]
+        documents = [d for d, _ in kept]
+        for document, piece in kept:
             document.model.set_piece(piece)  # the exact result: notes still sounding are closed
             document.metadata = self.metadata(description)
             document.busy = False

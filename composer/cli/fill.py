@@ -138,8 +138,8 @@ def _write(filler, which, paths: list[Path], args, written: list[Path], bars: st
         written.append(paths[index])
         print(f"Wrote {paths[index]} ({piece.note_count} notes)")
         if index in filler.silent():
-            print(
-                f"composer fill: the model wrote no notes in {bars} of {paths[index]}, which are "
-                "empty there now; try another seed or loosen the steering.",
-                file=sys.stderr,
+            said = filler.silent_sentence(
+                f"in {bars} of {paths[index]}",
+                f"so it is written with {bars} empty (the rest of the piece is music)",
             )
+            print(f"composer fill: {said}.", file=sys.stderr)

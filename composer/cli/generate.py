@@ -200,11 +200,8 @@ def _write(sampler, which, paths: list[Path], args, written: list[Path]) -> None
     which = [i for i in which if i not in empty]
     if empty:  # a file without notes is not music: never written as if it were
         names = ", ".join(str(paths[i]) for i in empty)
-        print(
-            f"composer generate: no notes were written for {names}, so nothing was saved there; "
-            "try another seed or loosen the steering.",
-            file=sys.stderr,
-        )
+        said = sampler.silent_sentence(f"for {names}", "so nothing was saved there")
+        print(f"composer generate: {said}.", file=sys.stderr)
     for index, piece in zip(which, sampler.pieces(args.continuation_only, which)):
         write_midi(piece, paths[index], overwrite=args.force)
         written.append(paths[index])

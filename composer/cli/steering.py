@@ -61,10 +61,9 @@ def add_steering_options(parser, *, tempo: bool = True) -> None:
 def constraints_from(args, steps_per_beat: int, primer=None):
     """Constraints from the parsed flags (primer: the primer's Piece, for 'detect' and
     'primer'); SettingsError (one sentence) for a value that is not one."""
-    from composer.core.generation.constraints import (
-        Constraints,
-        detect_key,
-        notes_per_beat,
+    from composer.core.generation.constraints import Constraints, detect_key
+    from composer.core.generation.density import notes_per_beat
+    from composer.core.generation.steering_text import (
         parse_grid,
         parse_instrument_range,
         parse_key,

@@ -95,7 +95,10 @@ class SpanFiller:
             first = max(0, self.start_step - CONTEXT_BEATS * spb)
             before = part_tokens(notes, tempos, first, self.start_step, vocab)
             context = np.concatenate([[BOS], before])
-        constraints = replace(self._instruments(constraints or Constraints()), tempo_bpm=None)
+        # The steering asked for that has effect (the span keeps the piece's tempo), before the
+        # tracks chosen narrow the instruments: what silent_sentence may advise loosening.
+        self.steering = replace(constraints or Constraints(), tempo_bpm=None)
+        constraints = self._instruments(self.steering)
         settings = replace(settings, seconds=None, max_tokens=MAX_TOKENS)
         span = FillSpan(context, steps, tempo_bin, self._held())
         self.sampler = Sampler(loaded, settings, constraints=constraints, span=span)
@@ -151,6 +154,11 @@ class SpanFiller:
     def silent(self) -> list[int]:
         """The variations that wrote no note: their span is left empty (Sampler.silent)."""
         return self.sampler.silent()
+
+    def silent_sentence(self, where: str, so: str) -> str:
+        """Sampler.silent_sentence, advising on the steering asked for, not on the instruments
+        of the tracks chosen."""
+        return self.sampler.silent_sentence(where, so, self.steering)
 
     def pieces(self, which: list[int] | None = None) -> list[Piece]:
         """For each variation (or each in `which`): the piece with its span rewritten."""

@@ -26,12 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from composer.core.generation.constraints import (
-    ConstraintMask,
-    Constraints,
-    density_bias,
-    density_mask,
-)
+from composer.core.generation.constraints import ConstraintMask, Constraints
+from composer.core.generation.density import density_bias, density_mask
 from composer.core.generation.loading import LoadedModel, ModelFileError
 from composer.core.generation.sampling import (
     MAX_LOGIT,
@@ -208,7 +204,7 @@ class Sampler:
         return notes, beats
 
     def _steer_density(self, logits: torch.Tensor) -> torch.Tensor:
-        """Bias note-ons and velocities toward the density asked for (constraints.density_bias)."""
+        """Bias note-ons and velocities toward the density asked for (density.density_bias)."""
         bias = torch.from_numpy(density_bias(self.constraints.density, *self._density_state()))
         logits = logits.float().clone()
         bias = bias.float().to(logits.device)[:, None]
@@ -232,10 +228,10 @@ class Sampler:
                     "music without moving the music forward"
                 )
                 if self.steering is not None:  # what it was allowed may be the cause
+                    steering = self.constraints.summary(self.vocab.config.steps_per_beat)
                     raise ModelFileError(
-                        f"{wrote} under the steering ({self.constraints.summary()}), which may "
-                        "leave it nothing it would play: loosen the steering, or try another "
-                        "seed or temperature"
+                        f"{wrote} under the steering ({steering}), which may leave it nothing "
+                        "it would play: loosen the steering, or try another seed or temperature"
                     )
                 raise ModelFileError(
                     f"{wrote}; the model is stuck (damaged or barely trained): use an earlier "
@@ -300,6 +296,22 @@ class Sampler:
         """The variations that wrote no note (their new music is empty): never to be passed off
         as music, so the command line and the app say so instead of writing them."""
         return [i for i, v in enumerate(self.variations) if v.notes_written == 0]
+
+    def silent_sentence(self, where: str, so: str, steering: Constraints | None = None) -> str:
+        """What every front says of the silent() variations, without the final full stop: 'no
+        notes were written {where}, {so}; ' and what to try. Loosening the steering is advised
+        only where there was some (`steering`: what the musician asked for, when that is not
+        what this sampler was given); nothing is advised after stop(), which ended them early.
+        where: e.g. 'in variation 2', 'for x-1.mid'; so: what the front did about them."""
+        steering = self.constraints if steering is None else steering
+        if self.stopped:
+            return f"no notes were written {where} before the generation was stopped, {so}"
+        if steering.active:
+            words = steering.summary(self.vocab.config.steps_per_beat)
+            advice = f"loosen the steering ({words}) or try another seed"
+        else:
+            advice = "try another seed or temperature"
+        return f"no notes were written {where}, {so}; {advice}"
 
     def pieces(
         self, continuation_only: bool = False, which: list[int] | None = None
