@@ -219,3 +219,25 @@ def test_a_model_not_trained_to_fill_in_says_so(window, qtbot, left_only_run):
     assert np.array_equal(outside(notes, start, end), outside(original, start, end))
     qtbot.keyClick(editor.view, Qt.Key.Key_Escape)
     assert np.array_equal(editor.document.model.notes, original)
+
+
+def test_alternatives_without_notes_are_said(window, qtbot, tmp_path):
+    """A model that only rests leaves the bars empty: the bar above the roll marks such an
+    alternative and the status names them (it said nothing, as if empty bars were music)."""
+    from tests.test_constraints import _resting_copy_of_the_bundled_model
+
+    use_model(window, _resting_copy_of_the_bundled_model(tmp_path))
+    editor, (start, end) = open_chorale(window)
+    drag_on_ruler(qtbot, editor.view, start, end)
+    regeneration = regenerate(window, qtbot, editor.view)
+    count = len(regeneration.alternatives)
+    assert regeneration.empty == frozenset(range(count))
+    assert bar_text(window).startswith(
+        f"Bars {FIRST_BAR}–{LAST_BAR}: alternative 1 of {count} (no notes)"
+    )
+    said = window.state_label.text()
+    assert (
+        f"No notes were written in alternatives {', '.join(map(str, range(1, count + 1)))}" in said
+    )
+    assert "so they leave bars" in said and "try another seed or temperature" in said
+    qtbot.keyClick(editor.view, Qt.Key.Key_Escape)

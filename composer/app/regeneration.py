@@ -69,6 +69,7 @@ class Regeneration(QObject):
         self.state = RegenerationState.WRITING
         self.both_sides = True
         self.alternatives: Alternatives | None = None
+        self.empty: frozenset[int] = frozenset()  # alternatives without a note in the span
         self.worker: Worker | None = None
 
     def start(self) -> None:
@@ -150,11 +151,12 @@ class Regeneration(QObject):
         )
 
     @Slot(object)
-    def _on_written(self, pieces) -> None:
+    def _on_written(self, written: Written) -> None:
         if self.sender() is not self.worker:
             return  # restored while it was writing
         self.worker = None
-        request = self.request
+        request, pieces = self.request, written.pieces
+        self.empty = written.empty
         if not pieces:
             self._end()
             self.status.emit("Stopped before any alternative was finished: the piece is as it was.")
@@ -166,7 +168,8 @@ class Regeneration(QObject):
         self.state_changed.emit()
         note = "" if self.both_sides else " " + NOT_BOTH_SIDES
         count = f"{len(pieces)} alternative{'s' if len(pieces) > 1 else ''}"
-        self.status.emit(f"{count} for {request.bars}, seed {request.sampling.seed}.{note}")
+        empty = f" {written.sentence[0].upper()}{written.sentence[1:]}." if written.sentence else ""
+        self.status.emit(f"{count} for {request.bars}, seed {request.sampling.seed}.{note}{empty}")
 
     @Slot(str, bool)
     def _on_failed(self, message: str, unexpected: bool) -> None:
@@ -180,8 +183,9 @@ class Regeneration(QObject):
     def _show(self, index: int) -> None:
         self.alternatives.show(index)
         count = len(self.alternatives)
+        empty = " (no notes)" if index in self.empty else ""
         self.text_changed.emit(
-            f"{self.request.bars.capitalize()}: alternative {index + 1} of {count}",
+            f"{self.request.bars.capitalize()}: alternative {index + 1} of {count}{empty}",
             "Enter keeps it, Esc restores the original",
         )
         self.shown.emit(index)
@@ -191,6 +195,16 @@ class Regeneration(QObject):
         self.document.busy = False
         self.document.regeneration = None
         self.state_changed.emit()
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a fill job wrote: the alternatives, which of them hold no note in the span (by
+    index into `pieces`), and the sentence that says so ("" when every one holds notes)."""
+
+    pieces: list
+    empty: frozenset[int]
+    sentence: str
 
 
 def _is_start(item) -> bool:
@@ -222,7 +236,17 @@ def fill_job(worker, request: FillRequest) -> list:
             worker.report(update)
     except ModelFileError as exc:  # a model that went wrong while sampling
         raise UserError(str(exc)) from None
-    return filler.pieces(filler.finished())
+    finished = filler.finished()
+    silent = set(filler.silent())
+    empty = [k for k, index in enumerate(finished) if index in silent]
+    said = ""
+    if empty:
+        which = ", ".join(str(k + 1) for k in empty)
+        said = filler.silent_sentence(
+            f"in alternative{'s' * (len(empty) > 1)} {which}",
+            f"so {'they leave' if len(empty) > 1 else 'it leaves'} {request.bars} empty",
+        )
+    return Written(filler.pieces(finished), frozenset(empty), said)
 
 
 def _detected(request: FillRequest):
