@@ -14,12 +14,15 @@ The baseline is the collection cut to the length of a generated piece (the files
 seconds), since repetition and range grow with length; whole files are printed beside it for
 reference (the rarest fault, held notes, shows only there). Without a primer the same generated
 pieces are compared with every collection (the bundled model is not told a style). With --primer-from-collection each generated piece continues
-the first B bars of one of the collection's files, and only the continuation is measured (its
-windows may repeat the primer's); the baseline is then what the files themselves play in the S
-seconds after their first B bars, and the "whole files" column is the rest of each file.
+the first B beats of music (from its first note's beat) of one of the collection's files, and only
+the continuation is measured (its windows may repeat the primer's); the baseline is then what the
+files themselves play in the S seconds after those beats, and "whole files" the rest of each file.
+
+Bar repeats follow each file's time signatures: most POP909 files declare 1/4, so their "bars"
+are single beats there; repetition, which needs no time signature, is the measure to trust.
 
     python benchmarks/form.py [--model RUN] [--collections nottingham,bach_chorales,pop909]
-        [--files 60] [--pieces 16] [--seconds 30] [--primer-from-collection] [--primer-bars 4]
+        [--files 60] [--pieces 16] [--seconds 30] [--primer-from-collection] [--primer-beats 16]
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from composer.core.generation import Sampler, SamplingSettings, load_model
 from composer.core.midi.excerpt import excerpt
 from composer.core.midi.piece import Piece
 from composer.core.midi.reader import MidiReadError, read_midi
-from composer.core.midi.timeline import Timeline
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 COLLECTIONS = ("nottingham", "bach_chorales", "pop909")
@@ -60,12 +62,15 @@ def sample_files(name: str, count: int, seed: int) -> list[Piece]:
     return pieces
 
 
-def primer_end(piece: Piece, bars: int) -> int:
-    """The tick where bar `bars` + 1 begins (0 for no bars)."""
-    if bars == 0:
+def primer_end(piece: Piece, beats: int) -> int:
+    """The tick `beats` quarter notes after the beat of the piece's first note (0 for no beats):
+    counted in beats, not bars, since most POP909 files declare 1/4 and a pickup moves the bar
+    lines of folk tunes; from the first note, since POP909 songs may open with seconds of
+    silence, which would leave nothing to continue."""
+    if beats == 0:
         return 0
-    timeline = Timeline(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
-    return timeline.tick_of(bars + 1)
+    first = min((int(t.notes["start"].min()) for t in piece.tracks if len(t.notes)), default=0)
+    return (first // piece.ticks_per_beat + beats) * piece.ticks_per_beat
 
 
 def cut(piece: Piece, since: int, seconds: float) -> Piece:
@@ -146,9 +151,9 @@ def main() -> None:
     parser.add_argument(
         "--primer-from-collection",
         action="store_true",
-        help="continue the first bars of the collection's files",
+        help="continue the first beats of the collection's files",
     )
-    parser.add_argument("--primer-bars", type=int, default=4)
+    parser.add_argument("--primer-beats", type=int, default=16, help="quarter notes of primer")
     parser.add_argument("--seed", type=int, default=0, help="which files are sampled")
     args = parser.parse_args()  # fmt: skip
     if args.model is None:
@@ -167,7 +172,7 @@ def main() -> None:
     for name in args.collections.split(","):
         files = sample_files(name, args.files, args.seed)
         ends = [
-            primer_end(p, args.primer_bars if args.primer_from_collection else 0) for p in files
+            primer_end(p, args.primer_beats if args.primer_from_collection else 0) for p in files
         ]
         whole = FormFigures.of(files, since=ends)
         baseline = FormFigures.of(
@@ -177,8 +182,8 @@ def main() -> None:
             primers = [excerpt(p, 0, e) for p, e in zip(files, ends)]
             generated = FormFigures.of(*generate(model, args.pieces, args.seconds, primers))
             how = (
-                f"continuing the first {args.primer_bars} bars of {args.pieces} of them; "
-                f"every column measures from bar {args.primer_bars + 1} on"
+                f"continuing the first {args.primer_beats} beats of {args.pieces} of them; "
+                "every column measures what follows them"
             )
         else:
             generated = FormFigures.of(*free)
