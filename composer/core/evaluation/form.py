@@ -43,9 +43,8 @@ from composer.core.tokens.config import TokenizerConfig
 #: The tokenizer's default grid (12 steps a quarter note: sixteenths and triplets exact).
 STEPS_PER_BEAT = TokenizerConfig().steps_per_beat
 WINDOW_BEATS = 2  # a window: two quarter notes, about a motif; shorter repeats by chance
-LAGS = range(
-    2, 33
-)  # whole beats back: from the next window that does not overlap, to 8 bars of 4/4
+#: Whole beats back: from the first window that does not overlap, to 8 bars of 4/4.
+LAGS = range(2, 33)
 BARS_BACK = 8  # a bar repeats when it equals one of the 8 bars before it (a phrase and its answer)
 HELD_SECONDS = 10.0  # a note held longer is a fault; the collections hold 48 in 794,410 notes
 LATE_START_SECONDS = 3.3  # no file of the collections waits longer for its first note
