@@ -29,8 +29,8 @@ SCALAR_FEATURES = (
 HISTOGRAM_FEATURES = ("pitch_class_histogram", "ioi_histogram")
 
 
-def _pitched(piece: Piece) -> np.ndarray | None:
-    """The pitched notes of every track, by start time; None when there are none."""
+def pitched_notes(piece: Piece) -> np.ndarray | None:
+    """The pitched notes (NOTE_DTYPE) of every track, by start time; None when there are none."""
     parts = [t.notes for t in piece.tracks if not t.is_drum and len(t.notes)]
     if not parts:
         return None
@@ -40,7 +40,7 @@ def _pitched(piece: Piece) -> np.ndarray | None:
 
 def piece_features(piece: Piece) -> dict[str, float | np.ndarray]:
     """Every statistic of one piece. Times are in beats."""
-    notes = _pitched(piece)
+    notes = pitched_notes(piece)
     tpb = piece.ticks_per_beat
     if notes is None:
         return {
@@ -57,12 +57,6 @@ def piece_features(piece: Piece) -> dict[str, float | np.ndarray]:
     ioi = np.diff(onsets)
     ioi_hist = np.histogram(ioi, bins=IOI_EDGES)[0].astype(float)
     ioi_hist = ioi_hist / ioi_hist.sum() if ioi_hist.sum() else ioi_hist
-    # Polyphony: notes sounding, averaged over the time when any sounds (on a 1/12-beat grid).
-    grid = np.zeros(int(np.ceil(length * 12)) + 1)
-    np.add.at(grid, np.round(starts * 12).astype(int), 1)
-    np.add.at(grid, np.round(ends * 12).astype(int), -1)
-    sounding = np.cumsum(grid)[:-1]
-    polyphony = float(sounding[sounding > 0].mean()) if (sounding > 0).any() else 0.0
     beats = int(np.ceil(length))
     busy = np.zeros(beats, bool)
     for s, e in zip(starts, ends):
@@ -71,12 +65,27 @@ def piece_features(piece: Piece) -> dict[str, float | np.ndarray]:
         "pitch_class_histogram": histogram,
         "pitch_class_entropy": float(-(nonzero * np.log2(nonzero)).sum()),
         "pitch_range": float(notes["pitch"].max() - notes["pitch"].min()),
-        "polyphony": polyphony,
+        "polyphony": mean_polyphony(notes, tpb),
         "note_density": len(notes) / length,
         "ioi_histogram": ioi_hist,
         "scale_consistency": scale_consistency(classes),
         "empty_beat_rate": float(1 - busy.mean()) if beats else 1.0,
     }
+
+
+def mean_polyphony(notes: np.ndarray, ticks_per_beat: int) -> float:
+    """Notes sounding, averaged over the time when any sounds (on a 1/12-beat grid): 1.0 for a
+    single line, 4.0 for four voices that always move together; 0.0 without notes.
+    `notes` is a NOTE_DTYPE array, times in ticks."""
+    if len(notes) == 0:
+        return 0.0
+    starts = np.round(notes["start"] / ticks_per_beat * 12).astype(np.int64)
+    ends = np.round(notes["end"] / ticks_per_beat * 12).astype(np.int64)
+    grid = np.zeros(int(ends.max()) + 2)
+    np.add.at(grid, starts, 1)
+    np.add.at(grid, ends, -1)
+    sounding = np.cumsum(grid)[:-1]
+    return float(sounding[sounding > 0].mean()) if (sounding > 0).any() else 0.0
 
 
 def scale_consistency(pitch_class_counts: np.ndarray) -> float:
