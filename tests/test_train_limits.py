@@ -259,6 +259,29 @@ def test_an_undamaged_copy_resumes(trained, tmp_path):
     assert [p.step for p in trainer.run()][-1] == 3
 
 
+# --- the step limit ------------------------------------------------------------------------------
+
+
+def test_a_run_by_minutes_ends_at_the_step_limit_and_can_be_resumed(trained, tmp_path, monkeypatch):
+    """A run given only minutes used to train past MAX_STEPS, and its checkpoints (step above
+    the limit) were refused as damaged ever after. Here the limit is 3 steps, not 10 million."""
+    import importlib
+
+    from composer.core.training import new_run, resume_run
+    from tests.training_helpers import tiny_model, tiny_training
+
+    for name in ("config", "trainer", "messages", "checkpoint"):
+        module = importlib.import_module(f"composer.core.training.{name}")
+        monkeypatch.setattr(module, "MAX_STEPS", 3)
+    config = tiny_training(steps=None, minutes=0.1, eval_every=100_000)
+    last = list(new_run(tmp_path / "run", trained[1], tiny_model(), config).run())[-1]
+    assert last.event == "finished" and last.step == 3, last.message
+    assert "the most one run trains" in last.message, last.message
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["step"] == 3
+    again = list(resume_run(tmp_path / "run", trained[1]).run())  # not refused as damaged
+    assert again[-1].event == "finished" and again[-1].step == 3
+
+
 # --- a full disk ---------------------------------------------------------------------------------
 
 PAGE = 4096  # tmpfs allocates whole pages

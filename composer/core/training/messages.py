@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import torch
 
+from composer.core.training.config import MAX_STEPS
 from composer.core.training.distributed import Ranks
 from composer.core.training.progress import EndReason, NanLoss, OutOfMemory
 
@@ -50,7 +51,7 @@ def length(trainer) -> str:
     if c.minutes is None:
         return f"{cap:,} steps"
     budget = f"{c.minutes:g} minute{'' if c.minutes == 1 else 's'}"
-    return budget if cap is None else f"{budget} (at most {cap:,} steps)"
+    return budget if c.steps is None else f"{budget} (at most {cap:,} steps)"
 
 
 def ended(trainer, why: EndReason | None) -> str:
@@ -67,6 +68,17 @@ def ended(trainer, why: EndReason | None) -> str:
         )
     if why == EndReason.TIME:
         return f"Finished {trainer.step} steps in the {trainer.config.minutes:g} minutes given."
+    c = trainer.config
+    if c.steps is None and trainer.step >= MAX_STEPS:  # before its minutes or epochs
+        given = (
+            f"the {c.minutes:g} minutes given were up"
+            if c.minutes
+            else f"the {c.epochs:,} epochs given were done"
+        )
+        return (
+            f"Finished {trainer.step:,} steps, the most one run trains, before {given}; to train "
+            "on, start a new run from this one's checkpoint."
+        )
     return f"Finished {trainer.step} steps."
 
 

@@ -105,7 +105,9 @@ class Trainer:
         augmentation = Augmentation(c.transpose, c.tempo_stretch)
         self.augmentations = EpochAugmentations(augmentation, self.train_set, c.seed)
         cap = c.steps or (None if c.minutes else math.ceil(c.epochs * self.stream.steps_per_epoch))
-        cap = None if cap is None else min(cap, MAX_STEPS)  # many epochs of a large collection
+        # No run passes MAX_STEPS, whatever its budget (many epochs, or minutes alone): a later
+        # step is one that checkpoint.py's readers refuse, so it could not be resumed or exported.
+        cap = MAX_STEPS if cap is None else min(cap, MAX_STEPS)
         self.schedule = Schedule(c, cap)
         self.total_steps = self.schedule.total_steps(0, 0.0)
         self.validation = Validation(
