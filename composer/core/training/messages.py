@@ -109,13 +109,30 @@ def out_of_memory(trainer) -> OutOfMemory:
     )
 
 
-def write_failed(trainer, exc: OSError, what: str = "a checkpoint") -> str:
-    """Writing `what` (a checkpoint, metrics.jsonl) into the run folder failed mid-run."""
+def write_failed(trainer, exc: OSError) -> str:
+    """Writing a checkpoint (or run.json naming it) into the run folder failed mid-run."""
     saved = trainer.saved_step
-    kept = f"the checkpoint of step {saved} is kept" if saved else "no checkpoint was written yet"
+    where = f"Could not write a checkpoint into {trainer.run_dir} ({exc.strerror or exc})"
+    if not saved:  # run.json names no checkpoint: resuming starts the run again from step 0
+        return (
+            f"{where}, so training stopped before its first checkpoint and nothing was kept; "
+            "free some space and resume the run (it starts from the beginning), or start again "
+            "in another output folder"
+        )
     return (
-        f"Could not write {what} into {trainer.run_dir} ({exc.strerror or exc}), so training "
-        f"stopped and {kept}; free some space or choose another output folder, then resume"
+        f"{where}, so training stopped and the checkpoint of step {saved} is kept; free some "
+        "space or choose another output folder, then resume"
+    )
+
+
+def lines_lost(trainer) -> str:
+    """'' or a sentence to add to the last one: lines of metrics.jsonl that were not written."""
+    if not trainer.lines_lost:
+        return ""
+    lines = f"{trainer.lines_lost} line{'s' if trainer.lines_lost > 1 else ''}"
+    return (
+        f" {lines} of {trainer.run_dir / 'metrics.jsonl'} could not be written "
+        f"({trainer.lost_because}), so its loss curve has gaps."
     )
 
 

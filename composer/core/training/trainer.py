@@ -145,6 +145,8 @@ class Trainer:
         if latest is not None:
             trainer_state.restore(self, latest)
         self.saved_step = self.step if latest is not None else 0  # of the last checkpoint written
+        self.lines_lost = 0  # of metrics.jsonl, not written (see _log)
+        self.lost_because = ""  # why the last of them was not
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Iterator[TrainProgress]:
@@ -261,7 +263,7 @@ class Trainer:
                     "why": ended,
                 }
             )
-        text = messages.ended(self, ended)
+        text = messages.ended(self, ended) + messages.lines_lost(self)
         yield self._progress(
             TrainEvent.FINISHED if ended else TrainEvent.STOPPED, message=text, pace=pace
         )
@@ -356,11 +358,12 @@ class Trainer:
                 self.info = info  # only once run.json names it: else the last good one stays
             except OSError as exc:  # disk full, folder gone or read-only: the last good one stays
                 raise TrainingError(messages.write_failed(self, exc)) from None
+        self._improved = False
+        self.saved_step = self.step  # written and named by run.json: what a failure says is kept
+        if self.ranks.is_main:
             keep = {Path(k).stem for k in (self.info.latest, self.info.best) if k}
             ckpt.prune_checkpoints(self.run_dir, keep)
             self._log({"event": LogEvent.CHECKPOINT, "step": self.step, "path": name})
-        self._improved = False
-        self.saved_step = self.step
         self.ranks.barrier()
         return self._progress(
             TrainEvent.CHECKPOINT, checkpoint=str(path) if path else None, pace=pace
@@ -397,9 +400,16 @@ class Trainer:
         return messages.device_label(self.device, self.ranks)
 
     def _log(self, record: dict) -> None:
-        """Append one line to metrics.jsonl (rank 0 only). Readers skip a last line cut short."""
+        """Append one line to metrics.jsonl (rank 0 only). Readers skip a last line cut short.
+
+        A line that cannot be written (a full disk: not a byte of it is) does not stop the run:
+        the log draws the curves, the checkpoints hold the work. Stopping would lose the steps
+        since the last checkpoint, or end a finished run with an error, for a disk that may be
+        full for a moment; on one that stays full the next checkpoint fails and stops the run,
+        with the sentence that names the checkpoint kept. The last message counts lost lines."""
         record = {"time": round(time.time(), 3), **record}
         try:
             append_whole(self.run_dir / "metrics.jsonl", (json.dumps(record) + "\n").encode())
-        except OSError as exc:  # a full disk: the line is not written at all
-            raise TrainingError(messages.write_failed(self, exc, "metrics.jsonl")) from None
+        except OSError as exc:
+            self.lines_lost += 1
+            self.lost_because = exc.strerror or str(exc)
