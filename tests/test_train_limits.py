@@ -203,7 +203,9 @@ def test_elapsed_seconds_of_the_wrong_kind_names_the_checkpoint(trained, tmp_pat
     run_dir, named = _damaged_copy(
         trained, tmp_path, lambda info, run: info.update(elapsed_s=value)
     )
-    assert "elapsed_s" in _resume_refused(run_dir, trained[1], named)
+    assert "its training time is not a number of seconds" in _resume_refused(
+        run_dir, trained[1], named
+    )
 
 
 def _optimizer(change):
@@ -247,7 +249,7 @@ def test_a_run_json_step_beyond_the_limit_names_the_file(trained, tmp_path):
     run_dir, named = _damaged_copy(
         trained, tmp_path, lambda info, run: run.update(step=10**30) or "run"
     )
-    assert "'step'" in _resume_refused(run_dir, trained[1], named)
+    assert "its step count is not a whole number" in _resume_refused(run_dir, trained[1], named)
 
 
 def test_an_undamaged_copy_resumes(trained, tmp_path):

@@ -184,7 +184,7 @@ def read_piece(
             raise Damaged(f"its lengths lack a whole number of {key}")
     ticks_per_beat = entry_field(entry, "ticks_per_beat", int)
     if problem := ticks_per_beat_problem(ticks_per_beat):
-        raise Damaged(f"its ticks_per_beat is outside what MIDI allows: {problem}")
+        raise Damaged(f"its resolution of {ticks_per_beat:,} ticks per beat cannot be: {problem}")
     piece_fields = {
         "title": entry_field(entry, "title", str),
         "ticks_per_beat": ticks_per_beat,
