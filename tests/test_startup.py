@@ -164,6 +164,24 @@ def test_unusable_settings_fall_back_to_their_defaults_and_the_status_says_so(qt
         window.close_keeping_session()
 
 
+def test_a_setting_of_the_wrong_kind_falls_back_with_words_a_musician_reads(qtbot):
+    """A hand-edited line with a comma is a list to QSettings: it was "not a QByteArray", or
+    taken as the text "['a', 'b']"."""
+    from composer.app import settings
+
+    ini = Path(os.environ["COMPOSER_DATA_DIR"]) / "settings.ini"
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_text("[window]\ngeometry=a, b\n[training]\npreset=small, large\n")
+    settings.take_fallbacks()
+    assert settings.read(settings.GEOMETRY) == settings.GEOMETRY.default
+    assert settings.read(settings.PRESET) == "small"
+    said = " ".join(settings.take_fallbacks())
+    assert "window/geometry=['a', 'b']" in said and "is not a window layout Composer saved" in said
+    assert "the window's own layout is used instead" in said
+    assert "training/preset=['small', 'large']" in said and "is not text" in said
+    assert "QByteArray" not in said and "str" not in said, said
+
+
 def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
     from composer.core.errors import SettingsError
     from composer.core.midi import Piece, write_midi
