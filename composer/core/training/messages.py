@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import torch
 
 from composer.core.training.config import MAX_STEPS
 from composer.core.training.distributed import Ranks
 from composer.core.training.progress import EndReason, NanLoss, OutOfMemory
+
+if TYPE_CHECKING:
+    from composer.core.training.trainer_io import RunFiles
 
 
 def count_label(n: int) -> str:
@@ -109,10 +113,10 @@ def out_of_memory(trainer) -> OutOfMemory:
     )
 
 
-def write_failed(trainer, exc: OSError) -> str:
+def write_failed(files: RunFiles, exc: OSError) -> str:
     """Writing a checkpoint (or run.json naming it) into the run folder failed mid-run."""
-    saved = trainer.saved_step
-    where = f"Could not write a checkpoint into {trainer.run_dir} ({exc.strerror or exc})"
+    saved = files.saved_step
+    where = f"Could not write a checkpoint into {files.run_dir} ({exc.strerror or exc})"
     if not saved:  # run.json names no checkpoint: resuming starts the run again from step 0
         return (
             f"{where}, so training stopped before its first checkpoint and nothing was kept; "
@@ -125,21 +129,21 @@ def write_failed(trainer, exc: OSError) -> str:
     )
 
 
-def lines_lost(trainer) -> str:
+def lines_lost(files: RunFiles) -> str:
     """'' or a sentence to add to the last one: lines of metrics.jsonl that were not written."""
-    if not trainer.lines_lost:
+    if not files.lines_lost:
         return ""
-    lines = f"{trainer.lines_lost} line{'s' if trainer.lines_lost > 1 else ''}"
+    lines = f"{files.lines_lost} line{'s' if files.lines_lost > 1 else ''}"
     return (
-        f" {lines} of {trainer.run_dir / 'metrics.jsonl'} could not be written "
-        f"({trainer.lost_because}), so its loss curve has gaps."
+        f" {lines} of {files.run_dir / 'metrics.jsonl'} could not be written "
+        f"({files.lost_because}), so its loss curve has gaps."
     )
 
 
-def start_failed(trainer, exc: OSError) -> str:
+def start_failed(files: RunFiles, exc: OSError) -> str:
     """The first run.json could not be written: there is no run to resume, the folder takes a
     new one."""
     return (
-        f"Could not start a run in {trainer.run_dir} ({exc.strerror or exc}), so nothing was "
+        f"Could not start a run in {files.run_dir} ({exc.strerror or exc}), so nothing was "
         "trained; free some space or choose another output folder, then start again"
     )
