@@ -498,7 +498,7 @@ def test_wrong_types_in_a_piece_entry_give_a_warning(tmp_path, key, value):
     assert [p.title for p in session.pieces] == ["good"]
     [warning] = session.warnings
     assert warning.startswith("Could not restore ") and warning.endswith(".")
-    assert key in warning and str(folder) in warning
+    assert (key in warning or key.replace("_", " ") in warning) and str(folder) in warning
     session.close(keep=True)
 
 
@@ -743,7 +743,14 @@ def _app_piece(title: str, **columns) -> SavedPiece:
             "lack",
         ),
         (lambda: SavedPiece("p", _APP_NONE, 480, make_tempos([(0, 0)]), _SIGNATURES), "tempo"),
-        (lambda: SavedPiece("p", _APP_NONE, 480, make_tempos(), _ZERO_METRE), "time signatures"),
+        (lambda: SavedPiece("p", _APP_NONE, 480, make_tempos(), _ZERO_METRE), "signature of 4/0"),
+        (lambda: SavedPiece("p", _APP_NONE, 480, make_tempos(), _metre(300, 4)), "of 300/4"),
+        (lambda: SavedPiece("p", _APP_NONE, 480, make_tempos(), _metre(3, 3)), "of 3/3"),
+        (lambda: _app_piece("p", end=2**50), "end later than Composer can place"),
+        (
+            lambda: SavedPiece("p", _APP_NONE, 480, make_tempos([(2**50, 1)]), _SIGNATURES),
+            "tempo map changes later",
+        ),
     ],
 )
 def test_pieces_midi_cannot_hold_are_set_aside(tmp_path, make, words):
@@ -760,6 +767,12 @@ def test_pieces_midi_cannot_hold_are_set_aside(tmp_path, make, words):
 
 _SIGNATURES = np.array([(0, 4, 4)], dtype=TIME_SIGNATURE_DTYPE)
 _ZERO_METRE = np.array([(0, 4, 0)], dtype=TIME_SIGNATURE_DTYPE)
+
+
+def _metre(numerator: int, denominator: int) -> np.ndarray:
+    return np.array([(0, 4, 4), (1920, numerator, denominator)], dtype=TIME_SIGNATURE_DTYPE)
+
+
 _APP_NONE = np.zeros(0, APP_NOTES)
 
 
@@ -773,7 +786,7 @@ def test_a_resolution_midi_cannot_hold_is_refused_on_saving_and_set_aside_on_res
     session = reopen(tmp_path)
     assert [p.title for p in session.pieces] == ["good"]
     [warning] = session.warnings
-    assert "ticks_per_beat" in warning and "32767" in warning
+    assert "resolution of 40,000 ticks per beat" in warning and "32767" in warning
     session.close(keep=True)
 
 

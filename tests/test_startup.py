@@ -171,6 +171,24 @@ def test_unusable_settings_fall_back_to_their_defaults_and_the_status_says_so(qt
         window.close_keeping_session()
 
 
+def test_a_setting_of_the_wrong_kind_falls_back_with_words_a_musician_reads(qtbot):
+    """A hand-edited line with a comma is a list to QSettings: it was "not a QByteArray", or
+    taken as the text "['a', 'b']"."""
+    from composer.app import settings
+
+    ini = Path(os.environ["COMPOSER_DATA_DIR"]) / "settings.ini"
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_text("[window]\ngeometry=a, b\n[training]\npreset=small, large\n")
+    settings.take_fallbacks()
+    assert settings.read(settings.GEOMETRY) == settings.GEOMETRY.default
+    assert settings.read(settings.PRESET) == "small"
+    said = " ".join(settings.take_fallbacks())
+    assert "window/geometry=['a', 'b']" in said and "is not a window layout Composer saved" in said
+    assert "the window's own layout is used instead" in said
+    assert "training/preset=['small', 'large']" in said and "is not text" in said
+    assert "QByteArray" not in said and "str" not in said, said
+
+
 def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
     from composer.core.errors import SettingsError
     from composer.core.midi import Piece, write_midi
@@ -186,6 +204,29 @@ def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
     assert window.export_variation(0, tmp_path / "wide.mid") is None
     assert "32767 ticks per beat" in window.told[-1] and not (tmp_path / "wide.mid").exists()
     document.model.set_notes(app_piece("x").notes, 480)  # what a session can hold
+
+
+@pytest.mark.parametrize(("numerator", "denominator"), [(300, 4), (3, 3)])
+def test_exporting_a_time_signature_midi_cannot_hold_says_so(
+    window, tmp_path, numerator, denominator
+):
+    """mido refused 300/4 with a ValueError from inside the writer (a bug dialog); 3/3 was
+    left out of the file without a word."""
+    from composer.core.errors import SettingsError
+    from composer.core.midi import Piece, write_midi
+
+    metre = np.array([(0, 4, 4), (1920, numerator, denominator)], TIME_SIGNATURE_DTYPE)
+    words = f"a time signature of {numerator}/{denominator}"
+    with pytest.raises(SettingsError, match=words) as refused:
+        write_midi(Piece(480, time_signatures=metre), tmp_path / "refused.mid")
+    assert str(tmp_path / "refused.mid") in str(refused.value)
+    assert not (tmp_path / "refused.mid").exists()
+
+    document = window.documents.new_document("odd")
+    document.model.set_notes(app_piece("x").notes, 480, time_signatures=metre)
+    window.documents.add_documents([document])
+    assert window.export_variation(0, tmp_path / "odd.mid") is None
+    assert words in window.told[-1] and not (tmp_path / "odd.mid").exists()
 
 
 def test_every_setting_default_is_within_its_limits_and_the_panel_offers_them(window):

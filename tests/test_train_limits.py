@@ -203,7 +203,9 @@ def test_elapsed_seconds_of_the_wrong_kind_names_the_checkpoint(trained, tmp_pat
     run_dir, named = _damaged_copy(
         trained, tmp_path, lambda info, run: info.update(elapsed_s=value)
     )
-    assert "elapsed_s" in _resume_refused(run_dir, trained[1], named)
+    assert "its training time is not a number of seconds" in _resume_refused(
+        run_dir, trained[1], named
+    )
 
 
 def _optimizer(change):
@@ -247,7 +249,7 @@ def test_a_run_json_step_beyond_the_limit_names_the_file(trained, tmp_path):
     run_dir, named = _damaged_copy(
         trained, tmp_path, lambda info, run: run.update(step=10**30) or "run"
     )
-    assert "'step'" in _resume_refused(run_dir, trained[1], named)
+    assert "its step count is not a whole number" in _resume_refused(run_dir, trained[1], named)
 
 
 def test_an_undamaged_copy_resumes(trained, tmp_path):
@@ -257,6 +259,29 @@ def test_an_undamaged_copy_resumes(trained, tmp_path):
     run_dir, _ = _damaged_copy(trained, tmp_path, lambda info, run: None)
     trainer = resume_run(run_dir, trained[1], steps=3)
     assert [p.step for p in trainer.run()][-1] == 3
+
+
+# --- the step limit ------------------------------------------------------------------------------
+
+
+def test_a_run_by_minutes_ends_at_the_step_limit_and_can_be_resumed(trained, tmp_path, monkeypatch):
+    """A run given only minutes used to train past MAX_STEPS, and its checkpoints (step above
+    the limit) were refused as damaged ever after. Here the limit is 3 steps, not 10 million."""
+    import importlib
+
+    from composer.core.training import new_run, resume_run
+    from tests.training_helpers import tiny_model, tiny_training
+
+    for name in ("config", "trainer", "messages", "checkpoint"):
+        module = importlib.import_module(f"composer.core.training.{name}")
+        monkeypatch.setattr(module, "MAX_STEPS", 3)
+    config = tiny_training(steps=None, minutes=0.1, eval_every=100_000)
+    last = list(new_run(tmp_path / "run", trained[1], tiny_model(), config).run())[-1]
+    assert last.event == "finished" and last.step == 3, last.message
+    assert "the most one run trains" in last.message, last.message
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["step"] == 3
+    again = list(resume_run(tmp_path / "run", trained[1]).run())  # not refused as damaged
+    assert again[-1].event == "finished" and again[-1].step == 3
 
 
 # --- a full disk ---------------------------------------------------------------------------------
@@ -319,9 +344,13 @@ def test_a_full_disk_at_the_first_run_json_is_one_sentence_and_leaves_no_file(sm
     assert list(_new_trainer(small_disk, trained).run())[-1].event == "finished"
 
 
-def test_a_full_disk_at_metrics_jsonl_is_one_sentence_and_leaves_no_half_line(small_disk, trained):
+def test_a_full_disk_at_metrics_jsonl_leaves_no_half_line_and_stops_at_the_checkpoint(
+    small_disk, trained
+):
     """run.json fits in what is left, the log's next line does not: it crosses into a page the
-    disk no longer has, so the system writes part of it before saying the disk is full."""
+    disk no longer has, so the system writes part of it before saying the disk is full. A log
+    line does not stop the run; the first checkpoint, which does not fit either, does, and the
+    sentence says that nothing was kept (it used to tell to resume from a checkpoint)."""
     from composer.core.training import TrainingError
     from composer.core.training import checkpoint as ckpt
 
@@ -335,10 +364,29 @@ def test_a_full_disk_at_metrics_jsonl_is_one_sentence_and_leaves_no_half_line(sm
     with pytest.raises(TrainingError) as failed:
         list(trainer.run())
     text = str(failed.value)
-    assert "Could not write metrics.jsonl" in text and "\n" not in text, text
-    assert f"the disk holding {small_disk / 'run'} is full" in text
-    assert log.read_bytes() == earlier  # not a byte of the new line
+    assert "Could not write a checkpoint" in text and "\n" not in text, text
+    assert f"the disk holding {small_disk / 'run'}" in text and "is full" in text, text
+    assert "before its first checkpoint and nothing was kept" in text
+    assert log.read_bytes() == earlier  # not a byte of the new lines
     assert json.loads((small_disk / "run" / "run.json").read_text())["step"] == 0
+
+
+def test_a_metrics_log_that_cannot_be_written_does_not_stop_the_run(trained, tmp_path):
+    """metrics.jsonl is a folder here, so no line of it is written: the run trains and keeps
+    its checkpoints all the same, and its last message says what the log lacks. It used to
+    stop at the first line, saying to resume a run that had no checkpoint."""
+    from composer.core.training import new_run
+    from tests.training_helpers import tiny_model, tiny_training
+
+    config = tiny_training(steps=4, eval_every=2)
+    trainer = new_run(tmp_path / "run", trained[1], tiny_model(), config)
+    (tmp_path / "run" / "metrics.jsonl").mkdir()
+    events = list(trainer.run())
+    assert events[-1].event == "finished", events[-1].message
+    assert [e.step for e in events if e.event == "checkpoint"] == [2, 4]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["step"] == 4
+    lost = f"lines of {tmp_path / 'run' / 'metrics.jsonl'} could not be written"
+    assert lost in events[-1].message and "gaps" in events[-1].message, events[-1].message
 
 
 # --- weights to start from -----------------------------------------------------------------------

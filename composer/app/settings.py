@@ -87,16 +87,32 @@ def read(key: Key) -> Any:
         value = key.kind(value) if value is not None else key.default
     except (TypeError, ValueError, OverflowError):
         value = None
+    if key.kind is str and not isinstance(raw, str):  # str() takes anything: a list ("a, b")
+        value = None
     if value is None or not key.fits(value):
-        must = f"a {key.kind.__name__}"
+        must = _KIND_WORDS[key.kind]
         if key.low is not None and key.high is not None:
             must = f"a number from {key.low:,} to {key.high:,}"
+        shown = key.default if key.kind in (int, float) or key.default else None
+        default = "the default" if shown is None else f"the default, {shown},"
+        if key.kind is QByteArray:
+            default = "the window's own layout"
         _fall_back(
             f"The setting {key.name}={str(raw)[:40]} in {store.fileName()} is not {must}; "
-            f"the default, {key.default}, is used instead."
+            f"{default} is used instead."
         )
         return key.default
     return value
+
+
+#: What a setting of each kind must be, as the sentence about an unusable one says it.
+_KIND_WORDS = {
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    str: "text",
+    QByteArray: "a window layout Composer saved",
+}
 
 
 def _fall_back(sentence: str) -> None:

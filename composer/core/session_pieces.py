@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from composer.core.midi.piece import (
+    MAX_TICK,
     MAX_US_PER_BEAT,
     NOTE_VALUE_RANGES,
     TEMPO_DTYPE,
     TIME_SIGNATURE_DTYPE,
     ticks_per_beat_problem,
+    time_signature_problem,
 )
 from composer.core.session_files import (
     ARRAYS,
@@ -182,7 +184,7 @@ def read_piece(
             raise Damaged(f"its lengths lack a whole number of {key}")
     ticks_per_beat = entry_field(entry, "ticks_per_beat", int)
     if problem := ticks_per_beat_problem(ticks_per_beat):
-        raise Damaged(f"its ticks_per_beat is outside what MIDI allows: {problem}")
+        raise Damaged(f"its resolution of {ticks_per_beat:,} ticks per beat cannot be: {problem}")
     piece_fields = {
         "title": entry_field(entry, "title", str),
         "ticks_per_beat": ticks_per_beat,
@@ -245,6 +247,9 @@ def _checked_notes(notes: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
         raise Damaged("its notes start before the beginning")
     if len(notes) and "end" in names and "start" in names and np.any(notes["end"] < notes["start"]):
         raise Damaged("its notes end before they start")
+    for name in ("start", "end"):
+        if len(notes) and name in names and notes[name].max() > MAX_TICK:
+            raise Damaged(f"its notes {name} later than Composer can place (tick {MAX_TICK:,})")
     for name, (low, high) in NOTE_VALUE_RANGES.items():
         if len(notes) and name in names:
             column = notes[name]
@@ -259,10 +264,13 @@ def _checked_notes(notes: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
 
 
 def _check_tempo_map(tempos: np.ndarray, signatures: np.ndarray) -> None:
+    """Tempos and time signatures within what MIDI holds, so that the piece can be exported."""
     if tempos["tick"].min(initial=0) < 0 or signatures["tick"].min(initial=0) < 0:
         raise Damaged("its tempo map starts before the beginning")
+    if max(tempos["tick"].max(initial=0), signatures["tick"].max(initial=0)) > MAX_TICK:
+        raise Damaged(f"its tempo map changes later than Composer can place (tick {MAX_TICK:,})")
     us = tempos["us_per_beat"]
     if us.min(initial=1) < 1 or us.max(initial=1) > MAX_US_PER_BEAT:
         raise Damaged("its tempo map holds a tempo MIDI cannot")
-    if min(signatures["numerator"].min(initial=1), signatures["denominator"].min(initial=1)) < 1:
-        raise Damaged("its time signatures hold a zero or negative number")
+    if problem := time_signature_problem(signatures):
+        raise Damaged(f"it has {problem}")

@@ -30,6 +30,14 @@ MAX_US_PER_BEAT = 0xFFFFFF
 #: The inclusive range of each note field a MIDI data byte (7 bits) carries; a velocity of 0
 #: would be a note-off.
 NOTE_VALUE_RANGES = {"pitch": (0, 127), "velocity": (1, 127), "program": (0, 127)}
+#: The inclusive range of a time signature's numerator (a byte; 0 beats is no metre) and
+#: denominator, which must also be a power of 2: MIDI stores its log2 (mido takes up to 2**255),
+#: and TIME_SIGNATURE_DTYPE's int32 holds up to 2**30.
+TIME_SIGNATURE_RANGES = {"numerator": (1, 255), "denominator": (1, 2**30)}
+#: The latest tick a piece's notes and tempo map may reach: 2**40 is 36 years at 960 ticks a
+#: beat and 120 BPM, and far enough below int64's end that converting ticks to grid steps
+#: (tokens.codec.to_steps multiplies them) cannot overflow.
+MAX_TICK = 2**40
 
 
 def ticks_per_beat_problem(ticks_per_beat: int) -> str | None:
@@ -37,6 +45,23 @@ def ticks_per_beat_problem(ticks_per_beat: int) -> str | None:
     if not 1 <= ticks_per_beat <= MAX_TICKS_PER_BEAT:
         return f"a MIDI file's resolution is 1 to {MAX_TICKS_PER_BEAT} ticks per beat"
     return None
+
+
+def time_signature_problem(signatures: np.ndarray) -> str | None:
+    """Why time signatures (TIME_SIGNATURE_DTYPE) cannot be written to a MIDI file, naming the
+    first that cannot, as words to follow "it has"; None if all can."""
+    numerators = signatures["numerator"].astype(np.int64)
+    denominators = signatures["denominator"].astype(np.int64)
+    (low, high), (dlow, dhigh) = TIME_SIGNATURE_RANGES.values()
+    bad = (numerators < low) | (numerators > high) | (denominators < dlow) | (denominators > dhigh)
+    bad |= (denominators & (denominators - 1)) != 0  # not a power of 2
+    if not bad.any():
+        return None
+    first = int(np.argmax(bad))
+    return (
+        f"a time signature of {numerators[first]}/{denominators[first]}, and MIDI writes "
+        f"{low} to {high} beats over 1, 2, 4, 8 or another power of 2"
+    )
 
 
 def make_notes(start=(), end=(), pitch=(), velocity=()) -> np.ndarray:

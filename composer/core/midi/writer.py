@@ -8,7 +8,12 @@ import mido
 
 from composer.core.atomic import atomic_path, check_target
 from composer.core.errors import SettingsError
-from composer.core.midi.piece import DRUM_CHANNEL, Piece, ticks_per_beat_problem
+from composer.core.midi.piece import (
+    DRUM_CHANNEL,
+    Piece,
+    ticks_per_beat_problem,
+    time_signature_problem,
+)
 
 _PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
 
@@ -18,13 +23,15 @@ def write_midi(piece: Piece, path: str | Path, *, overwrite: bool = False) -> Pa
     instrument, drums on channel 10. Refuses to replace an existing file unless `overwrite`, and
     anything that is not a file (a folder, a device, a pipe) always: WriteError, an OSError whose
     message names `path` and the fix, as for a folder that cannot be written. A piece MIDI cannot
-    hold (a resolution above MAX_TICKS_PER_BEAT) is a SettingsError naming `path`, before anything
-    is written."""
+    hold (a resolution above MAX_TICKS_PER_BEAT, a time signature outside TIME_SIGNATURE_RANGES)
+    is a SettingsError naming `path`, before anything is written."""
     path = Path(path)
     if problem := ticks_per_beat_problem(piece.ticks_per_beat):
         raise SettingsError(
             f"{path} cannot hold this piece: {problem} and it has {piece.ticks_per_beat}"
         )
+    if problem := time_signature_problem(piece.time_signatures):
+        raise SettingsError(f"{path} cannot hold this piece: it has {problem}")
     check_target(path)  # before "already exists": allowing overwriting would not help
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another name or allow overwriting")
@@ -62,18 +69,14 @@ def _conductor_track(piece: Piece) -> mido.MidiTrack:
         (int(tick), 0, mido.MetaMessage("set_tempo", tempo=int(us)))
         for tick, us in piece.tempos.tolist()
     ]
-    for tick, numerator, denominator in piece.time_signatures.tolist():
-        # MIDI stores the denominator as a power of two; anything else cannot be written.
-        if denominator > 0 and (denominator & (denominator - 1)) == 0:
-            events.append(
-                (
-                    int(tick),
-                    0,
-                    mido.MetaMessage(
-                        "time_signature", numerator=numerator, denominator=denominator
-                    ),
-                )
+    for tick, numerator, denominator in piece.time_signatures.tolist():  # checked: MIDI holds them
+        events.append(
+            (
+                int(tick),
+                0,
+                mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator),
             )
+        )
     track = mido.MidiTrack()
     track.extend(_with_delta_times(events))
     return track

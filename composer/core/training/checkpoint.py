@@ -117,29 +117,48 @@ def read_checkpoint(path: Path) -> dict:
 _MOST = 2**63 - 1
 
 
+#: What the optimizer's state is, in the words of a damage sentence.
+_OPTIMIZER_WORDS = "its record of how training adjusts the weights (learning rate, momentum)"
+#: What each field of a checkpoint's JSON is, in the words of its damage sentence.
+_FIELD_WORDS = {
+    "step": "its step count",
+    "tokens_seen": "its count of the notes' tokens trained on",
+    "stale_validations": "its count of validations since the best one",
+    "bytes": "the size it gives its weights file",
+    "elapsed_s": "its training time",
+    "val_loss": "its validation loss",
+    "best_val_loss": "its best validation loss",
+    "run_id": "the run it belongs to",
+    "sha256": "the checksum of its weights file",
+    "grad_scaler": "its half-precision loss scale",
+}
+
+
 def _checkpoint_problem(info: dict) -> str | None:
-    """What is wrong with the fields of a checkpoint's JSON that a resume reads, or None."""
+    """What is wrong with the fields of a checkpoint's JSON that a resume reads, or None: words
+    to put in "<path> is damaged (...)"."""
     counts = {"step": MAX_STEPS, "tokens_seen": _MOST, "stale_validations": MAX_STEPS}
     for key, most in {**counts, "bytes": _MOST}.items():
         value = info.get(key, 0 if key == "stale_validations" else None)
         if not _is_count(value, most):
-            return f"{key!r} is not a count from 0 to {most:,}"
+            upto = f" from 0 to {most:,}" if most < _MOST else ""
+            return f"{_FIELD_WORDS[key]} is not a whole number{upto}"
     elapsed = info.get("elapsed_s", 0.0)
     if elapsed is not None and not (_is_number(elapsed) and _finite(elapsed) and elapsed >= 0):
-        return "'elapsed_s' is not a number of seconds"
+        return f"{_FIELD_WORDS['elapsed_s']} is not a number of seconds"
     for key in ("val_loss", "best_val_loss"):
         if info.get(key) is not None and not _is_number(info[key]):
-            return f"{key!r} is not a number"
+            return f"{_FIELD_WORDS[key]} is not a number"
     for key, kind in {"run_id": str, "sha256": str, "grad_scaler": dict}.items():
         if info.get(key) is not None and not isinstance(info[key], kind):
-            return f"{key!r} is not a {kind.__name__}"
+            return f"{_FIELD_WORDS[key]} is not {'text' if kind is str else 'a set of values'}"
     groups = (
         info.get("optimizer", {}).get("param_groups")
         if isinstance(info.get("optimizer"), dict)
         else None
     )
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
-        return "'optimizer' does not hold the optimizer's parameter groups"
+        return f"it lacks {_OPTIMIZER_WORDS}"
     return None
 
 
@@ -215,7 +234,7 @@ def _run_problem(run: dict) -> str | None:
         if value is not None and not (isinstance(value, str) and _CHECKPOINT_REF.fullmatch(value)):
             return f"{key!r} does not name a checkpoint in its checkpoints folder"
     if not _is_count(run.get("step", 0), MAX_STEPS):
-        return f"'step' is not a step count from 0 to {MAX_STEPS:,}"
+        return f"its step count is not a whole number from 0 to {MAX_STEPS:,}"
     for part in ("train", "validation"):
         files = run["data"].get(part)
         if not isinstance(files, list) or not all(
@@ -295,8 +314,8 @@ def optimizer_from_files(
             state.setdefault(int(index), {})[name] = value
     if problem:
         raise CheckpointError(
-            f"{path} is damaged (the optimizer's state: {problem}); put the run's own "
-            "checkpoint back, or start a new run"
+            f"{path} is damaged ({_OPTIMIZER_WORDS}: {problem}); put the run's own checkpoint "
+            "back, or start a new run"
         )
     groups = [
         {**group, "betas": tuple(group["betas"])} if "betas" in group else group
@@ -306,7 +325,7 @@ def optimizer_from_files(
         optimizer.load_state_dict({"state": state, "param_groups": groups})
     except (ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise CheckpointError(
-            f"{path} is damaged (its optimizer state does not fit this model: {exc}); put the "
+            f"{path} is damaged ({_OPTIMIZER_WORDS} does not fit this model: {exc}); put the "
             "run's own checkpoint back, or start a new run"
         ) from None
 
@@ -316,16 +335,16 @@ def _groups_problem(saved, own: list[dict]) -> str | None:
     another torch version adds or lacks is left to torch (it fills in its defaults), but the
     step needs these."""
     if not isinstance(saved, list) or len(saved) != len(own):
-        return f"it should hold {len(own)} parameter group(s)"
+        return f"it should hold {len(own)} set(s) of settings"
     for group, mine in zip(saved, own):
         needed = {"params", "lr", "betas", "eps", "weight_decay"} & set(mine)
         if not isinstance(group, dict) or not needed <= set(group):
-            return f"a parameter group lacks one of {', '.join(sorted(needed))}"
+            return f"a set of settings lacks one of {', '.join(sorted(needed))}"
         if group["params"] != mine["params"]:
-            return "its parameter groups are not this model's"
+            return "its settings are not this model's"
         for key in set(group) & set(mine):
             if not _same_kind(group[key], mine[key]):
-                return f"{key!r} is not of the kind the optimizer keeps ({mine[key]!r})"
+                return f"{key!r} is not a value of the kind it should be ({mine[key]!r})"
     return None
 
 

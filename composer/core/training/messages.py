@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import torch
 
+from composer.core.training.config import MAX_STEPS
 from composer.core.training.distributed import Ranks
 from composer.core.training.progress import EndReason, NanLoss, OutOfMemory
+
+if TYPE_CHECKING:
+    from composer.core.training.trainer_io import RunFiles
 
 
 def count_label(n: int) -> str:
@@ -50,7 +55,7 @@ def length(trainer) -> str:
     if c.minutes is None:
         return f"{cap:,} steps"
     budget = f"{c.minutes:g} minute{'' if c.minutes == 1 else 's'}"
-    return budget if cap is None else f"{budget} (at most {cap:,} steps)"
+    return budget if c.steps is None else f"{budget} (at most {cap:,} steps)"
 
 
 def ended(trainer, why: EndReason | None) -> str:
@@ -67,6 +72,17 @@ def ended(trainer, why: EndReason | None) -> str:
         )
     if why == EndReason.TIME:
         return f"Finished {trainer.step} steps in the {trainer.config.minutes:g} minutes given."
+    c = trainer.config
+    if c.steps is None and trainer.step >= MAX_STEPS:  # before its minutes or epochs
+        given = (
+            f"the {c.minutes:g} minutes given were up"
+            if c.minutes
+            else f"the {c.epochs:,} epochs given were done"
+        )
+        return (
+            f"Finished {trainer.step:,} steps, the most one run trains, before {given}; to train "
+            "on, start a new run from this one's checkpoint."
+        )
     return f"Finished {trainer.step} steps."
 
 
@@ -97,20 +113,37 @@ def out_of_memory(trainer) -> OutOfMemory:
     )
 
 
-def write_failed(trainer, exc: OSError, what: str = "a checkpoint") -> str:
-    """Writing `what` (a checkpoint, metrics.jsonl) into the run folder failed mid-run."""
-    saved = trainer.saved_step
-    kept = f"the checkpoint of step {saved} is kept" if saved else "no checkpoint was written yet"
+def write_failed(files: RunFiles, exc: OSError) -> str:
+    """Writing a checkpoint (or run.json naming it) into the run folder failed mid-run."""
+    saved = files.saved_step
+    where = f"Could not write a checkpoint into {files.run_dir} ({exc.strerror or exc})"
+    if not saved:  # run.json names no checkpoint: resuming starts the run again from step 0
+        return (
+            f"{where}, so training stopped before its first checkpoint and nothing was kept; "
+            "free some space and resume the run (it starts from the beginning), or start again "
+            "in another output folder"
+        )
     return (
-        f"Could not write {what} into {trainer.run_dir} ({exc.strerror or exc}), so training "
-        f"stopped and {kept}; free some space or choose another output folder, then resume"
+        f"{where}, so training stopped and the checkpoint of step {saved} is kept; free some "
+        "space or choose another output folder, then resume"
     )
 
 
-def start_failed(trainer, exc: OSError) -> str:
+def lines_lost(files: RunFiles) -> str:
+    """'' or a sentence to add to the last one: lines of metrics.jsonl that were not written."""
+    if not files.lines_lost:
+        return ""
+    lines = f"{files.lines_lost} line{'s' if files.lines_lost > 1 else ''}"
+    return (
+        f" {lines} of {files.run_dir / 'metrics.jsonl'} could not be written "
+        f"({files.lost_because}), so its loss curve has gaps."
+    )
+
+
+def start_failed(files: RunFiles, exc: OSError) -> str:
     """The first run.json could not be written: there is no run to resume, the folder takes a
     new one."""
     return (
-        f"Could not start a run in {trainer.run_dir} ({exc.strerror or exc}), so nothing was "
+        f"Could not start a run in {files.run_dir} ({exc.strerror or exc}), so nothing was "
         "trained; free some space or choose another output folder, then start again"
     )

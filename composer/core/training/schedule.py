@@ -11,7 +11,8 @@ from composer.core.training.config import TrainConfig
 class Schedule:
     """The learning rate for each step and the reasons to end a run.
 
-    `steps_cap` is the step count the run ends at (None: only the time budget ends it).
+    `steps_cap` is the step count the run ends at (the Trainer's is never above MAX_STEPS, even
+    with a time budget; None: only the time budget ends it).
     `elapsed_s` counts the seconds spent training, this session and earlier ones (pauses are not
     counted), and `stale` the validations since the best one; both are kept in checkpoints so a
     resumed run carries on where it stopped.

@@ -12,24 +12,20 @@ lane and the RNG, so a resumed run reaches the same weights as an uninterrupted 
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from composer.core.atomic import append_whole
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.fill_in import has_fill_in
 from composer.core.tokens.vocab import PAD, Vocabulary
-from composer.core.training import checkpoint as ckpt
 from composer.core.training import messages, trainer_state
 from composer.core.training.config import MAX_STEPS, TrainConfig
 from composer.core.training.data import (
@@ -48,13 +44,13 @@ from composer.core.training.progress import (
     Pace,
     TrainControl,
     TrainEvent,
-    TrainingError,
     TrainProgress,
 )
 from composer.core.training.run_info import RunInfo
 from composer.core.training.schedule import Schedule
 from composer.core.training.start_from import load_weights
 from composer.core.training.threads import ThreadTuner
+from composer.core.training.trainer_io import RunFiles
 from composer.core.training.validation import Validation
 
 
@@ -74,9 +70,9 @@ class Trainer:
     ):
         self.run_dir = Path(run_dir)
         self._lock = lock  # the run folder's FolderLock, released when run() ends
-        self.info = run
         self.control = control or TrainControl()
         self.ranks = ranks or Ranks.from_environment()
+        self.files = RunFiles(self.run_dir, run, writes=self.ranks.is_main)
         self.config = TrainConfig.from_dict(run.training)
         self.model_config = ModelConfig.from_dict(run.model)
         self.tokenizer = TokenizerConfig.from_json(run.tokenizer)
@@ -105,7 +101,9 @@ class Trainer:
         augmentation = Augmentation(c.transpose, c.tempo_stretch)
         self.augmentations = EpochAugmentations(augmentation, self.train_set, c.seed)
         cap = c.steps or (None if c.minutes else math.ceil(c.epochs * self.stream.steps_per_epoch))
-        cap = None if cap is None else min(cap, MAX_STEPS)  # many epochs of a large collection
+        # No run passes MAX_STEPS, whatever its budget (many epochs, or minutes alone): a later
+        # step is one that checkpoint.py's readers refuse, so it could not be resumed or exported.
+        cap = MAX_STEPS if cap is None else min(cap, MAX_STEPS)
         self.schedule = Schedule(c, cap)
         self.total_steps = self.schedule.total_steps(0, 0.0)
         self.validation = Validation(
@@ -142,7 +140,7 @@ class Trainer:
         self.state = self.model.initial_state(c.batch_size, self.device)
         if latest is not None:
             trainer_state.restore(self, latest)
-        self.saved_step = self.step if latest is not None else 0  # of the last checkpoint written
+            self.files.saved_step = self.step
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Iterator[TrainProgress]:
@@ -161,21 +159,16 @@ class Trainer:
     def _run(self) -> Iterator[TrainProgress]:
         c = self.config
         resumed = self.step > 0
-        if self.ranks.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            if not resumed:
-                try:
-                    ckpt.write_run(self.run_dir, self.info)
-                except OSError as exc:  # a full disk: no run.json, the folder takes a new run
-                    raise TrainingError(messages.start_failed(self, exc)) from None
-            self._log(
-                {
-                    "event": LogEvent.RESUME if resumed else LogEvent.START,
-                    "world_size": self.ranks.world_size,
-                    "device": str(self.device),
-                    "total_steps": self.total_steps,
-                }
-            )
+        if not resumed:
+            self.files.start()
+        self.files.log(
+            {
+                "event": LogEvent.RESUME if resumed else LogEvent.START,
+                "world_size": self.ranks.world_size,
+                "device": str(self.device),
+                "total_steps": self.total_steps,
+            }
+        )
         yield self._progress(TrainEvent.STARTED, message=messages.describe(self, resumed))
 
         pace = Pace()
@@ -219,8 +212,8 @@ class Trainer:
             self.total_steps = self.schedule.total_steps(self.step, pace.seconds_per_step)
             if out_of_time:
                 ended = EndReason.TIME
-            if self.step % c.log_every == 0 and self.ranks.is_main:
-                self._log(
+            if self.step % c.log_every == 0:
+                self.files.log(
                     {
                         "event": LogEvent.TRAIN,
                         "step": self.step,
@@ -251,15 +244,10 @@ class Trainer:
         if self.step > self.saved_step:  # stopped between checkpoints: keep what was done
             yield self._checkpoint(pace)
         self.total_steps = self.step if ended else self.total_steps
-        if self.ranks.is_main:
-            self._log(
-                {
-                    "event": LogEvent.FINISH if ended else LogEvent.STOP,
-                    "step": self.step,
-                    "why": ended,
-                }
-            )
-        text = messages.ended(self, ended)
+        self.files.log(
+            {"event": LogEvent.FINISH if ended else LogEvent.STOP, "step": self.step, "why": ended}
+        )
+        text = messages.ended(self, ended) + messages.lines_lost(self.files)
         yield self._progress(
             TrainEvent.FINISHED if ended else TrainEvent.STOPPED, message=text, pace=pace
         )
@@ -322,8 +310,8 @@ class Trainer:
         )
         if improved:
             self.best_val_loss = self.last_val_loss
-        if self.ranks.is_main and self.last_val_loss is not None:
-            self._log(
+        if self.last_val_loss is not None:
+            self.files.log(
                 {
                     "event": LogEvent.VALIDATION,
                     "step": self.step,
@@ -341,24 +329,15 @@ class Trainer:
         h = self.ranks.gather_lanes(self.state[0], dim=1)
         c = self.ranks.gather_lanes(self.state[1], dim=1)
         rng = self.ranks.gather_lanes(torch.get_rng_state().to(self.device)[None], dim=0)
-        path = None
-        if self.ranks.is_main:
-            tensors, info = trainer_state.snapshot(self, h, c, rng)
-            try:
-                path = ckpt.write_checkpoint(self.run_dir, self.step, tensors, info)
-                name = f"checkpoints/{path.name}"
-                info = replace(self.info, latest=name, step=self.step)
-                if self._improved or not len(self.val_set):  # without validation, best is latest
-                    info = replace(info, best=name, best_val_loss=self.best_val_loss)
-                ckpt.write_run(self.run_dir, info)
-                self.info = info  # only once run.json names it: else the last good one stays
-            except OSError as exc:  # disk full, folder gone or read-only: the last good one stays
-                raise TrainingError(messages.write_failed(self, exc)) from None
-            keep = {Path(k).stem for k in (self.info.latest, self.info.best) if k}
-            ckpt.prune_checkpoints(self.run_dir, keep)
-            self._log({"event": LogEvent.CHECKPOINT, "step": self.step, "path": name})
+        tensors, info = trainer_state.snapshot(self, h, c, rng) if self.files.writes else ({}, {})
+        path = self.files.checkpoint(
+            self.step,
+            tensors,
+            info,
+            best=self._improved or not len(self.val_set),  # without validation, best is latest
+            best_val_loss=self.best_val_loss,
+        )
         self._improved = False
-        self.saved_step = self.step
         self.ranks.barrier()
         return self._progress(
             TrainEvent.CHECKPOINT, checkpoint=str(path) if path else None, pace=pace
@@ -394,10 +373,12 @@ class Trainer:
     def device_label(self) -> str:
         return messages.device_label(self.device, self.ranks)
 
-    def _log(self, record: dict) -> None:
-        """Append one line to metrics.jsonl (rank 0 only). Readers skip a last line cut short."""
-        record = {"time": round(time.time(), 3), **record}
-        try:
-            append_whole(self.run_dir / "metrics.jsonl", (json.dumps(record) + "\n").encode())
-        except OSError as exc:  # a full disk: the line is not written at all
-            raise TrainingError(messages.write_failed(self, exc, "metrics.jsonl")) from None
+    @property
+    def info(self) -> RunInfo:
+        """The run as its run.json holds it (the latest and best checkpoints named)."""
+        return self.files.info
+
+    @property
+    def saved_step(self) -> int:
+        """The step of the last checkpoint written (0: none yet)."""
+        return self.files.saved_step
