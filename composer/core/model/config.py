@@ -10,6 +10,10 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from composer.core.errors import SettingsError
 
+#: The bar the context inputs count, in quarter notes: 4/4 until time signatures travel with the
+#: cached tokens (tokens/lookback.py); lookback lags are whole bars of it.
+BEATS_PER_BAR = 4
+
 # Hard limits, far above any preset, so that a hostile or damaged file cannot ask for terabytes.
 MAX_VOCAB_SIZE = 65_536  # token ids are stored as uint16
 MAX_WIDTH = 8192  # embedding and hidden units
@@ -26,10 +30,22 @@ class ModelConfig:
     layers: int = 2  # stacked LSTM layers; 2-3 is where LSTM language models stop improving
     embedding_size: int = 256  # width of each token's learnt vector, fed to the first layer
     dropout: float = 0.1  # between layers and before the projection; more for small collections
+    # Context inputs (tokens/lookback.py), added to each token's vector: where the music is in
+    # the beat (this many grid steps a beat, the tokenizer's; 0: none, as every model before
+    # them) and in a 4-beat bar, and the token that came next at the same moment 1 to
+    # `lookback_bars` bars before (0: none).
+    context_steps: int = 0
+    lookback_bars: int = 0
 
     def __post_init__(self) -> None:
         checks = [
             (2 <= self.vocab_size <= MAX_VOCAB_SIZE, f"vocab_size must be 2 to {MAX_VOCAB_SIZE}"),
+            (0 <= self.context_steps <= 480, "context_steps must be 0 to 480"),
+            (0 <= self.lookback_bars <= 8, "lookback_bars must be 0 to 8"),
+            (
+                self.lookback_bars == 0 or self.context_steps > 0,
+                "lookback needs context_steps (the grid it counts bars in)",
+            ),
             (1 <= self.hidden_size <= MAX_WIDTH, f"hidden_size must be 1 to {MAX_WIDTH}"),
             (1 <= self.embedding_size <= MAX_WIDTH, f"embedding_size must be 1 to {MAX_WIDTH}"),
             (1 <= self.layers <= MAX_LAYERS, f"layers must be 1 to {MAX_LAYERS}"),
@@ -57,6 +73,29 @@ class ModelConfig:
             shapes[f"lstm.bias_hh_l{layer}"] = (4 * h,)
         shapes["head.weight"] = (v, h)
         shapes["head.bias"] = (v,)
+        return shapes | self.context_shapes()
+
+    def context_spec(self):
+        """The ContextSpec (tokens/lookback.py) of this model's context inputs, or None."""
+        if not self.context_steps:
+            return None
+        from composer.core.tokens.lookback import ContextSpec  # numpy: not for --help
+
+        return ContextSpec(self.lookback_bars, BEATS_PER_BAR)
+
+    def context_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name -> shape of the context inputs' tables (none for a model without them): one row
+        per step of the beat, per beat of the bar, and per lookback lag one per token id plus
+        one for "no moment then" (the last row)."""
+        if not self.context_steps:
+            return {}
+        e = self.embedding_size
+        shapes = {
+            "context_step.weight": (self.context_steps, e),
+            "context_beat.weight": (BEATS_PER_BAR, e),
+        }
+        for lag in range(self.lookback_bars):
+            shapes[f"lookback.{lag}.weight"] = (self.vocab_size + 1, e)
         return shapes
 
     @property
@@ -64,7 +103,8 @@ class ModelConfig:
         """Number of weights, computed from the shape alone (nothing is allocated)."""
         v, e, h, n = self.vocab_size, self.embedding_size, self.hidden_size, self.layers
         lstm = 4 * h * (e + h + 2) + (n - 1) * 4 * h * (h + h + 2)
-        return v * e + lstm + h * v + v
+        context = sum(rows * width for rows, width in self.context_shapes().values())
+        return v * e + lstm + h * v + v + context
 
     def to_dict(self) -> dict:
         return asdict(self)

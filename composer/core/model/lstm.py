@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from composer.core.model.config import ModelConfig
+from composer.core.model.config import BEATS_PER_BAR, ModelConfig
 
 LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden_size)
 
@@ -26,6 +26,20 @@ class MusicLSTM(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        # Context tables start at zero: a model grown from one without them (start_from) plays
+        # exactly as before until training moves them; gradients reach them all the same.
+        self.context_step = self.context_beat = None
+        self.lookback = nn.ModuleList()
+        if config.context_steps:
+            e = config.embedding_size
+            self.context_step = nn.Embedding(config.context_steps, e)
+            self.context_beat = nn.Embedding(BEATS_PER_BAR, e)
+            self.lookback.extend(
+                nn.Embedding(config.vocab_size + 1, e) for _ in range(config.lookback_bars)
+            )
+            with torch.no_grad():
+                for table in (self.context_step, self.context_beat, *self.lookback):
+                    table.weight.zero_()
         with torch.no_grad():
             # Forget-gate bias 1 (gates are ordered input, forget, cell, output): the cell keeps
             # its memory by default early in training, which helps long sequences learn at all.
@@ -41,9 +55,26 @@ class MusicLSTM(nn.Module):
         return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
 
     def forward(
-        self, tokens: torch.Tensor, state: LSTMState | None = None
+        self,
+        tokens: torch.Tensor,
+        state: LSTMState | None = None,
+        context: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, LSTMState]:
-        """tokens: (batch, time) int64 ids -> logits (batch, time, vocab_size) and the new state."""
-        x = self.embedding(tokens)
-        x, state = self.lstm(x, state)
+        """tokens: (batch, time) int64 ids -> logits (batch, time, vocab_size) and the new state.
+        context: (batch, time, 2 + lookback_bars) int64, for a model with context inputs: step in
+        the beat, beat in the bar, and per lag the token id that came next a bar ago (vocab_size
+        where none did); tokens/lookback.py's context_ids makes it."""
+        x, state = self.lstm(self.inputs(tokens, context), state)
         return self.head(self.dropout(x)), state
+
+    def inputs(self, tokens: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        """What the first layer reads at each position: (..., embedding_size)."""
+        x = self.embedding(tokens)
+        if self.context_step is None:
+            return x
+        if context is None:
+            raise ValueError("this model reads context inputs: pass context (lookback.py)")
+        x = x + self.context_step(context[..., 0]) + self.context_beat(context[..., 1])
+        for lag, table in enumerate(self.lookback):
+            x = x + table(context[..., 2 + lag])
+        return x

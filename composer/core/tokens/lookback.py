@@ -1,0 +1,178 @@
+"""What the model can hear besides each token: where the music is in the beat and the bar (meter),
+and what was played at the same place one and two bars before (lookback), as in Magenta's Lookback
+RNN (issue 26). An LSTM's state is bad at keeping the position in the bar exactly and at
+remembering the notes of a bar ago; given as inputs, repeating a bar is as easy as copying them.
+
+Event tokens have no fixed place in time, so "the same place a bar ago" is a *moment key*: the
+token read after position i sits at time T_i (grid steps since its part began) and is the c_i-th
+token read at that time (c counts the tokens since the last time shift; a time shift starts it
+again at 0). The lookback of lag L at position i is the position j + 1 whose key (T_j, c_j) is
+(T_i - L, c_i) in the same part: the token that came next at that moment L steps ago. When the
+music a bar ago is the music now, that token is exactly the next one, so the model can learn to
+copy it. -1 where no such moment exists (a rest covered that time, or it is before the start).
+
+A part is what a fill-in mark begins (tokens/fill_in.py: suffix, prefix and middle each start at
+their own time 0); lookback never reaches into another part.
+
+`context_rows` computes every position of a token sequence at once (training, validation, a
+primer); `ContextTracker` computes the same rows one token at a time (the sampler). They agree
+position for position; tests/test_lookback.py holds them together on real music.
+
+The bar is `beats_per_bar` quarter notes (the model's BEATS_PER_BAR, 4/4, until time signatures
+travel with the cached tokens); the lags are whole bars of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from composer.core.tokens.stream import lookup_tables
+from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
+
+NO_MOMENT = -1  # a lookback position where no moment a lag ago exists
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    """Which context inputs a model reads: the lookback lags, 1 to `lookback_bars` bars. Rows
+    hold (step in the beat, beat in the bar, then one lookback position per lag)."""
+
+    lookback_bars: int
+    beats_per_bar: int  # the model's (model.config.BEATS_PER_BAR): ModelConfig.context_spec()
+
+    def lags(self, steps_per_beat: int) -> np.ndarray:
+        """The lags in grid steps, shape (lookback_bars,)."""
+        bars = np.arange(1, self.lookback_bars + 1, dtype=np.int64)
+        return bars * self.beats_per_bar * steps_per_beat
+
+    @property
+    def columns(self) -> int:
+        return 2 + self.lookback_bars
+
+
+def _tables(vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+    """Per id: the steps it moves time by (time shifts), and whether it starts a part."""
+    kinds, values = lookup_tables(vocab)
+    shift = np.array([v if k == "TimeShift" else 0 for k, v in zip(kinds, values)], np.int64)
+    starts = np.array([k in FILL_MARKS[:3] for k in kinds], bool)  # EndMiddle ends, not starts
+    return shift, starts
+
+
+def moment_keys(tokens: np.ndarray, vocab: Vocabulary) -> tuple[np.ndarray, ...]:
+    """(part, time, count) after each position, int64 arrays of shape (N,): the moment key of
+    the token read next (module doc)."""
+    shift_of, starts_of = _tables(vocab)
+    tokens = np.asarray(tokens, np.int64)
+    n = len(tokens)
+    shift, starts = shift_of[tokens], starts_of[tokens]
+    part = np.cumsum(starts)
+    total = np.cumsum(shift)
+    # Time restarts at 0 where a part starts: subtract the total reached before that token.
+    at_start = np.flatnonzero(starts)
+    base = np.zeros(n, np.int64)
+    if len(at_start):
+        before = np.concatenate([[0], total])[at_start]  # total before each part's first token
+        base_per_part = np.concatenate([[0], before])
+        base = base_per_part[part]
+    time = total - base
+    # Tokens since the last time shift (or since the part began), this one included.
+    moved = (shift > 0) | starts
+    last = np.maximum.accumulate(np.where(moved, np.arange(n), -1))
+    count = np.arange(n) - last
+    count = np.where(shift > 0, 0, count)
+    return part, time, count
+
+
+def context_rows(tokens: np.ndarray, vocab: Vocabulary, spec: ContextSpec) -> np.ndarray:
+    """The context inputs of every position, int64 of shape (N, spec.columns): step in the beat,
+    beat in the bar, and per lag the position of the token that came next at the same moment
+    that many bars before (NO_MOMENT where none did)."""
+    spb = vocab.config.steps_per_beat
+    part, time, count = moment_keys(tokens, vocab)
+    n = len(part)
+    rows = np.empty((n, spec.columns), np.int64)
+    rows[:, 0] = time % spb
+    rows[:, 1] = (time // spb) % spec.beats_per_bar
+    if n == 0:
+        return rows
+    # A moment can repeat (count is not unique when nothing moves time: a part's start); the
+    # first position with a key is the one the tracker keeps too.
+    order = np.lexsort((np.arange(n), count, time, part))
+    keys = np.stack([part[order], time[order], count[order]], axis=1)
+    first = np.ones(n, bool)
+    first[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+    keys, positions = keys[first], order[first]
+    for column, lag in enumerate(spec.lags(spb).tolist(), start=2):
+        wanted = np.stack([part, time - lag, count], axis=1)
+        found = _find_rows(keys, wanted)
+        at = positions[np.maximum(found, 0)]
+        # Only moments read before this position: their next token is known by now.
+        ok = (found >= 0) & (at < np.arange(n))
+        rows[:, column] = np.where(ok, at + 1, NO_MOMENT)
+    return rows
+
+
+def _find_rows(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index in `sorted_keys` (rows sorted lexicographically, unique) of each row of `wanted`,
+    or -1. Keys are packed into one int64 each; times are far below 2**40 steps."""
+
+    def pack(k: np.ndarray) -> np.ndarray:
+        return (
+            (k[:, 0] << 44) + (np.maximum(k[:, 1], -1) + 1 << 20) + np.minimum(k[:, 2], 2**20 - 1)
+        )
+
+    packed = pack(sorted_keys)
+    query = pack(wanted)
+    at = np.searchsorted(packed, query)
+    at = np.minimum(at, len(packed) - 1)
+    hit = (packed[at] == query) & (wanted[:, 1] >= 0)
+    return np.where(hit, at, -1)
+
+
+class ContextTracker:
+    """The rows of context_rows, one token at a time: feed each token read, then `row()` is the
+    context of the position just read (what the model reads beside that token)."""
+
+    def __init__(self, vocab: Vocabulary, spec: ContextSpec):
+        self.spec = spec
+        self.spb = vocab.config.steps_per_beat
+        self.lags = spec.lags(self.spb).tolist()
+        self._shift, self._starts = _tables(vocab)
+        self.part, self.time, self.count = 0, 0, 0
+        self.position = -1
+        self._moments: dict[tuple[int, int, int], int] = {}
+
+    def feed(self, token: int) -> np.ndarray:
+        """Read one token; returns its context row, int64 of shape (spec.columns,)."""
+        self.position += 1
+        if self._starts[token]:
+            self.part, self.time, self.count = self.part + 1, 0, 0
+        elif self._shift[token]:
+            self.time += int(self._shift[token])
+            self.count = 0
+        else:
+            self.count += 1
+        key = (self.part, self.time, self.count)
+        row = np.empty(self.spec.columns, np.int64)
+        row[0] = self.time % self.spb
+        row[1] = (self.time // self.spb) % self.spec.beats_per_bar
+        for column, lag in enumerate(self.lags, start=2):
+            at = self._moments.get((self.part, self.time - lag, self.count))
+            row[column] = NO_MOMENT if at is None else at + 1
+        self._moments.setdefault(key, self.position)
+        return row
+
+
+def context_ids(rows: np.ndarray, tokens: np.ndarray, vocab_size: int) -> np.ndarray:
+    """Rows of positions (context_rows, ContextTracker) with each lookback position replaced by
+    the id of the token there in `tokens`, vocab_size where there is none: what the model reads
+    (MusicLSTM.forward's context). rows: (..., columns); tokens: the ids the positions index."""
+    out = np.array(rows, np.int64, copy=True)
+    lookback = out[..., 2:]
+    found = lookback >= 0
+    out[..., 2:] = np.where(
+        found, np.asarray(tokens, np.int64)[np.maximum(lookback, 0)], vocab_size
+    )
+    return out
