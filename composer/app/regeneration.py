@@ -213,7 +213,7 @@ def _is_start(item) -> bool:
 
 def fill_job(worker, request: FillRequest) -> list:
     """The background job: load the model, fill the bars, report progress. Returns the finished
-    alternatives as whole pieces (fewer than asked when stopped)."""
+    alternatives as whole pieces (fewer than asked when stopped), with those left empty."""
     from composer.core.generation import ModelFileError, load_model
     from composer.core.generation.fill import SpanFiller
     from composer.resources import default_model
@@ -228,7 +228,7 @@ def fill_job(worker, request: FillRequest) -> list:
     )
     worker.report(("start", filler.both_sides, loaded.name))
     if worker.stop_requested:  # stopped while the model was loading
-        return []
+        return Written([], frozenset(), "")
     try:
         for update in filler.run():
             if worker.stop_requested:
