@@ -1,0 +1,131 @@
+"""The context inputs (meter and lookback, issue 26) against the plain LSTM, at equal steps.
+
+For each collection (Nottingham folk tunes, the Bach chorales, POP909 songs, in ../shared/corpora):
+the same seeded sample of files, the same split, seed, settings and number of steps, a small
+model from empty without context inputs (the baseline: Composer's model before issue 26) and with
+them (`composer train --context`: step in the beat, beat in a 4/4 bar, the token that came next 1
+and 2 bars before). Prints, per collection:
+
+- the best validation NLL of each (nats per token), their ratio, and a 5-gram (Kneser-Ney) fitted
+  on the same training files, the floor both must beat;
+- the repetition measure (composer/core/evaluation/form.py) of pieces each model writes, against
+  the validation files' first seconds: the issue's aim is within 30% of the collection's own.
+
+    python benchmarks/lookback.py [--collections nottingham,bach_chorales] [--files 200]
+        [--steps 1500] [--pieces 16] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.form import COLLECTIONS, CORPORA, cut, generate
+from composer.core.corpus import TokenCache, ingest
+from composer.core.evaluation.form import FormFigures
+from composer.core.evaluation.ngram import KneserNey
+from composer.core.generation import load_model
+from composer.core.midi.reader import read_midi
+from composer.core.model import preset
+from composer.core.tokens import TokenizerConfig, Vocabulary
+from composer.core.training import Collection, TrainConfig, TrainEvent, new_run
+from composer.core.training.run_info import read_run_info
+
+
+def copy_sample(name: str, count: int, seed: int, into: Path) -> Path:
+    """`count` files of a collection, drawn with `seed`, copied into a folder of their own."""
+    folder = CORPORA / name
+    if not folder.is_dir():
+        raise SystemExit(f"{folder} is missing: the collections live in ../shared/corpora")
+    files = sorted(folder.rglob("*.mid"))
+    random.Random(seed).shuffle(files)
+    into.mkdir(parents=True)
+    for i, path in enumerate(files[:count]):
+        shutil.copy(path, into / f"{i:04d}-{path.name}")
+    return into
+
+
+def train(run_dir: Path, collection, model, config) -> float:
+    """Train to the end; the best validation NLL (nats per token)."""
+    started = time.perf_counter()
+    trainer = new_run(run_dir, collection, model, config)
+    best = float("inf")
+    for progress in trainer.run():
+        if progress.event == TrainEvent.VALIDATION and progress.val_loss is not None:
+            best = min(best, progress.val_loss)
+    minutes = (time.perf_counter() - started) / 60
+    print(f"    {run_dir.name:8} best {best:.3f} nats/token ({minutes:.1f} min)")
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--collections", default=",".join(COLLECTIONS))
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--pieces", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    tokenizer = TokenizerConfig()
+    vocab = Vocabulary(tokenizer)
+    plain = preset("small", len(vocab))
+    with_context = replace(plain, context_steps=tokenizer.steps_per_beat, lookback_bars=2)
+    config = TrainConfig(
+        steps=args.steps,
+        eval_every=max(args.steps // 6, 1),
+        validation_fraction=0.1,
+        device="cpu",
+        seed=args.seed,
+    )
+    rows = []
+    for name in args.collections.split(","):
+        with tempfile.TemporaryDirectory() as scratch:
+            scratch = Path(scratch)
+            folder = copy_sample(name, args.files, args.seed, scratch / "files")
+            report = ingest(folder, scratch / "cache", tokenizer, jobs=0)
+            cache = TokenCache(scratch / "cache", tokenizer)
+            collection = Collection.from_ingest(report, cache)
+            print(f"{name}: {report.ok} files, {report.tokens:,} tokens, {args.steps} steps each")
+            nll = {
+                label: train(scratch / label, collection, model, config)
+                for label, model in (("plain", plain), ("context", with_context))
+            }
+            run = read_run_info(scratch / "plain")
+            train_tokens = [np.asarray(cache.tokens(s)) for s, _ in run.train]
+            held = [np.asarray(cache.tokens(s)) for s, _ in run.validation]
+            ngram = KneserNey(5, len(vocab)).fit(train_tokens).nll(held)
+            # Ingest read every one of them: they read again.
+            validation = [
+                cut(read_midi(Path(run.folder) / path), 0, args.seconds)
+                for _, path in run.validation
+            ]
+            own = FormFigures.of(validation).repetition
+            repeat = {}
+            for label in nll:
+                pieces, _ = generate(load_model(scratch / label), args.pieces, args.seconds, None)
+                repeat[label] = FormFigures.of(pieces).repetition
+            rows.append((name, nll, ngram, own, repeat))
+
+    print(f"\nsmall model from empty, {args.steps} steps each; NLL in nats per token")
+    print(
+        f"  {'collection':14} {'plain':>7} {'context':>8} {'ratio':>6} {'5-gram':>7}"
+        f"  {'repetition: own':>16} {'plain':>6} {'context':>8}"
+    )
+    for name, nll, ngram, own, repeat in rows:
+        print(
+            f"  {name:14} {nll['plain']:7.3f} {nll['context']:8.3f} "
+            f"{nll['context'] / nll['plain']:6.3f} {ngram:7.3f}  {own:16.3f} "
+            f"{repeat['plain']:6.3f} {repeat['context']:8.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
