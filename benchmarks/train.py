@@ -10,12 +10,18 @@ Two ratios are printed:
   6-8% at a 128-token window, is counted as lost), against the bare loop's;
 - processed tokens/s: every position the LSTM ran over, which isolates the trainer's own overhead.
 
+With --context, the trainer with context inputs (issue 26: meter and 2 bars of lookback,
+`composer train --context`) against the trainer without them: measured in turns, without then
+with, --rounds times, and the median of the rounds' ratios printed (a shared CPU's pace drifts
+by more than the difference between one turn and the next).
+
 Then, on the CPU, the same two alone and beside one busy process (a loop that keeps one core
 busy, as a DAW or a browser does): the bare loop with all cores' threads and with one thread,
 against the trainer, which chooses its thread count by measuring (training/threads.py).
 
     python benchmarks/train.py [--presets small medium] [--steps 100] [--device auto]
     python benchmarks/train.py --presets small --busy-steps 200   # also the busy-process table
+    python benchmarks/train.py --presets small --context          # the cost of context inputs
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -124,6 +131,22 @@ def beside_a_busy_process(collection, config, batch, window, steps, device) -> N
     )
 
 
+def context_rounds(collection, config, tokenizer, args, device) -> None:
+    """The trainer without and with context inputs in turns; prints each turn and the median."""
+    hearing = config.hearing_context(tokenizer.steps_per_beat)
+    shape = (args.batch_size, args.window, args.steps, device)
+    ratios = []
+    for turn in range(args.rounds):
+        without, _ = trainer(collection, config, *shape)
+        with_context, _ = trainer(collection, hearing, *shape)
+        ratios.append(with_context / without)
+        print(
+            f"  turn {turn + 1}: without context {without:8,.0f}/s, with {with_context:8,.0f}/s, "
+            f"ratio {ratios[-1]:.2f}"
+        )
+    print(f"  with context / without, median of {args.rounds} turns: {np.median(ratios):.2f}")
+
+
 def _sync(device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -136,6 +159,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--window", type=int, default=128)
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--context", action="store_true", help="also the trainer with context inputs (issue 26)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="turns of --context's comparison")
     parser.add_argument(
         "--busy-steps", type=int, default=0, help="steps for the busy-process table (0: skip)"
     )
@@ -168,6 +195,8 @@ def main() -> None:
                 f"{name:8} {bare:10,.0f}/s {learnt:10,.0f}/s {learnt / bare:6.2f}   "
                 f"{processed:10,.0f}/s {processed / bare:6.2f}"
             )
+            if args.context:
+                context_rounds(collection, config, tokenizer, args, device)
         if args.busy_steps and device.type == "cpu":
             config = preset(args.presets[0], len(Vocabulary(tokenizer)))
             beside_a_busy_process(

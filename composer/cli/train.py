@@ -95,6 +95,12 @@ def add_parser(commands) -> None:
         f"{FINE_TUNING['learning_rate']:g}, validation every {FINE_TUNING['eval_every']} steps, "
         f"--patience {FINE_TUNING['patience']})",
     )
+    train.add_argument(
+        "--context",
+        action="store_true",
+        help="hear where the music is in the bar and what it played 1 and 2 bars before "
+        "(issue 26); with --from, a model without it learns to",
+    )
     advanced = train.add_argument_group("advanced")
     for flag, kind, metavar, text in ADVANCED:
         advanced.add_argument(flag, type=kind, metavar=metavar, help=text)
@@ -178,6 +184,10 @@ def _build(args, ranks):
             ranks=ranks,
         )
     if start is not None:
+        if args.context:  # a model without context inputs grows them, at zero
+            from composer.core.training.start_from import hearing_context
+
+            start = hearing_context(start, tokenizer.steps_per_beat)
         model = start.model
     else:
         model = preset(
@@ -188,6 +198,8 @@ def _build(args, ranks):
             embedding_size=args.embedding_size,
             dropout=args.dropout,
         )
+        if args.context:
+            model = model.hearing_context(tokenizer.steps_per_beat)
     options = {
         "steps": args.steps,
         "epochs": args.epochs,

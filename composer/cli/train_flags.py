@@ -64,7 +64,9 @@ def changed_on_resume(args, saved) -> list[str]:
     differ = settings_that_differ(saved, {**from_preset, **model}, given(args, TRAINING_ON_RESUME))
     flags = {**MODEL_ON_RESUME, **TRAINING_ON_RESUME}
     preset = ["--preset"] if any(name in from_preset for name in differ) else []
-    return preset + [flags[name] for name in differ if name not in from_preset]
+    # --context asks for context inputs: a run that has none cannot grow them on resume.
+    context = ["--context"] if args.context and not saved.model.get("context_steps") else []
+    return preset + [flags[name] for name in differ if name not in from_preset] + context
 
 
 def given(args, flags: dict[str, str]) -> dict:

@@ -13,6 +13,9 @@ from composer.core.errors import SettingsError
 #: The bar the context inputs count, in quarter notes: 4/4 until time signatures travel with the
 #: cached tokens (tokens/lookback.py); lookback lags are whole bars of it.
 BEATS_PER_BAR = 4
+#: The lookback lags `composer train --context` gives a model: what it played 1 and 2 bars before,
+#: as Magenta's Lookback RNN heard (issue 26).
+LOOKBACK_BARS = 2
 
 # Hard limits, far above any preset, so that a hostile or damaged file cannot ask for terabytes.
 MAX_VOCAB_SIZE = 65_536  # token ids are stored as uint16
@@ -82,6 +85,13 @@ class ModelConfig:
         from composer.core.tokens.lookback import ContextSpec  # numpy: not for --help
 
         return ContextSpec(self.lookback_bars, BEATS_PER_BAR)
+
+    def hearing_context(self, steps_per_beat: int) -> ModelConfig:
+        """This model with context inputs (`composer train --context`): the tokenizer's grid
+        `steps_per_beat`, and lookback LOOKBACK_BARS bars; a model that has them keeps its own."""
+        if self.context_steps:
+            return self
+        return replace(self, context_steps=steps_per_beat, lookback_bars=LOOKBACK_BARS)
 
     def context_shapes(self) -> dict[str, tuple[int, ...]]:
         """Name -> shape of the context inputs' tables (none for a model without them): one row

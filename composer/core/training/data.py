@@ -13,6 +13,11 @@ its own shuffled order, dealt to whichever lane frees up first, so no lane waits
 slowest one at an epoch's end (that wait cost a fifth of the steps on the chorales). The stream is
 a pure function of the piece lengths and the seed: resuming at step k rebuilds it and reads exactly
 what an uninterrupted run would have read. Validation reads one `plan_epoch` pass.
+
+A model with context inputs (tokens/lookback.py) reads beside each token its place in the beat and
+the bar and the token played at that moment 1 and 2 bars before. The rows of positions are computed
+once per piece; each batch resolves the lookback positions to token ids after augmentation, so the
+model reads what the sampler computes from the (transposed) music it has played.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 from composer.core.corpus.cache import TokenCache
 from composer.core.corpus.ingest import IngestReport
 from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.lookback import ContextSpec, context_rows
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training.config import TrainConfig
 
@@ -188,14 +194,26 @@ class Batch:
     inputs: np.ndarray  # (lanes, window) int64 token ids
     targets: np.ndarray  # (lanes, window) int64 next ids; PAD where nothing is predicted
     fresh: np.ndarray  # (lanes,) bool: the lane starts a piece (or is idle): zero its state
+    # (lanes, window, 2 + lags) int64 for a model with context inputs (MusicLSTM.forward): step
+    # in the beat, beat in the bar, lookback ids (vocab_size: none); 0, 0, vocab_size on padding
+    context: np.ndarray | None = None
 
 
 class PieceSet:
-    """Token arrays of some pieces, with what augmentation needs to know about each."""
+    """Token arrays of some pieces, with what augmentation needs to know about each, and their
+    context rows when given a ContextSpec (a model with context inputs)."""
 
-    def __init__(self, tokens: list[np.ndarray], vocab: Vocabulary):
+    def __init__(
+        self, tokens: list[np.ndarray], vocab: Vocabulary, context: ContextSpec | None = None
+    ):
         self.tokens = tokens
         self.vocab = vocab
+        self.context = context
+        # Per piece: context_rows, (L, context.columns) positions, int32 (half of int64's
+        # memory: 16 bytes a token at 2 lags, beside the token's 2); None without context.
+        self.context_rows: list[np.ndarray] | None = None
+        if context is not None:
+            self.context_rows = [context_rows(t, vocab, context).astype(np.int32) for t in tokens]
         self.lengths = np.array([len(t) for t in tokens], dtype=np.int64)
         r = vocab.ranges
         # Per piece: where the instrument changes (positions, and whether to drums), and the
@@ -221,6 +239,14 @@ class PieceSet:
         where, to_drums = self.changes[piece]
         i = int(np.searchsorted(where, position, side="right")) - 1
         return bool(to_drums[i]) if i >= 0 else False
+
+    def drums_at_each(self, piece: int, positions: np.ndarray) -> np.ndarray:
+        """drums_at for an array of positions (>= 0) of one piece: bool, the same shape."""
+        where, to_drums = self.changes[piece]
+        if not len(where):
+            return np.zeros(positions.shape, bool)
+        i = np.searchsorted(where, positions, side="right") - 1
+        return (i >= 0) & to_drums[np.maximum(i, 0)]
 
 
 @dataclass(frozen=True)
@@ -288,21 +314,51 @@ class Batcher:
             active = pieces >= 0
             shift = np.where(active, shift, 0)
             stretch = np.where(active, stretch, 1.0)
-            buffer = self._augment(buffer, drums_before, shift, stretch)
-        return Batch(buffer[:, :-1], buffer[:, 1:], (offsets == 0) | (pieces < 0))
+            drums = playing_drums(instrument_marks(buffer, self.pieces.vocab), drums_before)
+            buffer = self._augment(buffer, drums, shift[:, None], stretch[:, None])
+        context = None
+        if self.pieces.context_rows is not None:
+            context = self._context(pieces, offsets, shift, stretch)
+        return Batch(buffer[:, :-1], buffer[:, 1:], (offsets == 0) | (pieces < 0), context)
 
-    def _augment(self, tokens, drums_before, shift, stretch) -> np.ndarray:
-        """Transpose pitched notes (not drums) and stretch tempo tokens, lane by lane."""
+    def _context(self, pieces, offsets, shift, stretch) -> np.ndarray:
+        """(lanes, window, columns) int64: the context rows of each window's inputs, lookback
+        positions resolved to the ids there, augmented as the lane's own tokens are (a lookback
+        position may lie before the window, so the ids are read from the whole piece)."""
+        lanes, w = len(pieces), self.window
+        columns = self.pieces.context.columns
+        out = np.zeros((lanes, w, columns), np.int64)
+        ids = np.zeros((lanes, w, columns - 2), np.int64)
+        found = np.zeros(ids.shape, bool)
+        drums = np.zeros(ids.shape, bool)
+        for lane, (p, o) in enumerate(zip(pieces.tolist(), offsets.tolist())):
+            if p < 0:
+                continue
+            rows = self.pieces.context_rows[p][o : o + w]  # the inputs' positions
+            n = len(rows)
+            out[lane, :n, :2] = rows[:, :2]
+            at = np.maximum(rows[:, 2:], 0)
+            found[lane, :n] = rows[:, 2:] >= 0
+            ids[lane, :n] = self.pieces.tokens[p][at]
+            if shift is not None:
+                drums[lane, :n] = self.pieces.drums_at_each(p, at)
+        if shift is not None:
+            ids = self._augment(ids, drums, shift[:, None, None], stretch[:, None, None])
+        out[..., 2:] = np.where(found, ids, len(self.pieces.vocab))
+        return out
+
+    def _augment(self, tokens, drums, shift, stretch) -> np.ndarray:
+        """Transpose pitched notes (not where `drums`) by `shift` semitones and stretch tempo
+        tokens by `stretch`; shift and stretch broadcast against tokens (per lane)."""
         vocab = self.pieces.vocab
         r = vocab.ranges
-        drums = playing_drums(instrument_marks(tokens, vocab), drums_before)
         on0, off0 = r["NoteOn"][0], r["NoteOff"][0]
         note = ((tokens >= on0) & (tokens < on0 + 128)) | ((tokens >= off0) & (tokens < off0 + 128))
-        tokens = np.where(note & ~drums, tokens + shift[:, None], tokens)
+        tokens = np.where(note & ~drums, tokens + shift, tokens)
         t0, nt = r["Tempo"]
         tempo = (tokens >= t0) & (tokens < t0 + nt)
         if tempo.any():
-            bpm = vocab.tempo_values[np.clip(tokens - t0, 0, nt - 1)] * stretch[:, None]
+            bpm = vocab.tempo_values[np.clip(tokens - t0, 0, nt - 1)] * stretch
             tokens = np.where(tempo, t0 + vocab.tempo_bin(bpm), tokens)
         return tokens
 

@@ -52,6 +52,12 @@ def new_run(
         raise TrainingError(
             f"the model reads {model_config.vocab_size} token ids, the tokenizer makes {len(vocab)}"
         )
+    steps = collection.tokenizer.steps_per_beat
+    if model_config.context_steps not in (0, steps):
+        raise TrainingError(
+            f"the model counts {model_config.context_steps} steps a beat, the tokenizer makes "
+            f"{steps}; give the model the tokenizer's (or no context inputs)"
+        )
     train, validation = split_by_file(
         list(collection.files), config.validation_fraction, config.split_seed
     )

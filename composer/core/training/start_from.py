@@ -104,10 +104,18 @@ def check_vocabulary(start: StartFrom, vocab: Vocabulary) -> None:
         )
 
 
+def hearing_context(start: StartFrom, steps_per_beat: int) -> StartFrom:
+    """The start, its model with context inputs (`composer train --from M --context`): the
+    tables are new and start at zero (MusicLSTM's own start), so the first step plays exactly
+    as the weights did; load_weights leaves them out of what it loads."""
+    return replace(start, model=start.model.hearing_context(steps_per_beat))
+
+
 def load_weights(model, record: dict, weights: dict[str, torch.Tensor] | None = None) -> None:
     """Put the weights a run started from (`weights`, as read_start read them, or else read
     again from its run.json "from" `record`) into `model` (a MusicLSTM of the same config, or
-    with more token ids: see `reading`)."""
+    with more token ids: see `reading`, or with context inputs the weights lack: see
+    `hearing_context`)."""
     from composer.core.generation.loading import ModelFileError, load_model
 
     if weights is None:
@@ -119,12 +127,20 @@ def load_weights(model, record: dict, weights: dict[str, torch.Tensor] | None = 
     for name, own in model.state_dict().items():  # rows for the ids the start did not have
         given = weights.get(name)
         grows = given is not None and given.ndim and given.shape[1:] == own.shape[1:]
-        if grows and given.shape[0] < own.shape[0] and name.split(".")[0] in ("embedding", "head"):
+        if not grows or given.shape[0] >= own.shape[0]:
+            continue
+        part = name.split(".")[0]
+        if part in ("embedding", "head"):
             weights[name] = torch.cat([given, own[given.shape[0] :]])
+        elif part == "lookback":  # its last row is "nothing then": it stays last
+            weights[name] = torch.cat([given[:-1], own[given.shape[0] - 1 : -1], given[-1:]])
+    wrong_size = TrainingError(
+        f"{record['model']} is not the size of the model this run trains; start a new run from it"
+    )
     try:
-        model.load_state_dict(weights)
+        # Context tables the weights lack stay as MusicLSTM made them: zero.
+        missing, unexpected = model.load_state_dict(weights, strict=False)
     except RuntimeError:
-        raise TrainingError(
-            f"{record['model']} is not the size of the model this run trains; start a new run "
-            "from it"
-        ) from None
+        raise wrong_size from None
+    if unexpected or not set(missing) <= set(model.config.context_shapes()):
+        raise wrong_size

@@ -92,8 +92,10 @@ class Trainer:
         pieces = [collection.tokens(s) for s, _ in run.train]
         if has_fill_in(self.vocab):  # read beside the whole pieces, as pieces of their own
             pieces += fill_in_examples(pieces, self.vocab, c.fill_in, c.seed)
-        self.train_set = PieceSet(pieces, self.vocab)
-        self.val_set = PieceSet([collection.tokens(s) for s, _ in run.validation], self.vocab)
+        spec = self.model_config.context_spec()  # None: a model without context inputs
+        self.train_set = PieceSet(pieces, self.vocab, spec)
+        validation = [collection.tokens(s) for s, _ in run.validation]
+        self.val_set = PieceSet(validation, self.vocab, spec)
         self.lanes = c.batch_size * r.world_size  # all ranks together
         self.my_lanes = slice(r.rank * c.batch_size, (r.rank + 1) * c.batch_size)
         self.batcher = Batcher(self.train_set, c.window)
@@ -257,13 +259,16 @@ class Trainer:
         rank, time budget used up on any rank): every rank decides alike, or DDP would hang."""
         inputs = torch.from_numpy(batch.inputs).to(self.device, non_blocking=True)
         targets = torch.from_numpy(batch.targets).to(self.device, non_blocking=True)
+        context = None
+        if batch.context is not None:
+            context = torch.from_numpy(batch.context).to(self.device, non_blocking=True)
         keep = torch.from_numpy(~batch.fresh).to(self.device).float()[None, :, None]
         state = (self.state[0] * keep, self.state[1] * keep)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with messages.out_of_memory_said(self):
             with self._autocast():
-                logits, (h, c) = self.net(inputs, state)
+                logits, (h, c) = self.net(inputs, state, context=context)
             loss_sum = F.cross_entropy(
                 logits.float().flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"
             )
