@@ -22,7 +22,6 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +76,7 @@ def main() -> None:
     tokenizer = TokenizerConfig()
     vocab = Vocabulary(tokenizer)
     plain = preset("small", len(vocab))
-    with_context = replace(plain, context_steps=tokenizer.steps_per_beat, lookback_bars=2)
+    with_context = plain.hearing_context(tokenizer.steps_per_beat)  # composer train --context
     config = TrainConfig(
         steps=args.steps,
         eval_every=max(args.steps // 6, 1),
