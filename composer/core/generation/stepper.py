@@ -6,6 +6,10 @@ layer's input and recurrent weights as one pre-transposed matrix with one summed
 one `addmm` and a few element-wise operations per layer: the rows of the cell gate are scaled by 2
 so that one sigmoid serves all four gates (tanh(z) = 2 sigmoid(2z) - 1). Primers, which are long,
 still go through nn.LSTM in one call, where its set-up is paid once.
+
+A model with context inputs (tokens/lookback.py) adds one row of each context table to the
+token's vector, one gather per table, as MusicLSTM.inputs does; a model without them pays
+nothing for it.
 """
 
 from __future__ import annotations
@@ -38,17 +42,31 @@ class LSTMStepper:
             self.embedding = model.embedding.weight.detach()
             self.head_weight = model.head.weight.detach().t().contiguous()  # (H, V)
             self.head_bias = model.head.bias.detach()
+            # Context tables (V.. rows, E) in the order of a context row's columns; none without.
+            tables = [model.context_step, model.context_beat, *model.lookback]
+            self.context = [t.weight.detach() for t in tables if t is not None]
 
     @torch.inference_mode()
-    def prime(self, tokens: torch.Tensor) -> tuple[torch.Tensor, LayerStates]:
-        """Read tokens (B, T) from a zero state: logits of the next token (B, V) and the state."""
-        logits, (h, c) = self.model(tokens)
+    def prime(
+        self, tokens: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, LayerStates]:
+        """Read tokens (B, T) from a zero state: logits of the next token (B, V) and the state.
+        context: (B, T, C) for a model with context inputs (MusicLSTM.forward)."""
+        logits, (h, c) = self.model(tokens, context=context)
         return logits[:, -1], (list(h.unbind(0)), list(c.unbind(0)))
 
     @torch.inference_mode()
-    def step(self, tokens: torch.Tensor, state: LayerStates) -> tuple[torch.Tensor, LayerStates]:
-        """Read one token per row, tokens (B,): logits (B, V) and the new state."""
+    def step(
+        self, tokens: torch.Tensor, state: LayerStates, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, LayerStates]:
+        """Read one token per row, tokens (B,): logits (B, V) and the new state. context: (B, C)
+        int64 for a model with context inputs, the row of each token (lookback.context_ids)."""
         x = self.embedding[tokens]
+        if self.context:
+            if context is None:
+                raise ValueError("this model reads context inputs: pass context (lookback.py)")
+            for column, table in enumerate(self.context):
+                x = x + table[context[:, column]]
         hs, cs = [], []
         for (weights, bias), h, c in zip(self.layers, *state):
             gates = torch.addmm(bias, torch.cat([x, h], dim=1), weights).sigmoid_()
