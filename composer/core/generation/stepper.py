@@ -8,8 +8,9 @@ so that one sigmoid serves all four gates (tanh(z) = 2 sigmoid(2z) - 1). Primers
 still go through nn.LSTM in one call, where its set-up is paid once.
 
 A model with context inputs (tokens/lookback.py) adds one row of each context table to the
-token's vector, one gather per table, as MusicLSTM.inputs does; a model without them pays
-nothing for it.
+token's vector, as MusicLSTM.inputs does: the tables are kept as one, so that a step gathers all
+its rows at once (8 us a step for 3 x 512 here, against 21 us for a gather per table); a model
+without them pays nothing for it.
 """
 
 from __future__ import annotations
@@ -42,9 +43,13 @@ class LSTMStepper:
             self.embedding = model.embedding.weight.detach()
             self.head_weight = model.head.weight.detach().t().contiguous()  # (H, V)
             self.head_bias = model.head.bias.detach()
-            # Context tables (V.. rows, E) in the order of a context row's columns; none without.
+            # The context tables stacked in the order of a context row's columns (rows, E), and
+            # where each starts; None for a model without them.
             tables = [model.context_step, model.context_beat, *model.lookback]
-            self.context = [t.weight.detach() for t in tables if t is not None]
+            tables = [t.weight.detach() for t in tables if t is not None]
+            self.context = torch.cat(tables) if tables else None
+            starts = [0] + [len(t) for t in tables[:-1]]
+            self.context_starts = torch.tensor(starts, device=self.embedding.device).cumsum(0)
 
     @torch.inference_mode()
     def prime(
@@ -62,11 +67,10 @@ class LSTMStepper:
         """Read one token per row, tokens (B,): logits (B, V) and the new state. context: (B, C)
         int64 for a model with context inputs, the row of each token (lookback.context_ids)."""
         x = self.embedding[tokens]
-        if self.context:
+        if self.context is not None:
             if context is None:
                 raise ValueError("this model reads context inputs: pass context (lookback.py)")
-            for column, table in enumerate(self.context):
-                x = x + table[context[:, column]]
+            x = x + self.context[context + self.context_starts].sum(dim=1)  # (B, C, E) -> (B, E)
         hs, cs = [], []
         for (weights, bias), h, c in zip(self.layers, *state):
             gates = torch.addmm(bias, torch.cat([x, h], dim=1), weights).sigmoid_()
