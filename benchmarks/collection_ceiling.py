@@ -61,8 +61,9 @@ def train(label: str, run_dir: Path, collection, model, config, start=None) -> P
 
 def whole_piece_nll(model_path, pieces: list[np.ndarray]) -> float:
     """Mean NLL per token (nats) of the pieces read whole, as the base model's export scores it."""
-    model = load_model(model_path).model
-    return float(np.concatenate([token_nll(model, t) for t in pieces]).mean())
+    loaded = load_model(model_path)
+    nll = [token_nll(loaded.model, t, loaded.vocab) for t in pieces]
+    return float(np.concatenate(nll).mean())
 
 
 def main() -> None:

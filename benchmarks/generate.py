@@ -3,15 +3,18 @@
 Baseline ("naive loop"): call the model (nn.Embedding + nn.LSTM + nn.Linear) once per token with
 its (h, c) state, softmax, torch.multinomial: what most LSTM tutorials do. Composer: the Sampler,
 whole (grammar mask, top-p, seeded draws, decoding as it goes), and its LSTMStepper alone.
-Also the time per step of 8 variations sampled as one batch against 1.
+Also the time per step of 8 variations sampled as one batch against 1. With --context, the same
+model with context inputs (tokens/lookback.py: 12-step beat, lookback of 1 and 2 bars) against it
+without, the stepper alone and the whole Sampler (issue 26 asks for ms/token within 15%).
 
-    python benchmarks/generate.py [--preset medium] [--tokens 600]
+    python benchmarks/generate.py [--preset medium] [--tokens 600] [--context]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import torch
 
@@ -19,7 +22,9 @@ from composer.core.generation import Sampler, SamplingSettings
 from composer.core.generation.loading import LoadedModel
 from composer.core.generation.stepper import LSTMStepper
 from composer.core.model import MusicLSTM, preset
+from composer.core.model.lstm import context_tensor
 from composer.core.tokens import BOS, TokenizerConfig, Vocabulary
+from composer.core.tokens.lookback import ContextReader
 from composer.core.training.distributed import cpu_cores
 
 
@@ -36,14 +41,22 @@ def naive(model: MusicLSTM, tokens: int) -> float:
 
 
 @torch.inference_mode()
-def stepper_alone(model: MusicLSTM, tokens: int) -> float:
+def stepper_alone(model: MusicLSTM, tokens: int, vocab: Vocabulary | None = None) -> float:
+    """Seconds per token of the LSTMStepper at batch 1; with a vocab, a context model reading
+    the rows of a ContextReader (their cost included)."""
     generator = torch.Generator().manual_seed(0)
     stepper = LSTMStepper(model)
-    logits, state = stepper.prime(torch.tensor([[BOS]]))
+    spec = model.config.context_spec()
+    reader = ContextReader(vocab, spec, model.config.vocab_size) if spec else None
+    context = context_tensor(model.config, vocab, [BOS]) if spec else None
+    if reader:
+        reader.feed(BOS)
+    logits, state = stepper.prime(torch.tensor([[BOS]]), context)
     started = time.perf_counter()
     for _ in range(tokens):
         token = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0]
-        logits, state = stepper.step(token, state)
+        row = torch.from_numpy(reader.feed(int(token))[None]) if reader else None
+        logits, state = stepper.step(token, state, row)
     return (time.perf_counter() - started) / tokens
 
 
@@ -61,6 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="medium")
     parser.add_argument("--tokens", type=int, default=600)
+    parser.add_argument("--context", action="store_true", help="also a model with context inputs")
     args = parser.parse_args()
     torch.set_num_threads(cpu_cores())
     vocab = Vocabulary(TokenizerConfig())
@@ -86,6 +100,30 @@ def main() -> None:
     print(
         f"Sampler, 8 variations:       {8 / eight:8,.0f} tokens/s  time per step vs 1: "
         f"{eight / one:.2f}x"
+    )
+    if args.context:
+        with_context(config, model, vocab, args.tokens, alone, one)
+
+
+def with_context(config, model: MusicLSTM, vocab: Vocabulary, tokens: int, alone, one) -> None:
+    """The same weights with context tables (random: zeros would cost the same) added."""
+    config = replace(config, context_steps=vocab.config.steps_per_beat, lookback_bars=2)
+    grown = MusicLSTM(config).eval()
+    grown.load_state_dict(model.state_dict(), strict=False)
+    with torch.no_grad():
+        for table in (grown.context_step, grown.context_beat, *grown.lookback):
+            table.weight.normal_(0, 0.1)
+    loaded = LoadedModel(grown, config, vocab, None, {})
+    stepper_alone(grown, 20, vocab)
+    context_alone = stepper_alone(grown, tokens, vocab)
+    context_one = sampler(loaded, tokens, 1)
+    print(
+        f"with context, LSTMStepper: {context_alone * 1e3:.2f} ms/token, "
+        f"{context_alone / alone:.2f}x without"
+    )
+    print(
+        f"with context, Sampler:     {context_one * 1e3:.2f} ms/token, "
+        f"{context_one / one:.2f}x without"
     )
 
 

@@ -69,7 +69,7 @@ def measure(model, constraints: Constraints, pieces: int, seconds: float) -> dic
         list(sampler.run())
         for v in sampler.variations:
             tokens = np.array([BOS, *v.tokens])
-            nll.append(float(token_nll(model.model, tokens).mean()))
+            nll.append(float(token_nll(model.model, tokens, model.vocab).mean()))
             for start, _end, pitch, _vbin, slot in v.decoder.notes():
                 counts["notes"] += 1
                 if slot != drum_slot:

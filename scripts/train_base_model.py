@@ -243,7 +243,9 @@ def evaluate_by_collection(checkpoint: Path, run) -> tuple[dict, dict | None]:
     figures = {}
     for name in sorted(validation):
         held = validation[name]
-        lstm = float(np.concatenate([token_nll(loaded.model, t) for t in held]).mean())
+        lstm = float(
+            np.concatenate([token_nll(loaded.model, t, loaded.vocab) for t in held]).mean()
+        )
         ngram = KneserNey(5, len(loaded.vocab)).fit(train.get(name, [])).nll(held)
         figures[name] = {
             "files": len(held),

@@ -46,7 +46,7 @@ def fill_in_report(
             for suffix, out, out_end in ((True, both, both_end), (False, left, left_end)):
                 sequence = example_tokens(notes, tempos, start, end, vocab, suffix)
                 at = int(np.flatnonzero(sequence == middle)[0])
-                nll = token_nll(model, sequence)[at:]  # the targets after the Middle mark
+                nll = token_nll(model, sequence, vocab)[at:]  # the targets after the Middle mark
                 out.append(nll)
                 # The time at which each target sounds: the last beat is where the music after
                 # the span matters most (the join).

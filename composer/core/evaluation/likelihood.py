@@ -3,6 +3,10 @@
 The full pass reads each piece from its Bos with a zero state, as generation does. The short-context
 pass scores the same positions with the model started fresh on only the `context` tokens before
 each: the gap between the two is the long-term memory the LSTM actually uses.
+
+A model with context inputs (tokens/lookback.py) reads them beside the tokens, computed on the
+whole piece as training does (model.context_tensor); in the short-context pass it keeps each
+token's place in the beat and bar but hears no lookback from before its window.
 """
 
 from __future__ import annotations
@@ -11,43 +15,79 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from composer.core.model import MusicLSTM
+from composer.core.model import MusicLSTM, context_tensor
+from composer.core.tokens.lookback import NO_MOMENT, context_ids, context_rows
+from composer.core.tokens.vocab import Vocabulary
 
 
 @torch.inference_mode()
-def token_nll(model: MusicLSTM, tokens: np.ndarray) -> np.ndarray:
-    """NLL in nats of tokens[1:] given everything before, shape (L-1,)."""
+def token_nll(model: MusicLSTM, tokens: np.ndarray, vocab: Vocabulary | None = None) -> np.ndarray:
+    """NLL in nats of tokens[1:] given everything before, shape (L-1,). vocab: the model's,
+    needed for a model with context inputs."""
     ids = torch.from_numpy(np.asarray(tokens, dtype=np.int64))[None]
-    logits, _ = model(ids[:, :-1])
+    context = _context(model, vocab, tokens)
+    logits, _ = model(ids[:, :-1], context=None if context is None else context[:, :-1])
     return F.cross_entropy(logits[0].float(), ids[0, 1:], reduction="none").numpy()
 
 
 @torch.inference_mode()
 def short_context_nll(
-    model: MusicLSTM, tokens: np.ndarray, positions: np.ndarray, context: int
+    model: MusicLSTM,
+    tokens: np.ndarray,
+    positions: np.ndarray,
+    context: int,
+    vocab: Vocabulary | None = None,
 ) -> np.ndarray:
-    """NLL of tokens[p] given only tokens[p-context:p], for each p in `positions` (all >= context)."""
+    """NLL of tokens[p] given only tokens[p-context:p], for each p in `positions` (all >= context).
+    vocab: the model's, needed for a model with context inputs."""
     ids = np.asarray(tokens, dtype=np.int64)
     windows = torch.from_numpy(np.stack([ids[p - context : p] for p in positions]))
+    inputs = _window_context(model, vocab, ids, positions, context)
     out = []
-    for chunk, targets in zip(windows.split(256), torch.from_numpy(ids[positions]).split(256)):
-        logits, _ = model(chunk)
+    for at, (chunk, targets) in enumerate(
+        zip(windows.split(256), torch.from_numpy(ids[positions]).split(256))
+    ):
+        rows = None if inputs is None else inputs[at * 256 : at * 256 + len(chunk)]
+        logits, _ = model(chunk, context=rows)
         out.append(F.cross_entropy(logits[:, -1].float(), targets, reduction="none"))
     return torch.cat(out).numpy() if out else np.zeros(0)
+
+
+def _context(model: MusicLSTM, vocab: Vocabulary | None, tokens: np.ndarray):
+    """The context inputs of tokens read from a zero state (1, N, C), or None without them."""
+    if model.config.context_steps and vocab is None:
+        raise ValueError("this model reads context inputs: pass its vocab")
+    return context_tensor(model.config, vocab, tokens)
+
+
+def _window_context(model, vocab, ids: np.ndarray, positions: np.ndarray, context: int):
+    """Per window ids[p-context:p], its context inputs (W, context, C), or None without them:
+    each token's place as in the whole piece, lookbacks only to tokens inside the window."""
+    spec = model.config.context_spec()
+    if spec is None:
+        return None
+    rows = context_rows(ids, vocab, spec)
+    windows = np.stack([rows[p - context : p] for p in positions])  # (W, context, C)
+    firsts = (np.asarray(positions) - context)[:, None, None]
+    lookback = windows[..., 2:]
+    windows[..., 2:] = np.where(lookback >= firsts, lookback, NO_MOMENT)
+    return torch.from_numpy(context_ids(windows, ids, model.config.vocab_size))
 
 
 def likelihood_report(
     model: MusicLSTM,
     pieces: list[np.ndarray],
     *,
+    vocab: Vocabulary | None = None,
     context: int = 32,
     positions: int = 4000,
     seed: int = 0,
 ) -> dict:
     """Mean NLL per token (nats, bits, perplexity) with full context, and at sampled positions
-    with full and with only `context` tokens of context."""
+    with full and with only `context` tokens of context. vocab: the model's, needed for a model
+    with context inputs."""
     model.eval()
-    full = [token_nll(model, t) for t in pieces]
+    full = [token_nll(model, t, vocab) for t in pieces]
     everything = np.concatenate(full) if full else np.zeros(0)
     rng = np.random.default_rng(seed)
     candidates = [(i, p) for i, t in enumerate(pieces) for p in range(context + 1, len(t))]
@@ -66,7 +106,7 @@ def likelihood_report(
     for i, ps in by_piece.items():
         ps = np.array(sorted(ps))
         long_nll.append(full[i][ps - 1])
-        short_nll.append(short_context_nll(model, pieces[i], ps, context))
+        short_nll.append(short_context_nll(model, pieces[i], ps, context, vocab))
     long_mean = float(np.concatenate(long_nll).mean()) if long_nll else float("nan")
     short_mean = float(np.concatenate(short_nll).mean()) if short_nll else float("nan")
     return {

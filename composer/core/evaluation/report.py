@@ -84,7 +84,7 @@ def evaluate(
 
     step("Scoring the held-out files…")
     result: dict = {"model": loaded.name, "evaluated_on": described, "files": len(held_out)}
-    result["lstm"] = likelihood_report(loaded.model, held_tokens, seed=seed)
+    result["lstm"] = likelihood_report(loaded.model, held_tokens, vocab=vocab, seed=seed)
     result["start_from"] = _start_from_report(run, held_tokens, result["lstm"]["nats"], step)
     if has_fill_in(vocab):
         step("Scoring spans filled in…")
@@ -144,7 +144,9 @@ def _start_from_report(run, held_tokens, nats: float, step) -> dict | None:
         return {"model": start.name, "missing": str(exc)}
     if base.vocab.to_json_dict() != _vocab_of(run):
         return {"model": base.name, "missing": f"{start.model} now reads another vocabulary"}
-    before = float(np.concatenate([token_nll(base.model, t) for t in held_tokens]).mean())
+    before = float(
+        np.concatenate([token_nll(base.model, t, base.vocab) for t in held_tokens]).mean()
+    )
     return {
         "model": base.name,
         **nll_figures(before),

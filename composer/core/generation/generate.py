@@ -12,6 +12,11 @@ or the continuation alone, put together by `written.Continuation`: a primer Piec
 exactly as given (notes, tracks, tempo map, time signatures, resolution), and the new music has
 the exact tempo in force where the primer ends, or the one asked for, not its token's bin.
 
+A model with context inputs (tokens/lookback.py) reads beside each token its place in the beat
+and bar and what came next there a bar ago: each variation keeps a ContextReader fed every token
+the model reads (the primer or a span's context, then the tokens as accepted, a time shift cut at
+the length asked for included), so the rows are those training computes for the same tokens.
+
 No model can make it run for ever: each step checks that the logits are numbers, and that every
 variation's music moves forward (at most MAX_TOKENS_PER_SECOND tokens per second of it, plus
 TOKENS_AT_ONE_MOMENT); a model that fails either is a ModelFileError naming its file.
@@ -19,6 +24,7 @@ TOKENS_AT_ONE_MOMENT); a model that fails either is a ModelFileError naming its 
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,7 +47,9 @@ from composer.core.generation.span import FillSpan, SpanMask
 from composer.core.generation.stepper import LSTMStepper
 from composer.core.generation.written import Continuation
 from composer.core.midi.piece import Piece
+from composer.core.model import context_tensor
 from composer.core.tokens.codec import GRID_DTYPE, encode, piece_from_grid
+from composer.core.tokens.lookback import ContextReader
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import BOS, EOS
 
@@ -63,6 +71,7 @@ class _Variation:
     tokens: list[int] = field(default_factory=list)  # sampled ids (after the primer)
     done: bool = False
     notes_written: int = 0
+    reader: ContextReader | None = None  # a model with context inputs: what it has read
 
 
 class Sampler:
@@ -105,6 +114,7 @@ class Sampler:
             self.primer = np.append(self.primer, tempo)
         self.continuation = self._continuation(primer_piece, primer_tokens, span)
         self.stepper = LSTMStepper(loaded.model)
+        self.context_spec = loaded.config.context_spec()  # None: a model without context inputs
         self.variations: list[_Variation] = []
         self._stop = threading.Event()
         self.primer_seconds = 0.0
@@ -147,7 +157,7 @@ class Sampler:
         self.primer_seconds = self.variations[0].decoder.seconds
         generators = [torch.Generator().manual_seed(s.seed + i) for i in range(n)]
         primer = torch.from_numpy(self.primer)[None].expand(n, -1).to(device)
-        logits, state = self.stepper.prime(primer)
+        logits, state = self.stepper.prime(primer, self._prime_context(device))
         # In seconds, _check_moving bounds the run: MAX_TOKENS_PER_SECOND x seconds + slack.
         limit = s.max_tokens if s.max_tokens is not None else 1 << 62
         step = 0
@@ -174,17 +184,50 @@ class Sampler:
                 allowed[~allowed.any(axis=1), EOS] = True  # rows already done: draw something
             allowed = torch.from_numpy(allowed).to(device)
             tokens = choose(logits, allowed, s, generators)
-            for v, token in zip(self.variations, tokens.tolist()):
-                if not v.done:
-                    self._accept(v, token)
+            read = [
+                None if v.done else self._accept(v, token)
+                for v, token in zip(self.variations, tokens.tolist())
+            ]
             step += 1
             self._check_moving()
             if step % self.chunk_tokens == 0:
                 yield self._update(step)
-            logits, state = self.stepper.step(tokens, state)
+            fed, context = tokens, None
+            if self.context_spec is not None:
+                fed, context = self._context(tokens, read, device)
+            logits, state = self.stepper.step(fed, state, context)
         for v in self.variations:
             v.decoder.close()
         yield self._update(step)
+
+    def _prime_context(self, device: torch.device) -> torch.Tensor | None:
+        """The primer's context inputs (B, T, C), and a ContextReader per variation that has
+        read the primer; None for a model without context inputs."""
+        if self.context_spec is None:
+            return None
+        config = self.loaded.config
+        reader = ContextReader(self.vocab, self.context_spec, config.vocab_size)
+        for token in self.primer.tolist():
+            reader.feed(token)
+        for v in self.variations:
+            v.reader = copy.deepcopy(reader)
+        context = context_tensor(config, self.vocab, self.primer)
+        return context.expand(len(self.variations), -1, -1).to(device)
+
+    def _context(
+        self, tokens: torch.Tensor, read: list[int | None], device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The tokens the model reads next (B,), as each variation accepted them, and their
+        context rows (B, C). A variation that read nothing (done) reads what was drawn and a
+        row of nothing: its state no longer matters."""
+        ids = tokens.tolist()
+        rows = np.zeros((len(ids), self.context_spec.columns), np.int64)
+        rows[:, 2:] = self.loaded.config.vocab_size  # no moment a bar ago
+        for row, (v, token) in enumerate(zip(self.variations, read)):
+            if token is not None:
+                ids[row] = token
+                rows[row] = v.reader.feed(token)
+        return torch.tensor(ids, device=device), torch.from_numpy(rows).to(device)
 
     def _check_logits(self, logits: torch.Tensor, step: int) -> None:
         """ModelFileError unless every logit is a number within MAX_LOGIT (one check per step for
@@ -238,7 +281,9 @@ class Sampler:
                     "checkpoint, train it longer, or try another temperature"
                 )
 
-    def _accept(self, v: _Variation, token: int) -> None:
+    def _accept(self, v: _Variation, token: int) -> int | None:
+        """Take a drawn token into a variation: the token it reads (a time shift past the
+        length asked for is cut there), or None where the music ended before it."""
         decoder = v.decoder
         kind = decoder.kinds[token]
         reached = False
@@ -250,7 +295,7 @@ class Sampler:
                 reached = True
                 if steps_left < 1:
                     v.done = True
-                    return
+                    return None
                 token = self.vocab.ranges["TimeShift"][0] + steps_left - 1
         v.tokens.append(token)
         decoder.feed(token)
@@ -261,6 +306,7 @@ class Sampler:
         v.done = reached or decoder.ended
         if self.span is not None:
             v.done = self.span.finished(decoder)
+        return token
 
     def _update(self, step: int) -> GenerationUpdate:
         return GenerationUpdate(

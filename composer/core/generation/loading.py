@@ -97,6 +97,11 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
             f"{source} was made with a vocabulary this version of Composer does not build; "
             "use a model trained with this version"
         )
+    if config.context_steps and config.context_steps != tokenizer.steps_per_beat:
+        raise ModelFileError(  # its step-in-beat table would not fit the grid: it is damaged
+            f"{source} counts {config.context_steps} steps a beat but its tokenizer "
+            f"{tokenizer.steps_per_beat}; it is damaged: use the file training wrote"
+        )
     name = info.get("weights")
     if not isinstance(name, str) or "/" in name or "\\" in name or name in ("", ".", ".."):
         raise ModelFileError(f"{source} names no weights file beside it; it is damaged")

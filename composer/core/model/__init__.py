@@ -2,11 +2,11 @@
 
 from composer.core.model.config import PRESETS, ModelConfig, preset
 
-__all__ = ["PRESETS", "ModelConfig", "MusicLSTM", "LSTMState", "preset"]
+__all__ = ["PRESETS", "ModelConfig", "MusicLSTM", "LSTMState", "context_tensor", "preset"]
 
 
 def __getattr__(name: str):
-    if name in ("MusicLSTM", "LSTMState"):
+    if name in ("MusicLSTM", "LSTMState", "context_tensor"):
         from composer.core.model import lstm
 
         return getattr(lstm, name)

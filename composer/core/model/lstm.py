@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from composer.core.model.config import BEATS_PER_BAR, ModelConfig
+from composer.core.tokens.lookback import context_ids, context_rows
+from composer.core.tokens.vocab import Vocabulary
 
 LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden_size)
 
@@ -78,3 +81,17 @@ class MusicLSTM(nn.Module):
         for lag, table in enumerate(self.lookback):
             x = x + table(context[..., 2 + lag])
         return x
+
+
+def context_tensor(
+    config: ModelConfig, vocab: Vocabulary, tokens: np.ndarray
+) -> torch.Tensor | None:
+    """What a model with context inputs reads beside `tokens` (N,) read from a zero state:
+    int64 (1, N, 2 + lookback_bars) (MusicLSTM.forward's context); None for a model without
+    them. vocab: the model's Vocabulary (its grid and time shifts place the tokens in time)."""
+    spec = config.context_spec()
+    if spec is None:
+        return None
+    tokens = np.asarray(tokens, np.int64)
+    ids = context_ids(context_rows(tokens, vocab, spec), tokens, config.vocab_size)
+    return torch.from_numpy(ids)[None]

@@ -176,3 +176,30 @@ def context_ids(rows: np.ndarray, tokens: np.ndarray, vocab_size: int) -> np.nda
         found, np.asarray(tokens, np.int64)[np.maximum(lookback, 0)], vocab_size
     )
     return out
+
+
+class ContextReader:
+    """What the model reads beside each token, one token at a time: a ContextTracker and the ids
+    read so far, so that each row's lookback positions become ids (context_ids). The sampler
+    keeps one per variation; feeding it every token the model reads (primer included) gives
+    exactly the rows context_ids(context_rows(...)) gives those tokens at once."""
+
+    def __init__(self, vocab: Vocabulary, spec: ContextSpec, vocab_size: int):
+        self.tracker = ContextTracker(vocab, spec)
+        self.vocab_size = vocab_size
+        self._ids = np.empty(1024, np.int64)  # grown by doubling: no copy of all per token
+        self.length = 0
+
+    def feed(self, token: int) -> np.ndarray:
+        """Read one token; returns its row of ids, int64 of shape (spec.columns,)."""
+        if self.length == len(self._ids):
+            self._ids = np.concatenate([self._ids, np.empty_like(self._ids)])
+        self._ids[self.length] = token
+        self.length += 1
+        row = self.tracker.feed(int(token))  # its lookbacks point at most at this token
+        return context_ids(row, self._ids[: self.length], self.vocab_size)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The ids read so far, shape (length,)."""
+        return self._ids[: self.length]
