@@ -11,7 +11,7 @@ and 2 bars before). Prints, per collection:
 - the repetition measure (composer/core/evaluation/form.py) of pieces each model writes, against
   the validation files' first seconds: the issue's aim is within 30% of the collection's own.
 
-    python benchmarks/lookback.py [--collections nottingham,bach_chorales] [--files 200]
+    python -m benchmarks.lookback [--collections nottingham,bach_chorales] [--files 200]
         [--steps 1500] [--pieces 16] [--seconds 30]
 """
 
