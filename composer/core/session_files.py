@@ -152,16 +152,6 @@ def entry_field(entry: dict, key: str, kind: type, *, optional: bool = False):
 _KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: "a JSON object"}
 
 
-def is_number(value: object) -> bool:
-    """A finite int or float (JSON also reads NaN, Infinity and integers no float can hold)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int beyond float's range
-        return False
-
-
 def move_aside(path: Path, aside: Path) -> Path:
     """Move `path` (a file, link or FIFO, never followed) into the folder `aside`, under a name
     not taken there; returns where it went. OSError when it cannot be moved (it then stays)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.core.checks import is_finite_number
 from composer.core.midi.piece import (
     MAX_TICK,
     MAX_US_PER_BEAT,
@@ -27,7 +28,6 @@ from composer.core.session_files import (
     ARRAYS,
     Damaged,
     entry_field,
-    is_number,
     load_npz,
     read_regular,
 )
@@ -81,7 +81,7 @@ def prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
         raise ValueError(f"ticks_per_beat of {piece.title!r} cannot be saved: {problem}")
     if not isinstance(piece.metadata, dict) or not isinstance(piece.view, dict):
         raise TypeError(f"metadata and view of {piece.title!r} must be dicts")
-    if not all(isinstance(k, str) and is_number(v) for k, v in piece.view.items()):
+    if not all(isinstance(k, str) and is_finite_number(v) for k, v in piece.view.items()):
         raise TypeError(f"the view of {piece.title!r} must map names to numbers")
     entry = {
         "title": piece.title,
@@ -194,7 +194,7 @@ def read_piece(
         "metadata": entry_field(entry, "metadata", dict),
         # Zoom and scroll are not the musician's work: a value that is not a finite number is
         # left out (the view starts as for a new piece) rather than costing the piece.
-        "view": {k: v for k, v in entry_field(entry, "view", dict).items() if is_number(v)},
+        "view": {k: v for k, v in entry_field(entry, "view", dict).items() if is_finite_number(v)},
     }
     path = folder / name
     try:

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from composer.core.atomic import atomic_write_bytes
+from composer.core.checks import is_count
 from composer.core.safe_files import MAX_JSON_BYTES, load_json, read_regular
 from composer.core.tokens.config import TokenizerConfig
 
@@ -106,7 +107,7 @@ class TokenCache:
                 return None
             if meta.get("ok"):
                 offset, count = meta.get("offset"), meta.get("tokens")
-                if not (_is_count(offset) and _is_count(count) and offset + count <= len(tokens)):
+                if not (is_count(offset) and is_count(count) and offset + count <= len(tokens)):
                     return None
             if _well_formed(meta):  # else not cached: its file is read again
                 valid[sha] = meta
@@ -226,7 +227,7 @@ class TokenCache:
             for rel, entry in files.items()
             if isinstance(entry, list)
             and len(entry) == 3
-            and _is_count(entry[0])
+            and is_count(entry[0])
             and isinstance(entry[1], int)
             and isinstance(entry[2], str)
         }
@@ -237,10 +238,6 @@ class TokenCache:
             atomic_write_bytes(self._folder_index_path(folder), text.encode(), durable=False)
         except OSError as exc:
             raise _write_error(self.dir, exc) from None
-
-
-def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _well_formed(meta: dict) -> bool:
@@ -255,7 +252,7 @@ def _well_formed(meta: dict) -> bool:
     seconds = meta.get("seconds")
     instruments, pitches = meta.get("instruments"), meta.get("pitch_range")
     return (
-        _is_count(meta.get("notes"))
+        is_count(meta.get("notes"))
         and isinstance(seconds, (int, float))
         and not isinstance(seconds, bool)
         and 0 <= seconds < float("inf")
@@ -266,7 +263,7 @@ def _well_formed(meta: dict) -> bool:
             or (
                 isinstance(pitches, list)
                 and len(pitches) == 2
-                and all(_is_count(p) and p <= 127 for p in pitches)
+                and all(is_count(p) and p <= 127 for p in pitches)
                 and pitches[0] <= pitches[1]
             )
         )

@@ -30,7 +30,7 @@ import numpy as np
 
 from composer.core.midi.excerpt import excerpt
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
-from composer.core.tokens.codec import grid_notes, to_steps, to_ticks
+from composer.core.tokens.codec import decoded_ticks_per_beat, grid_notes, to_steps, to_ticks
 from composer.core.tokens.vocab import Vocabulary
 
 
@@ -57,7 +57,7 @@ class Continuation:
         at the primer's tempo in force there (the tempo change at the step the tokens hold)."""
         spb = vocab.config.steps_per_beat
         if primer is None:
-            primer = Piece(spb * -(-480 // spb))  # as decode writes: at least 480 ticks a beat
+            primer = Piece(decoded_ticks_per_beat(spb))  # as decode writes
         if start_step is None:
             notes, _ = grid_notes(primer, vocab)
             start_step = int(notes["end"].max()) if len(notes) else 0

@@ -199,6 +199,12 @@ def decoder_piece(decoder: StreamDecoder) -> Piece:
     return piece_from_grid(grid, decoder.tempo_rows(), decoder.vocab)
 
 
+def decoded_ticks_per_beat(steps_per_beat: int) -> int:
+    """The resolution decoded pieces are written at: a whole number of ticks a step, at least
+    480 ticks a beat (ceil)."""
+    return steps_per_beat * -(-480 // steps_per_beat)
+
+
 def quantize(piece: Piece, vocab: Vocabulary) -> Piece:
     """The piece as its tokens describe it: what decode(encode(piece)) returns."""
     return piece_from_grid(*grid_notes(piece, vocab), vocab)
@@ -207,7 +213,7 @@ def quantize(piece: Piece, vocab: Vocabulary) -> Piece:
 def piece_from_grid(notes: np.ndarray, tempos: np.ndarray, vocab: Vocabulary) -> Piece:
     """Build a Piece (one track per instrument slot, in slot order) from grid notes and tempos."""
     config = vocab.config
-    ticks_per_step = -(-480 // config.steps_per_beat)  # ceil: at least 480 ticks per beat
+    ticks_per_step = decoded_ticks_per_beat(config.steps_per_beat) // config.steps_per_beat
     tracks = []
     for slot in np.unique(notes["slot"]).tolist():
         mine = notes[notes["slot"] == slot]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +28,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from composer.core.atomic import atomic_write_bytes
+from composer.core.checks import is_count, is_finite_number
 from composer.core.errors import SettingsError
 from composer.core.safe_files import MAX_JSON_BYTES, UnsafeFileError, load_json, read_regular
 from composer.core.tokens.config import TokenizerConfig
@@ -140,11 +140,11 @@ def _checkpoint_problem(info: dict) -> str | None:
     counts = {"step": MAX_STEPS, "tokens_seen": _MOST, "stale_validations": MAX_STEPS}
     for key, most in {**counts, "bytes": _MOST}.items():
         value = info.get(key, 0 if key == "stale_validations" else None)
-        if not _is_count(value, most):
+        if not is_count(value, most):
             upto = f" from 0 to {most:,}" if most < _MOST else ""
             return f"{_FIELD_WORDS[key]} is not a whole number{upto}"
     elapsed = info.get("elapsed_s", 0.0)
-    if elapsed is not None and not (_is_number(elapsed) and _finite(elapsed) and elapsed >= 0):
+    if elapsed is not None and not (is_finite_number(elapsed) and elapsed >= 0):
         return f"{_FIELD_WORDS['elapsed_s']} is not a number of seconds"
     for key in ("val_loss", "best_val_loss"):
         if info.get(key) is not None and not _is_number(info[key]):
@@ -160,18 +160,6 @@ def _checkpoint_problem(info: dict) -> str | None:
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         return f"it lacks {_OPTIMIZER_WORDS}"
     return None
-
-
-def _finite(number: float) -> bool:
-    """Whether a number is finite as a float (10**400 is not: no float holds it)."""
-    try:
-        return math.isfinite(number)
-    except OverflowError:
-        return False
-
-
-def _is_count(value, most: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most
 
 
 def _is_number(value) -> bool:
@@ -233,7 +221,7 @@ def _run_problem(run: dict) -> str | None:
         value = run.get(key)
         if value is not None and not (isinstance(value, str) and _CHECKPOINT_REF.fullmatch(value)):
             return f"{key!r} does not name a checkpoint in its checkpoints folder"
-    if not _is_count(run.get("step", 0), MAX_STEPS):
+    if not is_count(run.get("step", 0), MAX_STEPS):
         return f"its step count is not a whole number from 0 to {MAX_STEPS:,}"
     for part in ("train", "validation"):
         files = run["data"].get(part)
@@ -353,7 +341,7 @@ def _same_kind(saved, own) -> bool:
     if own is None or isinstance(own, bool):  # flags: None (choose) or a bool
         return saved is None or isinstance(saved, bool)
     if isinstance(own, (int, float)):
-        return _is_number(saved) and _finite(saved)
+        return is_finite_number(saved)
     if isinstance(own, (list, tuple)):
         return (
             isinstance(saved, list)
