@@ -2,9 +2,15 @@
 
 For each collection (Nottingham folk tunes, the Bach chorales, POP909 songs, in ../shared/corpora):
 the same seeded sample of files, the same split, seed, settings and number of steps, a small
-model from empty without context inputs (the baseline: Composer's model before issue 26) and with
-them (`composer train --context`: step in the beat, beat in a 4/4 bar, the token that came next 1
-and 2 bars before). Prints, per collection:
+model from empty for each variant asked for:
+
+- plain: without context inputs (the baseline: Composer's model before issue 26);
+- context: with them (`composer train --context`: step in the beat, beat in a 4/4 bar, the token
+  that came next 1 and 2 bars before, the given music);
+- copy: context, and a bias the model computes for repeating the token of 1 or 2 bars before
+  (ModelConfig.lookback_copy).
+
+Prints, per collection:
 
 - the best validation NLL of each (nats per token), their ratio, and a 5-gram (Kneser-Ney) fitted
   on the same training files, the floor both must beat;
@@ -12,7 +18,7 @@ and 2 bars before). Prints, per collection:
   the validation files' first seconds: the issue's aim is within 30% of the collection's own.
 
     python -m benchmarks.lookback [--collections nottingham,bach_chorales] [--files 200]
-        [--steps 1500] [--pieces 16] [--seconds 30]
+        [--steps 1500] [--pieces 16] [--seconds 30] [--variants plain,context,copy]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import random
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -72,11 +79,18 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variants", default="plain,context,copy")
     args = parser.parse_args()
     tokenizer = TokenizerConfig()
     vocab = Vocabulary(tokenizer)
     plain = preset("small", len(vocab))
     with_context = plain.hearing_context(tokenizer.steps_per_beat)  # composer train --context
+    variants = {
+        "plain": plain,
+        "context": replace(with_context, lookback_copy=0),
+        "copy": replace(with_context, lookback_copy=1),
+    }
+    variants = {name: variants[name] for name in args.variants.split(",")}
     config = TrainConfig(
         steps=args.steps,
         eval_every=max(args.steps // 6, 1),
@@ -95,9 +109,9 @@ def main() -> None:
             print(f"{name}: {report.ok} files, {report.tokens:,} tokens, {args.steps} steps each")
             nll = {
                 label: train(scratch / label, collection, model, config)
-                for label, model in (("plain", plain), ("context", with_context))
+                for label, model in variants.items()
             }
-            run = read_run_info(scratch / "plain")
+            run = read_run_info(scratch / next(iter(variants)))
             train_tokens = [np.asarray(cache.tokens(s)) for s, _ in run.train]
             held = [np.asarray(cache.tokens(s)) for s, _ in run.validation]
             ngram = KneserNey(5, len(vocab)).fit(train_tokens).nll(held)
@@ -114,15 +128,19 @@ def main() -> None:
             rows.append((name, nll, ngram, own, repeat))
 
     print(f"\nsmall model from empty, {args.steps} steps each; NLL in nats per token")
+    labels = list(variants)
     print(
-        f"  {'collection':14} {'plain':>7} {'context':>8} {'ratio':>6} {'5-gram':>7}"
-        f"  {'repetition: own':>16} {'plain':>6} {'context':>8}"
+        f"  {'collection':14} "
+        + " ".join(f"{label:>8}" for label in labels)
+        + f" {'5-gram':>7}  {'repetition: own':>16} "
+        + " ".join(f"{label:>8}" for label in labels)
     )
     for name, nll, ngram, own, repeat in rows:
         print(
-            f"  {name:14} {nll['plain']:7.3f} {nll['context']:8.3f} "
-            f"{nll['context'] / nll['plain']:6.3f} {ngram:7.3f}  {own:16.3f} "
-            f"{repeat['plain']:6.3f} {repeat['context']:8.3f}"
+            f"  {name:14} "
+            + " ".join(f"{nll[label]:8.3f}" for label in labels)
+            + f" {ngram:7.3f}  {own:16.3f} "
+            + " ".join(f"{repeat[label]:8.3f}" for label in labels)
         )
 
 

@@ -30,22 +30,36 @@ from composer.resources import default_model
 from tests.conftest import corpus
 
 
-def grown_model(folder, scale: float = 0.3, steps: int | None = None):
+def grown_model(
+    folder, scale: float = 0.3, steps: int | None = None, given_ahead: int = 0, copy: int = 0
+):
     """The bundled model with context inputs added (the tokenizer's 12-step beat unless `steps`,
-    lookback of 1 and 2 bars), written as a model file; its context tables hold random values
-    `scale` wide (0: the zeros a model grown by training starts from)."""
+    lookback of 1 and 2 bars, the given music `given_ahead` steps ahead), written as a model
+    file; its context tables hold random values `scale` wide (0: the zeros a model grown by
+    training starts from)."""
     source = default_model()
     info = json.loads(source.read_text())
     base = load_model(source)
     steps = steps or base.vocab.config.steps_per_beat
-    config = replace(base.config, context_steps=steps, lookback_bars=2)
+    config = replace(
+        base.config,
+        context_steps=steps,
+        lookback_bars=2,
+        given_ahead_steps=given_ahead,
+        lookback_copy=copy,
+    )
     model = MusicLSTM(config)
     missing = model.load_state_dict(base.model.state_dict(), strict=False).missing_keys
-    assert missing and all(k.startswith(("context_", "lookback.")) for k in missing)
+    prefixes = ("context_", "lookback.", "given.", "copy.")
+    assert missing and all(k.startswith(prefixes) for k in missing)
     generator = torch.Generator().manual_seed(26)
+    tables = [model.context_step, model.context_beat, *model.lookback]
     with torch.no_grad():
-        for table in (model.context_step, model.context_beat, *model.lookback):
+        for table in tables + ([model.given] if given_ahead else []):
             table.weight.copy_(torch.randn(table.weight.shape, generator=generator) * scale)
+        if copy:  # a strong pull toward repeating, so that a test sees it
+            model.copy.weight.copy_(torch.randn(model.copy.weight.shape, generator=generator))
+            model.copy.bias.fill_(3.0 * (scale > 0))
     weights = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
     data = save_safetensors(weights, metadata={"format": "composer-model"})
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,15 +100,20 @@ class RecordingStepper:
     """An LSTMStepper that keeps what the sampler gives it to read."""
 
     def __init__(self, stepper: LSTMStepper):
-        self.stepper, self.steps = stepper, []
+        self.stepper, self.steps, self.given = stepper, [], []
 
-    def prime(self, tokens, context=None):
+    def prime(self, tokens, context=None, given=None):
         self.primed = (tokens.clone(), context.clone())
-        return self.stepper.prime(tokens, context)
+        self.primed_given = None if given is None else given.clone()
+        return self.stepper.prime(tokens, context, given)
 
-    def step(self, tokens, state, context=None):
+    def step(self, tokens, state, context=None, given=None):
         self.steps.append((tokens.clone(), context.clone()))
-        return self.stepper.step(tokens, state, context)
+        self.given.append(None if given is None else given.clone())
+        return self.stepper.step(tokens, state, context, given)
+
+    def __getattr__(self, name):  # given_vectors and the rest: the stepper's own
+        return getattr(self.stepper, name)
 
 
 def assert_fed_as_trained(sampler: Sampler, recorder: RecordingStepper) -> None:
@@ -141,8 +160,18 @@ def test_a_fill_feeds_the_rows_training_computes_for_its_layout(context_model, s
     assert_fed_as_trained(filler.sampler, recorder)
 
 
-def test_stepping_token_by_token_gives_the_logits_of_one_forward_pass(context_model, chorale):
-    loaded = context_model
+@pytest.fixture(scope="module")
+def copy_model(tmp_path_factory):
+    loaded = load_model(grown_model(tmp_path_factory.mktemp("copy"), copy=1))
+    assert loaded.model.copy is not None
+    return loaded
+
+
+@pytest.mark.parametrize("which", ["context", "copy"])
+def test_stepping_token_by_token_gives_the_logits_of_one_forward_pass(
+    which, context_model, copy_model, chorale
+):
+    loaded = context_model if which == "context" else copy_model
     tokens = encode(chorale, loaded.vocab)[:400].astype(np.int64)
     context = context_tensor(loaded.config, loaded.vocab, tokens)
     with torch.inference_mode():

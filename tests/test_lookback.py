@@ -72,9 +72,16 @@ def test_a_bar_played_again_is_heard_a_bar_later():
     assert (ids[:-2, 3] == len(VOCAB)).all() and np.array_equal(ids[second, 2], tokens[second + 1])
 
 
-def test_context_tables_start_at_zero_so_a_grown_model_plays_as_before():
+@pytest.mark.parametrize("given, copy", [(0, 0), (12, 0), (12, 1)])
+def test_context_tables_start_at_zero_so_a_grown_model_plays_as_before(given, copy):
     plain = ModelConfig(len(VOCAB), hidden_size=32, embedding_size=16, layers=2)
-    grown = replace(plain, context_steps=VOCAB.config.steps_per_beat, lookback_bars=2)
+    grown = replace(
+        plain,
+        context_steps=VOCAB.config.steps_per_beat,
+        lookback_bars=2,
+        given_ahead_steps=given,
+        lookback_copy=copy,
+    )
     torch.manual_seed(0)
     old = MusicLSTM(plain).eval()
     new = MusicLSTM(grown).eval()

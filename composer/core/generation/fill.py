@@ -38,6 +38,7 @@ from composer.core.midi.piece import Piece, Track
 from composer.core.midi.timeline import Timeline
 from composer.core.tokens.codec import grid_notes, to_steps, to_ticks
 from composer.core.tokens.fill_in import CONTEXT_BEATS, context_tokens, has_fill_in, part_tokens
+from composer.core.tokens.given import GivenMusic, span_given
 from composer.core.tokens.vocab import BOS
 
 
@@ -100,8 +101,18 @@ class SpanFiller:
         self.steering = replace(constraints or Constraints(), tempo_bpm=None)
         constraints = self._instruments(self.steering)
         settings = replace(settings, seconds=None, max_tokens=MAX_TOKENS)
-        span = FillSpan(context, steps, tempo_bin, self._held())
+        span = FillSpan(context, steps, tempo_bin, self._held(), self._given(notes))
         self.sampler = Sampler(loaded, settings, constraints=constraints, span=span)
+
+    def _given(self, notes: np.ndarray) -> GivenMusic:
+        """What a model that hears given music hears in the span (tokens/given.py): the notes
+        the tracks not chosen play in it, and, for a model that reads the suffix, the music
+        after it. notes: the whole piece's grid notes (codec.grid_notes)."""
+        kept = [t for i, t in enumerate(self.piece.tracks) if i not in set(self.tracks)]
+        kept_notes, _ = grid_notes(replace(self.piece, tracks=kept), self.vocab)
+        return span_given(
+            notes, kept_notes, self.start_step, self.end_step, self.vocab, self.both_sides
+        )
 
     def _held(self) -> tuple[tuple[int, int, int], ...]:
         """(slot, pitch, step from the span's start when it ends) of every note kept from before

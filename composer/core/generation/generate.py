@@ -49,6 +49,7 @@ from composer.core.generation.written import Continuation
 from composer.core.midi.piece import Piece
 from composer.core.model import context_tensor
 from composer.core.tokens.codec import GRID_DTYPE, encode, piece_from_grid
+from composer.core.tokens.given import GivenMusic, GivenTable, example_given_rows
 from composer.core.tokens.lookback import ContextReader
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import BOS, EOS
@@ -115,6 +116,14 @@ class Sampler:
         self.continuation = self._continuation(primer_piece, primer_tokens, span)
         self.stepper = LSTMStepper(loaded.model)
         self.context_spec = loaded.config.context_spec()  # None: a model without context inputs
+        # A model that hears given music, filling a span: the span's rows, one per time step
+        # (tokens/given.py). Without a span nothing is given and the rows are zero: none read.
+        self.given_table = None
+        if loaded.config.hears_given and span is not None:
+            given = span.given or GivenMusic.nothing(span.steps)
+            self.given_table = GivenTable(
+                given, loaded.config.given_ahead_steps, self.vocab.config.steps_per_beat
+            )
         self.variations: list[_Variation] = []
         self._stop = threading.Event()
         self.primer_seconds = 0.0
@@ -157,7 +166,13 @@ class Sampler:
         self.primer_seconds = self.variations[0].decoder.seconds
         generators = [torch.Generator().manual_seed(s.seed + i) for i in range(n)]
         primer = torch.from_numpy(self.primer)[None].expand(n, -1).to(device)
-        logits, state = self.stepper.prime(primer, self._prime_context(device))
+        logits, state = self.stepper.prime(
+            primer, self._prime_context(device), self._prime_given(device)
+        )
+        given_vectors = None
+        if self.given_table is not None:
+            rows = torch.from_numpy(self.given_table.rows).to(device)
+            given_vectors = self.stepper.given_vectors(rows)  # (steps + 1, E)
         # In seconds, _check_moving bounds the run: MAX_TOKENS_PER_SECOND x seconds + slack.
         limit = s.max_tokens if s.max_tokens is not None else 1 << 62
         step = 0
@@ -192,10 +207,16 @@ class Sampler:
             self._check_moving()
             if step % self.chunk_tokens == 0:
                 yield self._update(step)
-            fed, context = tokens, None
+            fed, context, given = tokens, None, None
             if self.context_spec is not None:
                 fed, context = self._context(tokens, read, device)
-            logits, state = self.stepper.step(fed, state, context)
+            if given_vectors is not None:  # by the time each variation has reached
+                times = [
+                    min(v.reader.tracker.time, self.given_table.given.steps)
+                    for v in self.variations
+                ]
+                given = given_vectors[torch.tensor(times, device=device)]
+            logits, state = self.stepper.step(fed, state, context, given)
         for v in self.variations:
             v.decoder.close()
         yield self._update(step)
@@ -213,6 +234,18 @@ class Sampler:
             v.reader = copy.deepcopy(reader)
         context = context_tensor(config, self.vocab, self.primer)
         return context.expand(len(self.variations), -1, -1).to(device)
+
+    def _prime_given(self, device: torch.device) -> torch.Tensor | None:
+        """The given rows of the primer (B, T, GIVEN_WIDTH): zero but from the Middle mark on,
+        as in a training example; None when nothing is given."""
+        if self.given_table is None:
+            return None
+        config = self.loaded.config
+        rows = example_given_rows(
+            self.primer, self.given_table.given, self.vocab, config.given_ahead_steps
+        )
+        given = torch.from_numpy(rows).float()[None]
+        return given.expand(len(self.variations), -1, -1).to(device)
 
     def _context(
         self, tokens: torch.Tensor, read: list[int | None], device: torch.device

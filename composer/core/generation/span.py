@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from composer.core.tokens.given import GivenMusic
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import Vocabulary
 
@@ -32,6 +33,9 @@ class FillSpan:
     # ends at). Striking the same key of the same instrument while one sounds would cut it short
     # in the exported file (MIDI pairs a note-off with the last note-on of its key).
     held: tuple[tuple[int, int, int], ...] = ()
+    # What a model that hears given music hears in the span (tokens/given.py): the kept tracks'
+    # notes and the suffix, in the span's time. None: nothing given (a span of its own).
+    given: GivenMusic | None = None
 
 
 class SpanMask:

@@ -53,20 +53,31 @@ class LSTMStepper:
 
     @torch.inference_mode()
     def prime(
-        self, tokens: torch.Tensor, context: torch.Tensor | None = None
+        self,
+        tokens: torch.Tensor,
+        context: torch.Tensor | None = None,
+        given: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, LayerStates]:
         """Read tokens (B, T) from a zero state: logits of the next token (B, V) and the state.
-        context: (B, T, C) for a model with context inputs (MusicLSTM.forward)."""
-        logits, (h, c) = self.model(tokens, context=context)
+        context: (B, T, C) for a model with context inputs, given: (B, T, GIVEN_WIDTH) for one
+        that hears given music (MusicLSTM.forward)."""
+        logits, (h, c) = self.model(tokens, context=context, given=given)
         return logits[:, -1], (list(h.unbind(0)), list(c.unbind(0)))
 
     @torch.inference_mode()
     def step(
-        self, tokens: torch.Tensor, state: LayerStates, context: torch.Tensor | None = None
+        self,
+        tokens: torch.Tensor,
+        state: LayerStates,
+        context: torch.Tensor | None = None,
+        given: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, LayerStates]:
         """Read one token per row, tokens (B,): logits (B, V) and the new state. context: (B, C)
-        int64 for a model with context inputs, the row of each token (lookback.context_ids)."""
+        int64 for a model with context inputs, the row of each token (lookback.context_ids).
+        given: (B, E), what the given rows add to each token's vector (`given_vectors`)."""
         x = self.embedding[tokens]
+        if given is not None:
+            x = x + given
         if self.context is not None:
             if context is None:
                 raise ValueError("this model reads context inputs: pass context (lookback.py)")
@@ -80,4 +91,11 @@ class LSTMStepper:
             hs.append(h)
             cs.append(c)
             x = h
-        return torch.addmm(self.head_bias, x, self.head_weight), (hs, cs)
+        logits = torch.addmm(self.head_bias, x, self.head_weight)
+        return self.model.copied(logits, x, context), (hs, cs)
+
+    @torch.inference_mode()
+    def given_vectors(self, rows: torch.Tensor) -> torch.Tensor:
+        """What given rows (N, GIVEN_WIDTH) add to a token's vector: (N, E). The sampler
+        projects a span's rows once (one per time step) and then reads them by time."""
+        return self.model.given(rows.to(self.embedding.dtype))

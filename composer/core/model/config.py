@@ -6,6 +6,7 @@ single tensor is allocated: a JSON file asking for a 10^9-unit layer is refused,
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from composer.core.errors import SettingsError
@@ -16,6 +17,9 @@ BEATS_PER_BAR = 4
 #: The lookback lags `composer train --context` gives a model: what it played 1 and 2 bars before,
 #: as Magenta's Lookback RNN heard (issue 26).
 LOOKBACK_BARS = 2
+#: How far ahead `composer train --context` lets a model hear the given music (tokens/given.py):
+#: the notes kept parts and a fill's suffix strike within this many beats of the current time.
+GIVEN_AHEAD_BEATS = 1
 
 # Hard limits, far above any preset, so that a hostile or damaged file cannot ask for terabytes.
 MAX_VOCAB_SIZE = 65_536  # token ids are stored as uint16
@@ -39,6 +43,13 @@ class ModelConfig:
     # `lookback_bars` bars before (0: none).
     context_steps: int = 0
     lookback_bars: int = 0
+    # The given music (tokens/given.py): what kept parts and a fill's suffix play now and within
+    # this many grid steps ahead, and the beats left to a span's end (0: not heard).
+    given_ahead_steps: int = 0
+    # 1: the next-token logits of the tokens that came next 1 to `lookback_bars` bars before get
+    # a bias the model computes from its state (Lookback RNN's "repeat the bar" made direct, so
+    # that repeating costs no more than knowing what to repeat); 0: none.
+    lookback_copy: int = 0
 
     def __post_init__(self) -> None:
         checks = [
@@ -48,6 +59,16 @@ class ModelConfig:
             (
                 self.lookback_bars == 0 or self.context_steps > 0,
                 "lookback needs context_steps (the grid it counts bars in)",
+            ),
+            (0 <= self.given_ahead_steps <= 8 * 480, "given_ahead_steps must be 0 to 3840"),
+            (self.lookback_copy in (0, 1), "lookback_copy must be 0 or 1"),
+            (
+                self.lookback_copy == 0 or self.lookback_bars > 0,
+                "lookback_copy needs lookback_bars (the tokens it may repeat)",
+            ),
+            (
+                self.given_ahead_steps == 0 or self.context_steps > 0,
+                "hearing given music needs context_steps (the grid it counts time in)",
             ),
             (1 <= self.hidden_size <= MAX_WIDTH, f"hidden_size must be 1 to {MAX_WIDTH}"),
             (1 <= self.embedding_size <= MAX_WIDTH, f"embedding_size must be 1 to {MAX_WIDTH}"),
@@ -88,10 +109,19 @@ class ModelConfig:
 
     def hearing_context(self, steps_per_beat: int) -> ModelConfig:
         """This model with context inputs (`composer train --context`): the tokenizer's grid
-        `steps_per_beat`, and lookback LOOKBACK_BARS bars; a model that has them keeps its own."""
-        if self.context_steps:
-            return self
-        return replace(self, context_steps=steps_per_beat, lookback_bars=LOOKBACK_BARS)
+        `steps_per_beat`, lookback LOOKBACK_BARS bars and the given music GIVEN_AHEAD_BEATS
+        ahead; what a model has already it keeps (a model with meter and lookback but made
+        before the given music gains that alone)."""
+        if not self.context_steps:
+            self = replace(self, context_steps=steps_per_beat, lookback_bars=LOOKBACK_BARS)
+        if not self.given_ahead_steps:
+            self = replace(self, given_ahead_steps=GIVEN_AHEAD_BEATS * self.context_steps)
+        return self
+
+    @property
+    def hears_given(self) -> bool:
+        """Whether the model reads the given music (tokens/given.py)."""
+        return self.given_ahead_steps > 0
 
     def context_shapes(self) -> dict[str, tuple[int, ...]]:
         """Name -> shape of the context inputs' tables (none for a model without them): one row
@@ -106,6 +136,13 @@ class ModelConfig:
         }
         for lag in range(self.lookback_bars):
             shapes[f"lookback.{lag}.weight"] = (self.vocab_size + 1, e)
+        if self.given_ahead_steps:
+            from composer.core.tokens.given import GIVEN_WIDTH  # numpy: not for --help
+
+            shapes["given.weight"] = (e, GIVEN_WIDTH)
+        if self.lookback_copy:
+            shapes["copy.weight"] = (self.lookback_bars, self.hidden_size)
+            shapes["copy.bias"] = (self.lookback_bars,)
         return shapes
 
     @property
@@ -113,7 +150,7 @@ class ModelConfig:
         """Number of weights, computed from the shape alone (nothing is allocated)."""
         v, e, h, n = self.vocab_size, self.embedding_size, self.hidden_size, self.layers
         lstm = 4 * h * (e + h + 2) + (n - 1) * 4 * h * (h + h + 2)
-        context = sum(rows * width for rows, width in self.context_shapes().values())
+        context = sum(math.prod(shape) for shape in self.context_shapes().values())
         return v * e + lstm + h * v + v + context
 
     def to_dict(self) -> dict:

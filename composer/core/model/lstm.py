@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from composer.core.model.config import BEATS_PER_BAR, ModelConfig
+from composer.core.tokens.given import GIVEN_WIDTH
 from composer.core.tokens.lookback import context_ids, context_rows
 from composer.core.tokens.vocab import Vocabulary
 
@@ -31,7 +32,7 @@ class MusicLSTM(nn.Module):
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
         # Context tables start at zero: a model grown from one without them (start_from) plays
         # exactly as before until training moves them; gradients reach them all the same.
-        self.context_step = self.context_beat = None
+        self.context_step = self.context_beat = self.given = self.copy = None
         self.lookback = nn.ModuleList()
         if config.context_steps:
             e = config.embedding_size
@@ -40,9 +41,18 @@ class MusicLSTM(nn.Module):
             self.lookback.extend(
                 nn.Embedding(config.vocab_size + 1, e) for _ in range(config.lookback_bars)
             )
+            tables = [self.context_step, self.context_beat, *self.lookback]
+            if config.given_ahead_steps:
+                self.given = nn.Linear(GIVEN_WIDTH, e, bias=False)
+                tables.append(self.given)
+            if config.lookback_copy:
+                self.copy = nn.Linear(config.hidden_size, config.lookback_bars)
+                tables.append(self.copy)
             with torch.no_grad():
-                for table in (self.context_step, self.context_beat, *self.lookback):
+                for table in tables:
                     table.weight.zero_()
+                if self.copy is not None:
+                    self.copy.bias.zero_()
         with torch.no_grad():
             # Forget-gate bias 1 (gates are ordered input, forget, cell, output): the cell keeps
             # its memory by default early in training, which helps long sequences learn at all.
@@ -62,15 +72,38 @@ class MusicLSTM(nn.Module):
         tokens: torch.Tensor,
         state: LSTMState | None = None,
         context: torch.Tensor | None = None,
+        given: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, LSTMState]:
         """tokens: (batch, time) int64 ids -> logits (batch, time, vocab_size) and the new state.
         context: (batch, time, 2 + lookback_bars) int64, for a model with context inputs: step in
         the beat, beat in the bar, and per lag the token id that came next a bar ago (vocab_size
-        where none did); tokens/lookback.py's context_ids makes it."""
-        x, state = self.lstm(self.inputs(tokens, context), state)
-        return self.head(self.dropout(x)), state
+        where none did); tokens/lookback.py's context_ids makes it.
+        given: (batch, time, GIVEN_WIDTH) float (0 or 1), for a model that hears given music:
+        the rows of tokens/given.py; None where every row is zero (no span, nothing given)."""
+        x, state = self.lstm(self.inputs(tokens, context, given), state)
+        x = self.dropout(x)
+        return self.copied(self.head(x), x, context), state
 
-    def inputs(self, tokens: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+    def copied(
+        self, logits: torch.Tensor, h: torch.Tensor, context: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The logits (..., V) with the copy bias of a model that has one: per lag, the bias it
+        computes from the last layer's output h (..., H) added to the logit of the token that
+        came next that many bars before (context[..., 2 + lag]; nothing where none did)."""
+        if self.copy is None:
+            return logits
+        bias = self.copy(h)  # (..., lags)
+        lookback = context[..., 2:]  # (..., lags), vocab_size where no moment a bar ago
+        wide = torch.cat([logits, torch.zeros_like(logits[..., :1])], dim=-1)
+        wide = wide.scatter_add(-1, lookback, bias.to(wide.dtype))
+        return wide[..., :-1]
+
+    def inputs(
+        self,
+        tokens: torch.Tensor,
+        context: torch.Tensor | None,
+        given: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """What the first layer reads at each position: (..., embedding_size)."""
         x = self.embedding(tokens)
         if self.context_step is None:
@@ -80,6 +113,8 @@ class MusicLSTM(nn.Module):
         x = x + self.context_step(context[..., 0]) + self.context_beat(context[..., 1])
         for lag, table in enumerate(self.lookback):
             x = x + table(context[..., 2 + lag])
+        if given is not None and self.given is not None:
+            x = x + self.given(given.to(x.dtype))
         return x
 
 

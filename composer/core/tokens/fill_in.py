@@ -112,10 +112,13 @@ def example_tokens(notes, tempos, start: int, end: int, vocab, suffix: bool = Tr
     )
 
 
-def draw_span(rng: np.random.Generator, beats: int) -> tuple[int, int]:
+def draw_span(
+    rng: np.random.Generator, beats: int, longest_beats: int | None = None
+) -> tuple[int, int]:
     """A span (first beat, beat after the last) of a piece `beats` long: half the time a whole
-    number of 4/4 bars (what a musician selects), else any 1 to MAX_MIDDLE_BEATS beats."""
-    longest = min(MAX_MIDDLE_BEATS, beats - 1)
+    number of 4/4 bars (what a musician selects), else any 1 to `longest_beats` beats
+    (MAX_MIDDLE_BEATS unless given)."""
+    longest = min(longest_beats or MAX_MIDDLE_BEATS, beats - 1)
     if rng.random() < 0.5 and longest >= 4:
         length = 4 * int(rng.integers(1, longest // 4 + 1))
     else:

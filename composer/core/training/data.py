@@ -18,6 +18,10 @@ A model with context inputs (tokens/lookback.py) reads beside each token its pla
 the bar and the token played at that moment 1 and 2 bars before. The rows of positions are computed
 once per piece; each batch resolves the lookback positions to token ids after augmentation, so the
 model reads what the sampler computes from the (transposed) music it has played.
+
+A model that hears given music (tokens/given.py) reads the given rows of the fill-in examples,
+kept packed 8 bits to a byte per position (37 bytes a token) and unpacked per batch; whole pieces
+have none, and a batch in which no lane reads any leaves them out (`Batch.given` None).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 from composer.core.corpus.cache import TokenCache
 from composer.core.corpus.ingest import IngestReport
 from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.given import GIVEN_WIDTH, transpose_rows
 from composer.core.tokens.lookback import ContextSpec, context_rows
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training.config import TrainConfig
@@ -197,6 +202,9 @@ class Batch:
     # (lanes, window, 2 + lags) int64 for a model with context inputs (MusicLSTM.forward): step
     # in the beat, beat in the bar, lookback ids (vocab_size: none); 0, 0, vocab_size on padding
     context: np.ndarray | None = None
+    # (lanes, window, GIVEN_WIDTH) float32 for a model that hears given music, None where no
+    # lane reads any (MusicLSTM.forward's given)
+    given: np.ndarray | None = None
 
 
 class PieceSet:
@@ -204,11 +212,20 @@ class PieceSet:
     context rows when given a ContextSpec (a model with context inputs)."""
 
     def __init__(
-        self, tokens: list[np.ndarray], vocab: Vocabulary, context: ContextSpec | None = None
+        self,
+        tokens: list[np.ndarray],
+        vocab: Vocabulary,
+        context: ContextSpec | None = None,
+        given: list[np.ndarray | None] | None = None,
     ):
         self.tokens = tokens
         self.vocab = vocab
         self.context = context
+        # Per piece: its given rows packed (given_data.heard_examples), or None (all zero); None
+        # for a model that does not hear given music.
+        self.given = given
+        if given is not None and len(given) != len(tokens):
+            raise ValueError("one entry of given rows per piece, None where it has none")
         # Per piece: context_rows, (L, context.columns) positions, int32 (half of int64's
         # memory: 16 bytes a token at 2 lags, beside the token's 2); None without context.
         self.context_rows: list[np.ndarray] | None = None
@@ -319,7 +336,27 @@ class Batcher:
         context = None
         if self.pieces.context_rows is not None:
             context = self._context(pieces, offsets, shift, stretch)
-        return Batch(buffer[:, :-1], buffer[:, 1:], (offsets == 0) | (pieces < 0), context)
+        given = self._given(pieces, offsets, shift) if self.pieces.given is not None else None
+        fresh = (offsets == 0) | (pieces < 0)
+        return Batch(buffer[:, :-1], buffer[:, 1:], fresh, context, given)
+
+    def _given(self, pieces, offsets, shift) -> np.ndarray | None:
+        """(lanes, window, GIVEN_WIDTH) float32: the given rows of each window's inputs,
+        transposed with the lane; None when no lane's window has any."""
+        lanes, w = len(pieces), self.window
+        packed = [
+            (lane, self.pieces.given[p][o : o + w])
+            for lane, (p, o) in enumerate(zip(pieces.tolist(), offsets.tolist()))
+            if p >= 0 and self.pieces.given[p] is not None
+        ]
+        if not packed:
+            return None
+        rows = np.zeros((lanes, w, GIVEN_WIDTH), bool)
+        for lane, chunk in packed:
+            rows[lane, : len(chunk)] = np.unpackbits(chunk, axis=1, count=GIVEN_WIDTH)
+        if shift is not None:
+            rows = transpose_rows(rows, np.where(pieces >= 0, shift, 0))
+        return rows.astype(np.float32)
 
     def _context(self, pieces, offsets, shift, stretch) -> np.ndarray:
         """(lanes, window, columns) int64: the context rows of each window's inputs, lookback

@@ -25,12 +25,28 @@ def fill_in_examples(
 ) -> list[np.ndarray]:
     """Examples (uint16 token arrays) that hold `share` (0 to below 1) of all the tokens read
     (whole pieces plus examples), cut at random beats from `pieces` (uint16 token arrays)."""
+    rng = np.random.default_rng([seed, 2])
+    spb = vocab.config.steps_per_beat
+
+    def cut(notes, tempos, beats):
+        start, end = draw_span(rng, beats)
+        suffix = rng.random() >= LEFT_ONLY_SHARE
+        example = example_tokens(notes, tempos, start * spb, end * spb, vocab, suffix)
+        return example.astype(np.uint16), len(example)
+
+    return draw_examples(pieces, vocab, share, rng, cut)
+
+
+def draw_examples(pieces: list[np.ndarray], vocab: Vocabulary, share: float, rng, make) -> list:
+    """What make(notes, tempos, beats) -> (example, its token count) makes of pieces visited in
+    random orders (each visit a new cut), until the examples hold `share` of all the tokens read.
+    notes and tempos: a piece's grid (fill_in.grid_from_tokens); beats: its length in beats (at
+    least 2: shorter pieces have nothing to cut)."""
     if share <= 0 or not pieces:
         return []
     wanted = share / (1.0 - share) * sum(len(p) for p in pieces)
-    rng = np.random.default_rng([seed, 2])
     spb = vocab.config.steps_per_beat
-    examples: list[np.ndarray] = []
+    examples: list = []
     made = 0
     while made < wanted:
         before = made
@@ -39,11 +55,9 @@ def fill_in_examples(
             beats = -(-int(notes["end"].max()) // spb) if len(notes) else 0
             if beats < 2:
                 continue
-            start, end = draw_span(rng, beats)
-            suffix = rng.random() >= LEFT_ONLY_SHARE
-            example = example_tokens(notes, tempos, start * spb, end * spb, vocab, suffix)
-            examples.append(example.astype(np.uint16))
-            made += len(example)
+            example, tokens = make(notes, tempos, beats)
+            examples.append(example)
+            made += tokens
             if made >= wanted:
                 break
         if made == before:  # no piece is two beats long: nothing to cut

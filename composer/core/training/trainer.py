@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.fill_in import has_fill_in
+from composer.core.tokens.given import GIVEN_WIDTH
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training import messages, trainer_state
 from composer.core.training.config import MAX_STEPS, TrainConfig
@@ -38,6 +39,7 @@ from composer.core.training.data import (
 )
 from composer.core.training.distributed import Ranks, autocast_dtype, cpu_cores, select_device
 from composer.core.training.fill_in_data import fill_in_examples
+from composer.core.training.given_data import heard_examples
 from composer.core.training.progress import (
     EndReason,
     LogEvent,
@@ -90,10 +92,16 @@ class Trainer:
 
         c, r = self.config, self.ranks
         pieces = [collection.tokens(s) for s, _ in run.train]
-        if has_fill_in(self.vocab):  # read beside the whole pieces, as pieces of their own
+        given = None  # a model that hears given music: the fill-in examples' rows, packed
+        ahead = self.model_config.given_ahead_steps
+        if has_fill_in(self.vocab) and ahead:
+            examples, rows = heard_examples(pieces, self.vocab, c.fill_in, c.seed, ahead)
+            given = [None] * len(pieces) + rows
+            pieces += examples
+        elif has_fill_in(self.vocab):  # read beside the whole pieces, as pieces of their own
             pieces += fill_in_examples(pieces, self.vocab, c.fill_in, c.seed)
         spec = self.model_config.context_spec()  # None: a model without context inputs
-        self.train_set = PieceSet(pieces, self.vocab, spec)
+        self.train_set = PieceSet(pieces, self.vocab, spec, given)
         validation = [collection.tokens(s) for s, _ in run.validation]
         self.val_set = PieceSet(validation, self.vocab, spec)
         self.lanes = c.batch_size * r.world_size  # all ranks together
@@ -262,13 +270,19 @@ class Trainer:
         context = None
         if batch.context is not None:
             context = torch.from_numpy(batch.context).to(self.device, non_blocking=True)
+        given = batch.given
+        if given is None and self.ranks.distributed and self.model_config.hears_given:
+            # DDP waits for a gradient of every weight on every rank: read zero rows.
+            given = np.zeros((*batch.inputs.shape, GIVEN_WIDTH), np.float32)
+        if given is not None:
+            given = torch.from_numpy(given).to(self.device, non_blocking=True)
         keep = torch.from_numpy(~batch.fresh).to(self.device).float()[None, :, None]
         state = (self.state[0] * keep, self.state[1] * keep)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with messages.out_of_memory_said(self):
             with self._autocast():
-                logits, (h, c) = self.net(inputs, state, context=context)
+                logits, (h, c) = self.net(inputs, state, context=context, given=given)
             loss_sum = F.cross_entropy(
                 logits.float().flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"
             )

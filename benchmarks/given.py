@@ -1,0 +1,205 @@
+"""The given music (issue 26): does the model use the music around what it writes?
+
+For the Bach chorales and POP909 (../shared/corpora), the same seeded sample of files, split,
+seed, settings and number of steps: a small model from empty with meter and lookback only
+(`context`: the model of `composer train --context` before the given music) and with the given
+music as well (`given`: what `--context` gives now). On files neither trained on, prints:
+
+- fill: the NLL of a span's tokens (spans drawn as training draws them) from the left side only
+  and with the music after the span (the suffix read first, and for `given` heard as the span's
+  end nears). The issue's aim: both sides at least 5% lower than the left alone.
+- accompaniment: the NLL of the alto, tenor and bass of a chorale (its Alto/Tenor/Bass tracks)
+  written as a new part, with its Soprano track given and without it; for POP909 the PIANO
+  track given its MELODY (the first 64 beats). The aim: at least 15% lower with it.
+- each run's best validation NLL and its training pace (tokens a second).
+
+    python -m benchmarks.given [--collections bach_chorales,pop909] [--files 150]
+        [--steps 1200] [--held 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from benchmarks.form import CORPORA
+from benchmarks.lookback import copy_sample
+from composer.core.corpus import TokenCache, ingest
+from composer.core.generation import load_model
+from composer.core.midi.reader import read_midi
+from composer.core.model import context_tensor, preset
+from composer.core.tokens import TokenizerConfig, Vocabulary
+from composer.core.tokens.codec import grid_notes
+from composer.core.tokens.fill_in import draw_span, example_tokens
+from composer.core.tokens.given import GivenMusic, example_given_rows, middle_start, span_given
+from composer.core.training import Collection, TrainConfig, TrainEvent, new_run
+from composer.core.training.given_data import voices_example
+
+#: Per collection: the tracks given and the tracks written in the accompaniment test, by name,
+#: and the beats of each file it reads (None: all).
+ACCOMPANIMENT = {
+    "bach_chorales": (("Soprano",), ("Alto", "Tenor", "Bass"), None),
+    "pop909": (("MELODY",), ("PIANO",), 64),
+}
+
+
+def train(run_dir: Path, collection, model, config) -> tuple[float, float]:
+    """Train to the end: (best validation NLL in nats per token, tokens learnt a second)."""
+    started = time.perf_counter()
+    trainer = new_run(run_dir, collection, model, config)
+    best, paces = float("inf"), []
+    for progress in trainer.run():
+        if progress.event == TrainEvent.VALIDATION and progress.val_loss is not None:
+            best = min(best, progress.val_loss)
+        if progress.tokens_per_s:
+            paces.append(progress.tokens_per_s)
+    pace = float(np.median(paces)) if paces else float("nan")
+    minutes = (time.perf_counter() - started) / 60
+    print(
+        f"    {run_dir.name:8} best {best:.3f} nats/token, {pace:,.0f} tokens/s, {minutes:.1f} min"
+    )
+    return best, pace
+
+
+@torch.no_grad()
+def middle_nll(loaded, tokens: np.ndarray, given: GivenMusic) -> tuple[float, int]:
+    """(summed NLL in nats, count) of the tokens of an example's middle (not its EndMiddle),
+    read from a zero state with the example's context inputs and, for a model that hears it,
+    the given music."""
+    vocab, config = loaded.vocab, loaded.config
+    ids = torch.from_numpy(np.asarray(tokens, np.int64))[None]
+    context = context_tensor(config, vocab, tokens)
+    rows = None
+    if config.hears_given:
+        rows = example_given_rows(tokens, given, vocab, config.given_ahead_steps)
+        rows = torch.from_numpy(rows).float()[None, :-1]
+    logits, _ = loaded.model(ids[:, :-1], context=context[:, :-1], given=rows)
+    nll = F.cross_entropy(logits[0].float(), ids[0, 1:], reduction="none").numpy()
+    first = middle_start(tokens, vocab)  # its target is the middle's first token
+    scored = nll[first : len(tokens) - 2]  # the middle's tokens, without EndMiddle
+    return float(scored.sum()), len(scored)
+
+
+def fill_rows(models: dict, pieces: list, vocab: Vocabulary, seed: int) -> dict:
+    """Per model, (left side only, both sides) mean NLL over the middles of 4 spans a piece."""
+    rng = np.random.default_rng([seed, 26])
+    spb = vocab.config.steps_per_beat
+    totals = {label: np.zeros((2, 2)) for label in models}
+    for piece in pieces:
+        notes, tempos = grid_notes(piece, vocab)
+        beats = -(-int(notes["end"].max()) // spb) if len(notes) else 0
+        if beats < 8:
+            continue
+        for _ in range(4):
+            a, b = (x * spb for x in draw_span(rng, beats))
+            none = notes[:0]
+            for column, suffix in enumerate((False, True)):
+                tokens = example_tokens(notes, tempos, a, b, vocab, suffix)
+                given = span_given(notes, none, a, b, vocab, suffix)
+                for label, loaded in models.items():
+                    total, count = middle_nll(loaded, tokens, given)
+                    totals[label][column] += (total, count)
+    return {label: t[:, 0] / np.maximum(t[:, 1], 1) for label, t in totals.items()}
+
+
+def accompaniment_rows(models: dict, pieces: list, vocab: Vocabulary, tracks) -> dict:
+    """Per model, (without the given tracks, with them) mean NLL of the written tracks' tokens."""
+    given_names, written_names, beats = tracks
+    spb = vocab.config.steps_per_beat
+    totals = {label: np.zeros((2, 2)) for label in models}
+    for piece in pieces:
+        names = [t.name for t in piece.tracks]
+        if not set(given_names + written_names) <= set(names):
+            continue
+        gave = replace(piece, tracks=[t for t in piece.tracks if t.name in given_names])
+        wrote = replace(piece, tracks=[t for t in piece.tracks if t.name in written_names])
+        given_notes, tempos = grid_notes(gave, vocab)
+        written_notes, _ = grid_notes(wrote, vocab)
+        notes = np.concatenate([given_notes, written_notes])
+        mask = np.arange(len(notes)) < len(given_notes)
+        end = -(-int(notes["end"].max()) // spb) * spb if len(notes) else 0
+        end = min(end, beats * spb) if beats else end
+        keep = notes["start"] < end
+        notes, mask = notes[keep], mask[keep]
+        if not mask.any() or mask.all():
+            continue
+        tokens, heard = voices_example(notes, tempos, 0, end, vocab, False, mask, True)
+        for column, given in enumerate((GivenMusic.nothing(end), heard)):
+            for label, loaded in models.items():
+                total, count = middle_nll(loaded, tokens, given)
+                totals[label][column] += (total, count)
+    return {label: t[:, 0] / np.maximum(t[:, 1], 1) for label, t in totals.items()}
+
+
+def held_out(name: str, sample: int, count: int, seed: int) -> list:
+    """`count` files of a collection that the sample of `sample` files (copy_sample) left out."""
+    files = sorted((CORPORA / name).rglob("*.mid"))
+    random.Random(seed).shuffle(files)
+    return [read_midi(path) for path in files[sample : sample + count]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--collections", default="bach_chorales,pop909")
+    parser.add_argument("--files", type=int, default=150)
+    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--held", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    tokenizer = TokenizerConfig()
+    vocab = Vocabulary(tokenizer)
+    given = preset("small", len(vocab)).hearing_context(tokenizer.steps_per_beat)
+    context = replace(given, given_ahead_steps=0)  # --context before the given music
+    config = TrainConfig(
+        steps=args.steps,
+        eval_every=max(args.steps // 6, 1),
+        validation_fraction=0.1,
+        device="cpu",
+        seed=args.seed,
+    )
+    results = []
+    for name in args.collections.split(","):
+        with tempfile.TemporaryDirectory() as scratch:
+            scratch = Path(scratch)
+            folder = copy_sample(name, args.files, args.seed, scratch / "files")
+            report = ingest(folder, scratch / "cache", tokenizer, jobs=0)
+            collection = Collection.from_ingest(report, TokenCache(scratch / "cache", tokenizer))
+            print(f"{name}: {report.ok} files, {report.tokens:,} tokens, {args.steps} steps each")
+            runs = {
+                label: train(scratch / label, collection, model, config)
+                for label, model in (("context", context), ("given", given))
+            }
+            models = {label: load_model(scratch / label) for label in runs}
+            for loaded in models.values():
+                loaded.model.eval()
+            pieces = held_out(name, args.files, args.held, args.seed)
+            fill = fill_rows(models, pieces, vocab, args.seed)
+            accompany = accompaniment_rows(models, pieces, vocab, ACCOMPANIMENT[name])
+            results.append((name, runs, fill, accompany))
+
+    print(f"\nsmall model from empty, {args.steps} steps each, {args.held} held-out files")
+    print("NLL in nats per token of the tokens written; ratio: with the music / without it")
+    for name, runs, fill, accompany in results:
+        given_names, written_names, _ = ACCOMPANIMENT[name]
+        print(f"  {name}")
+        for label in runs:
+            best, pace = runs[label]
+            left, both = fill[label]
+            alone, heard = accompany[label]
+            print(
+                f"    {label:8} validation {best:.3f} ({pace:,.0f} tokens/s)   fill: left {left:.3f} both {both:.3f} "
+                f"ratio {both / left:.3f}   {'+'.join(written_names)} without "
+                f"{'+'.join(given_names)} {alone:.3f} with {heard:.3f} ratio {heard / alone:.3f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
