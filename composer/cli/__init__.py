@@ -18,7 +18,17 @@ from composer import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from composer.cli import about, desktop, evaluate, fill, generate, ingest, render, train
+    from composer.cli import (
+        about,
+        accompany,
+        desktop,
+        evaluate,
+        fill,
+        generate,
+        ingest,
+        render,
+        train,
+    )
 
     parser = argparse.ArgumentParser(
         prog="composer",
@@ -32,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(commands)
     generate.add_parser(commands)
     fill.add_parser(commands)
+    accompany.add_parser(commands)
     render.add_parser(commands)
     evaluate.add_parser(commands)
     desktop.add_parser(commands)

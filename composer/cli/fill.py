@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
-from composer.cli.generate import (
-    add_sampling_options,
-    check_outputs,
-    output_paths,
-    show_sampling,
-    stopped_sentence,
-)
+from composer.cli.generate import add_sampling_options, check_outputs, output_paths, show_sampling
 from composer.cli.steering import add_steering_options, constraints_from
+from composer.cli.writing import run_writing, write_whole_pieces
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 from composer.resources import default_model
@@ -41,7 +35,7 @@ def add_parser(commands) -> None:
         "--tracks",
         metavar="N,N",
         help="only rewrite these tracks (numbered from 1 in the file's order); the others keep "
-        "their notes in those bars (default: all)",
+        "their notes in those bars, and a model trained with --context hears them (default: all)",
     )
     add_sampling_options(fill, top_k=False)
     fill.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -74,18 +68,7 @@ def parse_tracks(text: str | None, count: int) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer.core.generation import ModelFileError
-    from composer.core.midi.reader import MidiReadError
-
-    written: list[Path] = []
-    try:
-        return _fill(args, written)
-    except KeyboardInterrupt:
-        print(f"\ncomposer fill: {stopped_sentence(written, args.variations)}.", file=sys.stderr)
-        return 130
-    except (ModelFileError, MidiReadError, SettingsError, OSError) as exc:  # OSError: writing
-        print(f"composer fill: {str(exc).rstrip('.')}.", file=sys.stderr)
-        return 2
+    return run_writing("fill", _fill, args)
 
 
 def _fill(args, written: list[Path]) -> int:
@@ -117,6 +100,13 @@ def _fill(args, written: list[Path]) -> int:
         if filler.both_sides
         else f"from the music before only ({model.name} was not trained to fill in)"
     )
+    if tracks is not None and len(tracks) < len(piece.tracks):
+        how += (
+            " and the other tracks as it plays"
+            if filler.sampler.given_table is not None
+            else f" (the other tracks inside the bars are not heard: {model.name} was not "
+            "trained with --context)"
+        )
     print(f"Model {model.name}; seed {seed}; filling {bars} {how}")
     try:
         show_sampling(filler)
@@ -128,18 +118,11 @@ def _fill(args, written: list[Path]) -> int:
 
 
 def _write(filler, which, paths: list[Path], args, written: list[Path], bars: str) -> None:
-    """Write the variations `which`; one that wrote no note is written (the rest of the piece
-    is music) with a sentence saying its bars are empty."""
-    from composer.core.midi import write_midi
-
-    which = list(which)
-    for index, piece in zip(which, filler.pieces(which)):
-        write_midi(piece, paths[index], overwrite=args.force)
-        written.append(paths[index])
-        print(f"Wrote {paths[index]} ({piece.note_count} notes)")
-        if index in filler.silent():
-            said = filler.silent_sentence(
-                f"in {bars} of {paths[index]}",
-                f"so it is written with {bars} empty (the rest of the piece is music)",
-            )
-            print(f"composer fill: {said}.", file=sys.stderr)
+    write_whole_pieces(
+        "fill", filler, which, paths, args, written,
+        said=lambda piece: f"{piece.note_count} notes",
+        empty=(
+            f"in {bars} of {{path}}",
+            f"so it is written with {bars} empty (the rest of the piece is music)",
+        ),
+    )  # fmt: skip

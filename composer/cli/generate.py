@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from composer.cli.fixes import in_cli_words
 from composer.cli.steering import add_steering_options, constraints_from
+from composer.cli.writing import run_writing
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 
@@ -100,27 +100,7 @@ def output_paths(out: Path, variations: int) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer.core.generation import ModelFileError
-    from composer.core.midi.reader import MidiReadError
-    from composer.core.training.distributed import DeviceError
-
-    written: list[Path] = []  # filled as files are written, so that Ctrl-C can say which
-    try:
-        return _generate(args, written)
-    except KeyboardInterrupt:
-        print(
-            f"\ncomposer generate: {stopped_sentence(written, args.variations)}.", file=sys.stderr
-        )
-        return 130
-    except (
-        ModelFileError,
-        MidiReadError,
-        DeviceError,
-        SettingsError,
-        OSError,  # the output cannot be written (FileExistsError without --force, a full disk)
-    ) as exc:
-        print(f"composer generate: {in_cli_words(exc).rstrip('.')}.", file=sys.stderr)
-        return 2
+    return run_writing("generate", _generate, args)
 
 
 def _generate(args, written: list[Path]) -> int:
@@ -206,13 +186,3 @@ def _write(sampler, which, paths: list[Path], args, written: list[Path]) -> None
         write_midi(piece, paths[index], overwrite=args.force)
         written.append(paths[index])
         print(f"Wrote {paths[index]} ({piece.duration_seconds:.1f} s, {piece.note_count} notes)")
-
-
-def stopped_sentence(written: list[Path], variations: int) -> str:
-    """What Ctrl-C left behind, truthfully."""
-    if not written:
-        return "stopped before any piece was finished; nothing was written"
-    return (
-        f"stopped; {len(written)} of {variations} variation(s) were finished and written "
-        "(listed above), the others were not written"
-    )

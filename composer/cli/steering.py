@@ -9,9 +9,10 @@ from composer.core.errors import SettingsError
 from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM  # torch-free
 
 
-def add_steering_options(parser, *, tempo: bool = True) -> None:
+def add_steering_options(parser, *, tempo: bool = True, instruments: bool = True) -> None:
     """The steering flags; `tempo=False` leaves out --tempo, for the commands that keep the
-    piece's own tempo map (fill)."""
+    piece's own tempo map (fill), `instruments=False` --programs and --drums, for the command
+    that names its part's instrument itself (accompany)."""
     group = parser.add_argument_group(
         "steering", "constrain what the model may play (works with every model)"
     )
@@ -30,14 +31,18 @@ def add_steering_options(parser, *, tempo: bool = True) -> None:
     group.add_argument(
         "--polyphony", type=int, metavar="N", help="at most N notes sounding per instrument"
     )
-    group.add_argument(
-        "--programs",
-        metavar="LIST",
-        help="General MIDI programs allowed, e.g. 0,40 (piano, violin); none: drums alone",
-    )
-    group.add_argument(
-        "--drums", action=argparse.BooleanOptionalAction, default=True, help="allow drums (yes)"
-    )
+    if instruments:
+        group.add_argument(
+            "--programs",
+            metavar="LIST",
+            help="General MIDI programs allowed, e.g. 0,40 (piano, violin); none: drums alone",
+        )
+        group.add_argument(
+            "--drums",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="allow drums (yes)",
+        )
     if tempo:
         group.add_argument(
             "--tempo",
@@ -104,7 +109,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
         except SettingsError as exc:
             raise SettingsError(f"--range: {exc}") from None
     programs = None
-    if args.programs:
+    if getattr(args, "programs", None):
         try:
             programs = parse_programs(args.programs)
         except SettingsError as exc:
@@ -116,7 +121,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
         ranges=tuple(ranges),
         polyphony=args.polyphony,
         programs=programs,
-        drums=args.drums,
+        drums=getattr(args, "drums", True),
         tempo_bpm=getattr(args, "tempo", None),
         grid_steps=parse_grid(args.grid, steps_per_beat) if args.grid else None,
         density=density,

@@ -98,8 +98,9 @@ def add_parser(commands) -> None:
     train.add_argument(
         "--context",
         action="store_true",
-        help="hear where the music is in the bar and what it played 1 and 2 bars before "
-        "(issue 26); with --from, a model without it learns to",
+        help="hear where the music is in the bar, what it played 1 and 2 bars before, and, "
+        "when it fills bars or adds a part, what the other tracks and the bars after play "
+        "(`composer accompany`); with --from, a model without these learns them",
     )
     advanced = train.add_argument_group("advanced")
     for flag, kind, metavar, text in ADVANCED:

@@ -156,3 +156,31 @@ def parse_instrument_range(text: str) -> tuple[int, int, int]:
             f"write a General MIDI number and a range, e.g. 40=G3-E7 (not {text.strip()!r})"
         )
     return (int(program), *parse_range(span))
+
+
+def parse_program(text: str) -> int:
+    """One General MIDI instrument, by number ('32') or by name, case-insensitive ('acoustic
+    bass', or a unique part of a name: 'cello'). SettingsError naming close matches otherwise."""
+    import difflib
+
+    from composer.core.midi.piece import gm_program_name
+
+    wanted = " ".join(text.lower().split())
+    if wanted.isdigit():
+        if int(wanted) > 127:
+            raise SettingsError("General MIDI programs are numbered 0 to 127")
+        return int(wanted)
+    names = {gm_program_name(p).lower(): p for p in range(128)}
+    if wanted in names:
+        return names[wanted]
+    partial = [p for name, p in names.items() if wanted and wanted in name]
+    if len(partial) == 1:
+        return partial[0]
+    close = partial or [names[n] for n in difflib.get_close_matches(wanted, list(names), n=4)]
+    if close:
+        listed = ", ".join(f"{p} ({gm_program_name(p)})" for p in close[:6])
+        raise SettingsError(f"{text.strip()!r} could be {listed}: give one of them")
+    raise SettingsError(
+        f"{text.strip()!r} is not a General MIDI instrument: give a number 0-127 or a name such "
+        "as 'acoustic bass' or 'string ensemble 1'"
+    )

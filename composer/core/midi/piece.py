@@ -193,6 +193,19 @@ def gm_program_name(program: int) -> str:
     return _GM_NAMES[program]
 
 
+#: The 16 General MIDI families, eight programs each, in program order.
+GM_FAMILIES = (
+    "Piano", "Chromatic percussion", "Organ", "Guitar", "Bass", "Strings", "Ensemble", "Brass",
+    "Reed", "Pipe", "Synth lead", "Synth pad", "Synth effects", "Ethnic", "Percussive",
+    "Sound effects",
+)  # fmt: skip
+
+
+def gm_family_name(program: int) -> str:
+    """The General MIDI family of a program number 0-127, e.g. 33 -> 'Bass'."""
+    return GM_FAMILIES[program // 8]
+
+
 def note_name(pitch: int) -> str:
     """A MIDI pitch in scientific notation with sharps, middle C (60) as 'C4'."""
     names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
