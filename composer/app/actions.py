@@ -147,6 +147,15 @@ ACTIONS = [
         "Write new music for the bars selected on the ruler, keeping everything around them",
     ),
     ActionSpec(
+        "add_part",
+        "Add a &part…",
+        ("Ctrl+Shift+R",),
+        "Music",
+        False,
+        "Write a new part that plays along with the piece (in the bars selected on the ruler, "
+        "or all of it), in an instrument you choose",
+    ),
+    ActionSpec(
         "previous_alternative",
         "&Previous alternative",
         ("Shift+Tab", "Left"),

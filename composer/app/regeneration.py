@@ -1,7 +1,8 @@
-"""Regenerate selection: new music for some bars of a piece, written in the background by the
-core's SpanFiller (with the model, sampling settings and steering of the Generate panel), then
-auditioned in place, one alternative at a time, until the musician keeps one (one undo step) or
-restores the original. How the notes change is editing/alternatives.py's business.
+"""Regenerate selection and Add a part: new music for some bars of a piece, written in the
+background by the core's SpanFiller or Accompaniment (with the model, sampling settings and
+steering of the Generate panel), then auditioned in place, one alternative at a time, until the
+musician keeps one (one undo step) or restores the original. How the notes change is
+editing/alternatives.py's business.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from composer.app.workers import UserError, Worker, WorkerThreads
 ALTERNATIVES = 4
 NOT_BOTH_SIDES = (
     "This model was not trained to fill in, so the new bars follow from the music before only."
+)
+NOT_HEARING_PARTS = (
+    "This model was not trained with --context, so the new part hears the other parts only "
+    "before and after the bars it plays, not while it plays."
 )
 
 
@@ -43,10 +48,26 @@ class FillRequest:
     sampling: object  # SamplingSettings (its `variations` alternatives)
     constraints: object  # the Steer box's Constraints
     detect: tuple[bool, bool]  # take the key, the density from the piece itself
+    # Add a part: the new part's (General MIDI program, drums); None: regenerate the bars
+    part: tuple[int, bool] | None = None
 
     @property
     def bars(self) -> str:
         return bars_text(self.first, self.last)
+
+    @property
+    def undo_text(self) -> str:
+        """What the undo step of the alternative kept says."""
+        if self.part is None:
+            return f"Regenerate {self.bars}"
+        return f"Add {part_name(*self.part)} part in {self.bars}"
+
+
+def part_name(program: int, drums: bool) -> str:
+    """A new part's instrument in a musician's words: 'drums', 'Acoustic Bass'."""
+    from composer.core.midi.piece import gm_program_name
+
+    return "drums" if drums else gm_program_name(program)
 
 
 class Regeneration(QObject):
@@ -68,6 +89,7 @@ class Regeneration(QObject):
         self.document, self.request, self.threads = document, request, threads
         self.state = RegenerationState.WRITING
         self.both_sides = True
+        self.hears_parts = True  # a model that hears the other parts inside the bars (Add a part)
         self.alternatives: Alternatives | None = None
         self.empty: frozenset[int] = frozenset()  # alternatives without a note in the span
         self.worker: Worker | None = None
@@ -99,7 +121,7 @@ class Regeneration(QObject):
         if self.state != RegenerationState.CHOOSING:
             return
         shown, count = self.alternatives.shown + 1, len(self.alternatives)
-        changed = self.alternatives.keep(f"Regenerate {self.request.bars}")
+        changed = self.alternatives.keep(self.request.undo_text)
         self._end()
         if changed:
             self.status.emit(
@@ -140,9 +162,11 @@ class Regeneration(QObject):
         if self.sender() is not self.worker:
             return
         request, count = self.request, self.request.sampling.variations
-        if isinstance(item, tuple):  # ("start", both sides, model name)
-            self.both_sides = item[1]
-            if not self.both_sides:
+        if isinstance(item, tuple):  # ("start", both sides, model name, hears the other parts)
+            self.both_sides, self.hears_parts = item[1], item[3]
+            if request.part is not None and not self.hears_parts:
+                self.status.emit(NOT_HEARING_PARTS)
+            elif not self.both_sides:
                 self.status.emit(NOT_BOTH_SIDES)
             return
         done = sum(item.done)
@@ -167,6 +191,8 @@ class Regeneration(QObject):
         self._show(0)
         self.state_changed.emit()
         note = "" if self.both_sides else " " + NOT_BOTH_SIDES
+        if request.part is not None:
+            note = "" if self.hears_parts else " " + NOT_HEARING_PARTS
         count = f"{len(pieces)} alternative{'s' if len(pieces) > 1 else ''}"
         empty = f" {written.sentence[0].upper()}{written.sentence[1:]}." if written.sentence else ""
         self.status.emit(f"{count} for {request.bars}, seed {request.sampling.seed}.{note}{empty}")
@@ -215,6 +241,7 @@ def fill_job(worker, request: FillRequest) -> list:
     """The background job: load the model, fill the bars, report progress. Returns the finished
     alternatives as whole pieces (fewer than asked when stopped), with those left empty."""
     from composer.core.generation import ModelFileError, load_model
+    from composer.core.generation.accompany import Accompaniment
     from composer.core.generation.fill import SpanFiller
     from composer.resources import default_model
 
@@ -223,10 +250,19 @@ def fill_job(worker, request: FillRequest) -> list:
     except (ModelFileError, FileNotFoundError) as exc:  # damaged, or no bundled model
         raise UserError(str(exc)) from None
     constraints = _detected(request)  # a SettingsError here or below is the Worker's sentence
-    filler = SpanFiller(
-        loaded, request.piece, request.start, request.end, request.sampling, None, constraints
-    )
-    worker.report(("start", filler.both_sides, loaded.name))
+    if request.part is None:
+        filler = SpanFiller(
+            loaded, request.piece, request.start, request.end, request.sampling, None, constraints
+        )
+        hears = filler.sampler.given_table is not None
+    else:
+        program, drums = request.part
+        filler = Accompaniment(
+            loaded, request.piece, request.sampling, program=program, drums=drums,
+            start=request.start, end=request.end, constraints=constraints,
+        )  # fmt: skip
+        hears = filler.hears_inside
+    worker.report(("start", filler.both_sides, loaded.name, hears))
     if worker.stop_requested:  # stopped while the model was loading
         return Written([], frozenset(), "")
     try:

@@ -241,6 +241,9 @@ class MainWindow(QMainWindow):
     def regenerate_selection(self) -> None:
         self.regenerating.regenerate_selection()
 
+    def add_part(self) -> None:
+        self.regenerating.add_part()
+
     def next_alternative(self) -> None:
         self.regenerating.next_alternative()
 

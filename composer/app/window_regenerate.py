@@ -1,4 +1,5 @@
-"""The window's Regenerate selection (Ctrl+R): new music for the bars selected on the ruler,
+"""The window's Regenerate selection (Ctrl+R) and Add a part (Ctrl+Shift+R, a new track that plays
+along, in an instrument chosen by name): new music for the bars selected on the ruler,
 written with the Generate panel's model and settings, then heard in place one alternative at a
 time: Tab or Right shows the next, Shift+Tab or Left the previous, Enter keeps it (one undo step),
 Esc restores the original. The rest of the window waits for that choice only where it must: the
@@ -11,10 +12,11 @@ import weakref
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 
 from composer.app.alternatives_bar import CHOOSING, AlternativesBar
-from composer.app.editing.alternatives import whole_bars
+from composer.app.editing.alternatives import bars_text, whole_bars
+from composer.app.part_dialog import DEFAULT_PROGRAM, DRUMS
 from composer.app.regeneration import ALTERNATIVES, FillRequest, Regeneration, RegenerationState
 from composer.core.errors import SettingsError
 
@@ -27,6 +29,8 @@ class Regenerating(QObject):
     regeneration: Regeneration | None = None  # the one under way (one at a time)
     editor = None  # the PieceEditor it works in
     bar: AlternativesBar | None = None  # the bar above that editor, with the choosing actions
+    part_dialog = None  # the Add a part dialog while it is open
+    _last_part = (DEFAULT_PROGRAM, False)  # the instrument chosen last: offered next time
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -59,12 +63,9 @@ class Regenerating(QObject):
         actions, running = self.actions_by_name, self.regeneration
         choosing = running is not None and running.state == RegenerationState.CHOOSING
         editor = self.documents.current_editor()
-        actions["regenerate_selection"].setEnabled(
-            running is None
-            and editor is not None
-            and not editor.document.busy
-            and editor.view.selection() is not None
-        )
+        free = running is None and editor is not None and not editor.document.busy
+        actions["regenerate_selection"].setEnabled(free and editor.view.selection() is not None)
+        actions["add_part"].setEnabled(free)
         for name in CHOOSING:
             actions[name].setEnabled(choosing)
         actions["stop_generating"].setEnabled(not choosing)  # Esc restores then
@@ -73,18 +74,59 @@ class Regenerating(QObject):
 
     # --- starting -----------------------------------------------------------------------------
     def regenerate_selection(self) -> None:
-        from composer.app.generation_panel import BUNDLED, OPEN_FILE
+        editor = self._ready(needs_selection=True)
+        if editor is not None:
+            self._start(editor, None)
 
+    def add_part(self) -> None:
+        """Ask for the new part's instrument; its alternatives are written once chosen, for the
+        bars selected on the ruler or, with none selected, the whole piece."""
+        editor = self._ready(needs_selection=False)
+        if editor is None:
+            return
+        from composer.app.part_dialog import PartDialog
+
+        piece = editor.document.model.to_piece()
+        selection = editor.view.selection()
+        where = "the whole piece"
+        if selection is not None:
+            *_, first, last = whole_bars(piece, *selection)
+            where = bars_text(first, last)
+        program, drums = self._last_part
+        dialog = PartDialog(where, self.window, DRUMS if drums else program)
+        dialog.chosen.connect(lambda program, drums: self._part_chosen(editor, program, drums))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.part_dialog = dialog
+        dialog.open()
+
+    def _part_chosen(self, editor, program: int, drums: bool) -> None:
+        self.part_dialog = None
+        self._last_part = (program, drums)
+        if self._ready(needs_selection=False) is editor:  # still the piece asked about
+            self.window.activateWindow()  # Tab, Enter and Esc go to the alternatives again
+            self._start(editor, (program, drums))
+
+    def _ready(self, needs_selection: bool):
+        """The piece to work on, or None after saying why not."""
         editor = self.documents.current_editor()
         if self.regeneration is not None:
             self.window.show_status(self.regeneration.busy_sentence())
-            return
+            return None
         if editor is None or editor.document.busy:
             self.window.show_status("Open a piece, and wait for it to be generated, first.")
-            return
-        if editor.view.selection() is None:
+            return None
+        if needs_selection and editor.view.selection() is None:
             self.window.show_status("First drag across the bars to regenerate, on the ruler.")
-            return
+            return None
+        if not needs_selection and not editor.document.model.notes.size:
+            self.window.show_status("The piece has no notes yet for a part to play along with.")
+            return None
+        return editor
+
+    def _start(self, editor, part: tuple[int, bool] | None) -> None:
+        """Write the alternatives: of the bars selected (part None), or of a new part."""
+        from composer.app.generation_panel import BUNDLED, OPEN_FILE
+
         panel = self.generation
         choice = panel.model.currentData()
         if choice in (None, OPEN_FILE):
@@ -96,7 +138,10 @@ class Regenerating(QObject):
             self.window.tell(str(exc))
             return
         piece = editor.document.model.to_piece()
-        start, end, first, last = whole_bars(piece, *editor.view.selection())
+        selection = editor.view.selection()
+        if selection is None:  # a part for the whole piece
+            selection = (0, max(piece.end_tick, 1))
+        start, end, first, last = whole_bars(piece, *selection)
         editor.view.set_selection(start, end)  # shade exactly the bars that will change
         steer = panel.steering
         request = FillRequest(
@@ -109,6 +154,7 @@ class Regenerating(QObject):
             sampling=replace(panel.sampling_settings(), variations=ALTERNATIVES),
             constraints=constraints,
             detect=(steer.wants_primer_key, steer.wants_primer_density),
+            part=part,
         )
         regeneration = Regeneration(editor.document, request, self.threads, self.window)
         bar = AlternativesBar(self.actions_by_name)
