@@ -4,6 +4,8 @@
     python scripts/train_base_model.py [--steps 18000] [--for-minutes M] [--device auto]
     python scripts/train_base_model.py --export                      # evaluate and export the best
     python scripts/train_base_model.py --from-shipped --steps 20000   # a new run from assets/model
+    python scripts/train_base_model.py --from-shipped --context --minutes 50 --run build/base-ctx
+                                         # grown to hear the bar, the lookback and the given music
     python scripts/train_base_model.py --from-shipped --device cuda --batch-size 256 \
         --learning-rate 1e-3 --minutes 3.2                             # how the shipped one was made
     python scripts/train_base_model.py --adopt DIR   # export a model trained on another machine
@@ -67,6 +69,12 @@ def main() -> int:
     parser.add_argument(
         "--from-shipped", action="store_true", help="a new run starting from assets/model"
     )
+    parser.add_argument(
+        "--context",
+        action="store_true",
+        help="a new run whose model hears the bar, the lookback and the given music (with "
+        "--from-shipped, grown from the shipped weights at zero)",
+    )
     args = parser.parse_args()
     manifest_path = CORPUS / "MANIFEST.json"
     if not manifest_path.is_file():
@@ -93,6 +101,8 @@ def main() -> int:
         else:
             command += ["--preset", args.preset, *SETTINGS]
         command += ["--batch-size", str(args.batch_size)]
+        if args.context:
+            command.append("--context")
         if args.learning_rate:
             command += ["--learning-rate", str(args.learning_rate)]
     process = subprocess.Popen(command)
@@ -173,6 +183,7 @@ def provenance(run, manifest: dict, model: Path, tokens_seen: int, start) -> dic
         f"composer train build/base-corpus/base {origin} {length} --batch-size {t['batch_size']} "
         f"--learning-rate {t['learning_rate']:g} --fill-in {t.get('fill_in', 0):g} "
         f"--seed {t['seed']} --device {t['device']}"
+        + (" --context" if run.model.get("context_steps") else "")
     )
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
