@@ -211,6 +211,8 @@ def test_accompany_keeps_every_track_tick_for_tick(tmp_path, model, given_model)
         assert new.program == 33 and new.name == "Electric Bass (finger)"
         if len(new.notes):
             assert new.notes["start"].min() >= start and new.notes["end"].max() <= end
+            # No range asked for: the bass keeps to a bass's usual range (E1 to C4).
+            assert new.notes["pitch"].min() >= 28 and new.notes["pitch"].max() <= 60
 
 
 def test_composer_accompany_on_the_command_line(tmp_path, capsys, given_model):

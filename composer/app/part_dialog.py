@@ -25,7 +25,7 @@ class PartDialog(QDialog):
         layout = QVBoxLayout(self)
         text = QLabel(
             f"A new part that plays along with every track, in {where}. The Steer box's key, "
-            "range and grid apply to it.",
+            "range and grid apply to it; without a range it keeps to its instrument's usual one.",
             self,
         )
         text.setWordWrap(True)

@@ -10,7 +10,8 @@ piece by default) by generation/fill.py's SpanFiller with only that track chosen
 hears the other tracks as the music before and after the bars and, a model that hears given
 music (tokens/given.py, `composer train --context`), as what they play at and just ahead of each
 moment inside them. Only the tracks in `heard` (all by default) are heard; every track of the
-piece is written back tick for tick, the new one after them.
+piece is written back tick for tick, the new one after them. Without a range from the musician,
+a pitched part keeps to its instrument's usual range (midi.piece.gm_usual_range).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from composer.core.generation.fill import SpanFiller
 from composer.core.generation.generate import GenerationUpdate
 from composer.core.generation.loading import LoadedModel
 from composer.core.generation.sampling import SamplingSettings
-from composer.core.midi.piece import Piece, Track, gm_program_name, make_notes
+from composer.core.midi.piece import Piece, Track, gm_program_name, gm_usual_range, make_notes
 
 
 class Accompaniment:
@@ -62,6 +63,7 @@ class Accompaniment:
         end = _end_of_last_bar(piece) if end is None else end
         # The new part's instrument is the track's: steering may narrow its notes, not change it.
         constraints = replace(constraints or Constraints(), programs=None, drums=True)
+        constraints = _in_usual_range(constraints, self.track)
         self.filler = SpanFiller(loaded, listened, start, end, settings, [len(heard)], constraints)
 
     @property
@@ -97,6 +99,18 @@ class Accompaniment:
             part = filled.tracks[-1]
             out.append(replace(self.piece, tracks=[*self.piece.tracks, part]))
         return out
+
+
+def _in_usual_range(constraints: Constraints, track: Track) -> Constraints:
+    """The constraints, keeping a pitched part to its instrument's usual range (gm_usual_range)
+    unless the musician gave a range, for all instruments or for this one: a bass line asked
+    for without one should not climb to the melody's octave."""
+    if track.is_drum or (constraints.lowest, constraints.highest) != (0, 127):
+        return constraints
+    if any(program == track.program for program, _, _ in constraints.ranges):
+        return constraints
+    low, high = gm_usual_range(track.program)
+    return replace(constraints, ranges=(*constraints.ranges, (track.program, low, high)))
 
 
 def _end_of_last_bar(piece: Piece) -> int:

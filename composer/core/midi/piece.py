@@ -206,6 +206,26 @@ def gm_family_name(program: int) -> str:
     return GM_FAMILIES[program // 8]
 
 
+#: The usual range (lowest, highest MIDI note) of each General MIDI family, and of the
+#: instruments whose own range differs from their family's: what a new part keeps to when the
+#: musician gives no range (orchestration tables' written ranges, rounded to whole notes).
+_FAMILY_RANGES = (
+    (21, 108), (48, 96), (36, 96), (40, 88), (28, 60), (36, 96), (36, 96), (40, 84),
+    (49, 91), (60, 96), (48, 96), (36, 96), (36, 96), (48, 88), (36, 84), (36, 96),
+)  # fmt: skip
+_PROGRAM_RANGES = {
+    40: (55, 100), 41: (48, 88), 42: (36, 76), 43: (28, 60), 46: (24, 103), 47: (40, 57),
+    52: (48, 84), 53: (48, 84), 56: (54, 84), 57: (40, 72), 58: (28, 58), 59: (54, 84),
+    60: (41, 77), 64: (56, 88), 65: (49, 81), 66: (44, 76), 67: (36, 69), 68: (58, 91),
+    69: (52, 81), 70: (34, 75), 71: (50, 91), 72: (74, 108),
+}  # fmt: skip
+
+
+def gm_usual_range(program: int) -> tuple[int, int]:
+    """The usual (lowest, highest) MIDI note of a General MIDI program, e.g. 32 -> (28, 60)."""
+    return _PROGRAM_RANGES.get(program, _FAMILY_RANGES[program // 8])
+
+
 def note_name(pitch: int) -> str:
     """A MIDI pitch in scientific notation with sharps, middle C (60) as 'C4'."""
     names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
