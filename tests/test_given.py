@@ -34,6 +34,7 @@ from composer.core.training.given_data import heard_examples, split_voices
 from composer.resources import default_model
 from tests.conftest import corpus
 from tests.test_context_generation import RecordingStepper, grown_model
+from tests.training_helpers import tiny_model
 
 VOCAB = Vocabulary(TokenizerConfig())
 SPB = VOCAB.config.steps_per_beat
@@ -248,3 +249,28 @@ def test_a_model_without_the_given_music_has_no_table():
     assert MusicLSTM(grown_config).given.weight.abs().sum() == 0
     table = GivenTable(GivenMusic.nothing(SPB * 4), SPB, SPB)
     assert table.rows.shape == (SPB * 4 + 1, GIVEN_WIDTH)
+
+
+def test_a_run_that_hears_given_music_learns_it_and_resumes_bit_for_bit(tmp_path):
+    from composer.core.training import TrainControl, new_run, resume_run
+    from tests.test_training import events, latest_weights
+    from tests.training_helpers import collection_of, copy_chorales, tiny_training
+
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)
+    chorales = collection_of(folder, tmp_path / "cache")
+    config = tiny_training(steps=16, eval_every=5, batch_size=8, fill_in=0.5)
+    model = tiny_model().hearing_context(SPB)
+    assert model.hears_given
+    straight = tmp_path / "straight"
+    trainer = new_run(straight, chorales, model, config)
+    assert trainer.train_set.given is not None
+    assert sum(rows is not None for rows in trainer.train_set.given) > 4  # the examples
+    events(trainer)
+    interrupted = tmp_path / "interrupted"
+    control = TrainControl()
+    events(new_run(interrupted, chorales, model, config, control=control), control, stop_at=7)
+    events(resume_run(interrupted, chorales))
+    a, b = latest_weights(straight), latest_weights(interrupted)
+    assert a["model.given.weight"].abs().sum() > 0  # it learnt from the given rows
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
