@@ -3,7 +3,9 @@ sides against the same middles given only the side before (tokens/fill_in.py has
 
 Spans are drawn as training draws them (draw_span), from a seed, on the evaluated files; each is
 scored twice by the same model: `Suffix … Prefix … Middle …` and `Prefix … Middle …` (the layout
-without its suffix, which training also uses), over the middle's tokens and its EndMiddle.
+without its suffix, which training also uses), over the middle's tokens and its EndMiddle. A model
+that hears given music (tokens/given.py) hears the suffix as the span's end nears in the first,
+and only the beats left in the second, as when it fills.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from composer.core.tokens.fill_in import (
     has_fill_in,
     mark,
 )
+from composer.core.tokens.given import span_given
 from composer.core.tokens.vocab import Vocabulary
 
 
@@ -46,7 +49,9 @@ def fill_in_report(
             for suffix, out, out_end in ((True, both, both_end), (False, left, left_end)):
                 sequence = example_tokens(notes, tempos, start, end, vocab, suffix)
                 at = int(np.flatnonzero(sequence == middle)[0])
-                nll = token_nll(model, sequence, vocab)[at:]  # the targets after the Middle mark
+                # A model that hears given music hears the suffix come near, as it fills.
+                given = span_given(notes, notes[:0], start, end, vocab, suffix)
+                nll = token_nll(model, sequence, vocab, given)[at:]  # targets after the Middle
                 out.append(nll)
                 # The time at which each target sounds: the last beat is where the music after
                 # the span matters most (the join).

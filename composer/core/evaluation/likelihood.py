@@ -16,17 +16,28 @@ import torch
 import torch.nn.functional as F
 
 from composer.core.model import MusicLSTM, context_tensor
+from composer.core.tokens.given import GivenMusic, example_given_rows
 from composer.core.tokens.lookback import NO_MOMENT, context_ids, context_rows
 from composer.core.tokens.vocab import Vocabulary
 
 
 @torch.inference_mode()
-def token_nll(model: MusicLSTM, tokens: np.ndarray, vocab: Vocabulary | None = None) -> np.ndarray:
+def token_nll(
+    model: MusicLSTM,
+    tokens: np.ndarray,
+    vocab: Vocabulary | None = None,
+    given: GivenMusic | None = None,
+) -> np.ndarray:
     """NLL in nats of tokens[1:] given everything before, shape (L-1,). vocab: the model's,
-    needed for a model with context inputs."""
+    needed for a model with context inputs. given: the music a fill-in example's span hears
+    (tokens/given.py), for a model that hears it (None: nothing given)."""
     ids = torch.from_numpy(np.asarray(tokens, dtype=np.int64))[None]
     context = _context(model, vocab, tokens)
-    logits, _ = model(ids[:, :-1], context=None if context is None else context[:, :-1])
+    rows = None
+    if given is not None and model.config.hears_given:
+        rows = example_given_rows(tokens, given, vocab, model.config.given_ahead_steps)
+        rows = torch.from_numpy(rows[:-1]).float()[None]
+    logits, _ = model(ids[:, :-1], context=None if context is None else context[:, :-1], given=rows)
     return F.cross_entropy(logits[0].float(), ids[0, 1:], reduction="none").numpy()
 
 
