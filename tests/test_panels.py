@@ -352,3 +352,23 @@ def test_every_control_of_train_and_generate_explains_itself(window):
     temperature = window.generation.temperature.toolTip()
     assert "safe and repetitive" in temperature and "adventurous and erratic" in temperature
     assert "make up P of the probability: lower = safer" in window.generation.top_p.toolTip()
+
+
+def test_a_run_that_hears_the_bar_and_the_other_parts_is_asked_for_with_one_tick(
+    window, qtbot, chorales
+):
+    window.library.open_folder(chorales)
+    panel = window.training
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=60_000)
+    tiny_panel_settings(panel, steps=3, eval_every=3)
+    assert not panel.context.isChecked() and panel.context.toolTip()
+    qtbot.mouseClick(panel.context, Qt.MouseButton.LeftButton)
+    assert panel.context.isChecked()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)
+    model = json.loads((panel.run_dir / "run.json").read_text())["model"]
+    assert model["context_steps"] == 12 and model["lookback_bars"] == 2
+    assert model["given_ahead_steps"] == 12  # it hears the other parts when it fills
+    from composer.app import settings
+
+    assert settings.read(settings.CONTEXT)  # offered ticked next time

@@ -46,6 +46,7 @@ GEOMETRY = Key("window/geometry", QByteArray(), QByteArray)
 WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)  # docks and toolbars
 LAST_FOLDER = Key("library/last_folder", "", str)
 PRESET = Key("training/preset", "small", str)
+CONTEXT = Key("training/context", False, bool)  # the Train panel's "Hear the bar and other parts"
 TEMPERATURE = Key(
     "generation/temperature",
     SamplingSettings.temperature,

@@ -20,14 +20,20 @@ def new_run_dir(folder: str) -> Path:
     return run_dir
 
 
-def new_job(worker, control, collection, run_dir, model, config, source):
-    """A new run, from the weights at `source` (read_start) or, when None, an empty `model`."""
+def new_job(worker, control, collection, run_dir, model, config, source, context=False):
+    """A new run, from the weights at `source` (read_start) or, when None, an empty `model`;
+    with `context`, its model hears the bar and the other parts (`composer train --context`)."""
     from composer.core.training import new_run
-    from composer.core.training.start_from import read_start
+    from composer.core.training.start_from import hearing_context, read_start
 
     def build():
         start = read_start(source) if source is not None else None
+        steps = collection.tokenizer.steps_per_beat
+        if start is not None and context:
+            start = hearing_context(start, steps)
         size = start.model if start is not None else model
+        if context:
+            size = size.hearing_context(steps)
         return new_run(run_dir, collection, size, config, control=control, start_from=start)
 
     return _drive(worker, control, build, run_dir)

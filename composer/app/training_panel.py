@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -94,6 +95,9 @@ class TrainingPanel(QWidget):
         basics.addRow("Model size", self.preset)
         basics.addRow("Train for", self.length)
         basics.addRow("Device", self.device)
+        self.context = QCheckBox("Hear the bar and the other parts")
+        self.context.setChecked(settings.read(settings.CONTEXT))
+        basics.addRow("", self.context)
 
         self.advanced = QGroupBox("Advanced")
         self.advanced.setCheckable(True)
@@ -221,6 +225,7 @@ class TrainingPanel(QWidget):
         from composer.core.tokens import Vocabulary
 
         settings.write(settings.PRESET, self.preset.currentData())
+        settings.write(settings.CONTEXT, self.context.isChecked())
         self.run_dir = new_run_dir(self.collection.folder)
         try:
             model = self.model_config(len(Vocabulary(self.collection.tokenizer)))
@@ -231,9 +236,10 @@ class TrainingPanel(QWidget):
         self.readouts.clear()
         self.chart.clear(config.steps or 1)
         collection, run_dir, source = self.collection, self.run_dir, self.start_from.source()
+        context = self.context.isChecked()
         self._launch(
             lambda worker, control: new_job(
-                worker, control, collection, run_dir, model, config, source
+                worker, control, collection, run_dir, model, config, source, context
             )
         )
 
