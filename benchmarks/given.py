@@ -15,7 +15,7 @@ music as well (`given`: what `--context` gives now). On files neither trained on
 - each run's best validation NLL and its training pace (tokens a second).
 
     python -m benchmarks.given [--collections bach_chorales,pop909] [--files 150]
-        [--steps 1200] [--held 30]
+        [--steps 1200] [--held 30] [--ahead 1,4] [--no-context-run]
 """
 
 from __future__ import annotations
@@ -131,11 +131,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--held", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--ahead",
+        default="1",
+        help="look-ahead windows to compare, in beats (e.g. 1,4): a given model for each",
+    )
+    parser.add_argument(
+        "--no-context-run", action="store_true", help="leave out the model without given music"
+    )
     args = parser.parse_args()
     tokenizer = TokenizerConfig()
     vocab = Vocabulary(tokenizer)
-    given = preset("small", len(vocab)).hearing_context(tokenizer.steps_per_beat)
-    context = replace(given, given_ahead_steps=0)  # --context before the given music
+    spb = tokenizer.steps_per_beat
+    given = preset("small", len(vocab)).hearing_context(spb)
+    variants = {} if args.no_context_run else {"context": replace(given, given_ahead_steps=0)}
+    for beats in args.ahead.split(","):
+        label = "given" if len(args.ahead.split(",")) == 1 else f"given-{beats}"
+        variants[label] = replace(given, given_ahead_steps=int(float(beats) * spb))
     config = TrainConfig(
         steps=args.steps,
         eval_every=max(args.steps // 6, 1),
@@ -153,7 +165,7 @@ def main() -> None:
             print(f"{name}: {report.ok} files, {report.tokens:,} tokens, {args.steps} steps each")
             runs = {
                 label: train(scratch / label, collection, model, config)
-                for label, model in (("context", context), ("given", given))
+                for label, model in variants.items()
             }
             models = {label: load_model(scratch / label) for label in runs}
             for loaded in models.values():

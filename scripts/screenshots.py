@@ -56,6 +56,7 @@ def main() -> int:
     if args.run is None:  # fine-tune the base model (the suggestion for 348 files) for --steps
         window.training.length.set_unit("steps")
         window.training.steps.setValue(args.steps)
+        window.training.context.setChecked(True)  # it hears the parts it plays along with
         window.start_training()
         wait_until(app, lambda: not window.training.is_running, 3600)
         run = window.training.run_dir
@@ -84,6 +85,7 @@ def main() -> int:
     view.grab().save(str(args.out / "piano-roll.png"))
     edit(app, window, args.out)
     regenerate(app, window, args.out)
+    add_part(app, window, args.out)
     steer(app, panel, args.out)
 
     from composer.app.about_dialog import AboutDialog
@@ -113,6 +115,34 @@ def regenerate(app, window, out: Path) -> None:
     window.next_alternative()
     app.processEvents()
     window.grab().save(str(out / "regenerate.png"))
+    window.restore_original()
+    app.processEvents()
+
+
+def add_part(app, window, out: Path) -> None:
+    """Add a cello part to bars 1-4 of a chorale (Music > Add a part), grab the dialog and the
+    window with the second alternative, and restore the original."""
+    from composer.core.midi.timeline import Timeline
+
+    chorale = sorted(CORPUS.glob("*.mid"))[3]
+    window.open_midi_file(chorale)
+    editor = window.documents.current_editor()
+    view, model = editor.view, editor.document.model
+    timeline = Timeline(model.ticks_per_beat, model.tempos, model.time_signatures)
+    view.mapping.fit_ticks(0, timeline.tick_of(7), view.viewport().width())
+    view.fit_pitch_range()
+    view.set_selection(0, timeline.tick_of(5))
+    app.processEvents()
+    window.add_part()
+    dialog = window.regenerating.part_dialog
+    dialog.select(42)  # Cello
+    app.processEvents()
+    dialog.grab().save(str(out / "add-part-dialog.png"))
+    dialog.accept()
+    wait_until(app, lambda: getattr(window.regeneration, "state", None) == "choosing", 300)
+    window.next_alternative()
+    app.processEvents()
+    window.grab().save(str(out / "add-part.png"))
     window.restore_original()
     app.processEvents()
 

@@ -50,12 +50,12 @@ def grown_model(
     )
     model = MusicLSTM(config)
     missing = model.load_state_dict(base.model.state_dict(), strict=False).missing_keys
-    prefixes = ("context_", "lookback.", "given.", "copy.")
+    prefixes = ("context_", "lookback.", "given.", "given_out.", "copy.")
     assert missing and all(k.startswith(prefixes) for k in missing)
     generator = torch.Generator().manual_seed(26)
     tables = [model.context_step, model.context_beat, *model.lookback]
     with torch.no_grad():
-        for table in tables + ([model.given] if given_ahead else []):
+        for table in tables + ([model.given, model.given_out] if given_ahead else []):
             table.weight.copy_(torch.randn(table.weight.shape, generator=generator) * scale)
         if copy:  # a strong pull toward repeating, so that a test sees it
             model.copy.weight.copy_(torch.randn(model.copy.weight.shape, generator=generator))
@@ -109,7 +109,7 @@ class RecordingStepper:
 
     def step(self, tokens, state, context=None, given=None):
         self.steps.append((tokens.clone(), context.clone()))
-        self.given.append(None if given is None else given.clone())
+        self.given.append(None if given is None else tuple(g.clone() for g in given))
         return self.stepper.step(tokens, state, context, given)
 
     def __getattr__(self, name):  # given_vectors and the rest: the stepper's own

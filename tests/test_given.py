@@ -21,9 +21,12 @@ from composer.core.tokens import TokenizerConfig, Vocabulary, encode
 from composer.core.tokens.codec import GRID_DTYPE
 from composer.core.tokens.given import (
     AHEAD,
+    AHEAD_CLASSES,
     GIVEN_WIDTH,
+    HARMONY,
     PRESENT,
     REMAINING,
+    SOUNDING_CLASSES,
     GivenMusic,
     GivenTable,
     example_given_rows,
@@ -58,6 +61,12 @@ def test_rows_say_what_sounds_what_comes_and_how_long_is_left():
     ahead = [set(np.flatnonzero(r[AHEAD : AHEAD + 128])) for r in rows]
     assert sounding[:5] == [{60, 67}, {60, 67}, {60}, set(), {64}]
     assert ahead[:5] == [set(), set(), {64}, {64}, set()]  # struck within the next 12 steps
+    classes = [set(np.flatnonzero(r[SOUNDING_CLASSES : SOUNDING_CLASSES + 12])) for r in rows]
+    assert classes[:5] == [{0, 7}, {0, 7}, {0}, set(), {4}]  # C and G, then E
+    coming = [set(np.flatnonzero(r[AHEAD_CLASSES : AHEAD_CLASSES + 12])) for r in rows]
+    assert coming[2] == {4}
+    harmony = [set(np.flatnonzero(r[HARMONY : HARMONY + 12])) for r in rows]
+    assert harmony[:4] == [{4}] * 4  # E4 struck within the next bar, from the start
     left = [int(np.flatnonzero(r[REMAINING:])[0]) for r in rows]
     assert left == [2, 2, 2, 1, 1, 0, 0]  # beats to the end; a time past it reads as the end
     assert rows[:, PRESENT].all()
@@ -128,6 +137,8 @@ def test_training_examples_carry_rows_and_a_batch_unpacks_and_transposes_them():
     moved = shifted.given[1, : len(window)]
     assert np.array_equal(moved[:, 3:128], window[:, : 128 - 3])  # up three semitones
     assert np.array_equal(moved[:, PRESENT:], window[:, PRESENT:])  # time is not transposed
+    up = np.roll(window[:, HARMONY : HARMONY + 12], 3, axis=1)  # C's class is now D#'s
+    assert np.array_equal(moved[:, HARMONY : HARMONY + 12], up)
     assert batcher.batch(np.array([0]), np.zeros(1, np.int64)).given is None  # nothing to read
 
 
@@ -156,10 +167,10 @@ def test_the_sampler_hears_the_rows_training_computes(given_model):
     for i in range(2):
         tokens = sampler.tokens(i)
         rows = example_given_rows(tokens, given, VOCAB, ahead)  # as training computes them
-        vectors = recorder.stepper.given_vectors(torch.from_numpy(rows))
         new = len(tokens) - len(sampler.primer)
-        fed = torch.stack([g[i] for g in recorder.given[:new]])
-        assert torch.allclose(fed, vectors[len(sampler.primer) :], atol=1e-6)
+        for part, vectors in enumerate(recorder.stepper.given_vectors(torch.from_numpy(rows))):
+            fed = torch.stack([g[part][i] for g in recorder.given[:new]])
+            assert torch.allclose(fed, vectors[len(sampler.primer) :], atol=1e-6)
 
 
 def test_a_model_grown_with_the_given_music_at_zero_fills_as_before(tmp_path):
@@ -167,6 +178,7 @@ def test_a_model_grown_with_the_given_music_at_zero_fills_as_before(tmp_path):
     new = load_model(grown_model(tmp_path / "new", given_ahead=SPB))
     with torch.no_grad():
         new.model.given.weight.zero_()
+        new.model.given_out.weight.zero_()
     piece = read_midi(sorted(corpus("nottingham").glob("*.mid"))[3])
     start, end = bar_span(piece, 3, 4)
     out = []
@@ -274,3 +286,37 @@ def test_a_run_that_hears_given_music_learns_it_and_resumes_bit_for_bit(tmp_path
     assert a["model.given.weight"].abs().sum() > 0  # it learnt from the given rows
     for name in a:
         assert torch.equal(a[name], b[name]), name
+
+
+def test_stepping_with_given_music_gives_the_logits_of_one_forward_pass(given_model):
+    from composer.core.generation.stepper import LSTMStepper
+    from composer.core.model import context_tensor
+    from composer.core.tokens.codec import grid_notes
+    from composer.core.tokens.lookback import ContextReader
+    from composer.core.training.given_data import voices_example
+
+    loaded, config = given_model, given_model.config
+    chorale = read_midi(sorted(corpus("bach_chorales").glob("*.mid"))[2])
+    notes, tempos = grid_notes(chorale, VOCAB)
+    given = split_voices(notes, 8 * SPB, 24 * SPB, np.random.default_rng(1), 99)
+    tokens, heard = voices_example(notes, tempos, 8 * SPB, 24 * SPB, VOCAB, True, given, False)
+    rows = torch.from_numpy(example_given_rows(tokens, heard, VOCAB, config.given_ahead_steps))
+    assert rows.any()
+    context = context_tensor(config, VOCAB, tokens)
+    ids = torch.from_numpy(tokens)[None]
+    with torch.inference_mode():
+        whole, _ = loaded.model(ids, context=context, given=rows.float()[None])
+        deaf, _ = loaded.model(ids, context=context)
+    assert (whole - deaf).abs().max() > 0.1  # the given music matters
+    stepper = LSTMStepper(loaded.model)
+    vectors, biases = stepper.given_vectors(rows)
+    reader = ContextReader(VOCAB, config.context_spec(), config.vocab_size)
+    logits, state = stepper.prime(ids[:, :1], context[:, :1], rows.float()[None, :1])
+    reader.feed(int(tokens[0]))
+    stepped = [logits]
+    for at, token in enumerate(tokens[1:].tolist(), start=1):
+        row = torch.from_numpy(reader.feed(token))[None]
+        given_at = (vectors[at : at + 1], biases[at : at + 1])
+        logits, state = stepper.step(torch.tensor([token]), state, row, given_at)
+        stepped.append(logits)
+    torch.testing.assert_close(torch.cat(stepped), whole[0], atol=3e-5, rtol=1e-5)

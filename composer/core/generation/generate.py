@@ -172,7 +172,7 @@ class Sampler:
         given_vectors = None
         if self.given_table is not None:
             rows = torch.from_numpy(self.given_table.rows).to(device)
-            given_vectors = self.stepper.given_vectors(rows)  # (steps + 1, E)
+            given_vectors = self.stepper.given_vectors(rows)  # (steps + 1, E), (steps + 1, V)
         # In seconds, _check_moving bounds the run: MAX_TOKENS_PER_SECOND x seconds + slack.
         limit = s.max_tokens if s.max_tokens is not None else 1 << 62
         step = 0
@@ -211,11 +211,9 @@ class Sampler:
             if self.context_spec is not None:
                 fed, context = self._context(tokens, read, device)
             if given_vectors is not None:  # by the time each variation has reached
-                times = [
-                    min(v.reader.tracker.time, self.given_table.given.steps)
-                    for v in self.variations
-                ]
-                given = given_vectors[torch.tensor(times, device=device)]
+                steps = self.given_table.given.steps
+                at = torch.tensor([min(v.reader.tracker.time, steps) for v in self.variations])
+                given = (given_vectors[0][at.to(device)], given_vectors[1][at.to(device)])
             logits, state = self.stepper.step(fed, state, context, given)
         for v in self.variations:
             v.decoder.close()

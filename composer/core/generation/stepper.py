@@ -70,14 +70,15 @@ class LSTMStepper:
         tokens: torch.Tensor,
         state: LayerStates,
         context: torch.Tensor | None = None,
-        given: torch.Tensor | None = None,
+        given: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, LayerStates]:
         """Read one token per row, tokens (B,): logits (B, V) and the new state. context: (B, C)
         int64 for a model with context inputs, the row of each token (lookback.context_ids).
-        given: (B, E), what the given rows add to each token's vector (`given_vectors`)."""
+        given: what each token's given row adds to its vector (B, E) and to the logits (B, V)
+        (`given_vectors`)."""
         x = self.embedding[tokens]
         if given is not None:
-            x = x + given
+            x = x + given[0]
         if self.context is not None:
             if context is None:
                 raise ValueError("this model reads context inputs: pass context (lookback.py)")
@@ -91,11 +92,15 @@ class LSTMStepper:
             hs.append(h)
             cs.append(c)
             x = h
-        logits = torch.addmm(self.head_bias, x, self.head_weight)
-        return self.model.copied(logits, x, context), (hs, cs)
+        logits = self.model.copied(torch.addmm(self.head_bias, x, self.head_weight), x, context)
+        if given is not None:
+            logits = logits + given[1]
+        return logits, (hs, cs)
 
     @torch.inference_mode()
-    def given_vectors(self, rows: torch.Tensor) -> torch.Tensor:
-        """What given rows (N, GIVEN_WIDTH) add to a token's vector: (N, E). The sampler
-        projects a span's rows once (one per time step) and then reads them by time."""
-        return self.model.given(rows.to(self.embedding.dtype))
+    def given_vectors(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What given rows (N, GIVEN_WIDTH) add to a token's vector (N, E) and to the logits
+        (N, V). The sampler projects a span's rows once (one per time step), then reads them by
+        time."""
+        rows = rows.to(self.embedding.dtype)
+        return self.model.given(rows), self.model.given_out(rows)

@@ -44,7 +44,8 @@ class ModelConfig:
     context_steps: int = 0
     lookback_bars: int = 0
     # The given music (tokens/given.py): what kept parts and a fill's suffix play now and within
-    # this many grid steps ahead, and the beats left to a span's end (0: not heard).
+    # this many grid steps ahead, and the beats left to a span's end (0: not heard), read beside
+    # each token and added to the next-token logits as well.
     given_ahead_steps: int = 0
     # 1: the next-token logits of the tokens that came next 1 to `lookback_bars` bars before get
     # a bias the model computes from its state (Lookback RNN's "repeat the bar" made direct, so
@@ -140,6 +141,7 @@ class ModelConfig:
             from composer.core.tokens.given import GIVEN_WIDTH  # numpy: not for --help
 
             shapes["given.weight"] = (e, GIVEN_WIDTH)
+            shapes["given_out.weight"] = (self.vocab_size, GIVEN_WIDTH)
         if self.lookback_copy:
             shapes["copy.weight"] = (self.lookback_bars, self.hidden_size)
             shapes["copy.bias"] = (self.lookback_bars,)

@@ -9,9 +9,15 @@ span's own time: grid steps from its start) are read beside each token as one ro
     columns   0-127   a given note of that pitch sounds at the current time
             128-255   a given note of that pitch starts within the look-ahead (after now, at most
                       `ahead_steps` grid steps later): the suffix is heard as the span's end nears
-              256     the span has given music (the suffix, or kept tracks): silence there is
+            256-267   the pitch classes (C to B) of the first block: the harmony sounding now,
+            268-279   of the second: struck within the look-ahead,
+            280-291   and struck within the next HARMONY_BEATS beats: where the harmony goes
+              292     the span has given music (the suffix, or kept tracks): silence there is
                       meant, not unknown
-          257-289     beats left to the span's end, 0 to MAX_REMAINING_BEATS (one-hot, clipped)
+          293-325     beats left to the span's end, 0 to MAX_REMAINING_BEATS (one-hot, clipped)
+
+The pitch classes say what octaves do not change (a chord's notes in another register, the key of
+the music after a span), which the pitches alone leave the model to learn octave by octave.
 
 Everywhere else (whole pieces, the suffix and prefix parts) the row is all zeros, so a model that
 hears given music adds nothing there: `MusicLSTM` skips the input when no row is given.
@@ -36,7 +42,12 @@ from composer.core.tokens.lookback import moment_keys
 from composer.core.tokens.vocab import Vocabulary
 
 PITCHES = 128
-SOUNDING, AHEAD, PRESENT, REMAINING = 0, PITCHES, 2 * PITCHES, 2 * PITCHES + 1
+SOUNDING, AHEAD = 0, PITCHES
+SOUNDING_CLASSES, AHEAD_CLASSES, HARMONY = 2 * PITCHES, 2 * PITCHES + 12, 2 * PITCHES + 24
+PRESENT = HARMONY + 12
+REMAINING = PRESENT + 1
+#: How far ahead the HARMONY columns hear: one 4/4 bar.
+HARMONY_BEATS = 4
 #: Beats to the span's end the rows tell apart; further is "at least this many".
 MAX_REMAINING_BEATS = 32
 GIVEN_WIDTH = REMAINING + MAX_REMAINING_BEATS + 1
@@ -79,7 +90,8 @@ def given_rows(
     """The rows (module doc) at `times` (int64 (N,), grid steps from the span's start, clipped
     to 0..given.steps): bool of shape (N, GIVEN_WIDTH)."""
     times = np.clip(np.asarray(times, np.int64), 0, given.steps)
-    horizon = given.steps + ahead_steps + 2
+    harmony_steps = HARMONY_BEATS * steps_per_beat
+    horizon = given.steps + max(ahead_steps, harmony_steps) + 2
     start, end, pitch = given.start, given.end, given.pitch
     keep = (end > 0) & (start < horizon)
     start, end, pitch = start[keep], np.minimum(end[keep], horizon), pitch[keep]
@@ -95,7 +107,16 @@ def given_rows(
     np.cumsum(onsets, axis=0, out=onsets)
     rows = np.zeros((len(times), GIVEN_WIDTH), bool)
     rows[:, SOUNDING:AHEAD] = sounding[times] > 0
-    rows[:, AHEAD:PRESENT] = (onsets[np.minimum(times + ahead_steps, horizon)] - onsets[times]) > 0
+    rows[:, AHEAD:SOUNDING_CLASSES] = (
+        onsets[np.minimum(times + ahead_steps, horizon)] - onsets[times]
+    ) > 0
+    harmony = (onsets[np.minimum(times + harmony_steps, horizon)] - onsets[times]) > 0
+    for first, block in (
+        (SOUNDING_CLASSES, rows[:, SOUNDING:AHEAD]),
+        (AHEAD_CLASSES, rows[:, AHEAD:SOUNDING_CLASSES]),
+        (HARMONY, harmony),
+    ):
+        rows[:, first : first + 12] = pitch_classes(block)
     rows[:, PRESENT] = given.present
     left = -(-(given.steps - times) // steps_per_beat)
     rows[np.arange(len(times)), REMAINING + np.minimum(left, MAX_REMAINING_BEATS)] = True
@@ -118,6 +139,13 @@ def span_given(around, kept, start: int, end: int, vocab: Vocabulary, suffix: bo
     heard["end"] -= start
     present = suffix or len(inside) > 0
     return GivenMusic.of(heard, end - start, present, len(vocab.config.programs))
+
+
+def pitch_classes(pitches: np.ndarray) -> np.ndarray:
+    """(N, 128) bool -> (N, 12) bool: whether any pitch of each class (C = 0) is on."""
+    padded = np.zeros((len(pitches), 132), bool)  # 11 octaves of 12
+    padded[:, :PITCHES] = pitches
+    return padded.reshape(len(pitches), 11, 12).any(axis=1)
 
 
 def middle_start(tokens: np.ndarray, vocab: Vocabulary) -> int | None:
@@ -158,7 +186,8 @@ class GivenTable:
 
 def transpose_rows(rows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
     """Rows (lanes, T, GIVEN_WIDTH) with the pitch columns moved by each lane's `semitones`
-    (lanes,), as augmentation moves the lane's tokens; pitches pushed past 0-127 drop out."""
+    (lanes,), as augmentation moves the lane's tokens (pitches pushed past 0-127 drop out), and
+    the pitch classes turned round the circle by as much."""
     out = rows.copy()
     for lane, shift in enumerate(np.asarray(semitones).tolist()):
         if not shift:
@@ -171,4 +200,6 @@ def transpose_rows(rows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
             else:
                 moved[:, :shift] = block[:, -shift:]
             out[lane, :, first : first + PITCHES] = moved
+        for first in (SOUNDING_CLASSES, AHEAD_CLASSES, HARMONY):
+            out[lane, :, first : first + 12] = np.roll(rows[lane, :, first : first + 12], shift, 1)
     return out
