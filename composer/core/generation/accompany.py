@@ -21,11 +21,12 @@ from dataclasses import replace
 
 from composer.core.errors import SettingsError
 from composer.core.generation.constraints import Constraints
-from composer.core.generation.fill import SpanFiller
+from composer.core.generation.fill import SpanFiller, bar_span
 from composer.core.generation.generate import GenerationUpdate
 from composer.core.generation.loading import LoadedModel
 from composer.core.generation.sampling import SamplingSettings
 from composer.core.midi.piece import Piece, Track, gm_program_name, gm_usual_range, make_notes
+from composer.core.midi.timeline import Timeline
 
 
 class Accompaniment:
@@ -115,9 +116,6 @@ def _in_usual_range(constraints: Constraints, track: Track) -> Constraints:
 
 def _end_of_last_bar(piece: Piece) -> int:
     """The tick where the bar of the piece's last note ends."""
-    from composer.core.generation.fill import bar_span
-    from composer.core.midi.timeline import Timeline
-
     timeline = Timeline(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
     bars = timeline.bar_beat(max(piece.end_tick - 1, 0)).bar
     return bar_span(piece, 1, bars)[1]
