@@ -5,6 +5,8 @@ asked for, every other note stays, and it is exported as a track of its own."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -13,6 +15,8 @@ from PySide6.QtWidgets import QDialogButtonBox
 from composer.app.part_dialog import DRUMS
 from composer.app.regeneration import NOT_HEARING_PARTS
 from composer.core.midi import read_midi
+from composer.core.midi.timeline import Timeline
+from tests.conftest import corpus
 from tests.test_app_fill import FIRST_BAR, LAST_BAR, drag_on_ruler, open_chorale, train, use_model
 from tests.training_helpers import tiny_model
 
@@ -112,3 +116,46 @@ def test_a_part_for_the_whole_piece_and_a_model_that_cannot_hear_says_so(
     assert dialog.instrument.currentText() == "Drums"
     dialog.reject()
     assert window.regeneration is None
+
+
+def test_regenerate_selection_rewrites_the_instruments_of_the_notes_selected(
+    window, qtbot, hearing_run, tmp_path
+):
+    """A chorale arranged for violins (soprano, alto) and cellos (tenor, bass): select some
+    cello notes, drag over bars 3-4 on the ruler, Ctrl+R: only the cellos' notes there change;
+    the violins' stay, and the model hears them."""
+    from composer.core.midi import write_midi
+
+    chorale = read_midi(sorted(corpus("bach_chorales").glob("*.mid"))[0])
+    arranged = [replace(t, program=40 if i < 2 else 42) for i, t in enumerate(chorale.tracks)]
+    path = tmp_path / "strings.mid"
+    write_midi(replace(chorale, tracks=arranged), path)
+    use_model(window, hearing_run)
+    assert window.open_midi_file(path)
+    editor = window.documents.current_editor()
+    view, model = editor.view, editor.document.model
+    timeline = Timeline(model.ticks_per_beat, model.tempos, model.time_signatures)
+    start, end = timeline.tick_of(FIRST_BAR), timeline.tick_of(LAST_BAR + 1)
+    original = model.notes.copy()
+    cellos = np.flatnonzero(original["program"] == 42)
+    model.select(cellos[:3])
+    drag_on_ruler(qtbot, view, start, end)
+    assert len(model.selected_indices()) == 3  # the ruler's range leaves the notes selected
+    qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(
+        lambda: window.regeneration is None or window.regeneration.state == "choosing",
+        timeout=120_000,
+    )
+    assert window.regeneration is not None, window.told
+    assert "for the Cello in bars 3–4" in window.state_label.text()
+    violins = np.sort(original[original["program"] == 40], order=["start", "pitch"])
+    changed = False
+    for _ in range(4):
+        now = model.notes
+        kept = np.sort(now[now["program"] == 40], order=["start", "pitch"])
+        assert np.array_equal(kept, violins)
+        changed |= not np.array_equal(now, original)
+        qtbot.keyClick(view, Qt.Key.Key_Tab)
+    assert changed
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert window.documents.undo_stack.undoText() == "Regenerate Cello in bars 3–4"

@@ -22,8 +22,8 @@ NOT_BOTH_SIDES = (
     "This model was not trained to fill in, so the new bars follow from the music before only."
 )
 NOT_HEARING_PARTS = (
-    "This model was not trained with --context, so the new part hears the other parts only "
-    "before and after the bars it plays, not while it plays."
+    "This model was not trained with --context, so what it writes hears the other parts only "
+    "before and after the bars, not while it plays."
 )
 
 
@@ -50,6 +50,9 @@ class FillRequest:
     detect: tuple[bool, bool]  # take the key, the density from the piece itself
     # Add a part: the new part's (General MIDI program, drums); None: regenerate the bars
     part: tuple[int, bool] | None = None
+    # Regenerate: the indices into piece.tracks rewritten (the instruments of the notes
+    # selected), the others kept and heard; None: every track
+    tracks: tuple[int, ...] | None = None
 
     @property
     def bars(self) -> str:
@@ -58,9 +61,31 @@ class FillRequest:
     @property
     def undo_text(self) -> str:
         """What the undo step of the alternative kept says."""
+        if self.part is None and self.tracks is not None:
+            return f"Regenerate {self.instruments} in {self.bars}"
         if self.part is None:
             return f"Regenerate {self.bars}"
         return f"Add {part_name(*self.part)} part in {self.bars}"
+
+    @property
+    def what(self) -> str:
+        """What is being written, in words: "bars 3–4", "the Cello in bars 3–4", "a Cello part
+        in bars 3–4"."""
+        if self.part is not None:
+            return f"a {part_name(*self.part)} part in {self.bars}"
+        if self.tracks is not None:
+            return f"the {self.instruments} in {self.bars}"
+        return self.bars
+
+    @property
+    def instruments(self) -> str:
+        """The instruments rewritten, in words ("Cello and Contrabass"); "" for all."""
+        if self.tracks is None:
+            return ""
+        names = [
+            part_name(t.program, t.is_drum) for t in (self.piece.tracks[i] for i in self.tracks)
+        ]
+        return " and ".join(names)
 
 
 def part_name(program: int, drums: bool) -> str:
@@ -102,7 +127,7 @@ class Regeneration(QObject):
         self.worker.succeeded.connect(self._on_written)
         self.worker.failed.connect(self._on_failed)
         count = request.sampling.variations
-        self.text_changed.emit(f"Writing {count} alternatives for {request.bars}…", "Esc stops")
+        self.text_changed.emit(f"Writing {count} alternatives for {request.what}…", "Esc stops")
         self.threads.start(self.worker)
 
     # --- what the musician does -------------------------------------------------------------------
@@ -164,14 +189,15 @@ class Regeneration(QObject):
         request, count = self.request, self.request.sampling.variations
         if isinstance(item, tuple):  # ("start", both sides, model name, hears the other parts)
             self.both_sides, self.hears_parts = item[1], item[3]
-            if request.part is not None and not self.hears_parts:
+            keeps_parts = request.part is not None or request.tracks is not None
+            if keeps_parts and not self.hears_parts:
                 self.status.emit(NOT_HEARING_PARTS)
             elif not self.both_sides:
                 self.status.emit(NOT_BOTH_SIDES)
             return
         done = sum(item.done)
         self.text_changed.emit(
-            f"Writing {count} alternatives for {request.bars}… {done} of {count} done", "Esc stops"
+            f"Writing {count} alternatives for {request.what}… {done} of {count} done", "Esc stops"
         )
 
     @Slot(object)
@@ -191,11 +217,11 @@ class Regeneration(QObject):
         self._show(0)
         self.state_changed.emit()
         note = "" if self.both_sides else " " + NOT_BOTH_SIDES
-        if request.part is not None:
+        if request.part is not None or request.tracks is not None:
             note = "" if self.hears_parts else " " + NOT_HEARING_PARTS
         count = f"{len(pieces)} alternative{'s' if len(pieces) > 1 else ''}"
         empty = f" {written.sentence[0].upper()}{written.sentence[1:]}." if written.sentence else ""
-        self.status.emit(f"{count} for {request.bars}, seed {request.sampling.seed}.{note}{empty}")
+        self.status.emit(f"{count} for {request.what}, seed {request.sampling.seed}.{note}{empty}")
 
     @Slot(str, bool)
     def _on_failed(self, message: str, unexpected: bool) -> None:
@@ -251,9 +277,11 @@ def fill_job(worker, request: FillRequest) -> list:
         raise UserError(str(exc)) from None
     constraints = _detected(request)  # a SettingsError here or below is the Worker's sentence
     if request.part is None:
+        tracks = None if request.tracks is None else list(request.tracks)
         filler = SpanFiller(
-            loaded, request.piece, request.start, request.end, request.sampling, None, constraints
-        )
+            loaded, request.piece, request.start, request.end, request.sampling, tracks,
+            constraints,
+        )  # fmt: skip
         hears = filler.sampler.given_table is not None
     else:
         program, drums = request.part

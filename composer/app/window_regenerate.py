@@ -143,6 +143,7 @@ class Regenerating(QObject):
             selection = (0, max(piece.end_tick, 1))
         start, end, first, last = whole_bars(piece, *selection)
         editor.view.set_selection(start, end)  # shade exactly the bars that will change
+        tracks = None if part is not None else _selected_tracks(editor.document.model, piece)
         steer = panel.steering
         request = FillRequest(
             model_path=None if choice == BUNDLED else Path(choice),
@@ -155,6 +156,7 @@ class Regenerating(QObject):
             constraints=constraints,
             detect=(steer.wants_primer_key, steer.wants_primer_density),
             part=part,
+            tracks=tracks,
         )
         regeneration = Regeneration(editor.document, request, self.threads, self.window)
         bar = AlternativesBar(self.actions_by_name)
@@ -247,3 +249,15 @@ class Regenerating(QObject):
         ):
             self.player.playback.stop()
             self.player.play_pause()
+
+
+def _selected_tracks(model, piece) -> tuple[int, ...] | None:
+    """The tracks of `piece` (model.to_piece(): one per instrument) that play a selected note:
+    Regenerate selection rewrites those and keeps the others; None (all) when no note is
+    selected or every instrument is."""
+    rows = model.notes[model.selected_indices()]
+    if not len(rows):
+        return None
+    chosen = {(bool(d), int(p)) for d, p in zip(rows["drum"].tolist(), rows["program"].tolist())}
+    tracks = tuple(i for i, t in enumerate(piece.tracks) if (t.is_drum, t.program) in chosen)
+    return None if len(tracks) == len(piece.tracks) else tracks
