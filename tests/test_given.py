@@ -320,3 +320,38 @@ def test_stepping_with_given_music_gives_the_logits_of_one_forward_pass(given_mo
         logits, state = stepper.step(torch.tensor([token]), state, row, given_at)
         stepped.append(logits)
     torch.testing.assert_close(torch.cat(stepped), whole[0], atol=3e-5, rtol=1e-5)
+
+
+def test_a_context_model_made_before_the_given_music_grows_it_at_zero(tmp_path):
+    """`composer train --from OLD --context`, OLD a model with meter and lookback made before
+    the given music: the new tables start at zero, so the grown model fills exactly as OLD."""
+    from composer.core.model import context_tensor
+    from composer.core.tokens.codec import grid_notes
+    from composer.core.tokens.fill_in import example_tokens
+    from composer.core.training import new_run
+    from composer.core.training.start_from import hearing_context, read_start
+    from tests.training_helpers import collection_of, copy_chorales, tiny_training
+
+    old_path = grown_model(tmp_path / "old")  # context, no given music
+    start = read_start(old_path)
+    assert not start.model.hears_given
+    grown = hearing_context(start, SPB)
+    assert grown.model.hears_given and grown.model.lookback_bars == 2
+    folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 4)
+    collection = collection_of(folder, tmp_path / "cache")
+    trainer = new_run(tmp_path / "tuned", collection, grown.model, tiny_training(steps=1),
+                      start_from=grown)  # fmt: skip
+    model = trainer.model.eval()
+    assert not model.given.weight.any() and not model.given_out.weight.any()
+    chorale = read_midi(sorted(corpus("bach_chorales").glob("*.mid"))[5])
+    notes, tempos = grid_notes(chorale, VOCAB)
+    tokens = example_tokens(notes, tempos, 8 * SPB, 16 * SPB, VOCAB)
+    heard = GivenMusic.of(notes[notes["start"] >= 16 * SPB], 8 * SPB, True, 99)
+    rows = torch.from_numpy(example_given_rows(tokens, heard, VOCAB, SPB)).float()[None]
+    ids = torch.from_numpy(tokens)[None]
+    old = load_model(old_path).model.eval()
+    with torch.no_grad():
+        before, _ = old(ids, context=context_tensor(old.config, VOCAB, tokens))
+        after, _ = model(ids, context=context_tensor(model.config, VOCAB, tokens), given=rows)
+    assert torch.equal(before, after)
+    trainer.close()
