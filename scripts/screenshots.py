@@ -24,6 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpora" / "bach_chorales"
 
 
+def settle(app, seconds: float = 0.5) -> None:
+    """Let the window finish what it does after a change (the legend follows on a timer)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
 def wait_until(app, condition, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -136,12 +144,12 @@ def add_part(app, window, out: Path) -> None:
     window.add_part()
     dialog = window.regenerating.part_dialog
     dialog.select(42)  # Cello
-    app.processEvents()
+    settle(app)
     dialog.grab().save(str(out / "add-part-dialog.png"))
     dialog.accept()
     wait_until(app, lambda: getattr(window.regeneration, "state", None) == "choosing", 300)
     window.next_alternative()
-    app.processEvents()
+    settle(app)
     window.grab().save(str(out / "add-part.png"))
     window.restore_original()
     app.processEvents()

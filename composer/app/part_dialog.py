@@ -22,6 +22,7 @@ class PartDialog(QDialog):
     def __init__(self, where: str, parent=None, program: int | str = DEFAULT_PROGRAM):
         super().__init__(parent)
         self.setWindowTitle("Add a part")
+        self.setMinimumWidth(380)
         layout = QVBoxLayout(self)
         text = QLabel(
             f"A new part that plays along with every track, in {where}. The Steer box's key, "
@@ -44,7 +45,7 @@ class PartDialog(QDialog):
             header.setFont(font)
             model.appendRow(header)
             for number in range(family_index * 8, family_index * 8 + 8):
-                item = QStandardItem(f"    {gm_program_name(number)}")
+                item = QStandardItem(gm_program_name(number))
                 item.setData(number, Qt.ItemDataRole.UserRole)
                 model.appendRow(item)
         self.instrument.setModel(model)
