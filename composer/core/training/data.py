@@ -20,7 +20,7 @@ once per piece; each batch resolves the lookback positions to token ids after au
 model reads what the sampler computes from the (transposed) music it has played.
 
 A model that hears given music (tokens/given.py) reads the given rows of the fill-in examples,
-kept packed 8 bits to a byte per position (37 bytes a token) and unpacked per batch; whole pieces
+kept packed 8 bits to a byte per position (41 bytes a token) and unpacked per batch; whole pieces
 have none, and a batch in which no lane reads any leaves them out (`Batch.given` None).
 """
 
