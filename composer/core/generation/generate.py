@@ -169,10 +169,6 @@ class Sampler:
         logits, state = self.stepper.prime(
             primer, self._prime_context(device), self._prime_given(device)
         )
-        given_vectors = None
-        if self.given_table is not None:
-            rows = torch.from_numpy(self.given_table.rows).to(device)
-            given_vectors = self.stepper.given_vectors(rows)  # (steps + 1, E), (steps + 1, V)
         # In seconds, _check_moving bounds the run: MAX_TOKENS_PER_SECOND x seconds + slack.
         limit = s.max_tokens if s.max_tokens is not None else 1 << 62
         step = 0
@@ -210,10 +206,13 @@ class Sampler:
             fed, context, given = tokens, None, None
             if self.context_spec is not None:
                 fed, context = self._context(tokens, read, device)
-            if given_vectors is not None:  # by the time each variation has reached
-                steps = self.given_table.given.steps
-                at = torch.tensor([min(v.reader.tracker.time, steps) for v in self.variations])
-                given = (given_vectors[0][at.to(device)], given_vectors[1][at.to(device)])
+            if self.given_table is not None:
+                # The rows at the time each variation reached, projected step by step: a table
+                # of projections for a whole piece would hold (steps, E + V) floats, 0.5 GB
+                # for two hours of music.
+                times = [v.reader.tracker.time for v in self.variations]
+                rows = torch.from_numpy(self.given_table.at(times)).to(device)
+                given = self.stepper.given_vectors(rows)
             logits, state = self.stepper.step(fed, state, context, given)
         for v in self.variations:
             v.decoder.close()
