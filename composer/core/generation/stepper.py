@@ -100,7 +100,6 @@ class LSTMStepper:
     @torch.inference_mode()
     def given_vectors(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """What given rows (N, GIVEN_WIDTH) add to a token's vector (N, E) and to the logits
-        (N, V). The sampler projects a span's rows once (one per time step), then reads them by
-        time."""
+        (N, V): the sampler projects, each step, the row of the time each variation reached."""
         rows = rows.to(self.embedding.dtype)
         return self.model.given(rows), self.model.given_out(rows)
