@@ -115,7 +115,7 @@ def test_a_part_for_the_whole_piece_and_a_model_that_cannot_hear_says_so(
     dialog = window.regenerating.part_dialog
     assert dialog.instrument.currentText() == "Drums"
     dialog.reject()
-    assert window.regeneration is None
+    assert window.regeneration is None and window.regenerating.part_dialog is None
 
 
 def test_regenerate_selection_rewrites_the_instruments_of_the_notes_selected(

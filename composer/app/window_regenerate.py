@@ -96,11 +96,14 @@ class Regenerating(QObject):
         dialog = PartDialog(where, self.window, DRUMS if drums else program)
         dialog.chosen.connect(lambda program, drums: self._part_chosen(editor, program, drums))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._part_dialog_closed)
         self.part_dialog = dialog
         dialog.open()
 
+    def _part_dialog_closed(self, *_) -> None:
+        self.part_dialog = None  # deleted on close: no dangling wrapper
+
     def _part_chosen(self, editor, program: int, drums: bool) -> None:
-        self.part_dialog = None
         self._last_part = (program, drums)
         if self._ready(needs_selection=False) is editor:  # still the piece asked about
             self.window.activateWindow()  # Tab, Enter and Esc go to the alternatives again
