@@ -355,3 +355,21 @@ def test_a_context_model_made_before_the_given_music_grows_it_at_zero(tmp_path):
         after, _ = model(ids, context=context_tensor(model.config, VOCAB, tokens), given=rows)
     assert torch.equal(before, after)
     trainer.close()
+
+
+def test_instruments_are_named_as_musicians_name_them():
+    from composer.core.errors import SettingsError
+    from composer.core.generation.steering_text import parse_program, parse_programs
+
+    assert parse_program("Acoustic Bass") == 32 and parse_program(" cello ") == 42
+    assert parse_program("73") == 73
+    assert parse_programs("0, 40") == {0, 40}
+    assert parse_programs("violin, strings") == {40, *range(40, 48)}
+    assert parse_programs("Piano") == set(range(8))  # a family: all its instruments
+    assert parse_programs("none") == frozenset()
+    with pytest.raises(SettingsError, match=r"could be 40 \(Violin\), 41 \(Viola\)"):
+        parse_programs("vilin")
+    with pytest.raises(SettingsError, match="numbered 0 to 127"):
+        parse_program("200")
+    with pytest.raises(SettingsError, match="could be 32 \\(Acoustic Bass\\)"):
+        parse_program("bass")  # one instrument wanted: the family will not do

@@ -75,7 +75,7 @@ class SteeringBox(QGroupBox):
         self.polyphony.setRange(0, 32)
         self.polyphony.setSpecialValueText("any")
         self.programs = QLineEdit()
-        self.programs.setPlaceholderText("any (General MIDI numbers, e.g. 0, 40)")
+        self.programs.setPlaceholderText("any (numbers or names, e.g. 0, 40 or piano, strings)")
         self.drums = QCheckBox("Drums")
         self.drums.setChecked(True)
         instruments = QHBoxLayout()

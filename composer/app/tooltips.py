@@ -100,8 +100,9 @@ STEERING = {
     "40=G3-E7, 32=E1-G3 keeps the violin and the bass in their ranges; the others keep the range above.",
     "primer_density": "Play as busily as the file or selection being continued.",
     "polyphony": "At most this many notes sounding at once on each instrument ('any': no limit).",
-    "programs": "Only these instruments, by General MIDI number (0 piano, 24 nylon guitar, "
-    "32 acoustic bass, 40 violin, 48 strings, 56 trumpet, 73 flute); empty: any; none: drums alone.",
+    "programs": "Only these instruments, by General MIDI name or number (violin or 40, flute or "
+    "73), or a whole family (piano, guitar, bass, strings, brass, reed...); empty: any; none: "
+    "drums alone.",
     "drums": "Whether drums may play.",
     "tempo": "Play the new music at exactly this tempo ('the model's': a primer's tempo goes "
     "on, else the model chooses).",

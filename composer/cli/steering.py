@@ -35,7 +35,8 @@ def add_steering_options(parser, *, tempo: bool = True, instruments: bool = True
         group.add_argument(
             "--programs",
             metavar="LIST",
-            help="General MIDI programs allowed, e.g. 0,40 (piano, violin); none: drums alone",
+            help="General MIDI instruments allowed, by number, name or family: 0,40 or "
+            "'piano, violin' or strings; none: drums alone",
         )
         group.add_argument(
             "--drums",

@@ -132,20 +132,29 @@ def parse_range(text: str) -> tuple[int, int]:
 
 
 def parse_programs(text: str) -> frozenset[int]:
-    """'0, 40' -> the General MIDI programs {0, 40}; 'none' -> no program (drums alone).
-    SettingsError with the fix otherwise."""
+    """'0, 40', 'piano, violin', 'strings, 33': the General MIDI programs named, by number, by
+    instrument name (as parse_program takes it) or by family ('strings': all eight of them);
+    'none' -> no program (drums alone). SettingsError with the fix otherwise."""
     if text.strip().lower() == "none":
         return frozenset()
-    try:
-        programs = frozenset(int(p) for p in text.replace(" ", "").split(",") if p)
-    except ValueError:
+    from composer.core.midi.piece import GM_FAMILIES
+
+    families = {family.lower(): index for index, family in enumerate(GM_FAMILIES)}
+    programs: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        family = families.get(" ".join(part.lower().split()))
+        if family is not None:
+            programs.update(range(8 * family, 8 * family + 8))
+        else:
+            programs.add(parse_program(part))
+    if not programs:
         raise SettingsError(
-            f"{text!r}: list General MIDI numbers separated by commas, e.g. 0, 40 "
-            "(or 'none' for drums alone)"
-        ) from None
-    if not all(0 <= p <= 127 for p in programs):
-        raise SettingsError("General MIDI programs are numbered 0 to 127")
-    return programs
+            f"{text!r}: list General MIDI instruments separated by commas, by number or name, "
+            "e.g. 0, 40 or piano, violin (or 'none' for drums alone)"
+        )
+    return frozenset(programs)
 
 
 def parse_instrument_range(text: str) -> tuple[int, int, int]:
