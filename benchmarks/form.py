@@ -23,6 +23,7 @@ are single beats there; repetition, which needs no time signature, is the measur
 
     python benchmarks/form.py [--model RUN] [--collections nottingham,bach_chorales,pop909]
         [--files 60] [--pieces 16] [--seconds 30] [--primer-from-collection] [--primer-beats 16]
+        [--temperature T]
 """
 
 from __future__ import annotations
@@ -79,20 +80,30 @@ def cut(piece: Piece, since: int, seconds: float) -> Piece:
     return excerpt(piece, 0, end)
 
 
-def generate(model, count: int, seconds: float, primers: list[Piece] | None):
+def generate(
+    model,
+    count: int,
+    seconds: float,
+    primers: list[Piece] | None,
+    temperature: float = SamplingSettings.temperature,
+):
     """`count` generated pieces and the tick where each one's new music starts."""
     pieces, since = [], []
     if primers is None:
         for seed in range(0, count, BATCH):
             settings = SamplingSettings(
-                seconds=seconds, seed=seed, variations=min(BATCH, count - seed)
+                seconds=seconds,
+                seed=seed,
+                variations=min(BATCH, count - seed),
+                temperature=temperature,
             )
             sampler = Sampler(model, settings)
             list(sampler.run())
             pieces += sampler.pieces(continuation_only=True)
         return pieces, [0] * len(pieces)
     for seed, primer in enumerate(primers[:count]):
-        sampler = Sampler(model, SamplingSettings(seconds=seconds, seed=seed), primer=primer)
+        settings = SamplingSettings(seconds=seconds, seed=seed, temperature=temperature)
+        sampler = Sampler(model, settings, primer=primer)
         list(sampler.run())
         pieces += sampler.pieces()
         since.append(sampler.continuation.start_tick)
@@ -155,6 +166,9 @@ def main() -> None:
     )
     parser.add_argument("--primer-beats", type=int, default=16, help="quarter notes of primer")
     parser.add_argument("--seed", type=int, default=0, help="which files are sampled")
+    parser.add_argument(
+        "--temperature", type=float, default=SamplingSettings.temperature, help="sampling's"
+    )
     args = parser.parse_args()  # fmt: skip
     if args.model is None:
         from composer.resources import default_model
@@ -164,7 +178,7 @@ def main() -> None:
     free = None
     if not args.primer_from_collection:
         started = time.perf_counter()
-        free = generate(model, args.pieces, args.seconds, None)
+        free = generate(model, args.pieces, args.seconds, None, args.temperature)
         took = time.perf_counter() - started
         print(
             f"{model.name}: {args.pieces} pieces of {args.seconds:g} s in {took:.0f} s, no primer"
@@ -180,7 +194,9 @@ def main() -> None:
         )
         if free is None:
             primers = [excerpt(p, 0, e) for p, e in zip(files, ends)]
-            generated = FormFigures.of(*generate(model, args.pieces, args.seconds, primers))
+            generated = FormFigures.of(
+                *generate(model, args.pieces, args.seconds, primers, args.temperature)
+            )
             how = (
                 f"continuing the first {args.primer_beats} beats of {args.pieces} of them; "
                 "every column measures what follows them"
