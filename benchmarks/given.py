@@ -23,15 +23,13 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.form import CORPORA
-from benchmarks.lookback import copy_sample
-from composer.core.corpus import TokenCache, ingest
+from benchmarks.lookback import sampled_collection, train
 from composer.core.evaluation.fill_in import fill_in_report
 from composer.core.evaluation.likelihood import token_nll
 from composer.core.generation import load_model
@@ -40,7 +38,7 @@ from composer.core.model import preset
 from composer.core.tokens import TokenizerConfig, Vocabulary, encode
 from composer.core.tokens.codec import grid_notes
 from composer.core.tokens.given import GivenMusic, middle_start
-from composer.core.training import Collection, TrainConfig, TrainEvent, new_run
+from composer.core.training import TrainConfig
 from composer.core.training.given_data import voices_example
 
 #: Per collection: the tracks given and the tracks written in the accompaniment test, by name,
@@ -49,24 +47,6 @@ ACCOMPANIMENT = {
     "bach_chorales": (("Soprano",), ("Alto", "Tenor", "Bass"), None),
     "pop909": (("MELODY",), ("PIANO",), 64),
 }
-
-
-def train(run_dir: Path, collection, model, config) -> tuple[float, float]:
-    """Train to the end: (best validation NLL in nats per token, tokens learnt a second)."""
-    started = time.perf_counter()
-    trainer = new_run(run_dir, collection, model, config)
-    best, paces = float("inf"), []
-    for progress in trainer.run():
-        if progress.event == TrainEvent.VALIDATION and progress.val_loss is not None:
-            best = min(best, progress.val_loss)
-        if progress.tokens_per_s:
-            paces.append(progress.tokens_per_s)
-    pace = float(np.median(paces)) if paces else float("nan")
-    minutes = (time.perf_counter() - started) / 60
-    print(
-        f"    {run_dir.name:8} best {best:.3f} nats/token, {pace:,.0f} tokens/s, {minutes:.1f} min"
-    )
-    return best, pace
 
 
 def middle_nll(loaded, tokens: np.ndarray, given: GivenMusic) -> tuple[float, int]:
@@ -159,9 +139,9 @@ def main() -> None:
     for name in args.collections.split(","):
         with tempfile.TemporaryDirectory() as scratch:
             scratch = Path(scratch)
-            folder = copy_sample(name, args.files, args.seed, scratch / "files")
-            report = ingest(folder, scratch / "cache", tokenizer, jobs=0)
-            collection = Collection.from_ingest(report, TokenCache(scratch / "cache", tokenizer))
+            report, _, collection = sampled_collection(
+                name, args.files, args.seed, scratch, tokenizer
+            )
             print(f"{name}: {report.ok} files, {report.tokens:,} tokens, {args.steps} steps each")
             runs = {
                 label: train(scratch / label, collection, model, config)

@@ -58,17 +58,32 @@ def copy_sample(name: str, count: int, seed: int, into: Path) -> Path:
     return into
 
 
-def train(run_dir: Path, collection, model, config) -> float:
-    """Train to the end; the best validation NLL (nats per token)."""
+def sampled_collection(name: str, count: int, seed: int, scratch: Path, tokenizer):
+    """copy_sample's files ingested into a cache of their own in `scratch`: (IngestReport,
+    TokenCache, Collection)."""
+    folder = copy_sample(name, count, seed, scratch / "files")
+    report = ingest(folder, scratch / "cache", tokenizer, jobs=0)
+    cache = TokenCache(scratch / "cache", tokenizer)
+    return report, cache, Collection.from_ingest(report, cache)
+
+
+def train(run_dir: Path, collection, model, config, start_from=None) -> tuple[float, float]:
+    """Train to the end (from `start_from`, a StartFrom, when given): the best validation NLL
+    (nats per token) and the median pace (tokens learnt a second)."""
     started = time.perf_counter()
-    trainer = new_run(run_dir, collection, model, config)
-    best = float("inf")
+    trainer = new_run(run_dir, collection, model, config, start_from=start_from)
+    best, paces = float("inf"), []
     for progress in trainer.run():
         if progress.event == TrainEvent.VALIDATION and progress.val_loss is not None:
             best = min(best, progress.val_loss)
+        if progress.tokens_per_s:
+            paces.append(progress.tokens_per_s)
+    pace = float(np.median(paces)) if paces else float("nan")
     minutes = (time.perf_counter() - started) / 60
-    print(f"    {run_dir.name:8} best {best:.3f} nats/token ({minutes:.1f} min)")
-    return best
+    print(
+        f"    {run_dir.name:8} best {best:.3f} nats/token, {pace:,.0f} tokens/s, {minutes:.1f} min"
+    )
+    return best, pace
 
 
 def main() -> None:
@@ -102,13 +117,12 @@ def main() -> None:
     for name in args.collections.split(","):
         with tempfile.TemporaryDirectory() as scratch:
             scratch = Path(scratch)
-            folder = copy_sample(name, args.files, args.seed, scratch / "files")
-            report = ingest(folder, scratch / "cache", tokenizer, jobs=0)
-            cache = TokenCache(scratch / "cache", tokenizer)
-            collection = Collection.from_ingest(report, cache)
+            report, cache, collection = sampled_collection(
+                name, args.files, args.seed, scratch, tokenizer
+            )
             print(f"{name}: {report.ok} files, {report.tokens:,} tokens, {args.steps} steps each")
             nll = {
-                label: train(scratch / label, collection, model, config)
+                label: train(scratch / label, collection, model, config)[0]
                 for label, model in variants.items()
             }
             run = read_run_info(scratch / next(iter(variants)))

@@ -20,12 +20,11 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.form import cut, generate
-from benchmarks.lookback import copy_sample
-from composer.core.corpus import TokenCache, ingest
+from benchmarks.lookback import sampled_collection, train
 from composer.core.evaluation.form import FormFigures
 from composer.core.generation import load_model
 from composer.core.midi.reader import read_midi
-from composer.core.training import Collection, TrainConfig, TrainEvent, new_run
+from composer.core.training import TrainConfig
 from composer.core.training.config import FINE_TUNING
 from composer.core.training.run_info import read_run_info
 from composer.core.training.start_from import hearing_context, read_start
@@ -33,7 +32,7 @@ from composer.resources import default_model
 
 
 def tune(run_dir: Path, collection, start, steps: int, seed: int) -> float:
-    """Fine-tune from `start` for `steps`; the best validation NLL (nats per token)."""
+    """Fine-tune from `start` for `steps` with `--from`'s settings; the best validation NLL."""
     config = TrainConfig(
         steps=steps,
         learning_rate=FINE_TUNING["learning_rate"],
@@ -43,13 +42,7 @@ def tune(run_dir: Path, collection, start, steps: int, seed: int) -> float:
         device="cpu",
         seed=seed,
     )
-    trainer = new_run(run_dir, collection, start.model, config, start_from=start)
-    best = float("inf")
-    for progress in trainer.run():
-        if progress.event == TrainEvent.VALIDATION and progress.val_loss is not None:
-            best = min(best, progress.val_loss)
-    print(f"    {run_dir.name:8} best {best:.3f} nats/token")
-    return best
+    return train(run_dir, collection, start.model, config, start_from=start)[0]
 
 
 def main() -> None:
@@ -68,9 +61,9 @@ def main() -> None:
     for name in args.collections.split(","):
         with tempfile.TemporaryDirectory() as scratch:
             scratch = Path(scratch)
-            folder = copy_sample(name, args.files, args.seed, scratch / "files")
-            report = ingest(folder, scratch / "cache", tokenizer, jobs=0)
-            collection = Collection.from_ingest(report, TokenCache(scratch / "cache", tokenizer))
+            report, _, collection = sampled_collection(
+                name, args.files, args.seed, scratch, tokenizer
+            )
             print(f"{name}: {report.ok} files, fine-tuned {args.steps} steps each")
             nll = {
                 label: tune(scratch / label, collection, start, args.steps, args.seed)

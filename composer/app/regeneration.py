@@ -282,15 +282,13 @@ def fill_job(worker, request: FillRequest) -> list:
             loaded, request.piece, request.start, request.end, request.sampling, tracks,
             constraints,
         )  # fmt: skip
-        hears = filler.sampler.given_table is not None
     else:
         program, drums = request.part
         filler = Accompaniment(
             loaded, request.piece, request.sampling, program=program, drums=drums,
             start=request.start, end=request.end, constraints=constraints,
         )  # fmt: skip
-        hears = filler.hears_inside
-    worker.report(("start", filler.both_sides, loaded.name, hears))
+    worker.report(("start", filler.both_sides, loaded.name, filler.hears_inside))
     if worker.stop_requested:  # stopped while the model was loading
         return Written([], frozenset(), "")
     try:

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 from composer.cli.fill import parse_bars, parse_tracks
-from composer.cli.generate import add_sampling_options, check_outputs, output_paths, show_sampling
+from composer.cli.generate import add_sampling_options, check_outputs, output_paths
 from composer.cli.steering import add_steering_options, constraints_from
-from composer.cli.writing import run_writing, write_whole_pieces
+from composer.cli.writing import run_writing, sample_whole_pieces
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 
@@ -116,18 +116,9 @@ def _accompany(args, written: list[Path]) -> int:
             "--context, so it cannot hear the other tracks inside those bars)"
         )
     print(f"Model {model.name}; seed {seed}; a new {name} part for {where}, {how}")
-    try:
-        show_sampling(part)
-    except KeyboardInterrupt:
-        _write(part, part.finished(), paths, args, written, where)
-        raise
-    _write(part, range(args.variations), paths, args, written, where)
-    return 0
-
-
-def _write(part, which, paths: list[Path], args, written: list[Path], where: str) -> None:
-    write_whole_pieces(
-        "accompany", part, which, paths, args, written,
+    sample_whole_pieces(
+        "accompany", part, paths, args, written,
         said=lambda piece: f"{len(piece.tracks[-1].notes)} notes in the new part",
         empty=(f"in {where} of {{path}}", "so its new track is written empty"),
     )  # fmt: skip
+    return 0

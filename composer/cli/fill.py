@@ -6,9 +6,9 @@ import argparse
 import re
 from pathlib import Path
 
-from composer.cli.generate import add_sampling_options, check_outputs, output_paths, show_sampling
+from composer.cli.generate import add_sampling_options, check_outputs, output_paths
 from composer.cli.steering import add_steering_options, constraints_from
-from composer.cli.writing import run_writing, write_whole_pieces
+from composer.cli.writing import run_writing, sample_whole_pieces
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 from composer.resources import default_model
@@ -103,26 +103,17 @@ def _fill(args, written: list[Path]) -> int:
     if tracks is not None and len(tracks) < len(piece.tracks):
         how += (
             " and the other tracks as it plays"
-            if filler.sampler.given_table is not None
+            if filler.hears_inside
             else f" (the other tracks inside the bars are not heard: {model.name} was not "
             "trained with --context)"
         )
     print(f"Model {model.name}; seed {seed}; filling {bars} {how}")
-    try:
-        show_sampling(filler)
-    except KeyboardInterrupt:
-        _write(filler, filler.finished(), paths, args, written, bars)
-        raise
-    _write(filler, range(args.variations), paths, args, written, bars)
-    return 0
-
-
-def _write(filler, which, paths: list[Path], args, written: list[Path], bars: str) -> None:
-    write_whole_pieces(
-        "fill", filler, which, paths, args, written,
+    sample_whole_pieces(
+        "fill", filler, paths, args, written,
         said=lambda piece: f"{piece.note_count} notes",
         empty=(
             f"in {bars} of {{path}}",
             f"so it is written with {bars} empty (the rest of the piece is music)",
         ),
     )  # fmt: skip
+    return 0

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from composer.cli.steering import add_steering_options, constraints_from
-from composer.cli.writing import run_writing
+from composer.cli.writing import run_writing, show_sampling
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 
@@ -157,18 +157,6 @@ def check_outputs(paths: list[Path], force: bool) -> None:
             f"{taken[0]} already exists; choose another --out or add --force to replace it"
         )
     check_writable(paths[0])  # they share a folder
-
-
-def show_sampling(sampler) -> None:
-    """Run the sampler to the end, showing progress on a terminal."""
-    show = sys.stderr.isatty()
-    for update in sampler.run():
-        if show:
-            sys.stderr.write(
-                f"\rGenerating: {update.step} tokens, {max(update.seconds):.1f} s of music"
-            )
-    if show:
-        sys.stderr.write("\n")
 
 
 def _write(sampler, which, paths: list[Path], args, written: list[Path]) -> None:

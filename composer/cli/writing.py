@@ -47,13 +47,35 @@ def stopped_sentence(written: list[Path], variations: int) -> str:
     )
 
 
-def write_whole_pieces(
-    command: str, job, which, paths: list[Path], args, written: list[Path], *, said, empty
+def show_sampling(sampler) -> None:
+    """Run the sampler to the end, showing progress on a terminal."""
+    show = sys.stderr.isatty()
+    for update in sampler.run():
+        if show:
+            sys.stderr.write(
+                f"\rGenerating: {update.step} tokens, {max(update.seconds):.1f} s of music"
+            )
+    if show:
+        sys.stderr.write("\n")
+
+
+def sample_whole_pieces(
+    command: str, job, paths: list[Path], args, written: list[Path], *, said, empty
 ) -> None:
-    """Write the variations `which` of a job that rewrites part of a piece (SpanFiller,
-    Accompaniment): the whole piece each time, also when its new part has no note (the rest is
-    music), with a sentence then. said(piece): what follows "Wrote PATH"; empty: (where, so)
-    for silent_sentence, where given the path."""
+    """Run a job that rewrites part of a piece (SpanFiller, Accompaniment) and write each
+    variation as a whole piece, also when its new part has no note (the rest is music), with a
+    sentence then; on Ctrl-C, the variations finished by then are written before it goes on.
+    said(piece): what follows "Wrote PATH"; empty: (where, so) for silent_sentence, where
+    given the path."""
+    try:
+        show_sampling(job)
+    except KeyboardInterrupt:
+        _write_whole(command, job, job.finished(), paths, args, written, said, empty)
+        raise
+    _write_whole(command, job, range(args.variations), paths, args, written, said, empty)
+
+
+def _write_whole(command, job, which, paths, args, written, said, empty) -> None:
     from composer.core.midi import write_midi
 
     which = list(which)

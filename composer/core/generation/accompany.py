@@ -16,23 +16,22 @@ a pitched part keeps to its instrument's usual range (midi.piece.gm_usual_range)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 from composer.core.errors import SettingsError
 from composer.core.generation.constraints import Constraints
 from composer.core.generation.fill import SpanFiller, bar_span
-from composer.core.generation.generate import GenerationUpdate
 from composer.core.generation.loading import LoadedModel
 from composer.core.generation.sampling import SamplingSettings
 from composer.core.midi.piece import Piece, Track, gm_program_name, gm_usual_range, make_notes
 from composer.core.midi.timeline import Timeline
 
 
-class Accompaniment:
+class Accompaniment(SpanFiller):
     """Writes `settings.variations` new parts (General MIDI `program`, or drums) for the ticks
     [start, end) of `piece` (None, None: all of it), hearing the tracks `heard` (indices into
-    piece.tracks; None: all)."""
+    piece.tracks; None: all). A SpanFiller of the piece as heard, with the new track added and
+    the only one chosen; `pieces()` gives back the whole piece with the new track."""
 
     def __init__(
         self,
@@ -52,7 +51,7 @@ class Accompaniment:
         heard = list(range(len(piece.tracks))) if heard is None else sorted(set(heard))
         if not heard or not all(0 <= t < len(piece.tracks) for t in heard):
             raise SettingsError(f"choose tracks to hear from 1 to {len(piece.tracks)}")
-        self.piece = piece
+        self.whole = piece
         self.track = Track(
             program=0 if drums else int(program),
             is_drum=drums,
@@ -65,41 +64,15 @@ class Accompaniment:
         # The new part's instrument is the track's: steering may narrow its notes, not change it.
         constraints = replace(constraints or Constraints(), programs=None, drums=True)
         constraints = _in_usual_range(constraints, self.track)
-        self.filler = SpanFiller(loaded, listened, start, end, settings, [len(heard)], constraints)
-
-    @property
-    def hears_inside(self) -> bool:
-        """Whether the model hears the other parts inside the bars it writes (a model that
-        hears given music), not only before and after them."""
-        return self.filler.sampler.given_table is not None
-
-    @property
-    def both_sides(self) -> bool:
-        return self.filler.both_sides
-
-    def run(self) -> Iterator[GenerationUpdate]:
-        yield from self.filler.run()
-
-    def stop(self) -> None:
-        self.filler.stop()
-
-    def finished(self) -> list[int]:
-        return self.filler.finished()
-
-    def silent(self) -> list[int]:
-        return self.filler.silent()
-
-    def silent_sentence(self, where: str, so: str) -> str:
-        return self.filler.silent_sentence(where, so)
+        super().__init__(loaded, listened, start, end, settings, [len(heard)], constraints)
 
     def pieces(self, which: list[int] | None = None) -> list[Piece]:
         """For each variation (or each in `which`): the piece, its tracks as they were, and the
         new part after them."""
-        out = []
-        for filled in self.filler.pieces(which):
-            part = filled.tracks[-1]
-            out.append(replace(self.piece, tracks=[*self.piece.tracks, part]))
-        return out
+        return [
+            replace(self.whole, tracks=[*self.whole.tracks, filled.tracks[-1]])
+            for filled in super().pieces(which)
+        ]
 
 
 def _in_usual_range(constraints: Constraints, track: Track) -> Constraints:

@@ -104,6 +104,12 @@ class SpanFiller:
         span = FillSpan(context, steps, tempo_bin, self._held(), self._given(notes))
         self.sampler = Sampler(loaded, settings, constraints=constraints, span=span)
 
+    @property
+    def hears_inside(self) -> bool:
+        """Whether the model hears the tracks it keeps inside the span (a model that hears given
+        music, tokens/given.py), not only the music before and after it."""
+        return self.sampler.given_table is not None
+
     def _given(self, notes: np.ndarray) -> GivenMusic:
         """What a model that hears given music hears in the span (tokens/given.py): the notes
         the tracks not chosen play in it, and, for a model that reads the suffix, the music

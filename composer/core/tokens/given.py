@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from composer.core.tokens.fill_in import SUFFIX_BEATS
+from composer.core.tokens.fill_in import SUFFIX_BEATS, has_fill_in, mark
 from composer.core.tokens.lookback import moment_keys
 from composer.core.tokens.vocab import Vocabulary
 
@@ -150,8 +150,9 @@ def pitch_classes(pitches: np.ndarray) -> np.ndarray:
 
 def middle_start(tokens: np.ndarray, vocab: Vocabulary) -> int | None:
     """The position of the Middle mark in a fill-in example or context (None: none there)."""
-    first, size = vocab.ranges["Middle"]
-    found = np.flatnonzero(np.asarray(tokens) == first) if size else []
+    if not has_fill_in(vocab):
+        return None
+    found = np.flatnonzero(np.asarray(tokens) == mark(vocab, "Middle"))
     return int(found[0]) if len(found) else None
 
 
