@@ -45,9 +45,10 @@ COLLECTIONS = ("nottingham", "bach_chorales", "pop909")
 BATCH = 4  # variations sampled together
 
 
-def sample_files(name: str, count: int, seed: int) -> list[Piece]:
-    """`count` readable files of a collection, drawn at random with `seed`."""
-    folder = CORPORA / name
+def sample_files(name: str, count: int, seed: int, folder: Path | None = None) -> list[Piece]:
+    """`count` readable files of a collection (in ../shared/corpora, or `folder`), drawn at
+    random with `seed`."""
+    folder = folder or CORPORA / name
     if not folder.is_dir():
         raise SystemExit(f"{folder} is missing: the collections live in ../shared/corpora")
     files = sorted(folder.rglob("*.mid"))
@@ -86,8 +87,10 @@ def generate(
     seconds: float,
     primers: list[Piece] | None,
     temperature: float = SamplingSettings.temperature,
+    style: str | None = None,
 ):
-    """`count` generated pieces and the tick where each one's new music starts."""
+    """`count` generated pieces and the tick where each one's new music starts; `style`: the
+    style asked for (SamplingSettings.style)."""
     pieces, since = [], []
     if primers is None:
         for seed in range(0, count, BATCH):
@@ -96,13 +99,16 @@ def generate(
                 seed=seed,
                 variations=min(BATCH, count - seed),
                 temperature=temperature,
+                style=style,
             )
             sampler = Sampler(model, settings)
             list(sampler.run())
             pieces += sampler.pieces(continuation_only=True)
         return pieces, [0] * len(pieces)
     for seed, primer in enumerate(primers[:count]):
-        settings = SamplingSettings(seconds=seconds, seed=seed, temperature=temperature)
+        settings = SamplingSettings(
+            seconds=seconds, seed=seed, temperature=temperature, style=style
+        )
         sampler = Sampler(model, settings, primer=primer)
         list(sampler.run())
         pieces += sampler.pieces()

@@ -5,8 +5,10 @@ the same seeded sample of files, the same split, seed, settings and number of st
 model from empty for each variant asked for:
 
 - plain: without context inputs (the baseline: Composer's model before issue 26);
-- context: with them (`composer train --context`: step in the beat, beat in a 4/4 bar, the token
-  that came next 1 and 2 bars before, the given music);
+- context: with them (`composer train --context`: step in the beat, beat in the bar of the
+  piece's own time signatures, the token that came next 1 and 2 bars before, the given music);
+- fourfour: the same, counting 4/4 bars from each part's start whatever the time signature (the
+  context models made before the meter travelled with the tokens);
 - copy: context, and a bias the model computes for repeating the token of 1 or 2 bars before
   (ModelConfig.lookback_copy).
 
@@ -18,7 +20,7 @@ Prints, per collection:
   the validation files' first seconds: the issue's aim is within 30% of the collection's own.
 
     python -m benchmarks.lookback [--collections nottingham,bach_chorales] [--files 200]
-        [--steps 1500] [--pieces 16] [--seconds 30] [--variants plain,context,copy]
+        [--steps 1500] [--pieces 16] [--seconds 30] [--variants plain,fourfour,context,copy]
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def main() -> None:
     with_context = plain.hearing_context(tokenizer.steps_per_beat)  # composer train --context
     variants = {
         "plain": plain,
+        "fourfour": replace(with_context, meter=0),
         "context": replace(with_context, lookback_copy=0),
         "copy": replace(with_context, lookback_copy=1),
     }

@@ -4,8 +4,8 @@
     python scripts/train_base_model.py [--steps 18000] [--for-minutes M] [--device auto]
     python scripts/train_base_model.py --export                      # evaluate and export the best
     python scripts/train_base_model.py --from-shipped --steps 20000   # a new run from assets/model
-    python scripts/train_base_model.py --from-shipped --context --minutes 50 --run build/base-ctx
-                                         # grown to hear the bar, the lookback and the given music
+    python scripts/train_base_model.py --from-shipped --context --styles --minutes 50 \
+        --run build/base-ctx     # grown to hear the bar, the lookback, the given music, the style
     python scripts/train_base_model.py --from-shipped --device cuda --batch-size 256 \
         --learning-rate 1e-3 --minutes 3.2                             # how the shipped one was made
     python scripts/train_base_model.py --adopt DIR   # export a model trained on another machine
@@ -75,6 +75,12 @@ def main() -> int:
         help="a new run whose model hears the bar, the lookback and the given music (with "
         "--from-shipped, grown from the shipped weights at zero)",
     )
+    parser.add_argument(
+        "--styles",
+        action="store_true",
+        help="a new run whose model tells the collections' styles apart (MANIFEST.json's "
+        "'style' of each collection; with --from-shipped, grown from the shipped weights)",
+    )
     args = parser.parse_args()
     manifest_path = CORPUS / "MANIFEST.json"
     if not manifest_path.is_file():
@@ -89,9 +95,11 @@ def main() -> int:
     if args.adopt:
         return adopt(args.adopt, manifest, args.out)
     command = [sys.executable, "-m", "composer", "train", str(CORPUS / "base"), "--out"]
-    command += [str(args.run), "--steps", str(args.steps), "--device", args.device]
-    if args.minutes:
+    command += [str(args.run), "--device", args.device]
+    if args.minutes:  # a time budget instead of steps: the cosine decay follows it
         command += ["--minutes", str(args.minutes)]
+    else:
+        command += ["--steps", str(args.steps)]
     if (args.run / "run.json").exists():
         command.append("--resume")
     else:
@@ -103,6 +111,8 @@ def main() -> int:
         command += ["--batch-size", str(args.batch_size)]
         if args.context:
             command.append("--context")
+        if args.styles:
+            command += ["--styles", styles_setting(manifest)]
         if args.learning_rate:
             command += ["--learning-rate", str(args.learning_rate)]
     process = subprocess.Popen(command)
@@ -174,6 +184,11 @@ def started_from(run, out: Path) -> dict | None:
     return {"name": run.started_from.name, **{k: earlier[k] for k in keys if k in earlier}}
 
 
+def styles_setting(manifest: dict) -> str:
+    """`composer train --styles` for the base corpus: each collection's folder to its style."""
+    return ",".join(f"{c['name']}={c['style']}" for c in manifest["base"])
+
+
 def provenance(run, manifest: dict, model: Path, tokens_seen: int, start) -> dict:
     """model.json's provenance: data, licence, the command, and the figures measured here."""
     t = run.training
@@ -184,6 +199,7 @@ def provenance(run, manifest: dict, model: Path, tokens_seen: int, start) -> dic
         f"--learning-rate {t['learning_rate']:g} --fill-in {t.get('fill_in', 0):g} "
         f"--seed {t['seed']} --device {t['device']}"
         + (" --context" if run.model.get("context_steps") else "")
+        + (f" --styles {t['styles']}" if t.get("styles") else "")
     )
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -239,6 +255,7 @@ def evaluate_by_collection(checkpoint: Path, run) -> tuple[dict, dict | None]:
     from composer.core.evaluation.ngram import KneserNey
     from composer.core.folders import default_cache_dir
     from composer.core.generation import load_model
+    from composer.core.training.styles import parse_styles
 
     loaded = load_model(checkpoint)
     ingest(run.folder, default_cache_dir(), loaded.vocab.config)  # fills what the cache lacks
@@ -251,11 +268,16 @@ def evaluate_by_collection(checkpoint: Path, run) -> tuple[dict, dict | None]:
         return groups
 
     train, validation = by_collection(run.train), by_collection(run.validation)
+    styles = parse_styles(run.training.get("styles", "")) if loaded.config.styles else None
     figures = {}
     for name in sorted(validation):
         held = validation[name]
+        # Read in the collection's own style, as generation asks for it.
+        style = loaded.config.style_index(styles[name]) if isinstance(styles, dict) else 0
         lstm = float(
-            np.concatenate([token_nll(loaded.model, t, loaded.vocab) for t in held]).mean()
+            np.concatenate(
+                [token_nll(loaded.model, t, loaded.vocab, style=style) for t in held]
+            ).mean()
         )
         ngram = KneserNey(5, len(loaded.vocab)).fit(train.get(name, [])).nll(held)
         figures[name] = {

@@ -31,7 +31,12 @@ from tests.conftest import corpus
 
 
 def grown_model(
-    folder, scale: float = 0.3, steps: int | None = None, given_ahead: int = 0, copy: int = 0
+    folder,
+    scale: float = 0.3,
+    steps: int | None = None,
+    given_ahead: int = 0,
+    copy: int = 0,
+    meter: int = 0,
 ):
     """The bundled model with context inputs added (the tokenizer's 12-step beat unless `steps`,
     lookback of 1 and 2 bars, the given music `given_ahead` steps ahead), written as a model
@@ -47,6 +52,7 @@ def grown_model(
         lookback_bars=2,
         given_ahead_steps=given_ahead,
         lookback_copy=copy,
+        meter=meter,
     )
     model = MusicLSTM(config)
     missing = model.load_state_dict(base.model.state_dict(), strict=False).missing_keys
@@ -129,7 +135,8 @@ def assert_fed_as_trained(sampler: Sampler, recorder: RecordingStepper) -> None:
         fed = np.concatenate([primer_tokens[i], [t[i] for t, _ in recorder.steps[:new]]])
         rows = np.concatenate([primer_rows[i], [r[i] for _, r in recorder.steps[:new]]])
         assert np.array_equal(fed, tokens)  # a time shift cut at the end is read as cut
-        assert np.array_equal(rows, context_ids(context_rows(tokens, vocab, spec), tokens, size))
+        expected = context_rows(tokens, vocab, spec, sampler.placement)
+        assert np.array_equal(rows, context_ids(expected, tokens, size))
 
 
 def test_the_sampler_feeds_the_rows_training_computes(context_model, chorale):

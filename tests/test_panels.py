@@ -335,6 +335,43 @@ def test_model_list_names_the_checkpoint_that_generating_uses(window, qtbot, cho
     assert "with myrun (step 4)" in generation.message.text()  # the same checkpoint
 
 
+def test_the_style_row_offers_the_chosen_models_styles(window, qtbot, chorales, tmp_path):
+    import shutil
+
+    from composer.app import paths
+    from composer.core.training import new_run
+
+    music = tmp_path / "music"
+    for i, path in enumerate(sorted(chorales.glob("*.mid"))):
+        (music / ("early" if i < 4 else "late")).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, music / ("early" if i < 4 else "late") / path.name)
+    styled = paths.runs_dir() / "styled"
+    trainer = new_run(styled, collection_of(music, tmp_path / "cache"), tiny_model(),
+                      tiny_training(steps=2, eval_every=2, styles="folders"))  # fmt: skip
+    for _ in trainer.run():
+        pass
+    plain = paths.runs_dir() / "plain"
+    _run_stopped_at(plain, chorales, tmp_path / "cache", target=2, stop_at=2)
+    generation = window.generation
+    generation.refresh_models()
+    form = generation.form
+    generation.model.setCurrentIndex(generation.model.findData(str(plain)))
+    assert not form.isRowVisible(generation.style)  # a model without styles: no row
+    generation.model.setCurrentIndex(generation.model.findData(str(styled)))
+    assert form.isRowVisible(generation.style)
+    names = [generation.style.itemText(i) for i in range(generation.style.count())]
+    assert names == ["Any: the model chooses", "early", "late"]
+    generation.style.setFocus()
+    qtbot.keyClick(generation.style, Qt.Key.Key_End)  # as a person picks from the list
+    assert generation.style.currentText() == "late"
+    assert generation.sampling_settings().style == "late"
+    generation.seconds.setValue(2)
+    generation.variations.setValue(1)
+    window.generate()
+    qtbot.waitUntil(lambda: not generation.is_running, timeout=60_000)
+    assert "with styled (step 2), style late, seed" in generation.message.text()
+
+
 # --- Tooltips -------------------------------------------------------------------------------------
 def test_every_control_of_train_and_generate_explains_itself(window):
     for panel in (window.training, window.generation):

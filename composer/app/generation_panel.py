@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,6 +52,9 @@ class GenerationPanel(QWidget):
 
         self.model = QComboBox()
         self.model.activated.connect(self._model_chosen)
+        # The styles of the chosen model (none: the row is hidden); data: the style's name.
+        self.style = QComboBox()
+        self.model.currentIndexChanged.connect(self._list_styles)
         self.temperature = QSlider(Qt.Orientation.Horizontal)
         self.temperature.setRange(10, 200)
         self.temperature_label = QLabel()
@@ -93,6 +97,8 @@ class GenerationPanel(QWidget):
 
         form = QFormLayout()
         form.addRow("Model", self.model)
+        form.addRow("Style", self.style)
+        self.form = form
         form.addRow("Temperature", temperature)
         form.addRow("Top-k", self.top_k)
         form.addRow("Top-p", self.top_p)
@@ -116,6 +122,7 @@ class GenerationPanel(QWidget):
 
         for widget, name in (
             (self.model, "model"),
+            (self.style, "style"),
             (self.temperature, "temperature"),
             (self.temperature_label, "temperature"),
             (self.top_k, "top_k"),
@@ -178,6 +185,32 @@ class GenerationPanel(QWidget):
                 self.model.insertItem(0, Path(path).name, path)
                 self.model.setCurrentIndex(0)
 
+    @Slot()
+    def _list_styles(self) -> None:
+        """Offer the chosen model's styles, its own first (a fine-tuned run's collection) and
+        then any style; the style chosen before stays chosen where the model has it too."""
+        from composer.core.generation import ModelFileError
+        from composer.core.generation.loading import model_styles
+        from composer.core.model.config import ANY_STYLE
+        from composer.resources import default_model
+
+        before = self.style.currentData()
+        self.style.clear()
+        where = self.model.currentData()
+        styles, default = (), 0
+        if where and where != OPEN_FILE:
+            with suppress(ModelFileError, FileNotFoundError, OSError):  # said when generating
+                styles, default = model_styles(default_model() if where == BUNDLED else where)
+        if default:
+            self.style.addItem(f"{styles[default - 1]} (the model's own)", styles[default - 1])
+        self.style.addItem("Any: the model chooses", ANY_STYLE)
+        for i, name in enumerate(styles, start=1):
+            if i != default:
+                self.style.addItem(name, name)
+        found = self.style.findData(before) if before else -1
+        self.style.setCurrentIndex(max(found, 0))
+        self.form.setRowVisible(self.style, bool(styles))
+
     @Slot(int)
     def _primer_chosen(self, index: int) -> None:
         if self.primer.itemData(index) == FILE_PRIMER:
@@ -213,6 +246,7 @@ class GenerationPanel(QWidget):
             seconds=self.seconds.value(),
             seed=self.seed.value(),
             variations=self.variations.value(),
+            style=self.style.currentData() if self.style.count() > 1 else None,
         )
 
     @property
@@ -366,7 +400,10 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
     except ModelFileError as exc:  # a model that went wrong while sampling (see Sampler)
         raise UserError(str(exc)) from None
     what = "Stopped" if sampler.stopped else "Generated"
-    said = f"{what} {sampling.variations} variation(s) with {loaded.name}, seed {sampling.seed}."
+    style = ""
+    if loaded.config.styles:
+        style = f", style {loaded.config.style_name(sampler.style)}"
+    said = f"{what} {sampling.variations} variation(s) with {loaded.name}{style}, seed {sampling.seed}."
     silent = sampler.silent()
     pieces = [None if i in silent else piece for i, piece in enumerate(sampler.pieces())]
     if silent:

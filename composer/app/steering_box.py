@@ -25,6 +25,10 @@ TONICS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 DETECT = "detect"  # the scale choice that takes the primer's key
 GRIDS = [("Anything the model likes", None), ("1/8", "1/8"), ("1/16", "1/16"),
          ("1/8 triplets", "1/12"), ("1/16 triplets", "1/24")]  # fmt: skip
+#: Time signatures offered for music from silence: (label, (numerator, denominator) or None).
+METERS = [("4/4 (common time)", None), ("2/4", (2, 4)), ("3/4 (waltz)", (3, 4)),
+          ("5/4", (5, 4)), ("6/8 (jig)", (6, 8)), ("9/8", (9, 8)), ("12/8", (12, 8)),
+          ("2/2 (cut time)", (2, 2))]  # fmt: skip
 
 
 class NoteBox(QSpinBox):
@@ -86,6 +90,9 @@ class SteeringBox(QGroupBox):
         self.tempo.setRange(math.ceil(MIN_TEMPO_BPM) - 1, math.floor(MAX_TEMPO_BPM))
         self.tempo.setSpecialValueText("the model's")
         self.tempo.setSuffix(" BPM")
+        self.meter = QComboBox()
+        for label, value in METERS:
+            self.meter.addItem(label, value)
         self.grid = QComboBox()
         for label, value in GRIDS:
             self.grid.addItem(label, value)
@@ -107,6 +114,7 @@ class SteeringBox(QGroupBox):
         form.addRow("Polyphony", self.polyphony)
         form.addRow("Instruments", instruments)
         form.addRow("Tempo", self.tempo)
+        form.addRow("Time signature", self.meter)
         form.addRow("Rhythm grid", self.grid)
         form.addRow("Density", density)
         inner = QWidget()
@@ -116,7 +124,7 @@ class SteeringBox(QGroupBox):
         QVBoxLayout(self).addWidget(inner)
         self.setToolTip(STEERING["steer"])
         for name in ("tonic", "scale", "lowest", "highest", "instrument_ranges", "polyphony",
-                     "programs", "drums", "tempo", "grid", "density", "primer_density"):  # fmt: skip
+                     "programs", "drums", "tempo", "meter", "grid", "density", "primer_density"):  # fmt: skip
             getattr(self, name).setToolTip(STEERING[name])
 
     def constraints(self, steps_per_beat: int = 12):
@@ -154,6 +162,7 @@ class SteeringBox(QGroupBox):
             programs=programs,
             drums=self.drums.isChecked(),
             tempo_bpm=float(self.tempo.value()) if self.asks_tempo else None,
+            meter=self.meter.currentData(),
             grid_steps=parse_grid(grid, steps_per_beat) if grid else None,
             density=None if self.primer_density.isChecked() else self.density.value() or None,
         )
@@ -184,6 +193,7 @@ class SteeringBox(QGroupBox):
             "programs": sorted(c.programs) if c.programs is not None else None,
             "drums": c.drums,
             "tempo": c.tempo_bpm,
+            "meter": list(c.meter) if c.meter else None,
             "grid": self.grid.currentData() if self.isChecked() else None,
             "density": "the primer's" if self.wants_primer_density else c.density,
         }

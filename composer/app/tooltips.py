@@ -83,6 +83,8 @@ GENERATION = {
     "you like).",
     "primer": "Start from silence, or continue a MIDI file or the range selected on the piano "
     "roll in the model's style.",
+    "style": "Which of the collections the model learnt from to play like. A model fine-tuned "
+    "on your files plays like them unless you choose another.",
     "generate": "Write new music with these settings.",
     "stop": "Stop writing; what was written so far is kept.",
 }
@@ -106,6 +108,8 @@ STEERING = {
     "drums": "Whether drums may play.",
     "tempo": "Play the new music at exactly this tempo ('the model's': a primer's tempo goes "
     "on, else the model chooses).",
+    "meter": "The time signature of music started from silence (a waltz in 3/4, a jig in 6/8); "
+    "continuing a piece keeps its own. Models trained with 'Hear the bar' count its bars.",
     "grid": "Start every note on this grid, as on a DAW's snap: straight eighths or "
     "sixteenths, or triplets.",
     "density": "How busy: about this many notes per beat, all instruments together "

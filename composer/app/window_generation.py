@@ -80,6 +80,7 @@ class Generating(QObject):
         return {
             "made": description,
             "model": panel.model.currentText(),
+            "style": panel.style.currentText() if panel.style.count() > 1 else None,
             "temperature": panel.temperature.value() / 100,
             "top_k": panel.top_k.value(),
             "top_p": panel.top_p.value(),

@@ -79,7 +79,11 @@ def _fill(args, written: list[Path]) -> int:
     first, last = parse_bars(args.bars)
     seed = args.seed if args.seed is not None else random_seed()
     settings = SamplingSettings(
-        temperature=args.temperature, top_p=args.top_p, seed=seed, variations=args.variations
+        temperature=args.temperature,
+        top_p=args.top_p,
+        seed=seed,
+        variations=args.variations,
+        style=args.style,
     )
     paths = output_paths(args.out, args.variations)
     check_outputs(paths, args.force)

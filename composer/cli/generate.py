@@ -83,6 +83,13 @@ def add_sampling_options(parser, *, top_k: bool = True) -> None:
         help="same seed and settings, same music (default: random, printed)",
     )
     parser.add_argument(
+        "--style",
+        metavar="NAME",
+        help="for a model that knows styles (the bundled one: pop, folk, chorale, fiddle, "
+        "classical, madrigal): play in this one, or 'any' (default: a fine-tuned run's own "
+        "collection, else any)",
+    )
+    parser.add_argument(
         "--variations",
         type=int,
         default=SamplingSettings.variations,
@@ -120,6 +127,7 @@ def _generate(args, written: list[Path]) -> int:
         seconds=None if args.tokens is not None else seconds,
         seed=seed,
         variations=args.variations,
+        style=args.style,
     )
     paths = output_paths(args.out, args.variations)
     if args.continuation_only and not args.primer:
@@ -133,7 +141,9 @@ def _generate(args, written: list[Path]) -> int:
         raise SettingsError(f"{args.primer} has no notes to continue; choose a primer with notes")
     # The primer as a Piece: written back exactly, its tempo and metre going on (Sampler).
     sampler = Sampler(model, settings, primer, constraints=constraints)
-    print(f"Model {model.name}; seed {seed}")  # first, so that an interrupted run shows it too
+    print(
+        f"Model {model.name}; {style_said(sampler)}seed {seed}"
+    )  # first, so that an interrupted run shows it too
     try:
         show_sampling(sampler)
     except KeyboardInterrupt:
@@ -142,6 +152,12 @@ def _generate(args, written: list[Path]) -> int:
         raise
     _write(sampler, range(args.variations), paths, args, written)
     return 1 if sampler.silent() else 0
+
+
+def style_said(sampler) -> str:
+    """ "style pop; " for a model that knows styles, else nothing: the line a run begins with."""
+    config = sampler.loaded.config
+    return f"style {config.style_name(sampler.style)}; " if config.styles else ""
 
 
 def check_outputs(paths: list[Path], force: bool) -> None:

@@ -1,4 +1,4 @@
-"""The flags that steer generation (key, range, polyphony, instruments, tempo, grid), shared by
+"""The flags that steer generation (key, range, polyphony, instruments, tempo, meter, grid), shared by
 the commands that sample, and their translation into core Constraints."""
 
 from __future__ import annotations
@@ -52,6 +52,13 @@ def add_steering_options(parser, *, tempo: bool = True, instruments: bool = True
             help=f"the new music's tempo, {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} BPM, written "
             "exactly (default: the primer's, else the model's)",
         )
+        group.add_argument(
+            "--meter",
+            metavar="N/D",
+            help="the time signature of music from silence, e.g. 3/4 or 6/8 (default 4/4; a "
+            "primer keeps its own): written to the file, and the bar a model trained with "
+            "--context counts",
+        )
     group.add_argument(
         "--density",
         metavar="N",
@@ -73,6 +80,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
         parse_grid,
         parse_instrument_range,
         parse_key,
+        parse_meter,
         parse_programs,
         parse_range,
     )
@@ -124,6 +132,19 @@ def constraints_from(args, steps_per_beat: int, primer=None):
         programs=programs,
         drums=getattr(args, "drums", True),
         tempo_bpm=getattr(args, "tempo", None),
+        meter=_meter(getattr(args, "meter", None), parse_meter),
         grid_steps=parse_grid(args.grid, steps_per_beat) if args.grid else None,
         density=density,
     )
+
+
+def _meter(text: str | None, parse_meter):
+    """The time signature --meter asks for, checked (one sentence naming the flag), or None."""
+    from composer.core.generation.constraints import Constraints
+
+    if not text:
+        return None
+    try:
+        return Constraints(meter=parse_meter(text)).meter
+    except SettingsError as exc:
+        raise SettingsError(f"--meter: {exc}") from None

@@ -102,6 +102,14 @@ def add_parser(commands) -> None:
         "when it fills bars or adds a part, what the other tracks and the bars after play "
         "(`composer accompany`); with --from, a model without these learns them",
     )
+    train.add_argument(
+        "--styles",
+        metavar="SPEC",
+        help="tell the collection's styles apart, so that generation can ask for one (--style): "
+        "'folders' (each folder in FOLDER is a style of its name) or folder=style pairs "
+        "('pop909=pop,nottingham=folk'); a run fine-tuned from a model with styles adds its own "
+        "collection as one more, and plays in it by default",
+    )
     advanced = train.add_argument_group("advanced")
     for flag, kind, metavar, text in ADVANCED:
         advanced.add_argument(flag, type=kind, metavar=metavar, help=text)
@@ -217,6 +225,7 @@ def _build(args, ranks):
         "fill_in": args.fill_in,
         "device": args.device,
         "precision": args.precision,
+        "styles": args.styles,
     }
     chosen = {k: v for k, v in options.items() if v is not None}
     if start is not None:

@@ -24,6 +24,7 @@ TRAINING_ON_RESUME = {
     "tempo_stretch": "--tempo-stretch",
     "fill_in": "--fill-in",
     "precision": "--precision",
+    "styles": "--styles",
 }
 
 # Every model and training setting, for those who want to change one: (flag, type, metavar, help).

@@ -38,6 +38,7 @@ from composer.core.atomic import atomic_write_bytes
 from composer.core.checks import is_count
 from composer.core.safe_files import MAX_JSON_BYTES, load_json, read_regular
 from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.meter import Meter, rows_problem
 
 PACK_KEY = "__pack__"  # the index entry that describes the pack itself (not a file's sha)
 COMPACT_AFTER_PACKS = 32  # more packs than this cost more to open than one merge costs
@@ -129,6 +130,10 @@ class TokenCache:
         if tokens_path not in self._maps:
             self._maps[tokens_path] = np.memmap(tokens_path, dtype=np.uint16, mode="r")
         return self._maps[tokens_path][meta["offset"] : meta["offset"] + meta["tokens"]]
+
+    def meter(self, sha: str) -> Meter:
+        """The time signatures of a usable file on the token grid (tokens/meter.py)."""
+        return Meter.from_rows(self._load()[sha][1]["meter"], self.config.steps_per_beat)
 
     # --- writing ----------------------------------------------------------------------------------
     def put(self, sha: str, meta: dict, tokens: np.ndarray | None = None) -> None:
@@ -252,7 +257,8 @@ def _well_formed(meta: dict) -> bool:
     seconds = meta.get("seconds")
     instruments, pitches = meta.get("instruments"), meta.get("pitch_range")
     return (
-        is_count(meta.get("notes"))
+        rows_problem(meta.get("meter")) is None
+        and is_count(meta.get("notes"))
         and isinstance(seconds, (int, float))
         and not isinstance(seconds, bool)
         and 0 <= seconds < float("inf")

@@ -14,6 +14,7 @@ from composer.core.midi.reader import MidiReadError, read_midi_bytes
 from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.tokens.codec import TooLongError, encode
 from composer.core.tokens.config import TokenizerConfig
+from composer.core.tokens.meter import signature_rows
 from composer.core.tokens.vocab import Vocabulary
 
 
@@ -71,5 +72,8 @@ def _tokenize_bytes(data: bytes, path: str, config_json: str) -> tuple[dict, np.
         "seconds": round(piece.duration_seconds, 3),
         "instruments": sorted({t.label for t in piece.tracks}),
         "pitch_range": list(pitch_range) if pitch_range else None,
+        # The time signatures on the token grid (tokens/meter.py): the bars a model that
+        # follows the meter counts.
+        "meter": signature_rows(piece, _vocabulary(config_json).config.steps_per_beat),
     }
     return meta, tokens

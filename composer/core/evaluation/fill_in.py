@@ -20,17 +20,25 @@ from composer.core.tokens.fill_in import (
     grid_from_tokens,
     has_fill_in,
     mark,
+    part_origins,
 )
 from composer.core.tokens.given import span_given
+from composer.core.tokens.meter import Meter, Placement
 from composer.core.tokens.vocab import Vocabulary
 
 
 def fill_in_report(
-    model: MusicLSTM, vocab: Vocabulary, pieces: list[np.ndarray], spans: int = 4, seed: int = 0
+    model: MusicLSTM,
+    vocab: Vocabulary,
+    pieces: list[np.ndarray],
+    spans: int = 4,
+    seed: int = 0,
+    meters: list[Meter] | None = None,
 ) -> dict | None:
     """Mean NLL per middle token (nats) with both sides and with the left side only, over
     `spans` spans per piece (pieces: token arrays), over the whole middle and over its last beat
-    (and EndMiddle). None for a model without fill-in marks."""
+    (and EndMiddle). meters: each piece's time signatures (None: 4/4). None for a model without
+    fill-in marks."""
     if not has_fill_in(vocab):
         return None
     model.eval()
@@ -39,7 +47,8 @@ def fill_in_report(
     middle = mark(vocab, "Middle")
     first_shift, shifts = vocab.ranges["TimeShift"]
     both, left, both_end, left_end = [], [], [], []
-    for tokens in pieces:
+    meters = meters or [Meter.four_four(spb)] * len(pieces)
+    for tokens, meter in zip(pieces, meters):
         notes, tempos = grid_from_tokens(tokens, vocab)
         beats = -(-int(notes["end"].max()) // spb) if len(notes) else 0
         if beats < 2:
@@ -51,7 +60,9 @@ def fill_in_report(
                 at = int(np.flatnonzero(sequence == middle)[0])
                 # A model that hears given music hears the suffix come near, as it fills.
                 given = span_given(notes, notes[:0], start, end, vocab, suffix)
-                nll = token_nll(model, sequence, vocab, given)[at:]  # targets after the Middle
+                placement = Placement(meter, part_origins(start, end, spb, suffix))
+                # the targets after the Middle mark
+                nll = token_nll(model, sequence, vocab, given, placement=placement)[at:]
                 out.append(nll)
                 # The time at which each target sounds: the last beat is where the music after
                 # the span matters most (the join).

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from composer.core.model import MusicLSTM, context_tensor
 from composer.core.tokens.given import GivenMusic, example_given_rows
 from composer.core.tokens.lookback import NO_MOMENT, context_ids, context_rows
+from composer.core.tokens.meter import Meter, Placement
 from composer.core.tokens.vocab import Vocabulary
 
 
@@ -27,17 +28,29 @@ def token_nll(
     tokens: np.ndarray,
     vocab: Vocabulary | None = None,
     given: GivenMusic | None = None,
+    style: int | None = None,
+    placement: Placement | None = None,
 ) -> np.ndarray:
     """NLL in nats of tokens[1:] given everything before, shape (L-1,). vocab: the model's,
     needed for a model with context inputs. given: the music a fill-in example's span hears
-    (tokens/given.py), for a model that hears it (None: nothing given)."""
+    (tokens/given.py), for a model that hears it (None: nothing given). style: the style row
+    the music is read in, for a model with styles (0: any; None: the model's default, as
+    generation plays). placement: where the tokens lie in
+    their piece's meter (tokens/meter.py), for a model that follows it (None: 4/4)."""
     ids = torch.from_numpy(np.asarray(tokens, dtype=np.int64))[None]
-    context = _context(model, vocab, tokens)
+    context = _context(model, vocab, tokens, placement)
     rows = None
     if given is not None and model.config.hears_given:
         rows = example_given_rows(tokens, given, vocab, model.config.given_ahead_steps)
         rows = torch.from_numpy(rows[:-1]).float()[None]
-    logits, _ = model(ids[:, :-1], context=None if context is None else context[:, :-1], given=rows)
+    style = model.config.default_style if style is None else style
+    styles = torch.tensor([style]) if style and model.config.styles else None
+    logits, _ = model(
+        ids[:, :-1],
+        context=None if context is None else context[:, :-1],
+        given=rows,
+        style=styles,
+    )
     return F.cross_entropy(logits[0].float(), ids[0, 1:], reduction="none").numpy()
 
 
@@ -48,36 +61,42 @@ def short_context_nll(
     positions: np.ndarray,
     context: int,
     vocab: Vocabulary | None = None,
+    placement: Placement | None = None,
 ) -> np.ndarray:
     """NLL of tokens[p] given only tokens[p-context:p], for each p in `positions` (all >= context).
-    vocab: the model's, needed for a model with context inputs."""
+    vocab: the model's, needed for a model with context inputs; placement: as token_nll's."""
     ids = np.asarray(tokens, dtype=np.int64)
     windows = torch.from_numpy(np.stack([ids[p - context : p] for p in positions]))
-    inputs = _window_context(model, vocab, ids, positions, context)
+    inputs = _window_context(model, vocab, ids, positions, context, placement)
     out = []
     for at, (chunk, targets) in enumerate(
         zip(windows.split(256), torch.from_numpy(ids[positions]).split(256))
     ):
         rows = None if inputs is None else inputs[at * 256 : at * 256 + len(chunk)]
-        logits, _ = model(chunk, context=rows)
+        style = None  # the model's default style, as token_nll reads
+        if model.config.default_style:
+            style = torch.full((len(chunk),), model.config.default_style)
+        logits, _ = model(chunk, context=rows, style=style)
         out.append(F.cross_entropy(logits[:, -1].float(), targets, reduction="none"))
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 
-def _context(model: MusicLSTM, vocab: Vocabulary | None, tokens: np.ndarray):
+def _context(model: MusicLSTM, vocab: Vocabulary | None, tokens: np.ndarray, placement=None):
     """The context inputs of tokens read from a zero state (1, N, C), or None without them."""
     if model.config.context_steps and vocab is None:
         raise ValueError("this model reads context inputs: pass its vocab")
-    return context_tensor(model.config, vocab, tokens)
+    return context_tensor(model.config, vocab, tokens, placement)
 
 
-def _window_context(model, vocab, ids: np.ndarray, positions: np.ndarray, context: int):
+def _window_context(
+    model, vocab, ids: np.ndarray, positions: np.ndarray, context: int, placement=None
+):
     """Per window ids[p-context:p], its context inputs (W, context, C), or None without them:
     each token's place as in the whole piece, lookbacks only to tokens inside the window."""
     spec = model.config.context_spec()
     if spec is None:
         return None
-    rows = context_rows(ids, vocab, spec)
+    rows = context_rows(ids, vocab, spec, placement)
     windows = np.stack([rows[p - context : p] for p in positions])  # (W, context, C)
     firsts = (np.asarray(positions) - context)[:, None, None]
     lookback = windows[..., 2:]
@@ -93,12 +112,14 @@ def likelihood_report(
     context: int = 32,
     positions: int = 4000,
     seed: int = 0,
+    meters: list[Meter] | None = None,
 ) -> dict:
     """Mean NLL per token (nats, bits, perplexity) with full context, and at sampled positions
     with full and with only `context` tokens of context. vocab: the model's, needed for a model
-    with context inputs."""
+    with context inputs; meters: each piece's time signatures (None: 4/4)."""
     model.eval()
-    full = [token_nll(model, t, vocab) for t in pieces]
+    places = [Placement(m) for m in meters] if meters else [None] * len(pieces)
+    full = [token_nll(model, t, vocab, placement=at) for t, at in zip(pieces, places)]
     everything = np.concatenate(full) if full else np.zeros(0)
     rng = np.random.default_rng(seed)
     candidates = [(i, p) for i, t in enumerate(pieces) for p in range(context + 1, len(t))]
@@ -117,7 +138,7 @@ def likelihood_report(
     for i, ps in by_piece.items():
         ps = np.array(sorted(ps))
         long_nll.append(full[i][ps - 1])
-        short_nll.append(short_context_nll(model, pieces[i], ps, context, vocab))
+        short_nll.append(short_context_nll(model, pieces[i], ps, context, vocab, places[i]))
     long_mean = float(np.concatenate(long_nll).mean()) if long_nll else float("nan")
     short_mean = float(np.concatenate(short_nll).mean()) if short_nll else float("nan")
     return {

@@ -63,7 +63,7 @@ def evaluate(
             raise EvaluationError(
                 f"{len(missing)} file(s) of the run are gone from {source_folder}; evaluate on a folder instead"
             )
-        return [(entries[s], np.asarray(cache.tokens(s))) for s in chosen]
+        return [(entries[s], np.asarray(cache.tokens(s)), cache.meter(s)) for s in chosen]
 
     step("Reading the files…")
     training = pieces_of(run.folder, [s for s, _ in run.train]) if run else []
@@ -80,18 +80,21 @@ def evaluate(
         )
     if not held_out:
         raise EvaluationError("there are no usable MIDI files to evaluate on")
-    held_tokens = [t for _, t in held_out]
+    held_tokens = [t for _, t, _ in held_out]
+    meters = [m for _, _, m in held_out]
 
     step("Scoring the held-out files…")
     result: dict = {"model": loaded.name, "evaluated_on": described, "files": len(held_out)}
-    result["lstm"] = likelihood_report(loaded.model, held_tokens, vocab=vocab, seed=seed)
+    result["lstm"] = likelihood_report(
+        loaded.model, held_tokens, vocab=vocab, seed=seed, meters=meters
+    )
     result["start_from"] = _start_from_report(run, held_tokens, result["lstm"]["nats"], step)
     if has_fill_in(vocab):
         step("Scoring spans filled in…")
-    result["fill_in"] = fill_in_report(loaded.model, vocab, held_tokens, seed=seed)
+    result["fill_in"] = fill_in_report(loaded.model, vocab, held_tokens, seed=seed, meters=meters)
     if training:
         step("Training the n-gram baseline…")
-        baseline = KneserNey(NGRAM_ORDER, len(vocab)).fit([t for _, t in training])
+        baseline = KneserNey(NGRAM_ORDER, len(vocab)).fit([t for _, t, _ in training])
         ngram = baseline.nll(held_tokens)
         result["ngram"] = {"order": NGRAM_ORDER, **nll_figures(ngram)}
         gain = ngram - result["lstm"]["nats"]
@@ -113,7 +116,7 @@ def evaluate(
     result["statistics"] = compare_sets(reference, generated)
 
     against = training or held_out
-    sequences = TrainingNotes({path: note_sequence(decode(t, vocab)) for path, t in against})
+    sequences = TrainingNotes({path: note_sequence(decode(t, vocab)) for path, t, _ in against})
     copies = [longest_copy(g, sequences) for g in generated]
     worst = max(range(len(copies)), key=lambda i: copies[i].notes) if copies else 0
     result["copying"] = {

@@ -27,7 +27,12 @@ from composer.core.errors import SettingsError
 from composer.core.generation.density import check_density_reachable
 from composer.core.generation.settings import MAX_TEMPO_BPM, MIN_TEMPO_BPM
 from composer.core.generation.steering_text import Key, grid_name
-from composer.core.midi.piece import note_name
+from composer.core.midi.piece import (
+    TIME_SIGNATURE_DTYPE,
+    TIME_SIGNATURE_RANGES,
+    note_name,
+    time_signature_problem,
+)
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import Vocabulary
 
@@ -70,6 +75,10 @@ class Constraints:
     tempo_bpm: float | None = None
     grid_steps: int | None = None  # onsets only every this many grid steps (None: anywhere)
     density: float | None = None  # notes per beat to steer toward, all instruments (None: free)
+    # The time signature (numerator, denominator) of music written from silence: written to the
+    # piece, and the bar a model that follows the meter counts (tokens/meter.py). A primer or a
+    # piece being filled keeps its own. None: 4/4.
+    meter: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         for low, high in [(self.lowest, self.highest)] + [(lo, hi) for _, lo, hi in self.ranges]:
@@ -86,6 +95,17 @@ class Constraints:
             )
         if self.density is not None and not 0.05 <= self.density <= 32:
             raise SettingsError("the density must be 0.05 to 32 notes per beat")
+        if self.meter is not None:
+            numerator, denominator = self.meter
+            (low, high), (_, most) = TIME_SIGNATURE_RANGES.values()
+            fits = low <= numerator <= high and 1 <= denominator <= most
+            if not fits or time_signature_problem(
+                np.array([(0, numerator, denominator)], dtype=TIME_SIGNATURE_DTYPE)
+            ):
+                raise SettingsError(
+                    f"{numerator}/{denominator} is not a time signature MIDI can write: "
+                    f"{low} to {high} beats over 1, 2, 4, 8 or another power of 2"
+                )
 
     @property
     def active(self) -> bool:
@@ -111,6 +131,8 @@ class Constraints:
             parts.append(f"{grid_name(self.grid_steps, steps_per_beat)} grid")
         if self.density is not None:
             parts.append(f"{self.density:g} notes per beat")
+        if self.meter is not None:
+            parts.append(f"{self.meter[0]}/{self.meter[1]} time")
         return ", ".join(parts)
 
 

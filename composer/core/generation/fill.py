@@ -37,8 +37,15 @@ from composer.core.generation.written import add_grid_notes
 from composer.core.midi.piece import Piece, Track
 from composer.core.midi.timeline import Timeline
 from composer.core.tokens.codec import grid_notes, to_steps, to_ticks
-from composer.core.tokens.fill_in import CONTEXT_BEATS, context_tokens, has_fill_in, part_tokens
+from composer.core.tokens.fill_in import (
+    CONTEXT_BEATS,
+    context_tokens,
+    has_fill_in,
+    part_origins,
+    part_tokens,
+)
 from composer.core.tokens.given import GivenMusic, span_given
+from composer.core.tokens.meter import Meter, Placement
 from composer.core.tokens.vocab import BOS
 
 
@@ -90,18 +97,21 @@ class SpanFiller:
         notes, tempos = grid_notes(piece, vocab)
         steps = self.end_step - self.start_step
         tempo_bin = int(tempos[tempos[:, 0] <= self.start_step][-1, 1])
+        meter = Meter.of_piece(piece, spb)
         if self.both_sides:
             context = context_tokens(notes, tempos, self.start_step, self.end_step, vocab)
+            placement = Placement(meter, part_origins(self.start_step, self.end_step, spb))
         else:  # continue the bars before the span, as far back as a filling model reads
             first = max(0, self.start_step - CONTEXT_BEATS * spb)
             before = part_tokens(notes, tempos, first, self.start_step, vocab)
             context = np.concatenate([[BOS], before])
+            placement = Placement(meter, (first,))
         # The steering asked for that has effect (the span keeps the piece's tempo), before the
         # tracks chosen narrow the instruments: what silent_sentence may advise loosening.
         self.steering = replace(constraints or Constraints(), tempo_bpm=None)
         constraints = self._instruments(self.steering)
         settings = replace(settings, seconds=None, max_tokens=MAX_TOKENS)
-        span = FillSpan(context, steps, tempo_bin, self._held(), self._given(notes))
+        span = FillSpan(context, steps, tempo_bin, self._held(), self._given(notes), placement)
         self.sampler = Sampler(loaded, settings, constraints=constraints, span=span)
 
     @property

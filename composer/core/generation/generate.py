@@ -51,6 +51,7 @@ from composer.core.model import context_tensor
 from composer.core.tokens.codec import GRID_DTYPE, encode, piece_from_grid
 from composer.core.tokens.given import GivenMusic, GivenTable, example_given_rows
 from composer.core.tokens.lookback import ContextReader
+from composer.core.tokens.meter import Meter, Placement
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import BOS, EOS
 
@@ -114,8 +115,17 @@ class Sampler:
             )
             self.primer = np.append(self.primer, tempo)
         self.continuation = self._continuation(primer_piece, primer_tokens, span)
-        self.stepper = LSTMStepper(loaded.model)
+        self.style = loaded.config.style_index(settings.style)  # SettingsError: unknown name
+        self.stepper = LSTMStepper(loaded.model, self.style)
         self.context_spec = loaded.config.context_spec()  # None: a model without context inputs
+        # Where the music lies in its meter: the span's parts, or the primer's time signatures
+        # (a model that counts 4/4 bars ignores it; from silence, 4/4).
+        self.placement = span.placement if span is not None else None
+        spb = self.vocab.config.steps_per_beat
+        if primer_piece is not None:
+            self.placement = Placement(Meter.of_piece(primer_piece, spb))
+        elif span is None and self.constraints.meter is not None:  # from silence, as asked
+            self.placement = Placement(Meter.from_rows([[0, *self.constraints.meter]], spb))
         # A model that hears given music, filling a span: the span's rows, one per time step
         # (tokens/given.py). Without a span nothing is given and the rows are zero: none read.
         self.given_table = None
@@ -145,7 +155,13 @@ class Sampler:
         if primer_tokens:  # the primer as its tokens decode
             notes = np.array(reader.finished, dtype=GRID_DTYPE)  # 5-tuples: one row each
             primer = piece_from_grid(notes, reader.tempo_rows(), self.vocab)
-        return Continuation.after(primer, self.vocab, self.primer_steps, self.constraints.tempo_bpm)
+        return Continuation.after(
+            primer,
+            self.vocab,
+            self.primer_steps,
+            self.constraints.tempo_bpm,
+            self.constraints.meter,
+        )
 
     def stop(self) -> None:
         """Ask run() to end after the current step (thread-safe)."""
@@ -224,12 +240,12 @@ class Sampler:
         if self.context_spec is None:
             return None
         config = self.loaded.config
-        reader = ContextReader(self.vocab, self.context_spec, config.vocab_size)
+        reader = ContextReader(self.vocab, self.context_spec, config.vocab_size, self.placement)
         for token in self.primer.tolist():
             reader.feed(token)
         for v in self.variations:
             v.reader = copy.deepcopy(reader)
-        context = context_tensor(config, self.vocab, self.primer)
+        context = context_tensor(config, self.vocab, self.primer, self.placement)
         return context.expand(len(self.variations), -1, -1).to(device)
 
     def _prime_given(self, device: torch.device) -> torch.Tensor | None:

@@ -117,6 +117,21 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     return LoadedModel(model.to(device).eval(), config, vocab, source, info)
 
 
+def model_styles(path: str | Path) -> tuple[tuple[str, ...], int]:
+    """(style names, default style row) of the model at `path` (as load_model takes it), read
+    from its JSON alone, without its weights: what a style menu offers. ModelFileError with one
+    sentence for a file that cannot be used."""
+    source = resolve_model_path(path)
+    info = _read_json(source)
+    try:
+        config = ModelConfig.from_dict(info["model"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"{source} has an unusable model description ({exc}); it may be damaged"
+        ) from None
+    return config.styles, config.default_style
+
+
 def _check_belongs(checkpoint: Path, run: dict) -> None:
     """A checkpoint renamed into a run folder from another run is not that run's model."""
     run_id = run.get("id")

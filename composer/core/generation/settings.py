@@ -79,6 +79,9 @@ class SamplingSettings:
     seconds: float | None = 30.0  # stop after this much new music, in seconds by its tempo tokens
     seed: int = 0  # variation i draws from its own generator seeded with seed + i
     variations: int = 1  # sampled together, as one batch
+    # The style to play in, by name (ModelConfig.style_index: "any", or one the model learnt);
+    # None: the model's own default (a fine-tuned run's collection, else any).
+    style: str | None = None
 
     def __post_init__(self) -> None:
         problem = self._problem()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.core.tokens.given import GivenMusic
+from composer.core.tokens.meter import Placement
 from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import Vocabulary
 
@@ -36,6 +37,9 @@ class FillSpan:
     # What a model that hears given music hears in the span (tokens/given.py): the kept tracks'
     # notes and the suffix, in the span's time. None: nothing given (a span of its own).
     given: GivenMusic | None = None
+    # Where the context's parts lie in the piece and its meter (tokens/meter.py), for a model
+    # that follows the meter; None: 4/4 from each part's start.
+    placement: Placement | None = None
 
 
 class SpanMask:

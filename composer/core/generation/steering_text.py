@@ -193,3 +193,15 @@ def parse_program(text: str) -> int:
         f"{text.strip()!r} is not a General MIDI instrument: give a number 0-127 or a name such "
         "as 'acoustic bass' or 'string ensemble 1'"
     )
+
+
+def parse_meter(text: str) -> tuple[int, int] | None:
+    """A time signature, "3/4" or "6/8" -> (3, 4); "off" or "" -> None. SettingsError with one
+    sentence for text that is not one (Constraints checks that MIDI can write it)."""
+    text = text.strip().lower()
+    if text in ("", "off", "none"):
+        return None
+    numerator, slash, denominator = text.partition("/")
+    if not slash or not numerator.strip().isdigit() or not denominator.strip().isdigit():
+        raise SettingsError(f"{text!r} is not a time signature; write it as 3/4 or 6/8")
+    return int(numerator), int(denominator)

@@ -25,8 +25,10 @@ LayerStates = tuple[list[torch.Tensor], list[torch.Tensor]]  # per layer: h (B, 
 class LSTMStepper:
     """Runs a MusicLSTM (in eval mode: no dropout) token by token with its own state."""
 
-    def __init__(self, model: MusicLSTM):
+    def __init__(self, model: MusicLSTM, style: int = 0):
+        """style: the style row the music plays in (0: any; ModelConfig.style_index)."""
         self.model = model
+        self.style = style
         lstm = model.lstm
         self.hidden = lstm.hidden_size
         self.layers = []  # (weights (in + H, 4H), bias (4H,)) per layer
@@ -41,6 +43,8 @@ class LSTMStepper:
                 bias[2 * h : 3 * h] *= 2
                 self.layers.append((weights, bias))
             self.embedding = model.embedding.weight.detach()
+            if style and model.style is not None:  # a style adds one vector to every token's
+                self.embedding = self.embedding + model.style.weight[style].detach()
             self.head_weight = model.head.weight.detach().t().contiguous()  # (H, V)
             self.head_bias = model.head.bias.detach()
             # The context tables stacked in the order of a context row's columns (rows, E), and
@@ -61,7 +65,10 @@ class LSTMStepper:
         """Read tokens (B, T) from a zero state: logits of the next token (B, V) and the state.
         context: (B, T, C) for a model with context inputs, given: (B, T, GIVEN_WIDTH) for one
         that hears given music (MusicLSTM.forward)."""
-        logits, (h, c) = self.model(tokens, context=context, given=given)
+        style = None
+        if self.style:
+            style = torch.full(tokens.shape[:1], self.style, device=tokens.device)
+        logits, (h, c) = self.model(tokens, context=context, given=given, style=style)
         return logits[:, -1], (list(h.unbind(0)), list(c.unbind(0)))
 
     @torch.inference_mode()

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from composer.core.midi.excerpt import excerpt
-from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
+from composer.core.midi.piece import TIME_SIGNATURE_DTYPE, Piece, Track, make_notes, make_tempos
 from composer.core.tokens.codec import decoded_ticks_per_beat, grid_notes, to_steps, to_ticks
 from composer.core.tokens.vocab import Vocabulary
 
@@ -51,13 +51,18 @@ class Continuation:
         vocab: Vocabulary,
         start_step: int | None = None,
         tempo_bpm: float | None = None,
+        meter: tuple[int, int] | None = None,
     ) -> Continuation:
         """The new music after `primer`, from `start_step` (default: where the primer's notes
         end on the grid, as the sampler reads its tokens), at `tempo_bpm` (BPM) if given, else
-        at the primer's tempo in force there (the tempo change at the step the tokens hold)."""
+        at the primer's tempo in force there (the tempo change at the step the tokens hold).
+        meter: the time signature of music from silence (numerator, denominator; None: 4/4);
+        a primer keeps its own."""
         spb = vocab.config.steps_per_beat
         if primer is None:
             primer = Piece(decoded_ticks_per_beat(spb))  # as decode writes
+            if meter is not None:
+                primer.time_signatures = np.array([(0, *meter)], dtype=TIME_SIGNATURE_DTYPE)
         if start_step is None:
             notes, _ = grid_notes(primer, vocab)
             start_step = int(notes["end"].max()) if len(notes) else 0

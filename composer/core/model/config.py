@@ -26,6 +26,10 @@ MAX_VOCAB_SIZE = 65_536  # token ids are stored as uint16
 MAX_WIDTH = 8192  # embedding and hidden units
 MAX_LAYERS = 16
 MAX_PARAMETERS = 400_000_000  # 1.6 GB in float32: far above "large" (24 M), far below harm
+MAX_STYLES = 64  # styles a model tells apart (the bundled one: 6)
+MAX_STYLE_NAME = 60  # characters
+#: What a musician asks for to let the model choose (style row 0, which stays zero).
+ANY_STYLE = "any"
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,20 @@ class ModelConfig:
     # a bias the model computes from its state (Lookback RNN's "repeat the bar" made direct, so
     # that repeating costs no more than knowing what to repeat); 0: none.
     lookback_copy: int = 0
+    # 1: the bar the context inputs count is the piece's own (its time signatures, in the cache
+    # with its tokens: tokens/meter.py), its beats counted in quarter notes from the bar line in a
+    # table of METER_BEATS rows; 0: 4-beat bars from each part's start (context models before it).
+    meter: int = 0
+    # Styles (training/styles.py): the names of the collections the model learnt to tell apart,
+    # each a learnt vector added to every token's (row 0, any style, stays zero); () none.
+    styles: tuple[str, ...] = ()
+    # The style it plays in when none is asked: 0 any, i styles[i - 1] (a fine-tuned run's own
+    # collection).
+    default_style: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.styles, tuple):
+            object.__setattr__(self, "styles", tuple(self.styles))
         checks = [
             (2 <= self.vocab_size <= MAX_VOCAB_SIZE, f"vocab_size must be 2 to {MAX_VOCAB_SIZE}"),
             (0 <= self.context_steps <= 480, "context_steps must be 0 to 480"),
@@ -63,6 +79,8 @@ class ModelConfig:
             ),
             (0 <= self.given_ahead_steps <= 8 * 480, "given_ahead_steps must be 0 to 3840"),
             (self.lookback_copy in (0, 1), "lookback_copy must be 0 or 1"),
+            (self.meter in (0, 1), "meter must be 0 or 1"),
+            (self.meter == 0 or self.context_steps > 0, "meter needs context_steps"),
             (
                 self.lookback_copy == 0 or self.lookback_bars > 0,
                 "lookback_copy needs lookback_bars (the tokens it may repeat)",
@@ -75,6 +93,16 @@ class ModelConfig:
             (1 <= self.embedding_size <= MAX_WIDTH, f"embedding_size must be 1 to {MAX_WIDTH}"),
             (1 <= self.layers <= MAX_LAYERS, f"layers must be 1 to {MAX_LAYERS}"),
             (0.0 <= self.dropout < 1.0, "dropout must be at least 0 and below 1"),
+            (len(self.styles) <= MAX_STYLES, f"a model tells at most {MAX_STYLES} styles apart"),
+            (
+                all(isinstance(n, str) and 0 < len(n) <= MAX_STYLE_NAME for n in self.styles),
+                f"style names must be text of 1 to {MAX_STYLE_NAME} characters",
+            ),
+            (
+                len({str(n).casefold() for n in self.styles} | {ANY_STYLE}) == len(self.styles) + 1,
+                f"style names must differ from each other and from {ANY_STYLE!r}",
+            ),
+            (0 <= self.default_style <= len(self.styles), "default_style must name a style"),
         ]
         for ok, message in checks:
             if not ok:
@@ -106,15 +134,16 @@ class ModelConfig:
             return None
         from composer.core.tokens.lookback import ContextSpec  # numpy: not for --help
 
-        return ContextSpec(self.lookback_bars, BEATS_PER_BAR)
+        return ContextSpec(self.lookback_bars, BEATS_PER_BAR, meter=bool(self.meter))
 
     def hearing_context(self, steps_per_beat: int) -> ModelConfig:
         """This model with context inputs (`composer train --context`): the tokenizer's grid
-        `steps_per_beat`, lookback LOOKBACK_BARS bars and the given music GIVEN_AHEAD_BEATS
-        ahead; what a model has already it keeps (a model with meter and lookback but made
-        before the given music gains that alone)."""
+        `steps_per_beat`, bars of the music's own meter, lookback LOOKBACK_BARS bars and the
+        given music GIVEN_AHEAD_BEATS ahead; what a model has already it keeps (a model with
+        context inputs made before the given music gains that alone, and one that counts 4/4
+        bars keeps counting them, as it learnt)."""
         if not self.context_steps:
-            self = replace(self, context_steps=steps_per_beat, lookback_bars=LOOKBACK_BARS)
+            self = replace(self, context_steps=steps_per_beat, lookback_bars=LOOKBACK_BARS, meter=1)
         if not self.given_ahead_steps:
             self = replace(self, given_ahead_steps=GIVEN_AHEAD_BEATS * self.context_steps)
         return self
@@ -127,13 +156,14 @@ class ModelConfig:
     def context_shapes(self) -> dict[str, tuple[int, ...]]:
         """Name -> shape of the context inputs' tables (none for a model without them): one row
         per step of the beat, per beat of the bar, and per lookback lag one per token id plus
-        one for "no moment then" (the last row)."""
-        if not self.context_steps:
-            return {}
+        one for "no moment then" (the last row); one per style plus any style (row 0)."""
         e = self.embedding_size
-        shapes = {
+        styles = {"style.weight": (len(self.styles) + 1, e)} if self.styles else {}
+        if not self.context_steps:
+            return styles
+        shapes = styles | {
             "context_step.weight": (self.context_steps, e),
-            "context_beat.weight": (BEATS_PER_BAR, e),
+            "context_beat.weight": (self.context_spec().beat_rows, e),
         }
         for lag in range(self.lookback_bars):
             shapes[f"lookback.{lag}.weight"] = (self.vocab_size + 1, e)
@@ -155,8 +185,42 @@ class ModelConfig:
         context = sum(math.prod(shape) for shape in self.context_shapes().values())
         return v * e + lstm + h * v + v + context
 
+    def style_index(self, name: str | None) -> int:
+        """The style row for `name` (case-insensitive; "any": 0; None: the default style).
+        SettingsError with one sentence listing the styles for a name the model does not know."""
+        if name is None:
+            return self.default_style
+        wanted = name.strip().casefold()
+        if wanted == ANY_STYLE:
+            return 0
+        folded = [s.casefold() for s in self.styles]
+        if wanted in folded:
+            return folded.index(wanted) + 1
+        if not self.styles:
+            raise SettingsError(
+                f"this model knows no styles, so it cannot play {name!r}; leave the style out"
+            )
+        import difflib
+
+        close = difflib.get_close_matches(wanted, folded, n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(repr(self.styles[folded.index(c)]) for c in close)}?)"
+        raise SettingsError(
+            f"this model knows no style {name!r}{hint if close else ''}; it knows "
+            f"{', '.join(self.styles)} and {ANY_STYLE}"
+        )
+
+    def style_name(self, index: int) -> str:
+        """The name of style row `index` (0: "any")."""
+        return self.styles[index - 1] if index else ANY_STYLE
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        # Models without styles keep the layout written before them, byte for byte.
+        if not self.styles:
+            del data["styles"], data["default_style"]
+        else:
+            data["styles"] = list(self.styles)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
@@ -168,10 +232,14 @@ class ModelConfig:
         if unknown:
             raise SettingsError(f"unknown model settings: {', '.join(sorted(unknown))}")
         for name, value in data.items():
+            if name == "styles":
+                if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+                    raise SettingsError("model setting styles must be a list of names")
+                continue
             number_types = (int, float) if name == "dropout" else (int,)
             if isinstance(value, bool) or not isinstance(value, number_types):
                 raise SettingsError(f"model setting {name} must be a number, not {value!r}")
-        return cls(**data)
+        return cls(**{k: tuple(v) if k == "styles" else v for k, v in data.items()})
 
 
 #: Sizes a musician can pick without knowing the maths. Parameters at the default vocabulary:

@@ -6,9 +6,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from composer.core.model.config import BEATS_PER_BAR, ModelConfig
+from composer.core.model.config import ModelConfig
 from composer.core.tokens.given import GIVEN_WIDTH
 from composer.core.tokens.lookback import context_ids, context_rows
+from composer.core.tokens.meter import Placement
 from composer.core.tokens.vocab import Vocabulary
 
 LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden_size)
@@ -33,11 +34,16 @@ class MusicLSTM(nn.Module):
         # Context tables start at zero: a model grown from one without them (start_from) plays
         # exactly as before until training moves them; gradients reach them all the same.
         self.context_step = self.context_beat = self.given = self.given_out = self.copy = None
+        self.style = None
         self.lookback = nn.ModuleList()
+        if config.styles:  # row 0, any style, stays zero: no gradient reaches it
+            self.style = nn.Embedding(len(config.styles) + 1, config.embedding_size, padding_idx=0)
+            with torch.no_grad():
+                self.style.weight.zero_()
         if config.context_steps:
             e = config.embedding_size
             self.context_step = nn.Embedding(config.context_steps, e)
-            self.context_beat = nn.Embedding(BEATS_PER_BAR, e)
+            self.context_beat = nn.Embedding(config.context_spec().beat_rows, e)
             self.lookback.extend(
                 nn.Embedding(config.vocab_size + 1, e) for _ in range(config.lookback_bars)
             )
@@ -76,14 +82,17 @@ class MusicLSTM(nn.Module):
         state: LSTMState | None = None,
         context: torch.Tensor | None = None,
         given: torch.Tensor | None = None,
+        style: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, LSTMState]:
         """tokens: (batch, time) int64 ids -> logits (batch, time, vocab_size) and the new state.
         context: (batch, time, 2 + lookback_bars) int64, for a model with context inputs: step in
         the beat, beat in the bar, and per lag the token id that came next a bar ago (vocab_size
         where none did); tokens/lookback.py's context_ids makes it.
         given: (batch, time, GIVEN_WIDTH) float (0 or 1), for a model that hears given music:
-        the rows of tokens/given.py; None where every row is zero (no span, nothing given)."""
-        x, state = self.lstm(self.inputs(tokens, context, given), state)
+        the rows of tokens/given.py; None where every row is zero (no span, nothing given).
+        style: (batch,) int64, for a model with styles: the style row each row of the batch plays
+        in (0 or None: any style)."""
+        x, state = self.lstm(self.inputs(tokens, context, given, style), state)
         x = self.dropout(x)
         logits = self.copied(self.head(x), x, context)
         if given is not None and self.given_out is not None:
@@ -109,9 +118,12 @@ class MusicLSTM(nn.Module):
         tokens: torch.Tensor,
         context: torch.Tensor | None,
         given: torch.Tensor | None = None,
+        style: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """What the first layer reads at each position: (..., embedding_size)."""
         x = self.embedding(tokens)
+        if style is not None and self.style is not None:  # style (batch,), x (batch, time, E)
+            x = x + self.style(style)[:, None, :]
         if self.context_step is None:
             return x
         if context is None:
@@ -136,14 +148,15 @@ def heard(layer: nn.Linear, given: torch.Tensor, dtype: torch.dtype) -> torch.Te
 
 
 def context_tensor(
-    config: ModelConfig, vocab: Vocabulary, tokens: np.ndarray
+    config: ModelConfig, vocab: Vocabulary, tokens: np.ndarray, placement: Placement | None = None
 ) -> torch.Tensor | None:
     """What a model with context inputs reads beside `tokens` (N,) read from a zero state:
     int64 (1, N, 2 + lookback_bars) (MusicLSTM.forward's context); None for a model without
-    them. vocab: the model's Vocabulary (its grid and time shifts place the tokens in time)."""
+    them. vocab: the model's Vocabulary (its grid and time shifts place the tokens in time).
+    placement: where the tokens lie in their piece's meter (tokens/meter.py; None: 4/4)."""
     spec = config.context_spec()
     if spec is None:
         return None
     tokens = np.asarray(tokens, np.int64)
-    ids = context_ids(context_rows(tokens, vocab, spec), tokens, config.vocab_size)
+    ids = context_ids(context_rows(tokens, vocab, spec, placement), tokens, config.vocab_size)
     return torch.from_numpy(ids)[None]

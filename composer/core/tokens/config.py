@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from composer.core.errors import SettingsError
 
 #: Bump when encoding changes in a way that makes cached tokens stale for an unchanged config.
-CODEC_VERSION = 1
+CODEC_VERSION = 2  # 2: the facts keep each file's time signatures (tokens/meter.py)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,14 @@ def context_tokens(notes, tempos, start: int, end: int, vocab, suffix: bool = Tr
     return np.concatenate([np.asarray(p, np.int64) for p in parts])
 
 
+def part_origins(start: int, end: int, steps_per_beat: int, suffix: bool = True) -> tuple:
+    """Where each part of context_tokens' layout begins in the piece (grid steps), by part index
+    (tokens/meter.Placement): nothing before the first mark, then the suffix (unless `suffix`
+    is False), the prefix and the middle."""
+    prefix_start = max(0, start - CONTEXT_BEATS * steps_per_beat)
+    return (0, end, prefix_start, start) if suffix else (0, prefix_start, start)
+
+
 def example_tokens(notes, tempos, start: int, end: int, vocab, suffix: bool = True) -> np.ndarray:
     """A whole training example: the context, the middle's tokens and EndMiddle. int64, (L,)."""
     middle = part_tokens(notes, tempos, start, end, vocab)

@@ -18,16 +18,20 @@ their own time 0); lookback never reaches into another part.
 primer); `ContextTracker` computes the same rows one token at a time (the sampler). They agree
 position for position; tests/test_lookback.py holds them together on real music.
 
-The bar is `beats_per_bar` quarter notes (the model's BEATS_PER_BAR, 4/4, until time signatures
-travel with the cached tokens); the lags are whole bars of it.
+The bar: for a model that follows the meter (ContextSpec.meter), the piece's own time signatures
+(tokens/meter.py: a Placement places each part of the sequence in the piece), the beat in the bar
+counted in quarter notes from the bar line and the lags whole bars of the bar in force; for older
+context models `beats_per_bar` quarter notes (4/4) from each part's start, as they were trained.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
 
+from composer.core.tokens.meter import METER_BEATS, Meter, Placement
 from composer.core.tokens.stream import lookup_tables
 from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
 
@@ -41,6 +45,12 @@ class ContextSpec:
 
     lookback_bars: int
     beats_per_bar: int  # the model's (model.config.BEATS_PER_BAR): ModelConfig.context_spec()
+    meter: bool = False  # bars of the piece's time signatures (a Placement), not 4/4 per part
+
+    @property
+    def beat_rows(self) -> int:
+        """Rows of the beat-in-bar table (the largest beat index is one less)."""
+        return METER_BEATS if self.meter else self.beats_per_bar
 
     def lags(self, steps_per_beat: int) -> np.ndarray:
         """The lags in grid steps, shape (lookback_bars,)."""
@@ -85,16 +95,29 @@ def moment_keys(tokens: np.ndarray, vocab: Vocabulary) -> tuple[np.ndarray, ...]
     return part, time, count
 
 
-def context_rows(tokens: np.ndarray, vocab: Vocabulary, spec: ContextSpec) -> np.ndarray:
+def context_rows(
+    tokens: np.ndarray, vocab: Vocabulary, spec: ContextSpec, placement: Placement | None = None
+) -> np.ndarray:
     """The context inputs of every position, int64 of shape (N, spec.columns): step in the beat,
     beat in the bar, and per lag the position of the token that came next at the same moment
-    that many bars before (NO_MOMENT where none did)."""
+    that many bars before (NO_MOMENT where none did). placement: where the tokens lie in their
+    piece, for a spec that follows the meter (None: 4/4 from time 0)."""
     spb = vocab.config.steps_per_beat
     part, time, count = moment_keys(tokens, vocab)
     n = len(part)
     rows = np.empty((n, spec.columns), np.int64)
-    rows[:, 0] = time % spb
-    rows[:, 1] = (time // spb) % spec.beats_per_bar
+    if spec.meter:
+        placement = placement or Placement(Meter.four_four(spb))
+        at = placement.origin_of(part) + time if n else time
+        bar_start, bar_steps = placement.meter.bars_at(at)
+        into = at - bar_start
+        rows[:, 0] = into % spb
+        rows[:, 1] = np.minimum(into // spb, METER_BEATS - 1)
+        lags = bar_steps[:, None] * np.arange(1, spec.lookback_bars + 1)  # (N, lags)
+    else:
+        rows[:, 0] = time % spb
+        rows[:, 1] = (time // spb) % spec.beats_per_bar
+        lags = np.broadcast_to(spec.lags(spb), (n, spec.lookback_bars))
     if n == 0:
         return rows
     # A moment can repeat (count is not unique when nothing moves time: a part's start); the
@@ -104,13 +127,13 @@ def context_rows(tokens: np.ndarray, vocab: Vocabulary, spec: ContextSpec) -> np
     first = np.ones(n, bool)
     first[1:] = np.any(keys[1:] != keys[:-1], axis=1)
     keys, positions = keys[first], order[first]
-    for column, lag in enumerate(spec.lags(spb).tolist(), start=2):
-        wanted = np.stack([part, time - lag, count], axis=1)
+    for lag in range(spec.lookback_bars):
+        wanted = np.stack([part, time - lags[:, lag], count], axis=1)
         found = _find_rows(keys, wanted)
         at = positions[np.maximum(found, 0)]
         # Only moments read before this position: their next token is known by now.
         ok = (found >= 0) & (at < np.arange(n))
-        rows[:, column] = np.where(ok, at + 1, NO_MOMENT)
+        rows[:, 2 + lag] = np.where(ok, at + 1, NO_MOMENT)
     return rows
 
 
@@ -135,10 +158,14 @@ class ContextTracker:
     """The rows of context_rows, one token at a time: feed each token read, then `row()` is the
     context of the position just read (what the model reads beside that token)."""
 
-    def __init__(self, vocab: Vocabulary, spec: ContextSpec):
+    def __init__(self, vocab: Vocabulary, spec: ContextSpec, placement: Placement | None = None):
         self.spec = spec
         self.spb = vocab.config.steps_per_beat
         self.lags = spec.lags(self.spb).tolist()
+        placement = placement or Placement(Meter.four_four(self.spb))
+        self.origins = list(placement.origins)
+        self._meter_starts = placement.meter.starts.tolist()
+        self._meter_bars = placement.meter.bar_steps.tolist()
         self._shift, self._starts = _tables(vocab)
         self.part, self.time, self.count = 0, 0, 0
         self.position = -1
@@ -156,9 +183,19 @@ class ContextTracker:
             self.count += 1
         key = (self.part, self.time, self.count)
         row = np.empty(self.spec.columns, np.int64)
-        row[0] = self.time % self.spb
-        row[1] = (self.time // self.spb) % self.spec.beats_per_bar
-        for column, lag in enumerate(self.lags, start=2):
+        lags = self.lags
+        if self.spec.meter:
+            at = self.time + (self.origins[self.part] if self.part < len(self.origins) else 0)
+            which = max(bisect.bisect_right(self._meter_starts, at) - 1, 0)
+            origin, bar = self._meter_starts[which], self._meter_bars[which]
+            into = (at - origin) % bar
+            row[0] = into % self.spb
+            row[1] = min(into // self.spb, METER_BEATS - 1)
+            lags = [bar * k for k in range(1, self.spec.lookback_bars + 1)]
+        else:
+            row[0] = self.time % self.spb
+            row[1] = (self.time // self.spb) % self.spec.beats_per_bar
+        for column, lag in enumerate(lags, start=2):
             at = self._moments.get((self.part, self.time - lag, self.count))
             row[column] = NO_MOMENT if at is None else at + 1
         self._moments.setdefault(key, self.position)
@@ -184,8 +221,14 @@ class ContextReader:
     keeps one per variation; feeding it every token the model reads (primer included) gives
     exactly the rows context_ids(context_rows(...)) gives those tokens at once."""
 
-    def __init__(self, vocab: Vocabulary, spec: ContextSpec, vocab_size: int):
-        self.tracker = ContextTracker(vocab, spec)
+    def __init__(
+        self,
+        vocab: Vocabulary,
+        spec: ContextSpec,
+        vocab_size: int,
+        placement: Placement | None = None,
+    ):
+        self.tracker = ContextTracker(vocab, spec, placement)
         self.vocab_size = vocab_size
         self._ids = np.empty(1024, np.int64)  # grown by doubling: no copy of all per token
         self.length = 0

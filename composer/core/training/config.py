@@ -74,6 +74,9 @@ class TrainConfig:
     # The share of the tokens read that are fill-in-the-middle examples (fill_in_data.py), which
     # teach the model to regenerate a span with the music on both sides (0: off).
     fill_in: float = 0.5
+    # Where each file's style comes from (training/styles.py): "" none (a run started from a
+    # model with styles: its collection's own), "folders", or "folder=style,..." pairs.
+    styles: str = ""
     device: str = "auto"  # auto (cuda, mps, cpu), cpu, cuda or mps
     precision: str = "auto"  # auto (bf16/fp16 autocast on CUDA, fp32 elsewhere), fp32, bf16, fp16
 
@@ -120,6 +123,7 @@ class TrainConfig:
             (0 <= self.tempo_stretch < 0.5, "tempo stretch must be 0 to 0.5"),
             (0 <= self.fill_in <= 0.9, "the fill-in share must be 0 to 0.9"),
             (self.precision in ("auto", "fp32", "bf16", "fp16"), "precision: auto/fp32/bf16/fp16"),
+            (len(self.styles) <= 10_000, "the styles setting is too long"),
             (seed_problem(self.seed) is None, seed_problem(self.seed)),
             (
                 seed_problem(self.split_seed) is None,
@@ -129,9 +133,16 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise SettingsError(message)
+        if self.styles:
+            from composer.core.training.styles import parse_styles
+
+            parse_styles(self.styles)  # SettingsError with one sentence
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.styles:  # runs without styles keep the layout written before them
+            del data["styles"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:

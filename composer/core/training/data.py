@@ -38,6 +38,7 @@ from composer.core.corpus.ingest import IngestReport
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.given import GIVEN_WIDTH, transpose_rows
 from composer.core.tokens.lookback import ContextSpec, context_rows
+from composer.core.tokens.meter import Meter, Placement
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training.config import TrainConfig
 
@@ -205,6 +206,8 @@ class Batch:
     # (lanes, window, GIVEN_WIDTH) float32 for a model that hears given music, None where no
     # lane reads any (MusicLSTM.forward's given)
     given: np.ndarray | None = None
+    # (lanes,) int64 for a model with styles: each lane's piece's style row (0: any; idle lanes)
+    style: np.ndarray | None = None
 
 
 class PieceSet:
@@ -217,6 +220,8 @@ class PieceSet:
         vocab: Vocabulary,
         context: ContextSpec | None = None,
         given: list[np.ndarray | None] | None = None,
+        styles: np.ndarray | None = None,
+        placements: list[Placement] | None = None,
     ):
         self.tokens = tokens
         self.vocab = vocab
@@ -226,11 +231,20 @@ class PieceSet:
         self.given = given
         if given is not None and len(given) != len(tokens):
             raise ValueError("one entry of given rows per piece, None where it has none")
+        # Per piece: its style row (training/styles.py), int64 (N,); None for a model without
+        # styles.
+        self.styles = styles
+        if styles is not None and len(styles) != len(tokens):
+            raise ValueError("one style per piece")
         # Per piece: context_rows, (L, context.columns) positions, int32 (half of int64's
         # memory: 16 bytes a token at 2 lags, beside the token's 2); None without context.
         self.context_rows: list[np.ndarray] | None = None
-        if context is not None:
-            self.context_rows = [context_rows(t, vocab, context).astype(np.int32) for t in tokens]
+        if context is not None:  # per piece its Placement (tokens/meter.py), for a model with meter
+            placements = placements or [None] * len(tokens)
+            self.context_rows = [
+                context_rows(t, vocab, context, line).astype(np.int32)
+                for t, line in zip(tokens, placements)
+            ]
         self.lengths = np.array([len(t) for t in tokens], dtype=np.int64)
         r = vocab.ranges
         # Per piece: where the instrument changes (positions, and whether to drums), and the
@@ -338,7 +352,10 @@ class Batcher:
             context = self._context(pieces, offsets, shift, stretch)
         given = self._given(pieces, offsets, shift) if self.pieces.given is not None else None
         fresh = (offsets == 0) | (pieces < 0)
-        return Batch(buffer[:, :-1], buffer[:, 1:], fresh, context, given)
+        style = None
+        if self.pieces.styles is not None:
+            style = np.where(pieces >= 0, self.pieces.styles[np.maximum(pieces, 0)], 0)
+        return Batch(buffer[:, :-1], buffer[:, 1:], fresh, context, given, style)
 
     def _given(self, pieces, offsets, shift) -> np.ndarray | None:
         """(lanes, window, GIVEN_WIDTH) float32: the given rows of each window's inputs,
@@ -408,9 +425,16 @@ class Collection:
     files: dict[str, str]  # content SHA-256 -> a path with that content
     tokens: Callable[[str], np.ndarray]  # SHA-256 -> uint16 token ids, shape (L,)
     folder: str = ""
+    # SHA-256 -> the file's time signatures on the token grid (tokens/meter.py); None: 4/4
+    meter: Callable[[str], Meter] | None = None
 
     @classmethod
     def from_ingest(cls, report: IngestReport, cache: TokenCache) -> Collection:
-        return cls(
-            cache.config, {e.sha: e.path for e in report.entries}, cache.tokens, report.folder
-        )
+        files = {e.sha: e.path for e in report.entries}
+        return cls(cache.config, files, cache.tokens, report.folder, cache.meter)
+
+    def meter_of(self, sha: str) -> Meter:
+        """The time signatures of a file, 4/4 when the collection does not know them."""
+        if self.meter is None:
+            return Meter.four_four(self.tokenizer.steps_per_beat)
+        return self.meter(sha)

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.core.tokens.fill_in import draw_span, example_tokens, grid_from_tokens
+from composer.core.tokens.fill_in import (
+    draw_span,
+    example_tokens,
+    grid_from_tokens,
+    part_origins,
+)
 from composer.core.tokens.vocab import Vocabulary
 
 #: The share of examples that withhold the suffix (`Prefix … Middle … EndMiddle`): the model also
@@ -21,10 +26,12 @@ LEFT_ONLY_SHARE = 0.125
 
 
 def fill_in_examples(
-    pieces: list[np.ndarray], vocab: Vocabulary, share: float, seed: int
+    pieces: list[np.ndarray], vocab: Vocabulary, share: float, seed: int, log=None
 ) -> list[np.ndarray]:
     """Examples (uint16 token arrays) that hold `share` (0 to below 1) of all the tokens read
-    (whole pieces plus examples), cut at random beats from `pieces` (uint16 token arrays)."""
+    (whole pieces plus examples), cut at random beats from `pieces` (uint16 token arrays).
+    log: a list that gets, per example, (the index of the piece it was cut from, where its
+    parts begin in that piece: fill_in.part_origins)."""
     rng = np.random.default_rng([seed, 2])
     spb = vocab.config.steps_per_beat
 
@@ -32,16 +39,20 @@ def fill_in_examples(
         start, end = draw_span(rng, beats)
         suffix = rng.random() >= LEFT_ONLY_SHARE
         example = example_tokens(notes, tempos, start * spb, end * spb, vocab, suffix)
-        return example.astype(np.uint16), len(example)
+        origins = part_origins(start * spb, end * spb, spb, suffix)
+        return example.astype(np.uint16), len(example), origins
 
-    return draw_examples(pieces, vocab, share, rng, cut)
+    return draw_examples(pieces, vocab, share, rng, cut, log)
 
 
-def draw_examples(pieces: list[np.ndarray], vocab: Vocabulary, share: float, rng, make) -> list:
-    """What make(notes, tempos, beats) -> (example, its token count) makes of pieces visited in
-    random orders (each visit a new cut), until the examples hold `share` of all the tokens read.
-    notes and tempos: a piece's grid (fill_in.grid_from_tokens); beats: its length in beats (at
-    least 2: shorter pieces have nothing to cut)."""
+def draw_examples(
+    pieces: list[np.ndarray], vocab: Vocabulary, share: float, rng, make, log=None
+) -> list:
+    """What make(notes, tempos, beats) -> (example, its token count, its part origins) makes of
+    pieces visited in random orders (each visit a new cut), until the examples hold `share` of
+    all the tokens read. notes and tempos: a piece's grid (fill_in.grid_from_tokens); beats: its
+    length in beats (at least 2: shorter pieces have nothing to cut). log: a list that gets
+    (index of the piece, part origins) per example: its style and its place in the meter."""
     if share <= 0 or not pieces:
         return []
     wanted = share / (1.0 - share) * sum(len(p) for p in pieces)
@@ -55,8 +66,10 @@ def draw_examples(pieces: list[np.ndarray], vocab: Vocabulary, share: float, rng
             beats = -(-int(notes["end"].max()) // spb) if len(notes) else 0
             if beats < 2:
                 continue
-            example, tokens = make(notes, tempos, beats)
+            example, tokens, origins = make(notes, tempos, beats)
             examples.append(example)
+            if log is not None:
+                log.append((index, origins))
             made += tokens
             if made >= wanted:
                 break

@@ -20,6 +20,7 @@ from composer.core.tokens.fill_in import (
     context_tokens,
     draw_span,
     mark,
+    part_origins,
     part_tokens,
 )
 from composer.core.tokens.given import example_given_rows, span_given
@@ -35,11 +36,16 @@ MAX_VOICES_BEATS = 32
 
 
 def heard_examples(
-    pieces: list[np.ndarray], vocab: Vocabulary, share: float, seed: int, ahead_steps: int
+    pieces: list[np.ndarray],
+    vocab: Vocabulary,
+    share: float,
+    seed: int,
+    ahead_steps: int,
+    log=None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(examples, rows): uint16 token arrays holding `share` of all the tokens read, cut from
     `pieces`, and for each its given rows packed 8 to a byte (np.packbits along the columns:
-    uint8 of shape (L, ceil(GIVEN_WIDTH / 8)))."""
+    uint8 of shape (L, ceil(GIVEN_WIDTH / 8))). log: as fill_in_examples'."""
     rng = np.random.default_rng([seed, 3])
     spb = vocab.config.steps_per_beat
 
@@ -54,9 +60,10 @@ def heard_examples(
         new_part = voices and given.any() and rng.random() < NEW_PART_SHARE
         tokens, heard = voices_example(notes, tempos, start, end, vocab, suffix, given, new_part)
         rows = np.packbits(example_given_rows(tokens, heard, vocab, ahead_steps), axis=1)
-        return (tokens.astype(np.uint16), rows), len(tokens)
+        origins = part_origins(start, end, spb, suffix)
+        return (tokens.astype(np.uint16), rows), len(tokens), origins
 
-    made = draw_examples(pieces, vocab, share, rng, cut)
+    made = draw_examples(pieces, vocab, share, rng, cut, log)
     return [tokens for tokens, _ in made], [rows for _, rows in made]
 
 

@@ -19,6 +19,7 @@ from composer.core.training.distributed import Ranks
 from composer.core.training.progress import RunExists, TrainControl, TrainingError
 from composer.core.training.run_info import RunInfo, StartedFrom, read_run_info
 from composer.core.training.start_from import StartFrom, reading
+from composer.core.training.styles import styled_model
 from composer.core.training.trainer import Trainer
 
 
@@ -52,6 +53,11 @@ def new_run(
         raise TrainingError(
             f"the model reads {model_config.vocab_size} token ids, the tokenizer makes {len(vocab)}"
         )
+    # The styles the files bring, and a fine-tuned run's own (training/styles.py).
+    folder = str(Path(collection.folder).resolve())
+    model_config = styled_model(
+        model_config, config.styles, folder, list(collection.files.values())
+    )
     steps = collection.tokenizer.steps_per_beat
     if model_config.context_steps not in (0, steps):
         raise TrainingError(
@@ -71,7 +77,7 @@ def new_run(
         id=uuid.uuid4().hex,  # each checkpoint records it: one from another run is refused
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         composer=__version__,
-        folder=str(Path(collection.folder).resolve()),  # resumed from anywhere
+        folder=folder,  # resumed from anywhere
         started_from=StartedFrom(**start_from.record()) if start_from is not None else None,
         model=model_config.to_dict(),
         tokenizer=json.loads(collection.tokenizer.to_json()),

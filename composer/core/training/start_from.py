@@ -130,7 +130,7 @@ def load_weights(model, record: dict, weights: dict[str, torch.Tensor] | None = 
         if not grows or given.shape[0] >= own.shape[0]:
             continue
         part = name.split(".")[0]
-        if part in ("embedding", "head"):
+        if part in ("embedding", "head", "style"):  # style: a run's own collection
             weights[name] = torch.cat([given, own[given.shape[0] :]])
         elif part == "lookback":  # its last row is "nothing then": it stays last
             weights[name] = torch.cat([given[:-1], own[given.shape[0] - 1 : -1], given[-1:]])

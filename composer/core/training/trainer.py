@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,6 @@ import torch.nn.functional as F
 
 from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
-from composer.core.tokens.fill_in import has_fill_in
 from composer.core.tokens.given import GIVEN_WIDTH
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training import messages, trainer_state
@@ -34,12 +34,9 @@ from composer.core.training.data import (
     Batcher,
     Collection,
     EpochAugmentations,
-    PieceSet,
     WindowStream,
 )
 from composer.core.training.distributed import Ranks, autocast_dtype, cpu_cores, select_device
-from composer.core.training.fill_in_data import fill_in_examples
-from composer.core.training.given_data import heard_examples
 from composer.core.training.progress import (
     EndReason,
     LogEvent,
@@ -48,6 +45,7 @@ from composer.core.training.progress import (
     TrainEvent,
     TrainProgress,
 )
+from composer.core.training.reading import read_pieces
 from composer.core.training.run_info import RunInfo
 from composer.core.training.schedule import Schedule
 from composer.core.training.start_from import load_weights
@@ -91,19 +89,9 @@ class Trainer:
                 self.tuner = ThreadTuner(cores)
 
         c, r = self.config, self.ranks
-        pieces = [collection.tokens(s) for s, _ in run.train]
-        given = None  # a model that hears given music: the fill-in examples' rows, packed
-        ahead = self.model_config.given_ahead_steps
-        if has_fill_in(self.vocab) and ahead:
-            examples, rows = heard_examples(pieces, self.vocab, c.fill_in, c.seed, ahead)
-            given = [None] * len(pieces) + rows
-            pieces += examples
-        elif has_fill_in(self.vocab):  # read beside the whole pieces, as pieces of their own
-            pieces += fill_in_examples(pieces, self.vocab, c.fill_in, c.seed)
-        spec = self.model_config.context_spec()  # None: a model without context inputs
-        self.train_set = PieceSet(pieces, self.vocab, spec, given)
-        validation = [collection.tokens(s) for s, _ in run.validation]
-        self.val_set = PieceSet(validation, self.vocab, spec)
+        self.train_set, self.val_set, self.style_dropout = read_pieces(
+            run, collection, c, self.model_config, self.vocab
+        )
         self.lanes = c.batch_size * r.world_size  # all ranks together
         self.my_lanes = slice(r.rank * c.batch_size, (r.rank + 1) * c.batch_size)
         self.batcher = Batcher(self.train_set, c.window)
@@ -206,6 +194,8 @@ class Trainer:
             batch = self.batcher.batch(
                 pieces[mine], offsets[mine], *self.augmentations.lanes(pieces[mine], epochs[mine])
             )
+            if self.style_dropout is not None:
+                batch = replace(batch, style=self.style_dropout.lanes(pieces[mine], epochs[mine]))
             count = int(targets.sum())  # all ranks' targets this step
             lr = self.schedule.learning_rate(self.step)
             started = time.perf_counter()
@@ -276,13 +266,14 @@ class Trainer:
             given = np.zeros((*batch.inputs.shape, GIVEN_WIDTH), np.float32)
         if given is not None:
             given = torch.from_numpy(given).to(self.device, non_blocking=True)
+        style = None if batch.style is None else torch.from_numpy(batch.style).to(self.device)
         keep = torch.from_numpy(~batch.fresh).to(self.device).float()[None, :, None]
         state = (self.state[0] * keep, self.state[1] * keep)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with messages.out_of_memory_said(self):
             with self._autocast():
-                logits, (h, c) = self.net(inputs, state, context=context, given=given)
+                logits, (h, c) = self.net(inputs, state, context=context, given=given, style=style)
             loss_sum = F.cross_entropy(
                 logits.float().flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"
             )

@@ -55,11 +55,13 @@ class Validation:
             keep = torch.from_numpy(~batch.fresh).to(device).float()[None, :, None]
             targets = torch.from_numpy(batch.targets).to(device)
             context = None if batch.context is None else torch.from_numpy(batch.context).to(device)
+            style = None if batch.style is None else torch.from_numpy(batch.style).to(device)
             with autocast():
                 logits, state = model(
                     torch.from_numpy(batch.inputs).to(device),
                     (state[0] * keep, state[1] * keep),
                     context=context,
+                    style=style,
                 )
             totals[0] += F.cross_entropy(
                 logits.float().flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"
