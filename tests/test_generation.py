@@ -174,6 +174,33 @@ def test_sampled_streams_obey_the_grammar():
             previous = kind
 
 
+def test_music_from_silence_starts_within_two_seconds_but_a_continuation_may_rest(model):
+    """A model that would rather wait (its time shifts pushed far up) still starts its first
+    note within MAX_OPENING_SECONDS from silence; after a primer it may rest as it likes."""
+    from composer.core.generation.sampling import MAX_OPENING_SECONDS
+
+    first, count = VOCAB.ranges["TimeShift"]
+    with torch.no_grad():
+        model.model.head.bias[first : first + count] += 12.0
+    try:
+        sampler = Sampler(model, SamplingSettings(seconds=6, variations=4, seed=1))
+        list(sampler.run())
+        for piece in sampler.pieces():
+            starts = [int(t.notes["start"].min()) for t in piece.tracks if len(t.notes)]
+            assert starts and float(piece.seconds(min(starts))) <= MAX_OPENING_SECONDS + 1e-6
+        primer = read_midi(sorted(corpus("bach_chorales").glob("*.mid"))[0])
+        sampler = Sampler(model, SamplingSettings(seconds=6, seed=1), primer)
+        assert not sampler.from_silence
+        list(sampler.run())
+        waits = sampler.pieces(continuation_only=True)[0]
+        assert waits.note_count == 0 or float(
+            waits.seconds(min(int(t.notes["start"].min()) for t in waits.tracks if len(t.notes)))
+        ) > MAX_OPENING_SECONDS  # left to itself it waits
+    finally:
+        with torch.no_grad():
+            model.model.head.bias[first : first + count] -= 12.0
+
+
 def _written_notes_are_valid(path):
     """Every note-on has its note-off later on the same channel and key; pretty_midi opens it."""
     for track in mido.MidiFile(path).tracks:

@@ -149,6 +149,8 @@ class Sampler:
             reader.feed_many(self.primer)
         self.primer_steps = reader.time
         self.primer_notes = len(reader.finished)  # notes finished after these are new
+        # Music with nothing before it must start soon (Grammar): not a continuation, nor a span.
+        self.from_silence = span is None and not self.primer_notes and not reader.sounding
         self.primer_tempos = len(reader.tempos)  # the tempo in force is the last of these
         if span is not None:  # SpanFiller writes the piece; its stream counts from the span
             return Continuation.after(None, self.vocab)
@@ -196,7 +198,8 @@ class Sampler:
             if self.constraints.density is not None:
                 logits = self._steer_density(logits)
             decoders = [v.decoder for v in self.variations]
-            allowed = self.grammar.allowed(decoders, [v.notes_written for v in self.variations])
+            written = [v.notes_written for v in self.variations]
+            allowed = self.grammar.allowed(decoders, written, self.from_silence)
             if self.steering is not None:
                 steered = allowed & self.steering.allowed(decoders)
                 # The grammar always leaves something; the constraints leave something too

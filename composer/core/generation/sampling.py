@@ -21,11 +21,17 @@ from composer.core.tokens.stream import StreamDecoder
 from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
 
 
+#: Music from silence starts within this many seconds: once a variation has waited this long
+#: without a note, it may not wait longer (no time shift until a note starts). The longest any file
+#: of the collections waits is 3.3 s (evaluation/form.py); models left to themselves waited 16 s.
+MAX_OPENING_SECONDS = 2.0
+
+
 class Grammar:
     """Which tokens may come next, given a decoder's state, so that sampled music is valid:
     never Pad or Bos; a note-off only for a sounding note and a note-on only for a silent one (of
     the current instrument); after a Velocity, a note-on; Eos only with no note sounding and at
-    least one note written."""
+    least one note written; and music from silence starts within MAX_OPENING_SECONDS."""
 
     def __init__(self, vocab: Vocabulary):
         r = vocab.ranges
@@ -42,9 +48,16 @@ class Grammar:
         self.base[self.off : self.off + 128] = False  # allowed per sounding note below
         self.only_note_on = np.zeros(self.size, bool)
         self.only_note_on[self.on : self.on + 128] = True
+        first, count = r["TimeShift"]
+        self.shifts = slice(first, first + count)
+        self.shift_steps = np.arange(1, count + 1)  # TimeShift_k moves time k + 1 grid steps
+        self.steps_per_beat = vocab.config.steps_per_beat
 
-    def allowed(self, decoders: list[StreamDecoder], notes_written: list[int]) -> np.ndarray:
-        """Bool mask over the vocabulary for each decoder, shape (B, V)."""
+    def allowed(
+        self, decoders: list[StreamDecoder], notes_written: list[int], from_silence: bool = False
+    ) -> np.ndarray:
+        """Bool mask over the vocabulary for each decoder, shape (B, V). from_silence: the music
+        has no primer, so it must start within MAX_OPENING_SECONDS."""
         after_velocity = np.array([d.last_kind == "Velocity" for d in decoders])
         mask = np.where(after_velocity[:, None], self.only_note_on, self.base)
         sounding = np.zeros((len(decoders), 128), bool)  # in each decoder's current instrument
@@ -59,6 +72,11 @@ class Grammar:
         mask[:, self.off : self.off + 128] = sounding & ~after_velocity[:, None]
         silent = np.array([not d.sounding for d in decoders])
         mask[:, self.eos] &= silent & (np.asarray(notes_written) > 0)
+        if from_silence:  # no shift may take the silence before the first note past the limit
+            for row, (d, n) in enumerate(zip(decoders, notes_written)):
+                if not n and not d.sounding:
+                    left = (MAX_OPENING_SECONDS - d.seconds) * d.bpm / 60.0 * self.steps_per_beat
+                    mask[row, self.shifts][self.shift_steps > left + 1e-6] = False
         mask[~mask.any(axis=1), self.eos] = True  # never leave nothing to draw
         return mask
 
