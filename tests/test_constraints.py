@@ -349,14 +349,17 @@ def _resting_copy_of_the_bundled_model(folder):
 
 def test_a_variation_without_notes_is_said_and_not_written(tmp_path, capsys):
     """Issue 25: pieces of 0 notes were written with exit status 0 ("Wrote x.mid (0.0 s, 0
-    notes)"). A model that only rests is the one sure way left to get one: the command says
-    which files got no notes, writes none of them, and exits with 1."""
+    notes)"). A model that only rests after a primer is the one sure way left to get one (from
+    silence the grammar has it start within 2 s): the command says which files got no notes,
+    writes none of them, and exits with 1."""
     from composer.cli import main
+    from tests.conftest import corpus
 
     resting = _resting_copy_of_the_bundled_model(tmp_path)
     out = tmp_path / "rest.mid"
-    assert main(["generate", str(resting), "--out", str(out), "--seconds", "3",
-                 "--variations", "2", "--seed", "1"]) == 1  # fmt: skip
+    primer = sorted(corpus("bach_chorales").glob("*.mid"))[0]
+    assert main(["generate", str(resting), "--out", str(out), "--seconds", "3", "--primer",
+                 str(primer), "--variations", "2", "--seed", "1"]) == 1  # fmt: skip
     captured = capsys.readouterr()
     assert not list(tmp_path.glob("rest*.mid")) and "Wrote" not in captured.out
     err = captured.err

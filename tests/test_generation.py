@@ -7,6 +7,7 @@ import json
 import shutil
 
 import mido
+import numpy as np
 import pretty_midi
 import pytest
 import torch
@@ -193,12 +194,36 @@ def test_music_from_silence_starts_within_two_seconds_but_a_continuation_may_res
         assert not sampler.from_silence
         list(sampler.run())
         waits = sampler.pieces(continuation_only=True)[0]
-        assert waits.note_count == 0 or float(
-            waits.seconds(min(int(t.notes["start"].min()) for t in waits.tracks if len(t.notes)))
-        ) > MAX_OPENING_SECONDS  # left to itself it waits
+        assert (
+            waits.note_count == 0
+            or float(
+                waits.seconds(
+                    min(int(t.notes["start"].min()) for t in waits.tracks if len(t.notes))
+                )
+            )
+            > MAX_OPENING_SECONDS
+        )  # left to itself it waits
     finally:
         with torch.no_grad():
             model.model.head.bias[first : first + count] -= 12.0
+
+
+def test_no_note_is_held_past_ten_seconds_even_by_a_model_that_forgets_to_end_them(model):
+    from composer.core.generation.sampling import MAX_HELD_SECONDS
+
+    first = VOCAB.ranges["NoteOff"][0]
+    with torch.no_grad():
+        model.model.head.bias[first : first + 128] -= 12.0  # it would hold every note
+    try:
+        sampler = Sampler(model, SamplingSettings(seconds=40, variations=2, seed=3))
+        list(sampler.run())
+        for piece in sampler.pieces():
+            notes = np.concatenate([t.notes for t in piece.tracks])
+            held = piece.seconds(notes["end"]) - piece.seconds(notes["start"])
+            assert len(notes) and held.max() <= MAX_HELD_SECONDS + 1e-6
+    finally:
+        with torch.no_grad():
+            model.model.head.bias[first : first + 128] += 12.0
 
 
 def _written_notes_are_valid(path):

@@ -31,6 +31,7 @@ class StreamDecoder:
         self.bpm = 120.0  # the tempo now, for counting seconds
         self.seconds = 0.0  # seconds of music so far, by the tempo tokens
         self.sounding: dict[tuple[int, int], tuple[int, int]] = {}  # (slot, pitch) -> (start, vbin)
+        self.struck_at: dict[tuple[int, int], float] = {}  # (slot, pitch) -> seconds, when sounding
         self.finished: list[Note] = []
         self.tempos: list[tuple[int, int]] = [(0, int(vocab.tempo_bin(120.0)))]
         self.last_kind = "Bos"
@@ -59,6 +60,7 @@ class StreamDecoder:
             # A note lasts at least one step, so one ended at this very step may reach past now:
             # the new one starts when it ends, never on top of it.
             self.sounding[key] = (max(self.time, self._free_at.get(key, 0)), self.vbin)
+            self.struck_at[key] = self.seconds
         elif kind == "NoteOff":
             if (self.slot, value) in self.sounding:
                 self._end(self.slot, value)
