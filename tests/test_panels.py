@@ -360,10 +360,10 @@ def test_the_style_row_offers_the_chosen_models_styles(window, qtbot, chorales, 
     generation.model.setCurrentIndex(generation.model.findData(str(styled)))
     assert form.isRowVisible(generation.style)
     names = [generation.style.itemText(i) for i in range(generation.style.count())]
-    assert names == ["Any: the model chooses", "early", "late"]
+    assert names == ["Any: the model chooses", "Early", "Late"]
     generation.style.setFocus()
     qtbot.keyClick(generation.style, Qt.Key.Key_End)  # as a person picks from the list
-    assert generation.style.currentText() == "late"
+    assert generation.style.currentText() == "Late"
     assert generation.sampling_settings().style == "late"
     generation.seconds.setValue(2)
     generation.variations.setValue(1)

@@ -202,11 +202,12 @@ class GenerationPanel(QWidget):
             with suppress(ModelFileError, FileNotFoundError, OSError):  # said when generating
                 styles, default = model_styles(default_model() if where == BUNDLED else where)
         if default:
-            self.style.addItem(f"{styles[default - 1]} (the model's own)", styles[default - 1])
+            own = styles[default - 1]
+            self.style.addItem(f"{own[:1].upper()}{own[1:]} (the model's own)", own)
         self.style.addItem("Any: the model chooses", ANY_STYLE)
         for i, name in enumerate(styles, start=1):
             if i != default:
-                self.style.addItem(name, name)
+                self.style.addItem(f"{name[:1].upper()}{name[1:]}", name)
         found = self.style.findData(before) if before else -1
         self.style.setCurrentIndex(max(found, 0))
         self.form.setRowVisible(self.style, bool(styles))
