@@ -255,6 +255,7 @@ def evaluate_by_collection(checkpoint: Path, run) -> tuple[dict, dict | None]:
     from composer.core.evaluation.ngram import KneserNey
     from composer.core.folders import default_cache_dir
     from composer.core.generation import load_model
+    from composer.core.tokens.meter import Placement
     from composer.core.training.styles import parse_styles
 
     loaded = load_model(checkpoint)
@@ -264,30 +265,39 @@ def evaluate_by_collection(checkpoint: Path, run) -> tuple[dict, dict | None]:
     def by_collection(pairs):
         groups: dict[str, list] = {}
         for sha, path in pairs:
-            groups.setdefault(Path(path).parent.name, []).append(np.asarray(cache.tokens(sha)))
+            groups.setdefault(Path(path).parent.name, []).append(sha)
         return groups
+
+    def tokens(shas):
+        return [np.asarray(cache.tokens(sha)) for sha in shas]
 
     train, validation = by_collection(run.train), by_collection(run.validation)
     styles = parse_styles(run.training.get("styles", "")) if loaded.config.styles else None
     figures = {}
     for name in sorted(validation):
-        held = validation[name]
-        # Read in the collection's own style, as generation asks for it.
+        held = tokens(validation[name])
+        # Read in the collection's own style, as generation asks for it, and its own meter.
         style = loaded.config.style_index(styles[name]) if isinstance(styles, dict) else 0
+        places = [Placement(cache.meter(sha)) for sha in validation[name]]
         lstm = float(
             np.concatenate(
-                [token_nll(loaded.model, t, loaded.vocab, style=style) for t in held]
+                [
+                    token_nll(loaded.model, t, loaded.vocab, style=style, placement=at)
+                    for t, at in zip(held, places)
+                ]
             ).mean()
         )
-        ngram = KneserNey(5, len(loaded.vocab)).fit(train.get(name, [])).nll(held)
+        ngram = KneserNey(5, len(loaded.vocab)).fit(tokens(train.get(name, []))).nll(held)
         figures[name] = {
             "files": len(held),
             "lstm_nats": round(lstm, 4),
             "ngram_nats": round(ngram, 4),
             "relative": round((ngram - lstm) / ngram, 4),
         }
-    every = [t for group in validation.values() for t in group]
-    return figures, fill_in_report(loaded.model, loaded.vocab, every, spans=2, seed=0)
+    every = [sha for group in validation.values() for sha in group]
+    meters = [cache.meter(sha) for sha in every]
+    fill = fill_in_report(loaded.model, loaded.vocab, tokens(every), spans=2, seed=0, meters=meters)
+    return figures, fill
 
 
 if __name__ == "__main__":

@@ -370,6 +370,24 @@ def test_the_style_row_offers_the_chosen_models_styles(window, qtbot, chorales, 
     window.generate()
     qtbot.waitUntil(lambda: not generation.is_running, timeout=60_000)
     assert "with styled (step 2), style late, seed" in generation.message.text()
+    generation.refresh_models(select=str(styled))  # the same model listed again: still Late
+    assert generation.style.currentText() == "Late"
+
+    # A run fine-tuned from it plays in its own collection's style unless told otherwise.
+    from composer.core.training.start_from import read_start
+
+    start = read_start(styled)
+    mine = copy_chorales(corpus("bach_chorales"), tmp_path / "mine", 3)
+    tuned = paths.runs_dir() / "tuned"
+    trainer = new_run(tuned, collection_of(mine, tmp_path / "cache"), start.model,
+                      tiny_training(steps=2, eval_every=2), start_from=start)  # fmt: skip
+    for _ in trainer.run():
+        pass
+    generation.refresh_models(select=str(tuned))
+    assert generation.style.currentText() == "Mine (the model's own)"
+    assert generation.sampling_settings().style is None  # the model's own default
+    names = [generation.style.itemText(i) for i in range(generation.style.count())]
+    assert names == ["Mine (the model's own)", "Any: the model chooses", "Early", "Late"]
 
 
 # --- Tooltips -------------------------------------------------------------------------------------

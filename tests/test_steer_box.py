@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from composer.app.generation_panel import FILE_PRIMER
 from tests.test_constraints import _resting_copy_of_the_bundled_model
 from tests.test_training_start import _check_box_of
 
@@ -43,13 +44,18 @@ def test_choosing_the_violin_in_the_steer_box_generates_violin_music(window, qtb
 
 
 def test_a_variation_without_notes_is_said_in_the_panel_and_not_opened(window, qtbot, tmp_path):
-    """A model that only rests leaves a variation empty: the panel's sentence says which, and
-    its tab goes (it stayed open, empty, as if it were music). No steering was used, so the
-    sentence does not advise loosening it."""
+    """A model that only rests after its primer leaves a variation empty (from silence the
+    grammar has it start within 2 s): the panel's sentence says which, and its tab goes (it
+    stayed open, empty, as if it were music). No steering was used, so the sentence does not
+    advise loosening it."""
+    from tests.conftest import corpus
+
     resting = _resting_copy_of_the_bundled_model(tmp_path)
     panel = window.generation
     panel.model.insertItem(0, "resting", str(resting))
     panel.model.setCurrentIndex(0)
+    panel.primer_file = sorted(corpus("bach_chorales").glob("*.mid"))[0]
+    panel.primer.setCurrentIndex(panel.primer.findData(FILE_PRIMER))
     tabs, steps = len(window.variations), window.documents.undo_stack.count()
     _generate(window, qtbot, seconds=3, variations=2)
     assert panel.message.text().endswith(

@@ -55,15 +55,18 @@ def test_a_styles_setting_is_folders_or_pairs_and_says_what_is_wrong():
         TrainConfig(styles="nonsense")
 
 
-def test_the_first_folder_is_found_from_any_working_folder():
+def test_the_first_folder_is_found_as_ingest_gave_the_paths(tmp_path, monkeypatch):
     base = "/data/corpus/base"
     assert first_folder("/data/corpus/base/pop909/a/b.mid", base) == "pop909"
     assert first_folder("/data/corpus/base/top.mid", base) is None
     assert first_folder("/elsewhere/pop909/b.mid", base) is None
-    # As ingest keeps them for a folder given relative to where the command ran:
-    assert first_folder("corpus/base/pop909/b.mid", base) == "pop909"
-    assert first_folder("base/nottingham/b.mid", base) == "nottingham"
-    assert first_folder("pop909/b.mid", base) == "pop909"  # trained from inside the folder
+    assert first_folder("corpus/base/pop909/b.mid", "corpus/base") == "pop909"
+    # A folder given as ../corpus: its first-level folders, not "..".
+    (tmp_path / "corpus" / "jazz").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert first_folder("../corpus/jazz/a.mid", "../corpus") == "jazz"
+    assert first_folder(str(tmp_path / "corpus" / "jazz" / "a.mid"), "../corpus") == "jazz"
 
 
 def test_a_model_config_keeps_its_style_names_and_older_configs_their_layout():
@@ -93,21 +96,25 @@ def test_a_model_config_keeps_its_style_names_and_older_configs_their_layout():
 
 def test_styles_come_from_folders_and_a_fine_tuned_run_adds_its_own():
     folder = "/m/music"
-    paths = ["/m/music/bach/a.mid", "/m/music/tunes/b.mid", "/m/music/c.mid"]
-    model = styled_model(tiny_model(), "folders", folder, paths)
+    files = {"a": "/m/music/bach/a.mid", "b": "/m/music/tunes/b.mid", "c": "/m/music/c.mid"}
+    pairs = list(files.items())
+    model, names = styled_model(tiny_model(), "folders", folder, files)
     assert model.styles == ("bach", "tunes") and model.default_style == 0
-    assert file_styles(model, "folders", folder, paths).tolist() == [1, 2, 0]
-    mapped = styled_model(tiny_model(), "bach=chorale,tunes=folk", folder, paths)
-    assert mapped.styles == ("chorale", "folk")
+    assert names == {"a": "bach", "b": "tunes"}
+    assert file_styles(model, names, pairs).tolist() == [1, 2, 0]
+    mapped, names = styled_model(tiny_model(), "bach=chorale,tunes=folk", folder, files)
+    assert mapped.styles == ("chorale", "folk") and names == {"a": "chorale", "b": "folk"}
     # Fine-tuning a styled model on "my jigs": one more style, its own, played by default.
-    tuned = styled_model(mapped, "", "/home/me/my jigs", ["/home/me/my jigs/x.mid"])
+    mine = {"x": "/home/me/my jigs/x.mid"}
+    tuned, names = styled_model(mapped, "", "/home/me/my jigs", mine)
     assert tuned.styles == ("chorale", "folk", "my jigs") and tuned.default_style == 3
-    assert file_styles(tuned, "", "/home/me/my jigs", ["/home/me/my jigs/x.mid"]).tolist() == [3]
+    assert file_styles(tuned, names, list(mine.items())).tolist() == [3]
+    assert file_styles(tuned, None, list(mine.items())).tolist() == [3]  # none kept: default
     # A collection named like a style the model has trains that style's row.
-    folk = styled_model(mapped, "", "/home/me/Folk", [])
+    folk, _ = styled_model(mapped, "", "/home/me/Folk", {})
     assert folk.styles == mapped.styles and folk.default_style == 2
     # A model without styles gains none unless asked.
-    assert styled_model(tiny_model(), "", folder, paths) == tiny_model()
+    assert styled_model(tiny_model(), "", folder, files) == (tiny_model(), None)
 
 
 def test_style_dropout_reads_a_share_as_any_style_and_is_the_same_when_resumed():
@@ -151,6 +158,7 @@ def test_a_run_learns_its_folders_styles_and_generates_in_each(tmp_path, capsys)
                  "--eval-every", "6", "--learning-rate", "1e-2", *TINY, *cache]) == 0  # fmt: skip
     info = json.loads((run / "run.json").read_text())
     assert info["model"]["styles"] == ["bach", "tunes"] and info["training"]["styles"] == "folders"
+    assert sorted(set(info["styles"].values())) == ["bach", "tunes"] and len(info["styles"]) == 10
     loaded = load_model(run)
     table = loaded.model.style.weight
     assert not table[0].any() and table[1].abs().sum() > 0 and table[2].abs().sum() > 0

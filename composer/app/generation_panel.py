@@ -54,6 +54,8 @@ class GenerationPanel(QWidget):
         self.model.activated.connect(self._model_chosen)
         # The styles of the chosen model (none: the row is hidden); data: the style's name.
         self.style = QComboBox()
+        self._chosen_style = (None, None)  # (model, style) the musician last chose
+        self.style.activated.connect(self._style_chosen)
         self.model.currentIndexChanged.connect(self._list_styles)
         self.temperature = QSlider(Qt.Orientation.Horizontal)
         self.temperature.setRange(10, 200)
@@ -187,30 +189,37 @@ class GenerationPanel(QWidget):
 
     @Slot()
     def _list_styles(self) -> None:
-        """Offer the chosen model's styles, its own first (a fine-tuned run's collection) and
-        then any style; the style chosen before stays chosen where the model has it too."""
+        """Offer the chosen model's styles, the one it plays in unless told first (a fine-tuned
+        run's own collection, else any); a style the musician chose stays chosen while the same
+        model is listed again, and a newly chosen model starts at its own."""
         from composer.core.generation import ModelFileError
         from composer.core.generation.loading import model_styles
         from composer.core.model.config import ANY_STYLE
         from composer.resources import default_model
 
-        before = self.style.currentData()
         self.style.clear()
         where = self.model.currentData()
         styles, default = (), 0
         if where and where != OPEN_FILE:
             with suppress(ModelFileError, FileNotFoundError, OSError):  # said when generating
                 styles, default = model_styles(default_model() if where == BUNDLED else where)
-        if default:
-            own = styles[default - 1]
-            self.style.addItem(f"{own[:1].upper()}{own[1:]} (the model's own)", own)
-        self.style.addItem("Any: the model chooses", ANY_STYLE)
-        for i, name in enumerate(styles, start=1):
+        named = [(f"{n[:1].upper()}{n[1:]}", n) for n in styles]
+        if default:  # data None: the model's own default
+            self.style.addItem(f"{named[default - 1][0]} (the model's own)", None)
+            self.style.addItem("Any: the model chooses", ANY_STYLE)
+        else:
+            self.style.addItem("Any: the model chooses", None)
+        for i, (label, name) in enumerate(named, start=1):
             if i != default:
-                self.style.addItem(f"{name[:1].upper()}{name[1:]}", name)
-        found = self.style.findData(before) if before else -1
+                self.style.addItem(label, name)
+        chosen_for, chosen = self._chosen_style
+        found = self.style.findData(chosen) if chosen_for == where and chosen else -1
         self.style.setCurrentIndex(max(found, 0))
         self.form.setRowVisible(self.style, bool(styles))
+
+    @Slot(int)
+    def _style_chosen(self, index: int) -> None:
+        self._chosen_style = (self.model.currentData(), self.style.itemData(index))
 
     @Slot(int)
     def _primer_chosen(self, index: int) -> None:
@@ -247,7 +256,7 @@ class GenerationPanel(QWidget):
             seconds=self.seconds.value(),
             seed=self.seed.value(),
             variations=self.variations.value(),
-            style=self.style.currentData() if self.style.count() > 1 else None,
+            style=self.style.currentData(),  # None: the model's own default
         )
 
     @property

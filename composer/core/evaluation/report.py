@@ -19,6 +19,7 @@ from composer.core.evaluation.likelihood import likelihood_report, nll_figures
 from composer.core.evaluation.ngram import KneserNey
 from composer.core.evaluation.stats import compare_sets, piece_features
 from composer.core.tokens.fill_in import has_fill_in
+from composer.core.tokens.meter import Placement
 
 if TYPE_CHECKING:
     from composer.core.training.run_info import RunInfo
@@ -88,7 +89,9 @@ def evaluate(
     result["lstm"] = likelihood_report(
         loaded.model, held_tokens, vocab=vocab, seed=seed, meters=meters
     )
-    result["start_from"] = _start_from_report(run, held_tokens, result["lstm"]["nats"], step)
+    result["start_from"] = _start_from_report(
+        run, held_tokens, result["lstm"]["nats"], step, meters
+    )
     if has_fill_in(vocab):
         step("Scoring spans filled in…")
     result["fill_in"] = fill_in_report(loaded.model, vocab, held_tokens, seed=seed, meters=meters)
@@ -131,9 +134,10 @@ def evaluate(
     return result
 
 
-def _start_from_report(run, held_tokens, nats: float, step) -> dict | None:
-    """For a fine-tuned run: the model it started from, scored on the same files, so that the
-    musician sees what the fine-tuning bought. None for a run trained from an empty model."""
+def _start_from_report(run, held_tokens, nats: float, step, meters=None) -> dict | None:
+    """For a fine-tuned run: the model it started from, scored on the same files (in their
+    `meters`), so that the musician sees what the fine-tuning bought. None for a run trained
+    from an empty model."""
     from composer.core.evaluation.likelihood import token_nll
     from composer.core.generation import ModelFileError, load_model
 
@@ -147,8 +151,14 @@ def _start_from_report(run, held_tokens, nats: float, step) -> dict | None:
         return {"model": start.name, "missing": str(exc)}
     if base.vocab.to_json_dict() != _vocab_of(run):
         return {"model": base.name, "missing": f"{start.model} now reads another vocabulary"}
+    places = [Placement(m) for m in meters] if meters else [None] * len(held_tokens)
     before = float(
-        np.concatenate([token_nll(base.model, t, base.vocab) for t in held_tokens]).mean()
+        np.concatenate(
+            [
+                token_nll(base.model, t, base.vocab, placement=at)
+                for t, at in zip(held_tokens, places)
+            ]
+        ).mean()
     )
     return {
         "model": base.name,

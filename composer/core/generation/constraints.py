@@ -19,7 +19,7 @@ density.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -109,11 +109,13 @@ class Constraints:
 
     @property
     def active(self) -> bool:
-        return self != Constraints()
+        """Whether anything restricts what the model may play (the meter restricts nothing: it
+        places the bars)."""
+        return replace(self, meter=None) != Constraints()
 
     def summary(self, steps_per_beat: int) -> str:
-        """The settings that steer, in a musician's words: 'key D minor, polyphony 1, 100 BPM,
-        1/16 grid'. steps_per_beat: the model's grid steps to a quarter note (its grid names)."""
+        """The settings that restrict what the model plays, in a musician's words: 'key D minor,
+        polyphony 1, 100 BPM, 1/16 grid' (what loosening would free). steps_per_beat: the model's grid steps to a quarter note (its grid names)."""
         free = Constraints()
         parts = [f"key {self.key}"] if self.key else []
         if (self.lowest, self.highest) != (free.lowest, free.highest):
@@ -131,8 +133,6 @@ class Constraints:
             parts.append(f"{grid_name(self.grid_steps, steps_per_beat)} grid")
         if self.density is not None:
             parts.append(f"{self.density:g} notes per beat")
-        if self.meter is not None:
-            parts.append(f"{self.meter[0]}/{self.meter[1]} time")
         return ", ".join(parts)
 
 

@@ -106,9 +106,9 @@ class SpanFiller:
             before = part_tokens(notes, tempos, first, self.start_step, vocab)
             context = np.concatenate([[BOS], before])
             placement = Placement(meter, (first,))
-        # The steering asked for that has effect (the span keeps the piece's tempo), before the
+        # The steering asked for that has effect (the span keeps the piece's tempo and meter), before the
         # tracks chosen narrow the instruments: what silent_sentence may advise loosening.
-        self.steering = replace(constraints or Constraints(), tempo_bpm=None)
+        self.steering = replace(constraints or Constraints(), tempo_bpm=None, meter=None)
         constraints = self._instruments(self.steering)
         settings = replace(settings, seconds=None, max_tokens=MAX_TOKENS)
         span = FillSpan(context, steps, tempo_bin, self._held(), self._given(notes), placement)

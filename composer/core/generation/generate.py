@@ -124,7 +124,7 @@ class Sampler:
         spb = self.vocab.config.steps_per_beat
         if primer_piece is not None:
             self.placement = Placement(Meter.of_piece(primer_piece, spb))
-        elif span is None and self.constraints.meter is not None:  # from silence, as asked
+        elif primer is None and span is None and self.constraints.meter is not None:  # silence
             self.placement = Placement(Meter.from_rows([[0, *self.constraints.meter]], spb))
         # A model that hears given music, filling a span: the span's rows, one per time step
         # (tokens/given.py). Without a span nothing is given and the rows are zero: none read.

@@ -215,7 +215,10 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        # Models without styles keep the layout written before them, byte for byte.
+        # Settings at their default are left out, so that a model without them is written as
+        # before they existed, and a Composer from before reads it.
+        if not self.meter:
+            del data["meter"]
         if not self.styles:
             del data["styles"], data["default_style"]
         else:

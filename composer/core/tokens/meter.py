@@ -46,6 +46,8 @@ class Meter:
         rows = sorted(((int(s), int(n), int(d)) for s, n, d in rows), key=lambda r: r[0])
         starts, bars = [0], [4 * steps_per_beat]
         for step, numerator, denominator in rows[:MAX_SIGNATURES]:
+            if numerator < 1 or denominator < 1:  # no bar to count: the one before goes on
+                continue
             bar = max(1, round(numerator * 4 * steps_per_beat / denominator))
             if max(step, 0) == starts[-1]:  # two at one place: the later holds
                 bars[-1] = bar
@@ -69,13 +71,29 @@ class Meter:
         return origin + (times - origin) // length * length, length
 
 
+#: The latest grid step a kept time signature may start at (MIDI's latest tick, 2**40, at a grid
+#: far finer than any): beyond it a cache entry is damaged.
+MAX_STEP = 2**48
+#: Denominators a time signature may have: MIDI writes powers of 2; beyond 64 no music uses one.
+DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
+
+
 def signature_rows(piece, steps_per_beat: int) -> list[list[int]]:
     """[[grid step, numerator, denominator], ...] of a Piece's time signatures, as the cache keeps
-    them (JSON); at most MAX_SIGNATURES."""
+    them (JSON); at most MAX_SIGNATURES. Signatures no bar can be counted in (0/4, 3/128, a
+    denominator that overflowed: real files hold them) are left out: 4/4, or the signature
+    before, goes on there."""
+    from composer.core.tokens.codec import to_steps  # the notes' own rounding to the grid
+
+    signatures = piece.time_signatures
+    steps = to_steps(signatures["tick"], piece.ticks_per_beat, steps_per_beat).tolist()
     rows = []
-    for tick, numerator, denominator in piece.time_signatures.tolist()[:MAX_SIGNATURES]:
-        step = round(int(tick) * steps_per_beat / piece.ticks_per_beat)
-        rows.append([step, int(numerator), int(denominator)])
+    for step, numerator, denominator in zip(
+        steps, signatures["numerator"].tolist(), signatures["denominator"].tolist()
+    ):
+        row = [int(step), int(numerator), int(denominator)]
+        if rows_problem([row]) is None and len(rows) < MAX_SIGNATURES:
+            rows.append(row)
     return rows
 
 
@@ -89,7 +107,11 @@ def rows_problem(rows) -> str | None:
         if any(isinstance(x, bool) or not isinstance(x, int) for x in row):
             return "a time signature holds something other than whole numbers"
         step, numerator, denominator = row
-        if step < 0 or not 1 <= numerator <= 255 or denominator not in (1, 2, 4, 8, 16, 32, 64):
+        if (
+            not 0 <= step <= MAX_STEP
+            or not 1 <= numerator <= 255
+            or denominator not in DENOMINATORS
+        ):
             return f"{numerator}/{denominator} at step {step} is not a time signature"
     return None
 

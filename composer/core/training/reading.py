@@ -43,9 +43,9 @@ def read_pieces(
     sources = np.array([index for index, _ in made], np.int64)
     styles = val_styles = dropout = None
     if model.styles:  # each example plays in the style of its piece
-        of_file = file_styles(model, c.styles, run.folder, run.train)
+        of_file = file_styles(model, run.styles, run.train)
         styles = np.concatenate([of_file, of_file[sources]])
-        val_styles = file_styles(model, c.styles, run.folder, run.validation)
+        val_styles = file_styles(model, run.styles, run.validation)
         dropout = StyleDropout(styles, c.seed)
     spec = model.context_spec()  # None: a model without context inputs
     lines = val_lines = None

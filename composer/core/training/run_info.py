@@ -31,6 +31,7 @@ _KEYS = (
     "vocabulary",
     "training",
     "data",
+    "styles",
 )
 
 Files = tuple[tuple[str, str], ...]  # (key in the collection, path) per MIDI file
@@ -65,6 +66,8 @@ class RunInfo:
     step: int = 0
     started_from: StartedFrom | None = None
     version: int = ckpt.FORMAT_VERSION
+    # The style of each file by content hash (training/styles.py), for a model with styles
+    styles: dict[str, str] | None = None
     extra: dict = field(default_factory=dict)  # keys this Composer does not know, kept as they are
     #: The keys of the file it was read from, in their order (None: Composer's own layout).
     layout: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
@@ -78,6 +81,15 @@ class RunInfo:
         ckpt.check_run(run, Path(path))
         started = run.get("from")
         data = run["data"]
+        styles = run.get("styles")
+        if styles is not None and not (
+            isinstance(styles, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in styles.items())
+        ):
+            raise ckpt.CheckpointError(
+                f"{path} holds styles that are not file -> style names; the run is damaged: "
+                "start a new one"
+            )
         return cls(
             folder=run["folder"],
             model=run["model"],
@@ -95,6 +107,7 @@ class RunInfo:
             step=run.get("step", 0),
             started_from=StartedFrom(started["model"], started["name"]) if started else None,
             version=run.get("version", ckpt.FORMAT_VERSION),
+            styles=styles,
             extra={k: v for k, v in run.items() if k not in _KEYS},
             layout=tuple(run),
         )
@@ -121,6 +134,7 @@ class RunInfo:
                 "train": [list(f) for f in self.train],
                 "validation": [list(f) for f in self.validation],
             },
+            **({"styles": self.styles} if self.styles is not None else {}),
             **self.extra,
         }
         if self.layout is None:

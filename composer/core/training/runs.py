@@ -54,9 +54,8 @@ def new_run(
             f"the model reads {model_config.vocab_size} token ids, the tokenizer makes {len(vocab)}"
         )
     # The styles the files bring, and a fine-tuned run's own (training/styles.py).
-    folder = str(Path(collection.folder).resolve())
-    model_config = styled_model(
-        model_config, config.styles, folder, list(collection.files.values())
+    model_config, styles = styled_model(
+        model_config, config.styles, collection.folder, collection.files
     )
     steps = collection.tokenizer.steps_per_beat
     if model_config.context_steps not in (0, steps):
@@ -77,7 +76,7 @@ def new_run(
         id=uuid.uuid4().hex,  # each checkpoint records it: one from another run is refused
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         composer=__version__,
-        folder=folder,  # resumed from anywhere
+        folder=str(Path(collection.folder).resolve()),  # resumed from anywhere
         started_from=StartedFrom(**start_from.record()) if start_from is not None else None,
         model=model_config.to_dict(),
         tokenizer=json.loads(collection.tokenizer.to_json()),
@@ -85,6 +84,7 @@ def new_run(
         training=config.to_dict(),
         train=tuple((s, collection.files[s]) for s in train),
         validation=tuple((s, collection.files[s]) for s in validation),
+        styles=styles,
     )
     try:
         weights = start_from.weights if start_from is not None else None

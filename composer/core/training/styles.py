@@ -13,7 +13,9 @@ Where a file's style comes from is `TrainConfig.styles` (`composer train --style
   collection is then one more style, named after the collection's folder, and the style its
   music plays in when none is asked (ModelConfig.default_style), so a fine-tuned run plays in its
   own collection's style.
-A file in no named folder reads as any style (row 0). Starting from a model with styles keeps its
+A file in no named folder reads as any style (row 0). Each file's style is worked out once, when
+the run starts, and kept in run.json ("styles": content hash -> name), so that a resumed run reads
+the same wherever it is resumed from. Starting from a model with styles keeps its
 rows and names; new names add rows at zero (start_from.load_weights).
 """
 
@@ -60,64 +62,64 @@ def parse_styles(text: str) -> dict[str, str] | str | None:
 
 
 def first_folder(path: str, folder: str) -> str | None:
-    """The first-level folder of the collection `folder` (absolute, as run.json keeps it) that
-    holds `path`; None for a file directly in it or outside it. A relative `path` is as the
-    collection was read: relative to where its (relative) folder was given, so it starts with
-    some last parts of `folder` (build/base-corpus/base/pop909/a.mid in .../build/base-corpus/base)
-    or with the file's own folders; the run resumes the same from any working folder."""
-    path_, base = PurePath(path), PurePath(folder)
-    if path_.is_absolute():
+    """The first-level folder of the collection `folder` that holds `path` (both as the
+    collection's ingest gave them: the path is the folder joined with the file's place in it);
+    None for a file directly in it."""
+    try:
+        parts = PurePath(path).relative_to(folder).parts
+    except ValueError:  # not written below it: compare where both lead
         try:
-            parts = path_.relative_to(base).parts
-        except ValueError:
+            parts = Path(path).resolve().relative_to(Path(folder).resolve()).parts
+        except (ValueError, OSError):
             return None
-    else:
-        parts = path_.parts
-        for k in range(min(len(base.parts), len(parts) - 1), 0, -1):
-            if parts[:k] == base.parts[-k:]:
-                parts = parts[k:]
-                break
     return parts[0] if len(parts) > 1 else None
 
 
 def own_style_name(folder: str) -> str:
     """The style name of a fine-tuned run's own collection: its folder's name."""
-    name = Path(folder).name.strip() or "my collection"
+    name = Path(folder).resolve().name.strip() or "my collection"
     if name.casefold() == ANY_STYLE:
         name = f"{name} (collection)"
     return name[:MAX_STYLE_NAME]
 
 
-def styled_model(model: ModelConfig, spec: str, folder: str, paths: list[str]) -> ModelConfig:
-    """The model a new run trains, given its styles `spec` (TrainConfig.styles), its collection
-    `folder` and the paths of its files: `model` with the style names the files bring that it
-    lacks (after those it has, which keep their rows), and a default style when it is started
-    from a model with styles and `spec` names none (its own collection)."""
+def styled_model(
+    model: ModelConfig, spec: str, folder: str, files: dict[str, str]
+) -> tuple[ModelConfig, dict[str, str] | None]:
+    """The model a new run trains and the style of each of its files (content hash -> style
+    name; run.json keeps it, so that a resumed run reads the same), given its styles `spec`
+    (TrainConfig.styles), its collection `folder` and `files` (hash -> path), both as ingest
+    gave them. The model gains the style names the files bring that it lacks (after those it
+    has, which keep their rows), and, started from a model with styles with none named, its
+    collection's own as the default. (model, None) for a run without styles."""
     wanted = parse_styles(spec)
     if wanted is None:
         if not model.styles:
-            return model
+            return model, None
         own = own_style_name(folder)
         names = _with_names(model.styles, [own])
         index = [n.casefold() for n in names].index(own.casefold()) + 1
-        return replace(model, styles=names, default_style=index)
-    found = [_style_of(path, folder, wanted) for path in paths]
-    return replace(model, styles=_with_names(model.styles, sorted({n for n in found if n})))
+        return replace(model, styles=names, default_style=index), {s: own for s in files}
+    found = {sha: _style_of(path, folder, wanted) for sha, path in files.items()}
+    named = {sha: name for sha, name in found.items() if name}
+    model = replace(model, styles=_with_names(model.styles, sorted(set(named.values()))))
+    return model, named
 
 
-def file_styles(model: ModelConfig, spec: str, folder: str, files) -> np.ndarray:
+def file_styles(model: ModelConfig, names: dict[str, str] | None, files) -> np.ndarray:
     """The style row of each file (int64, one per file) for a run training `model` (with its
-    styles already chosen by styled_model); zeros for a model without styles. files: paths, or
-    (key, path) pairs as run.json keeps them."""
-    paths = [f if isinstance(f, str) else f[1] for f in files]
+    styles chosen by styled_model), from the style names run.json keeps per content hash
+    (`names`); files: (hash, path) pairs as run.json keeps them. A file without a name reads as
+    the model's default style; zeros for a model without styles."""
     if not model.styles:
-        return np.zeros(len(paths), np.int64)
-    wanted = parse_styles(spec)
-    if wanted is None:
-        return np.full(len(paths), model.default_style, np.int64)
+        return np.zeros(len(files), np.int64)
     rows = {name.casefold(): i + 1 for i, name in enumerate(model.styles)}
-    found = (_style_of(path, folder, wanted) for path in paths)
-    return np.array([rows.get(n.casefold(), 0) if n else 0 for n in found], np.int64)
+    names = names or {}
+    return np.array(
+        [rows.get(names[sha].casefold(), 0) if sha in names else model.default_style
+         for sha, _ in files],
+        np.int64,
+    )  # fmt: skip
 
 
 def _style_of(path: str, folder: str, wanted: dict[str, str] | str) -> str | None:
