@@ -49,7 +49,7 @@ def parse_styles(text: str) -> dict[str, str] | str | None:
         folder, equals, style = (part.strip() for part in item.partition("="))
         if not equals or not folder or not style:
             raise SettingsError(
-                f"--styles takes {FOLDERS!r} or folder=style pairs separated by commas "
+                f"styles are {FOLDERS!r} or folder=style pairs separated by commas "
                 f"(pop909=pop,nottingham=folk), not {item.strip()!r}"
             )
         if len(style) > MAX_STYLE_NAME or style.casefold() == ANY_STYLE:
