@@ -203,7 +203,7 @@ class GenerationPanel(QWidget):
         if where and where != OPEN_FILE:
             with suppress(ModelFileError, FileNotFoundError, OSError):  # said when generating
                 styles, default = model_styles(default_model() if where == BUNDLED else where)
-        named = [(f"{n[:1].upper()}{n[1:]}", n) for n in styles]
+        named = [(_style_label(n), n) for n in styles]
         if default:  # data None: the model's own default
             self.style.addItem(f"{named[default - 1][0]} (the model's own)", None)
             self.style.addItem("Any: the model chooses", ANY_STYLE)
@@ -344,6 +344,13 @@ class GenerationPanel(QWidget):
         self.worker = None
         self.generate_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+
+
+def _style_label(name: str) -> str:
+    """A style's name as the panel shows it: 'bach_chorales' -> 'Bach chorales' (a folder's
+    name is often written for a file system; --style takes it as it is)."""
+    words = name.replace("_", " ").strip() or name
+    return words[:1].upper() + words[1:]
 
 
 def _run_label(run_file: Path) -> str | None:
