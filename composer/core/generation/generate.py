@@ -74,6 +74,7 @@ class _Variation:
     done: bool = False
     notes_written: int = 0
     reader: ContextReader | None = None  # a model with context inputs: what it has read
+    ending: int | None = None  # a note-off the sampler writes next (Grammar.instead_of)
 
 
 class Sampler:
@@ -334,6 +335,13 @@ class Sampler:
         """Take a drawn token into a variation: the token it reads (a time shift past the
         length asked for is cut there), or None where the music ended before it."""
         decoder = v.decoder
+        if v.ending is not None:  # the note-off after the change of instrument that led to it
+            token, v.ending = v.ending, None
+        else:
+            instead = self.grammar.instead_of(decoder, token)  # a note held too long ends first
+            if instead is not None and decoder.kinds[instead] in ("Program", "Drums"):
+                v.ending = self.grammar.ending_after(decoder, instead)
+            token = token if instead is None else instead
         kind = decoder.kinds[token]
         reached = False
         if kind == "TimeShift" and self.settings.seconds is not None and self.span is None:

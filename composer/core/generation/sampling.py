@@ -17,15 +17,15 @@ from composer.core.generation.settings import (  # noqa: F401
     TOKENS_AT_ONE_MOMENT,
     SamplingSettings,
 )
-from composer.core.tokens.stream import StreamDecoder
+from composer.core.tokens.stream import StreamDecoder, lookup_tables
 from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
 
 #: Music from silence starts within this many seconds: once a variation has waited this long
 #: without a note, it may not wait longer (no time shift until a note starts). The longest any file
 #: of the collections waits is 3.3 s (evaluation/form.py); models left to themselves waited 16 s.
 MAX_OPENING_SECONDS = 2.0
-#: No note sounds longer than this: once one has, time may not move on until it ends (measured
-#: at the tempo in force). The collections hold 48 notes over 10 s in 794,410 (evaluation/form.py);
+#: No note sounds longer than this: a time shift that would hold one longer is written as its
+#: note-off instead (measured at the tempos in force). The collections hold 48 notes over 10 s in 794,410 (evaluation/form.py);
 #: models that forgot to end notes held 1.5 to 4 in 1000, silently closed at the end of the piece.
 MAX_HELD_SECONDS = 10.0
 
@@ -34,8 +34,8 @@ class Grammar:
     """Which tokens may come next, given a decoder's state, so that sampled music is valid:
     never Pad or Bos; a note-off only for a sounding note and a note-on only for a silent one (of
     the current instrument); after a Velocity, a note-on; Eos only with no note sounding and at
-    least one note written; music from silence starts within MAX_OPENING_SECONDS, and no note is
-    held longer than MAX_HELD_SECONDS."""
+    least one note written; music from silence starts within MAX_OPENING_SECONDS; and no note is
+    held longer than MAX_HELD_SECONDS (`instead_of`)."""
 
     def __init__(self, vocab: Vocabulary):
         r = vocab.ranges
@@ -54,8 +54,9 @@ class Grammar:
         self.only_note_on[self.on : self.on + 128] = True
         first, count = r["TimeShift"]
         self.shifts = slice(first, first + count)
-        self.shift_steps = np.arange(1, count + 1)  # TimeShift_k moves time k + 1 grid steps
         self.steps_per_beat = vocab.config.steps_per_beat
+        self.kinds, self.values = lookup_tables(vocab)
+        self.shift_steps = np.asarray(self.values[first : first + count])  # grid steps each
         self.program = r["Program"][0]
         self.drums = r["Drums"][0]
         self.drum_slot = len(vocab.config.programs)
@@ -79,38 +80,45 @@ class Grammar:
         mask[:, self.off : self.off + 128] = sounding & ~after_velocity[:, None]
         silent = np.array([not d.sounding for d in decoders])
         mask[:, self.eos] &= silent & (np.asarray(notes_written) > 0)
-        for row, (d, n) in enumerate(zip(decoders, notes_written)):
-            # No time shift may take the silence before the first note, or a note held, past
-            # its limit (in steps at the tempo in force).
-            steps_a_second = d.bpm / 60.0 * self.steps_per_beat
-            if d.sounding:
-                held = d.seconds - min(d.struck_at[key] for key in d.sounding)
-                left = (MAX_HELD_SECONDS - held) * steps_a_second
-                if left < 1 - 1e-6 and not after_velocity[row]:  # one has sounded its longest:
-                    mask[row] = self._ending(d)  # end it now, nothing else
-                    continue
-            elif from_silence and not n:
-                left = (MAX_OPENING_SECONDS - d.seconds) * steps_a_second
-            else:
-                continue
-            mask[row, self.shifts][self.shift_steps > left + 1e-6] = False
+        if from_silence:  # no time shift may take the silence before the first note past it
+            for row, (d, n) in enumerate(zip(decoders, notes_written)):
+                if not n and not d.sounding:
+                    steps_a_second = d.bpm / 60.0 * self.steps_per_beat
+                    left = (MAX_OPENING_SECONDS - d.seconds) * steps_a_second
+                    mask[row, self.shifts][self.shift_steps > left + 1e-6] = False
         mask[~mask.any(axis=1), self.eos] = True  # never leave nothing to draw
         return mask
 
-    def _ending(self, d: StreamDecoder) -> np.ndarray:
-        """The tokens that end a note held all but a step of MAX_HELD_SECONDS or more: its
-        note-off in the current instrument, else a change to the instrument of one that is."""
-        step = 60.0 / (d.bpm * self.steps_per_beat)  # seconds
-        due = d.seconds - MAX_HELD_SECONDS + step + 1e-9
-        overdue = [key for key in d.sounding if d.struck_at[key] <= due]
-        mask = np.zeros(self.size, bool)
-        here = [pitch for slot, pitch in overdue if slot == d.slot]
+    def instead_of(self, d: StreamDecoder, token: int) -> int | None:
+        """What the sampler writes in place of a drawn time shift that would hold a sounding note
+        past MAX_HELD_SECONDS: the note-off of one such note in the current instrument, else a
+        change to the instrument of one (or, where only notes struck at this moment would pass it,
+        the shift shortened to the limit); None when the shift may stand. The model draws again
+        after it, so the shift comes once no note would pass the limit. (Masking the long shifts
+        instead left models that wanted one looping over notes struck and ended at one moment.)"""
+        if not d.sounding or self.kinds[token] != "TimeShift":
+            return None
+        step = 60.0 / (d.bpm * self.steps_per_beat)  # seconds, at the tempo in force
+        due = d.seconds + self.values[token] * step - MAX_HELD_SECONDS - 1e-9
+        overdue = [key for key in d.sounding if d.struck_at[key] < due]
+        if not overdue:
+            return None
+        earlier = [key for key in overdue if d.struck_at[key] < d.seconds - 1e-9]
+        if not earlier:  # the shift alone is longer than a note may last (a very slow tempo)
+            steps = max(1, int(MAX_HELD_SECONDS / step + 1e-6))
+            return self.shifts.start + int(np.searchsorted(self.shift_steps, steps))
+        here = [pitch for slot, pitch in earlier if slot == d.slot]
         if here:
-            mask[[self.off + pitch for pitch in here]] = True
-            return mask
-        for slot, _ in overdue:
-            mask[self.drums if slot == self.drum_slot else self.program + slot] = True
-        return mask
+            return self.off + here[0]
+        slot = earlier[0][0]  # the sampler writes the note-off next (ending_after)
+        return self.drums if slot == self.drum_slot else self.program + slot
+
+    def ending_after(self, d: StreamDecoder, change: int) -> int:
+        """The note-off that follows `change` (an instrument change instead_of gave): of the
+        longest-held note of that instrument."""
+        slot = self.drum_slot if change == self.drums else change - self.program
+        pitches = [(d.struck_at[key], key[1]) for key in d.sounding if key[0] == slot]
+        return self.off + min(pitches)[1]
 
 
 def choose(
