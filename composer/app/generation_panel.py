@@ -417,9 +417,7 @@ def _generate(worker, model_path, sampling, primer, constraints=None, detect=(Fa
     except ModelFileError as exc:  # a model that went wrong while sampling (see Sampler)
         raise UserError(str(exc)) from None
     what = "Stopped" if sampler.stopped else "Generated"
-    style = ""
-    if loaded.config.styles:
-        style = f", style {loaded.config.style_name(sampler.style)}"
+    style = f", style {sampler.style_name}" if sampler.style_name else ""
     said = f"{what} {sampling.variations} variation(s) with {loaded.name}{style}, seed {sampling.seed}."
     silent = sampler.silent()
     pieces = [None if i in silent else piece for i, piece in enumerate(sampler.pieces())]

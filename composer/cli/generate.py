@@ -141,9 +141,8 @@ def _generate(args, written: list[Path]) -> int:
         raise SettingsError(f"{args.primer} has no notes to continue; choose a primer with notes")
     # The primer as a Piece: written back exactly, its tempo and metre going on (Sampler).
     sampler = Sampler(model, settings, primer, constraints=constraints)
-    print(
-        f"Model {model.name}; {style_said(sampler)}seed {seed}"
-    )  # first, so that an interrupted run shows it too
+    style = f"style {sampler.style_name}; " if sampler.style_name else ""
+    print(f"Model {model.name}; {style}seed {seed}")  # first: an interrupted run shows it too
     try:
         show_sampling(sampler)
     except KeyboardInterrupt:
@@ -152,12 +151,6 @@ def _generate(args, written: list[Path]) -> int:
         raise
     _write(sampler, range(args.variations), paths, args, written)
     return 1 if sampler.silent() else 0
-
-
-def style_said(sampler) -> str:
-    """ "style pop; " for a model that knows styles, else nothing: the line a run begins with."""
-    config = sampler.loaded.config
-    return f"style {config.style_name(sampler.style)}; " if config.styles else ""
 
 
 def check_outputs(paths: list[Path], force: bool) -> None:

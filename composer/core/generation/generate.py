@@ -117,6 +117,8 @@ class Sampler:
             self.primer = np.append(self.primer, tempo)
         self.continuation = self._continuation(primer_piece, primer_tokens, span)
         self.style = loaded.config.style_index(settings.style)  # SettingsError: unknown name
+        # The style's name, for what the fronts say; None for a model without styles.
+        self.style_name = loaded.config.style_name(self.style) if loaded.config.styles else None
         self.stepper = LSTMStepper(loaded.model, self.style)
         self.context_spec = loaded.config.context_spec()  # None: a model without context inputs
         # Where the music lies in its meter: the span's parts, or the primer's time signatures

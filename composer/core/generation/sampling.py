@@ -25,8 +25,9 @@ from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
 #: of the collections waits is 3.3 s (evaluation/form.py); models left to themselves waited 16 s.
 MAX_OPENING_SECONDS = 2.0
 #: No note sounds longer than this: a time shift that would hold one longer is written as its
-#: note-off instead (measured at the tempos in force). The collections hold 48 notes over 10 s in 794,410 (evaluation/form.py);
-#: models that forgot to end notes held 1.5 to 4 in 1000, silently closed at the end of the piece.
+#: note-off instead (measured at the tempos in force). The collections hold 48 notes over 10 s
+#: in 794,410 (evaluation/form.py); models that forgot to end notes held 1.5 to 4 in 1000,
+#: silently closed at the end of the piece.
 MAX_HELD_SECONDS = 10.0
 
 

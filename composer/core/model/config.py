@@ -242,7 +242,7 @@ class ModelConfig:
             number_types = (int, float) if name == "dropout" else (int,)
             if isinstance(value, bool) or not isinstance(value, number_types):
                 raise SettingsError(f"model setting {name} must be a number, not {value!r}")
-        return cls(**{k: tuple(v) if k == "styles" else v for k, v in data.items()})
+        return cls(**data)  # __post_init__ makes styles a tuple
 
 
 #: Sizes a musician can pick without knowing the maths. Parameters at the default vocabulary:
