@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from contextlib import suppress
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -24,9 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app import paths, settings
+from composer.app.generation_jobs import generate_job, merge_updates
 from composer.app.steering_box import SteeringBox
 from composer.app.tooltips import GENERATION
-from composer.app.workers import UserError, Worker, WorkerThreads
+from composer.app.workers import Worker, WorkerThreads
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import random_seed  # torch-free
 
@@ -297,8 +297,8 @@ class GenerationPanel(QWidget):
         detect = (steer.wants_primer_key, steer.wants_primer_density)
         model = None if choice == BUNDLED else Path(choice)
         self.worker = Worker(
-            lambda worker: _generate(worker, model, sampling, primer, constraints, detect),
-            merge=_merge,
+            lambda worker: generate_job(worker, model, sampling, primer, constraints, detect),
+            merge=merge_updates,
             urgent=lambda item: isinstance(item, tuple),
         )
         self.worker.progress.connect(self._on_progress)
@@ -370,62 +370,3 @@ def _run_label(run_file: Path) -> str | None:
         return None
     busy = " — training now" if being_trained(run_file.parent) else ""
     return f"{run_file.parent.name} ({which}, step {step:,}){busy}"
-
-
-def _merge(old, new):
-    """Two stream updates as one (progress is throttled; no note may be lost)."""
-    if isinstance(old, tuple) or isinstance(new, tuple):
-        return new
-    notes = [a + b for a, b in zip(old.notes, new.notes)]
-    return replace(new, notes=notes)
-
-
-def _generate(worker, model_path, sampling, primer, constraints=None, detect=(False, False)):
-    """The background job: load, prime, sample, stream. Returns (pieces, description); the
-    piece of a variation that wrote no note is None, never an empty tab passed off as music,
-    and the description names it."""
-    from composer.core.generation import ModelFileError, Sampler, load_model
-    from composer.core.midi import read_midi
-    from composer.core.midi.reader import MidiReadError
-    from composer.resources import default_model
-
-    try:
-        loaded = load_model(model_path or default_model())
-        if isinstance(primer, Path):
-            primer = read_midi(primer)
-    except (ModelFileError, MidiReadError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
-    if primer is not None and any(detect):  # the primer's key (pitched notes) or density
-        from composer.core.generation.constraints import detect_key
-        from composer.core.generation.density import notes_per_beat
-
-        rows = [row for t in primer.tracks if not t.is_drum for row in t.notes]
-        # A SettingsError (no notes to detect from, steering that leaves no note to play)
-        # reaches the Worker, which shows it as the musician's sentence.
-        if detect[0]:
-            constraints = replace(constraints, key=detect_key(rows))
-        if detect[1]:
-            constraints = replace(constraints, density=notes_per_beat(primer))
-    sampler = Sampler(loaded, sampling, primer, constraints=constraints)
-    # The primer is shown as it will be written, exactly, and the notes stream in its ticks.
-    worker.report(("start", sampling.variations, primer))
-    try:
-        for update in sampler.run():
-            if worker.stop_requested:
-                sampler.stop()
-            worker.report(update)
-    except ModelFileError as exc:  # a model that went wrong while sampling (see Sampler)
-        raise UserError(str(exc)) from None
-    what = "Stopped" if sampler.stopped else "Generated"
-    style = f", style {sampler.style_name}" if sampler.style_name else ""
-    said = f"{what} {sampling.variations} variation(s) with {loaded.name}{style}, seed {sampling.seed}."
-    silent = sampler.silent()
-    pieces = [None if i in silent else piece for i, piece in enumerate(sampler.pieces())]
-    if silent:
-        many = len(silent) > 1
-        which = f"variation{'s' if many else ''} {', '.join(str(i + 1) for i in silent)}"
-        sentence = sampler.silent_sentence(
-            f"in {which}", f"so {'they were' if many else 'it was'} not opened"
-        )
-        said += f" {sentence[0].upper()}{sentence[1:]}."
-    return pieces, said
