@@ -4,7 +4,8 @@ Baseline ("naive loop"): call the model (nn.Embedding + nn.LSTM + nn.Linear) onc
 its (h, c) state, softmax, torch.multinomial: what most LSTM tutorials do. Composer: the Sampler,
 whole (grammar mask, top-p, seeded draws, decoding as it goes), and its LSTMStepper alone.
 Also the time per step of 8 variations sampled as one batch against 1. With --context, the same
-model with context inputs (tokens/lookback.py: 12-step beat, lookback of 1 and 2 bars) against it
+model with the context inputs `--context` gives (tokens/lookback.py: 12-step beat, lookback of 1,
+2, 4 and 8 bars and ahead, repeat flags) against it
 without, the stepper alone and the whole Sampler (issue 26 asks for ms/token within 15%).
 
     python benchmarks/generate.py [--preset medium] [--tokens 600] [--context]
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
 
 import torch
 
@@ -106,12 +106,13 @@ def main() -> None:
 
 
 def with_context(config, model: MusicLSTM, vocab: Vocabulary, tokens: int, alone, one) -> None:
-    """The same weights with context tables (random: zeros would cost the same) added."""
-    config = replace(config, context_steps=vocab.config.steps_per_beat, lookback_bars=2)
+    """The same weights with the context tables `--context` gives (random: zeros would cost the
+    same) added: meter, lookback of 1, 2, 4 and 8 bars (and ahead), repeat flags."""
+    config = config.hearing_context(vocab.config.steps_per_beat)
     grown = MusicLSTM(config).eval()
     grown.load_state_dict(model.state_dict(), strict=False)
     with torch.no_grad():
-        for table in (grown.context_step, grown.context_beat, *grown.lookback):
+        for table in (grown.context_step, grown.context_beat, *grown.lookback, *grown.repeat):
             table.weight.normal_(0, 0.1)
     loaded = LoadedModel(grown, config, vocab, None, {})
     stepper_alone(grown, 20, vocab)

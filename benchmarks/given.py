@@ -1,6 +1,7 @@
 """The given music (issue 26): does the model use the music around what it writes?
 
-For the Bach chorales and POP909 (../shared/corpora), the same seeded sample of files, split,
+For each collection asked (the Bach chorales and POP909 unless told; ../shared/corpora), the same
+seeded sample of files, split,
 seed, settings and number of steps: a small model from empty with meter and lookback only
 (`context`: the model of `composer train --context` before the given music) and with the given
 music as well (`given`: what `--context` gives now). On files neither trained on, prints:
@@ -15,7 +16,7 @@ music as well (`given`: what `--context` gives now). On files neither trained on
 - each run's best validation NLL and its training pace (tokens a second).
 
     python -m benchmarks.given [--collections bach_chorales,pop909] [--files 150]
-        [--steps 1200] [--held 30] [--ahead 1,4] [--no-context-run]
+        [--steps 1200] [--held 30] [--ahead 1,4] [--no-context-run] [--lookback phrases,ahead]
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from composer.core.model import preset
 from composer.core.tokens import TokenizerConfig, Vocabulary, encode
 from composer.core.tokens.codec import grid_notes
 from composer.core.tokens.given import GivenMusic, middle_start
+from composer.core.tokens.meter import Meter
 from composer.core.training import TrainConfig
 from composer.core.training.given_data import voices_example
 
 #: Per collection: the tracks given and the tracks written in the accompaniment test, by name,
-#: and the beats of each file it reads (None: all).
+#: and the beats of each file it reads (None: all); a collection not named here has none.
 ACCOMPANIMENT = {
     "bach_chorales": (("Soprano",), ("Alto", "Tenor", "Bass"), None),
     "pop909": (("MELODY",), ("PIANO",), 64),
@@ -59,11 +61,12 @@ def middle_nll(loaded, tokens: np.ndarray, given: GivenMusic) -> tuple[float, in
 
 def fill_rows(models: dict, pieces: list, vocab: Vocabulary, seed: int) -> dict:
     """Per model, (left side only, both sides) mean NLL over the middles of 4 spans a piece
-    (evaluation/fill_in.py, which `composer evaluate` reports)."""
+    (evaluation/fill_in.py, which `composer evaluate` reports), each read in its own meter."""
     tokens = [encode(piece, vocab) for piece in pieces]
+    meters = [Meter.of_piece(piece, vocab.config.steps_per_beat) for piece in pieces]
     out = {}
     for label, loaded in models.items():
-        report = fill_in_report(loaded.model, vocab, tokens, spans=4, seed=seed)
+        report = fill_in_report(loaded.model, vocab, tokens, spans=4, seed=seed, meters=meters)
         out[label] = np.array([report["left_side_nats"], report["both_sides_nats"]])
     return out
 
@@ -119,15 +122,26 @@ def main() -> None:
     parser.add_argument(
         "--no-context-run", action="store_true", help="leave out the model without given music"
     )
+    parser.add_argument(
+        "--lookback",
+        default="",
+        help="more runs, each with the given music: phrases (lags of 4 and 8 bars and the repeat "
+        "flags), ahead (and a fill's middle hearing the bars around it)",
+    )
     args = parser.parse_args()
     tokenizer = TokenizerConfig()
     vocab = Vocabulary(tokenizer)
     spb = tokenizer.steps_per_beat
-    given = preset("small", len(vocab)).hearing_context(spb)
+    hearing = preset("small", len(vocab)).hearing_context(spb)  # composer train --context now
+    # --context before the phrases: lookback of 1 and 2 bars within each part
+    given = replace(hearing, lookback_repeats=0, lookback_phrases=0, lookback_ahead=0)
     variants = {} if args.no_context_run else {"context": replace(given, given_ahead_steps=0)}
     for beats in args.ahead.split(","):
         label = "given" if len(args.ahead.split(",")) == 1 else f"given-{beats}"
         variants[label] = replace(given, given_ahead_steps=int(float(beats) * spb))
+    phrases = replace(given, lookback_repeats=1, lookback_phrases=1)
+    extra = {"phrases": phrases, "ahead": hearing}
+    variants |= {label: extra[label] for label in filter(None, args.lookback.split(","))}
     config = TrainConfig(
         steps=args.steps,
         eval_every=max(args.steps // 6, 1),
@@ -152,23 +166,30 @@ def main() -> None:
                 loaded.model.eval()
             pieces = held_out(name, args.files, args.held, args.seed)
             fill = fill_rows(models, pieces, vocab, args.seed)
-            accompany = accompaniment_rows(models, pieces, vocab, ACCOMPANIMENT[name])
+            accompany = None
+            if name in ACCOMPANIMENT:
+                accompany = accompaniment_rows(models, pieces, vocab, ACCOMPANIMENT[name])
             results.append((name, runs, fill, accompany))
 
     print(f"\nsmall model from empty, {args.steps} steps each, {args.held} held-out files")
     print("NLL in nats per token of the tokens written; ratio: with the music / without it")
     for name, runs, fill, accompany in results:
-        given_names, written_names, _ = ACCOMPANIMENT[name]
         print(f"  {name}")
         for label in runs:
             best, pace = runs[label]
             left, both = fill[label]
-            alone, heard = accompany[label]
-            print(
-                f"    {label:8} validation {best:.3f} ({pace:,.0f} tokens/s)   fill: left {left:.3f} both {both:.3f} "
-                f"ratio {both / left:.3f}   {'+'.join(written_names)} without "
-                f"{'+'.join(given_names)} {alone:.3f} with {heard:.3f} ratio {heard / alone:.3f}"
+            line = (
+                f"    {label:8} validation {best:.3f} ({pace:,.0f} tokens/s)   fill: left "
+                f"{left:.3f} both {both:.3f} ratio {both / left:.3f}"
             )
+            if accompany is not None:
+                given_names, written_names, _ = ACCOMPANIMENT[name]
+                alone, heard = accompany[label]
+                line += (
+                    f"   {'+'.join(written_names)} without {'+'.join(given_names)} "
+                    f"{alone:.3f} with {heard:.3f} ratio {heard / alone:.3f}"
+                )
+            print(line)
 
 
 if __name__ == "__main__":

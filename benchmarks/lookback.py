@@ -10,7 +10,12 @@ model from empty for each variant asked for:
 - fourfour: the same, counting 4/4 bars from each part's start whatever the time signature (the
   context models made before the meter travelled with the tokens);
 - copy: context, and a bias the model computes for repeating the token of 1 or 2 bars before
-  (ModelConfig.lookback_copy).
+  (ModelConfig.lookback_copy);
+- repeats: context, and per lag how many tokens in a row repeated the bar before
+  (ModelConfig.lookback_repeats, Lookback RNN's repeat flags);
+- phrases: repeats, and two more lags, 4 and 8 bars (ModelConfig.lookback_phrases);
+- ahead: phrases, and moments placed in the piece: a fill's middle hears the bars before it
+  and what the music after it plays 1, 2 and 4 bars later (ModelConfig.lookback_ahead).
 
 Prints, per collection:
 
@@ -20,7 +25,8 @@ Prints, per collection:
   the validation files' first seconds: the issue's aim is within 30% of the collection's own.
 
     python -m benchmarks.lookback [--collections nottingham,bach_chorales] [--files 200]
-        [--steps 1500] [--pieces 16] [--seconds 30] [--variants plain,fourfour,context,copy]
+        [--steps 1500] [--pieces 16] [--seconds 30]
+        [--variants plain,fourfour,context,copy,repeats,phrases,ahead]
 """
 
 from __future__ import annotations
@@ -101,12 +107,17 @@ def main() -> None:
     tokenizer = TokenizerConfig()
     vocab = Vocabulary(tokenizer)
     plain = preset("small", len(vocab))
-    with_context = plain.hearing_context(tokenizer.steps_per_beat)  # composer train --context
+    hearing = plain.hearing_context(tokenizer.steps_per_beat)  # composer train --context now
+    # --context before the phrases: lookback of 1 and 2 bars within each part
+    with_context = replace(hearing, lookback_repeats=0, lookback_phrases=0, lookback_ahead=0)
     variants = {
         "plain": plain,
         "fourfour": replace(with_context, meter=0),
         "context": replace(with_context, lookback_copy=0),
         "copy": replace(with_context, lookback_copy=1),
+        "repeats": replace(with_context, lookback_repeats=1),
+        "phrases": replace(with_context, lookback_repeats=1, lookback_phrases=1),
+        "ahead": hearing,
     }
     variants = {name: variants[name] for name in args.variants.split(",")}
     config = TrainConfig(

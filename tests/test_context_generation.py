@@ -38,9 +38,12 @@ def grown_model(
     copy: int = 0,
     meter: int = 0,
     context: bool = True,
+    phrases: int = 0,
 ):
     """The bundled model with context inputs added (the tokenizer's 12-step beat unless `steps`,
-    lookback of 1 and 2 bars, the given music `given_ahead` steps ahead), written as a model
+    lookback of 1 and 2 bars, with `phrases` 4 and 8 bars too, the repeat flags and (with the
+    meter) the look-ahead, the given
+    music `given_ahead` steps ahead), written as a model
     file; its context tables hold random values `scale` wide (0: the zeros a model grown by
     training starts from)."""
     source = default_model()
@@ -56,6 +59,9 @@ def grown_model(
         given_ahead_steps=given_ahead,
         lookback_copy=copy,
         meter=meter,
+        lookback_repeats=phrases,
+        lookback_phrases=phrases,
+        lookback_ahead=phrases * meter,
     )
     if not context:  # the bundled model's core alone: a model that hears no context
         config = core_of(base).config
@@ -68,10 +74,11 @@ def grown_model(
         if k.startswith(("embedding", "lstm", "head"))
     }
     missing = model.load_state_dict(core, strict=False).missing_keys
-    prefixes = ("context_", "lookback.", "given.", "given_out.", "copy.")
+    prefixes = ("context_", "lookback.", "repeat.", "given.", "given_out.", "copy.")
     assert (missing or not context) and all(k.startswith(prefixes) for k in missing)
     generator = torch.Generator().manual_seed(26)
-    tables = [model.context_step, model.context_beat, *model.lookback] if context else []
+    tables = [model.context_step, model.context_beat, *model.lookback, *model.repeat]
+    tables = tables if context else []
     with torch.no_grad():
         for table in tables + ([model.given, model.given_out] if given_ahead else []):
             table.weight.copy_(torch.randn(table.weight.shape, generator=generator) * scale)
@@ -104,6 +111,9 @@ def core_of(loaded):
         given_ahead_steps=0,
         lookback_copy=0,
         meter=0,
+        lookback_repeats=0,
+        lookback_phrases=0,
+        lookback_ahead=0,
         styles=(),
         default_style=0,
     )
@@ -173,14 +183,15 @@ def assert_fed_as_trained(sampler: Sampler, recorder: RecordingStepper) -> None:
         rows = np.concatenate([primer_rows[i], [r[i] for _, r in recorder.steps[:new]]])
         assert np.array_equal(fed, tokens)  # a time shift cut at the end is read as cut
         expected = context_rows(tokens, vocab, spec, sampler.placement)
-        assert np.array_equal(rows, context_ids(expected, tokens, size))
+        assert np.array_equal(rows, context_ids(expected, tokens, size, spec))
 
 
-def test_the_sampler_feeds_the_rows_training_computes(context_model, chorale):
+@pytest.mark.parametrize("which", ["context", "phrases"])
+def test_the_sampler_feeds_the_rows_training_computes(which, context_model, phrase_model, chorale):
     """A primer piece, a tempo asked for (a token after the primer) and a length that cuts the
     last time shift: every row read equals the rows of the whole sequence at once."""
     sampler = Sampler(
-        context_model,
+        context_model if which == "context" else phrase_model,
         SamplingSettings(seconds=5, variations=3, seed=4, top_p=1.0),
         chorale,
         constraints=Constraints(tempo_bpm=100),
@@ -192,11 +203,13 @@ def test_the_sampler_feeds_the_rows_training_computes(context_model, chorale):
     assert_fed_as_trained(sampler, recorder)
 
 
-def test_a_fill_feeds_the_rows_training_computes_for_its_layout(context_model, song):
+@pytest.mark.parametrize("which", ["context", "phrases"])
+def test_a_fill_feeds_the_rows_training_computes_for_its_layout(
+    which, context_model, phrase_model, song
+):
     start, end = bar_ticks(song, 9, 10)
-    filler = SpanFiller(
-        context_model, song, start, end, SamplingSettings(seed=2, variations=2, top_p=1.0)
-    )
+    loaded = context_model if which == "context" else phrase_model
+    filler = SpanFiller(loaded, song, start, end, SamplingSettings(seed=2, variations=2, top_p=1.0))
     filler.sampler.stepper = recorder = RecordingStepper(filler.sampler.stepper)
     for _ in filler.run():
         pass
@@ -211,11 +224,18 @@ def copy_model(tmp_path_factory):
     return loaded
 
 
-@pytest.mark.parametrize("which", ["context", "copy"])
+@pytest.fixture(scope="module")
+def phrase_model(tmp_path_factory):
+    loaded = load_model(grown_model(tmp_path_factory.mktemp("phrases"), phrases=1, meter=1))
+    assert len(loaded.model.lookback) == 7 and len(loaded.model.repeat) == 7
+    return loaded
+
+
+@pytest.mark.parametrize("which", ["context", "copy", "phrases"])
 def test_stepping_token_by_token_gives_the_logits_of_one_forward_pass(
-    which, context_model, copy_model, chorale
+    which, context_model, copy_model, phrase_model, chorale
 ):
-    loaded = context_model if which == "context" else copy_model
+    loaded = {"context": context_model, "copy": copy_model, "phrases": phrase_model}[which]
     tokens = encode(chorale, loaded.vocab)[:400].astype(np.int64)
     context = context_tensor(loaded.config, loaded.vocab, tokens)
     with torch.inference_mode():

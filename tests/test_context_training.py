@@ -36,6 +36,7 @@ from tests.training_helpers import (
 VOCAB = Vocabulary(TokenizerConfig())
 SPB = VOCAB.config.steps_per_beat
 SPEC = ContextSpec(lookback_bars=2, beats_per_bar=4)
+PHRASES = ContextSpec(lookback_bars=2, beats_per_bar=4, repeats=True, phrases=True)
 TINY = ["--hidden-size", "32", "--embedding-size", "16", "--window", "64", "--device", "cpu"]
 
 
@@ -49,7 +50,8 @@ def chorales(tmp_path):
     return collection_of(folder, tmp_path / "cache")
 
 
-def test_a_window_reads_what_the_sampler_computes_on_the_augmented_piece():
+@pytest.mark.parametrize("spec", [SPEC, PHRASES], ids=["lookback", "phrases and repeats"])
+def test_a_window_reads_what_the_sampler_computes_on_the_augmented_piece(spec):
     """A band (drums beside pitched parts, hundreds of tempo changes) transposed and stretched,
     and a fill-in example cut from it: windows in the middle read the context of the whole
     augmented piece, lookback ids from before the window start included."""
@@ -58,18 +60,20 @@ def test_a_window_reads_what_the_sampler_computes_on_the_augmented_piece():
     notes, tempos = grid_notes(music, VOCAB)
     example = example_tokens(notes, tempos, 16 * SPB, 24 * SPB, VOCAB)
     assert (instrument_marks(band, VOCAB) == 1).any()  # drums, which are never transposed
-    pieces = PieceSet([band.astype(np.uint16), example.astype(np.uint16)], VOCAB, SPEC)
+    pieces = PieceSet([band.astype(np.uint16), example.astype(np.uint16)], VOCAB, spec)
     window = 64
     batcher = Batcher(pieces, window)
     whole = Batcher(pieces, int(pieces.lengths.max()))
     v = len(VOCAB)
+    lags = len(spec.bars)
+    padding = [0, 0] + [v] * lags + [0] * (lags if spec.repeats else 0)
     reached_back = 0
     for p, shift, stretch in ((0, 5, 1.07), (0, -4, 0.93), (1, 3, 1.05)):
         length = int(pieces.lengths[p])
         augmented = whole.batch(np.array([p]), np.array([0]), np.array([shift]),
                                 np.array([stretch])).inputs[0, :length]  # fmt: skip
         assert not np.array_equal(augmented, pieces.tokens[p])
-        expected = context_ids(context_rows(augmented, VOCAB, SPEC), augmented, v)
+        expected = context_ids(context_rows(augmented, VOCAB, spec), augmented, v, spec)
         offsets = np.arange(window, length, window)[:40]
         for o in offsets.tolist():
             batch = batcher.batch(np.array([p, -1]), np.array([o, 0]), np.array([shift, 0]),
@@ -77,10 +81,10 @@ def test_a_window_reads_what_the_sampler_computes_on_the_augmented_piece():
             n = min(window, length - o)
             assert np.array_equal(batch.inputs[0, :n], augmented[o : o + n])
             assert np.array_equal(batch.context[0, :n], expected[o : o + n]), (p, o)
-            assert (batch.context[0, n:] == [0, 0, v, v]).all()  # padding
-            assert (batch.context[1] == [0, 0, v, v]).all()  # an idle lane
-            rows = pieces.context_rows[p][o : o + n]
-            reached_back += int(((rows[:, 2:] >= 0) & (rows[:, 2:] < o)).sum())
+            assert (batch.context[0, n:] == padding).all()
+            assert (batch.context[1] == padding).all()  # an idle lane
+            rows = pieces.context_rows[p][o : o + n, spec.lookback]
+            reached_back += int(((rows >= 0) & (rows < o)).sum())
     assert reached_back > 100
 
 
@@ -141,7 +145,8 @@ def test_from_a_model_without_context_grows_it_at_zero_and_plays_as_before(tmp_p
         assert not grown.state_dict()[name].any(), name
     old = load_model(base_dir).model.eval()
     piece = collection.tokens(next(iter(collection.files))).astype(np.int64)
-    context = context_ids(context_rows(piece, VOCAB, SPEC), piece, len(VOCAB))
+    spec = start.model.context_spec()
+    context = context_ids(context_rows(piece, VOCAB, spec), piece, len(VOCAB), spec)
     tokens = torch.from_numpy(piece)[None]
     with torch.no_grad():
         before, _ = old(tokens)

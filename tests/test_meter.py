@@ -87,7 +87,7 @@ def test_rows_count_the_tunes_own_bars_and_the_sampler_computes_the_same(signatu
     assert rows[:, 1].max() == 2  # three quarter notes a bar, not four
     reader = ContextReader(VOCAB, SPEC, len(VOCAB), placement)
     stepped = np.array([reader.feed(int(t)) for t in tokens])
-    assert np.array_equal(stepped, context_ids(rows, tokens, len(VOCAB)))
+    assert np.array_equal(stepped, context_ids(rows, tokens, len(VOCAB), SPEC))
     # A lookback a bar ago lands 36 steps earlier: where a tune repeats its bar, the token then
     # is the token now far more often than with the 4-beat bar older models count.
     times = np.cumsum([VOCAB_SHIFT.get(int(t), 0) for t in tokens])
@@ -121,7 +121,7 @@ def test_a_fill_examples_parts_lie_where_they_were_cut_from():
     assert rows[middle, :2].tolist() == [0, 2]
     reader = ContextReader(infill, SPEC, len(infill), placement)
     stepped = np.array([reader.feed(int(t)) for t in example])
-    assert np.array_equal(stepped, context_ids(rows, example, len(infill)))
+    assert np.array_equal(stepped, context_ids(rows, example, len(infill), SPEC))
 
 
 def test_training_reads_each_piece_and_example_in_its_meter(tmp_path):
@@ -271,3 +271,39 @@ def test_files_with_time_signatures_no_bar_fits_still_train_and_continue(tmp_pat
     sampler = Sampler(model, SamplingSettings(seconds=2, seed=0), read_midi(folder / "zero.mid"))
     list(sampler.run())
     assert sampler.finished() == [0]
+
+
+AHEAD = ContextSpec(
+    lookback_bars=2, beats_per_bar=4, meter=True, repeats=True, phrases=True, ahead=True
+)
+
+
+@pytest.mark.parametrize("signature", [(6, 8), (4, 4)])
+def test_a_fills_middle_hears_the_bars_before_it_and_the_music_after_it(signature):
+    """A model that looks ahead places a fill's parts in the piece: at the span's first token
+    the bar before points into the prefix, and in the span's last bar the bar after points into
+    the suffix, read first; at once and token by token alike, repeat flags included."""
+    piece = read_midi(tune_in(*signature))
+    notes, tempos = grid_notes(piece, VOCAB)
+    meter = Meter.of_piece(piece, SPB)
+    bar = int(meter.bar_steps[0])
+    start, end = 4 * bar, 6 * bar  # two whole bars
+    infill = Vocabulary(TokenizerConfig(infill=True))
+    notes, tempos = grid_notes(piece, infill)
+    example = example_tokens(notes, tempos, start, end, infill)
+    placement = Placement(meter, part_origins(start, end, SPB))
+    rows = context_rows(example, infill, AHEAD, placement)
+    reader = ContextReader(infill, AHEAD, len(infill), placement)
+    stepped = np.array([reader.feed(int(t)) for t in example])
+    assert np.array_equal(stepped, context_ids(rows, example, len(infill), AHEAD))
+    marks = {name: int(np.flatnonzero(example == infill.offset(name))[0]) for name in
+             ("Suffix", "Prefix", "Middle", "EndMiddle")}  # fmt: skip
+    one_back, one_ahead = AHEAD.bars.index(1), AHEAD.bars.index(-1)
+    first = rows[marks["Middle"] + 1, 2 + one_back]  # the row read beside the first token in
+    assert marks["Prefix"] < first <= marks["Middle"]  # the prefix, a bar before the span
+    last_bar = range(marks["EndMiddle"] - 8, marks["EndMiddle"])
+    ahead = rows[last_bar, 2 + one_ahead]
+    assert ((ahead > marks["Suffix"]) & (ahead < marks["Prefix"])).any()  # in the suffix
+    # Without looking ahead, the middle looks back within itself alone and never ahead.
+    plain = context_rows(example, infill, SPEC, placement)
+    assert plain[marks["Middle"] + 1, 2] == -1

@@ -9,9 +9,10 @@ LOSS = (
 )
 
 TRAINING = {
-    "context": "Let the model hear where the music is in the bar, what it played one and two "
-    "bars before, and, when it regenerates bars or adds a part, what the other parts and the "
-    "bars after play (composer train --context). A model started from one without this learns it.",
+    "context": "Let the model hear where the music is in the bar, what it played 1, 2, 4 and 8 "
+    "bars before (a tune repeats its phrases), and, when it regenerates bars or adds a part, "
+    "what the other parts and the bars around play (composer train --context). A model started "
+    "from one without this learns it.",
     "preset": "How big a model to train: bigger ones learn more from large collections, but "
     "take longer and over-fit (copy) small ones. Hover over a size for more.",
     "start_from": "What the new model starts from. The base model already knows pop, folk, "

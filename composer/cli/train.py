@@ -98,9 +98,10 @@ def add_parser(commands) -> None:
     train.add_argument(
         "--context",
         action="store_true",
-        help="hear where the music is in the bar, what it played 1 and 2 bars before, and, "
-        "when it fills bars or adds a part, what the other tracks and the bars after play "
-        "(`composer accompany`); with --from, a model without these learns them",
+        help="hear where the music is in the bar, what it played 1, 2, 4 and 8 bars before "
+        "(and whether it has been repeating it), and, when it fills bars or adds a part, what "
+        "the other tracks and the bars around play (`composer accompany`); with --from, a model "
+        "without these learns them",
     )
     train.add_argument(
         "--styles",

@@ -57,7 +57,7 @@ ADVANCED = [
 def changed_on_resume(args, saved) -> list[str]:
     """The flags given with --resume whose values differ from the run's own (`saved`, its
     RunInfo). --preset stands for its model fields (those not given by --layers etc. beside it)."""
-    from composer.core.model.config import PRESETS
+    from composer.core.model.config import PRESETS, ModelConfig
     from composer.core.training.runs import settings_that_differ
 
     model = given(args, MODEL_ON_RESUME)
@@ -65,8 +65,14 @@ def changed_on_resume(args, saved) -> list[str]:
     differ = settings_that_differ(saved, {**from_preset, **model}, given(args, TRAINING_ON_RESUME))
     flags = {**MODEL_ON_RESUME, **TRAINING_ON_RESUME}
     preset = ["--preset"] if any(name in from_preset for name in differ) else []
-    # --context asks for context inputs: a run that has none cannot grow them on resume.
-    context = ["--context"] if args.context and not saved.model.get("context_steps") else []
+    # --context asks for the context inputs it gives now: a run that lacks some (none, or made
+    # before the phrase lags) cannot grow them on resume.
+    context = []
+    if args.context:
+        own = ModelConfig.from_dict(saved.model)
+        steps = own.context_steps or int(saved.tokenizer.get("steps_per_beat", 12))
+        if own.hearing_context(steps) != own:
+            context = ["--context"]
     return preset + [flags[name] for name in differ if name not in from_preset] + context
 
 

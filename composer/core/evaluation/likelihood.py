@@ -17,7 +17,13 @@ import torch.nn.functional as F
 
 from composer.core.model import MusicLSTM, context_tensor
 from composer.core.tokens.given import GivenMusic, example_given_rows
-from composer.core.tokens.lookback import NO_MOMENT, context_ids, context_rows
+from composer.core.tokens.lookback import (
+    NO_MOMENT,
+    context_ids,
+    context_rows,
+    repeat_counts,
+    tagged_tokens,
+)
 from composer.core.tokens.meter import Meter, Placement
 from composer.core.tokens.vocab import Vocabulary
 
@@ -92,16 +98,23 @@ def _window_context(
     model, vocab, ids: np.ndarray, positions: np.ndarray, context: int, placement=None
 ):
     """Per window ids[p-context:p], its context inputs (W, context, C), or None without them:
-    each token's place as in the whole piece, lookbacks only to tokens inside the window."""
+    each token's place as in the whole piece, lookbacks only to tokens inside the window, and
+    repeats counted from the window's start (drums told apart by the whole piece's instrument
+    changes)."""
     spec = model.config.context_spec()
     if spec is None:
         return None
     rows = context_rows(ids, vocab, spec, placement)
     windows = np.stack([rows[p - context : p] for p in positions])  # (W, context, C)
     firsts = (np.asarray(positions) - context)[:, None, None]
-    lookback = windows[..., 2:]
-    windows[..., 2:] = np.where(lookback >= firsts, lookback, NO_MOMENT)
-    return torch.from_numpy(context_ids(windows, ids, model.config.vocab_size))
+    lookback = windows[..., spec.lookback]
+    windows[..., spec.lookback] = np.where(lookback >= firsts, lookback, NO_MOMENT)
+    if spec.repeats:
+        tagged = tagged_tokens(ids, vocab)
+        for window, p in zip(windows, positions):
+            read = tagged[p - context : p]
+            window[:, spec.repeat] = repeat_counts(window[:, spec.lookback], tagged, read)
+    return torch.from_numpy(context_ids(windows, ids, model.config.vocab_size, spec))
 
 
 def likelihood_report(

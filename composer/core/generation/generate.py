@@ -274,7 +274,7 @@ class Sampler:
         row of nothing: its state no longer matters."""
         ids = tokens.tolist()
         rows = np.zeros((len(ids), self.context_spec.columns), np.int64)
-        rows[:, 2:] = self.loaded.config.vocab_size  # no moment a bar ago
+        rows[:, self.context_spec.lookback] = self.loaded.config.vocab_size  # no moment then
         for row, (v, token) in enumerate(zip(self.variations, read)):
             if token is not None:
                 ids[row] = token

@@ -49,7 +49,7 @@ class LSTMStepper:
             self.head_bias = model.head.bias.detach()
             # The context tables stacked in the order of a context row's columns (rows, E), and
             # where each starts; None for a model without them.
-            tables = [model.context_step, model.context_beat, *model.lookback]
+            tables = [model.context_step, model.context_beat, *model.lookback, *model.repeat]
             tables = [t.weight.detach() for t in tables if t is not None]
             self.context = torch.cat(tables) if tables else None
             starts = [0] + [len(t) for t in tables[:-1]]

@@ -15,7 +15,7 @@ from composer.core.errors import SettingsError
 #: cached tokens (tokens/lookback.py); lookback lags are whole bars of it.
 BEATS_PER_BAR = 4
 #: The lookback lags `composer train --context` gives a model: what it played 1 and 2 bars before,
-#: as Magenta's Lookback RNN heard (issue 26).
+#: as Magenta's Lookback RNN heard (issue 26); the phrase lags (4 and 8 bars) come beside them.
 LOOKBACK_BARS = 2
 #: How far ahead `composer train --context` lets a model hear the given music (tokens/given.py):
 #: the notes kept parts and a fill's suffix strike within this many beats of the current time.
@@ -59,6 +59,16 @@ class ModelConfig:
     # with its tokens: tokens/meter.py), its beats counted in quarter notes from the bar line in a
     # table of METER_BEATS rows; 0: 4-beat bars from each part's start (context models before it).
     meter: int = 0
+    # 1: per lookback lag, how many tokens in a row have been the token that came next a bar
+    # before (Lookback RNN's repeat flags: tokens/lookback.py), a learnt vector per count; 0: none.
+    lookback_repeats: int = 0
+    # 1: two more lookback lags, 4 and 8 bars (a phrase and a period: where the collections
+    # repeat themselves most, measured in benchmarks/lookback.py); 0: 1 to lookback_bars only.
+    lookback_phrases: int = 0
+    # 1: moments placed in the piece, so that a fill's middle hears the bars before it and what
+    # the music after it plays 1, 2 and 4 bars later (tokens/lookback.py); needs meter. 0: each
+    # part of a fill-in layout looks back within itself.
+    lookback_ahead: int = 0
     # Styles (training/styles.py): the names of the collections the model learnt to tell apart,
     # each a learnt vector added to every token's (row 0, any style, stays zero); () none.
     styles: tuple[str, ...] = ()
@@ -81,6 +91,21 @@ class ModelConfig:
             (self.lookback_copy in (0, 1), "lookback_copy must be 0 or 1"),
             (self.meter in (0, 1), "meter must be 0 or 1"),
             (self.meter == 0 or self.context_steps > 0, "meter needs context_steps"),
+            (self.lookback_repeats in (0, 1), "lookback_repeats must be 0 or 1"),
+            (self.lookback_phrases in (0, 1), "lookback_phrases must be 0 or 1"),
+            (self.lookback_ahead in (0, 1), "lookback_ahead must be 0 or 1"),
+            (
+                self.lookback_ahead == 0 or (self.meter and self.lookback_bars),
+                "lookback_ahead needs meter and lookback_bars",
+            ),
+            (
+                self.lookback_phrases == 0 or self.lookback_bars > 0,
+                "lookback_phrases needs lookback_bars",
+            ),
+            (
+                self.lookback_repeats == 0 or self.lookback_bars > 0,
+                "lookback_repeats needs lookback_bars (the tokens it compares with)",
+            ),
             (
                 self.lookback_copy == 0 or self.lookback_bars > 0,
                 "lookback_copy needs lookback_bars (the tokens it may repeat)",
@@ -134,19 +159,41 @@ class ModelConfig:
             return None
         from composer.core.tokens.lookback import ContextSpec  # numpy: not for --help
 
-        return ContextSpec(self.lookback_bars, BEATS_PER_BAR, meter=bool(self.meter))
+        return ContextSpec(
+            self.lookback_bars,
+            BEATS_PER_BAR,
+            meter=bool(self.meter),
+            repeats=bool(self.lookback_repeats),
+            phrases=bool(self.lookback_phrases),
+            ahead=bool(self.lookback_ahead),
+        )
+
+    @property
+    def lookback_lags(self) -> int:
+        """How many lookback lags the model reads (ContextSpec.bars)."""
+        from composer.core.tokens.lookback import AHEAD_BARS, PHRASE_BARS  # numpy: not for --help
+
+        phrases = len(PHRASE_BARS) * self.lookback_phrases
+        return self.lookback_bars + phrases + len(AHEAD_BARS) * self.lookback_ahead
 
     def hearing_context(self, steps_per_beat: int) -> ModelConfig:
         """This model with context inputs (`composer train --context`): the tokenizer's grid
-        `steps_per_beat`, bars of the music's own meter, lookback LOOKBACK_BARS bars and the
-        given music GIVEN_AHEAD_BEATS ahead; what a model has already it keeps (a model with
-        context inputs made before the given music gains that alone, and one that counts 4/4
-        bars keeps counting them, as it learnt)."""
+        `steps_per_beat`, bars of the music's own meter, lookback LOOKBACK_BARS bars and a
+        phrase and a period back with the repeat flags, a fill's middle hearing the bars around
+        it, and the given music GIVEN_AHEAD_BEATS ahead. What a model has already it keeps and
+        gains what it lacks (a model with context inputs made before the phrases gains them;
+        one that counts 4/4 bars keeps counting them, as it learnt, and cannot look ahead)."""
         if not self.context_steps:
             self = replace(self, context_steps=steps_per_beat, lookback_bars=LOOKBACK_BARS, meter=1)
         if not self.given_ahead_steps:
             self = replace(self, given_ahead_steps=GIVEN_AHEAD_BEATS * self.context_steps)
-        return self
+        lags = int(self.lookback_bars > 0)  # a hand-made config may have context but no lookback
+        return replace(
+            self,
+            lookback_repeats=lags,
+            lookback_phrases=lags,
+            lookback_ahead=lags * self.meter,
+        )
 
     @property
     def hears_given(self) -> bool:
@@ -155,8 +202,9 @@ class ModelConfig:
 
     def context_shapes(self) -> dict[str, tuple[int, ...]]:
         """Name -> shape of the context inputs' tables (none for a model without them): one row
-        per step of the beat, per beat of the bar, and per lookback lag one per token id plus
-        one for "no moment then" (the last row); one per style plus any style (row 0)."""
+        per step of the beat, per beat of the bar, per lookback lag one per token id plus one for
+        "no moment then" (the last row) and with the repeat flags one per run length; the given
+        music's two projections; the copy bias's; one per style plus any style (row 0)."""
         e = self.embedding_size
         styles = {"style.weight": (len(self.styles) + 1, e)} if self.styles else {}
         if not self.context_steps:
@@ -165,16 +213,21 @@ class ModelConfig:
             "context_step.weight": (self.context_steps, e),
             "context_beat.weight": (self.context_spec().beat_rows, e),
         }
-        for lag in range(self.lookback_bars):
+        for lag in range(self.lookback_lags):
             shapes[f"lookback.{lag}.weight"] = (self.vocab_size + 1, e)
+        if self.lookback_repeats:
+            from composer.core.tokens.lookback import REPEAT_ROWS  # numpy: not for --help
+
+            for lag in range(self.lookback_lags):
+                shapes[f"repeat.{lag}.weight"] = (REPEAT_ROWS, e)
         if self.given_ahead_steps:
             from composer.core.tokens.given import GIVEN_WIDTH  # numpy: not for --help
 
             shapes["given.weight"] = (e, GIVEN_WIDTH)
             shapes["given_out.weight"] = (self.vocab_size, GIVEN_WIDTH)
         if self.lookback_copy:
-            shapes["copy.weight"] = (self.lookback_bars, self.hidden_size)
-            shapes["copy.bias"] = (self.lookback_bars,)
+            shapes["copy.weight"] = (self.lookback_lags, self.hidden_size)
+            shapes["copy.bias"] = (self.lookback_lags,)
         return shapes
 
     @property
@@ -217,8 +270,9 @@ class ModelConfig:
         data = asdict(self)
         # Settings at their default are left out, so that a model without them is written as
         # before they existed, and a Composer from before reads it.
-        if not self.meter:
-            del data["meter"]
+        for name in ("meter", "lookback_repeats", "lookback_phrases", "lookback_ahead"):
+            if not data[name]:
+                del data[name]
         if not self.styles:
             del data["styles"], data["default_style"]
         else:

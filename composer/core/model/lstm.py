@@ -8,7 +8,7 @@ from torch import nn
 
 from composer.core.model.config import ModelConfig
 from composer.core.tokens.given import GIVEN_WIDTH
-from composer.core.tokens.lookback import context_ids, context_rows
+from composer.core.tokens.lookback import REPEAT_ROWS, context_ids, context_rows
 from composer.core.tokens.meter import Placement
 from composer.core.tokens.vocab import Vocabulary
 
@@ -35,7 +35,9 @@ class MusicLSTM(nn.Module):
         # exactly as before until training moves them; gradients reach them all the same.
         self.context_step = self.context_beat = self.given = self.given_out = self.copy = None
         self.style = None
-        self.lookback = nn.ModuleList()
+        self.lookback, self.repeat = nn.ModuleList(), nn.ModuleList()
+        lags = config.lookback_lags
+        self.lookback_columns = slice(2, 2 + lags)
         if config.styles:  # row 0, any style, stays zero: no gradient reaches it
             self.style = nn.Embedding(len(config.styles) + 1, config.embedding_size, padding_idx=0)
             with torch.no_grad():
@@ -44,10 +46,10 @@ class MusicLSTM(nn.Module):
             e = config.embedding_size
             self.context_step = nn.Embedding(config.context_steps, e)
             self.context_beat = nn.Embedding(config.context_spec().beat_rows, e)
-            self.lookback.extend(
-                nn.Embedding(config.vocab_size + 1, e) for _ in range(config.lookback_bars)
-            )
-            tables = [self.context_step, self.context_beat, *self.lookback]
+            self.lookback.extend(nn.Embedding(config.vocab_size + 1, e) for _ in range(lags))
+            if config.lookback_repeats:
+                self.repeat.extend(nn.Embedding(REPEAT_ROWS, e) for _ in range(lags))
+            tables = [self.context_step, self.context_beat, *self.lookback, *self.repeat]
             if config.given_ahead_steps:
                 # Read beside each token, and straight onto the logits: which notes the given
                 # harmony makes likely is learnt far sooner there than through the LSTM alone.
@@ -55,7 +57,7 @@ class MusicLSTM(nn.Module):
                 self.given_out = nn.Linear(GIVEN_WIDTH, config.vocab_size, bias=False)
                 tables += [self.given, self.given_out]
             if config.lookback_copy:
-                self.copy = nn.Linear(config.hidden_size, config.lookback_bars)
+                self.copy = nn.Linear(config.hidden_size, lags)
                 tables.append(self.copy)
             with torch.no_grad():
                 for table in tables:
@@ -85,9 +87,10 @@ class MusicLSTM(nn.Module):
         style: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, LSTMState]:
         """tokens: (batch, time) int64 ids -> logits (batch, time, vocab_size) and the new state.
-        context: (batch, time, 2 + lookback_bars) int64, for a model with context inputs: step in
-        the beat, beat in the bar, and per lag the token id that came next a bar ago (vocab_size
-        where none did); tokens/lookback.py's context_ids makes it.
+        context: (batch, time, columns) int64, for a model with context inputs: step in the beat,
+        beat in the bar, per lag the token id that came next a bar ago (vocab_size where none
+        did), and for a model with repeat flags per lag the run of repeated tokens (0 to
+        REPEAT_ROWS - 1); tokens/lookback.py's context_rows and context_ids make it.
         given: (batch, time, GIVEN_WIDTH) float (0 or 1), for a model that hears given music:
         the rows of tokens/given.py; None where every row is zero (no span, nothing given).
         style: (batch,) int64, for a model with styles: the style row each row of the batch plays
@@ -108,7 +111,7 @@ class MusicLSTM(nn.Module):
         if self.copy is None:
             return logits
         bias = self.copy(h)  # (..., lags)
-        lookback = context[..., 2:]  # (..., lags), vocab_size where no moment a bar ago
+        lookback = context[..., self.lookback_columns]  # (..., lags), vocab_size: no moment
         wide = torch.cat([logits, torch.zeros_like(logits[..., :1])], dim=-1)
         wide = wide.scatter_add(-1, lookback, bias.to(wide.dtype))
         return wide[..., :-1]
@@ -131,6 +134,8 @@ class MusicLSTM(nn.Module):
         x = x + self.context_step(context[..., 0]) + self.context_beat(context[..., 1])
         for lag, table in enumerate(self.lookback):
             x = x + table(context[..., 2 + lag])
+        for lag, table in enumerate(self.repeat):
+            x = x + table(context[..., 2 + len(self.lookback) + lag])
         if given is not None and self.given is not None:
             x = x + heard(self.given, given, x.dtype)
         return x
@@ -151,12 +156,13 @@ def context_tensor(
     config: ModelConfig, vocab: Vocabulary, tokens: np.ndarray, placement: Placement | None = None
 ) -> torch.Tensor | None:
     """What a model with context inputs reads beside `tokens` (N,) read from a zero state:
-    int64 (1, N, 2 + lookback_bars) (MusicLSTM.forward's context); None for a model without
+    int64 (1, N, columns) (MusicLSTM.forward's context); None for a model without
     them. vocab: the model's Vocabulary (its grid and time shifts place the tokens in time).
     placement: where the tokens lie in their piece's meter (tokens/meter.py; None: 4/4)."""
     spec = config.context_spec()
     if spec is None:
         return None
     tokens = np.asarray(tokens, np.int64)
-    ids = context_ids(context_rows(tokens, vocab, spec, placement), tokens, config.vocab_size)
+    rows = context_rows(tokens, vocab, spec, placement)
+    ids = context_ids(rows, tokens, config.vocab_size, spec)
     return torch.from_numpy(ids)[None]

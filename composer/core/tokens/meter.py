@@ -2,7 +2,7 @@
 each part of a fill-in sequence lies in the piece (issue 26).
 
 The context inputs (tokens/lookback.py) tell the model where the music is in the bar and what it
-played one and two bars before. A model made with `ModelConfig.meter` counts those bars in the
+played 1, 2 (4 and 8) bars before. A model made with `ModelConfig.meter` counts those bars in the
 piece's own time signatures (3/4 waltzes and 6/8 jigs are a third of the folk tunes), kept with
 each file's tokens in the cache; a file without any is in 4/4, as MIDI says. Older context models
 count 4-beat bars from each part's start, as they were trained.

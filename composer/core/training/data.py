@@ -15,7 +15,7 @@ a pure function of the piece lengths and the seed: resuming at step k rebuilds i
 what an uninterrupted run would have read. Validation reads one `plan_epoch` pass.
 
 A model with context inputs (tokens/lookback.py) reads beside each token its place in the beat and
-the bar and the token played at that moment 1 and 2 bars before. The rows of positions are computed
+the bar and the token played at that moment 1, 2 (4 and 8) bars before. The rows are computed
 once per piece; each batch resolves the lookback positions to token ids after augmentation, so the
 model reads what the sampler computes from the (transposed) music it has played.
 
@@ -200,8 +200,9 @@ class Batch:
     inputs: np.ndarray  # (lanes, window) int64 token ids
     targets: np.ndarray  # (lanes, window) int64 next ids; PAD where nothing is predicted
     fresh: np.ndarray  # (lanes,) bool: the lane starts a piece (or is idle): zero its state
-    # (lanes, window, 2 + lags) int64 for a model with context inputs (MusicLSTM.forward): step
-    # in the beat, beat in the bar, lookback ids (vocab_size: none); 0, 0, vocab_size on padding
+    # (lanes, window, columns) int64 for a model with context inputs (MusicLSTM.forward): step
+    # in the beat, beat in the bar, lookback ids (vocab_size: none), repeat counts; 0, 0,
+    # vocab_size, 0 on padding
     context: np.ndarray | None = None
     # (lanes, window, GIVEN_WIDTH) float32 for a model that hears given music, None where no
     # lane reads any (MusicLSTM.forward's given)
@@ -236,8 +237,9 @@ class PieceSet:
         self.styles = styles
         if styles is not None and len(styles) != len(tokens):
             raise ValueError("one style per piece")
-        # Per piece: context_rows, (L, context.columns) positions, int32 (half of int64's
-        # memory: 16 bytes a token at 2 lags, beside the token's 2); None without context.
+        # Per piece: context_rows, (L, context.columns) positions (and repeat counts), int32
+        # (half of int64's memory: 16 bytes a token at 2 lags, 64 at the 7 lags with repeat
+        # flags of `--context` now, beside the token's 2); None without context.
         self.context_rows: list[np.ndarray] | None = None
         if context is not None:  # per piece its Placement (tokens/meter.py), for a model with meter
             placements = placements or [None] * len(tokens)
@@ -380,9 +382,9 @@ class Batcher:
         positions resolved to the ids there, augmented as the lane's own tokens are (a lookback
         position may lie before the window, so the ids are read from the whole piece)."""
         lanes, w = len(pieces), self.window
-        columns = self.pieces.context.columns
-        out = np.zeros((lanes, w, columns), np.int64)
-        ids = np.zeros((lanes, w, columns - 2), np.int64)
+        spec = self.pieces.context
+        out = np.zeros((lanes, w, spec.columns), np.int64)
+        ids = np.zeros((lanes, w, len(spec.bars)), np.int64)
         found = np.zeros(ids.shape, bool)
         drums = np.zeros(ids.shape, bool)
         for lane, (p, o) in enumerate(zip(pieces.tolist(), offsets.tolist())):
@@ -391,14 +393,15 @@ class Batcher:
             rows = self.pieces.context_rows[p][o : o + w]  # the inputs' positions
             n = len(rows)
             out[lane, :n, :2] = rows[:, :2]
-            at = np.maximum(rows[:, 2:], 0)
-            found[lane, :n] = rows[:, 2:] >= 0
+            out[lane, :n, spec.repeat] = rows[:, spec.repeat]  # counts, not positions
+            at = np.maximum(rows[:, spec.lookback], 0)
+            found[lane, :n] = rows[:, spec.lookback] >= 0
             ids[lane, :n] = self.pieces.tokens[p][at]
             if shift is not None:
                 drums[lane, :n] = self.pieces.drums_at_each(p, at)
         if shift is not None:
             ids = self._augment(ids, drums, shift[:, None, None], stretch[:, None, None])
-        out[..., 2:] = np.where(found, ids, len(self.pieces.vocab))
+        out[..., spec.lookback] = np.where(found, ids, len(self.pieces.vocab))
         return out
 
     def _augment(self, tokens, drums, shift, stretch) -> np.ndarray:

@@ -134,6 +134,8 @@ def load_weights(model, record: dict, weights: dict[str, torch.Tensor] | None = 
             weights[name] = torch.cat([given, own[given.shape[0] :]])
         elif part == "lookback":  # its last row is "nothing then": it stays last
             weights[name] = torch.cat([given[:-1], own[given.shape[0] - 1 : -1], given[-1:]])
+        elif part == "copy":  # one row per lag: the phrase lags come after the lags it had
+            weights[name] = torch.cat([given, own[given.shape[0] :]])
     wrong_size = TrainingError(
         f"{record['model']} is not the size of the model this run trains; start a new run from it"
     )
