@@ -113,6 +113,13 @@ def test_a_run_with_context_learns_and_its_checkpoints_hold_the_tables(tmp_path,
     capsys.readouterr()
     assert main(["train", "--out", str(plain), "--resume", "--context", "--steps", "2"]) == 2
     assert "drop --context" in capsys.readouterr().err
+    # A run made with the context of before the phrase lags keeps it on resume and says so.
+    older = json.loads((run / "run.json").read_text())
+    for name in ("lookback_repeats", "lookback_phrases", "lookback_ahead"):
+        assert older["model"].pop(name) == 1
+    (run / "run.json").write_text(json.dumps(older))
+    assert main(["train", "--out", str(run), "--resume", "--context", "--steps", "32"]) == 2
+    assert "drop --context" in capsys.readouterr().err
 
 
 def test_a_resumed_run_with_context_reaches_the_same_weights(tmp_path, chorales):
