@@ -23,7 +23,7 @@ from composer.core.generation.loading import ModelFileError
 from composer.core.generation.stepper import LSTMStepper
 from composer.core.midi import read_midi, write_midi
 from composer.core.midi.timeline import Timeline
-from composer.core.model import MusicLSTM, context_tensor
+from composer.core.model import ModelConfig, MusicLSTM, context_tensor
 from composer.core.tokens import encode
 from composer.core.tokens.lookback import ContextReader, context_ids, context_rows
 from composer.resources import default_model
@@ -42,18 +42,15 @@ def grown_model(
 ):
     """The bundled model with context inputs added (the tokenizer's 12-step beat unless `steps`,
     lookback of 1 and 2 bars, with `phrases` 4 and 8 bars too, the repeat flags and (with the
-    meter) the look-ahead, the given
-    music `given_ahead` steps ahead), written as a model
-    file; its context tables hold random values `scale` wide (0: the zeros a model grown by
+    meter) the look-ahead, the given music `given_ahead` steps ahead), written as a model file;
+    its context tables hold random values `scale` wide (0: the zeros a model grown by
     training starts from)."""
     source = default_model()
     info = json.loads(source.read_text())
     base = load_model(source)
     steps = steps or base.vocab.config.steps_per_beat
     config = replace(
-        base.config,
-        styles=(),
-        default_style=0,
+        core_config(base.config),
         context_steps=steps,
         lookback_bars=2,
         given_ahead_steps=given_ahead,
@@ -64,7 +61,7 @@ def grown_model(
         lookback_ahead=phrases * meter,
     )
     if not context:  # the bundled model's core alone: a model that hears no context
-        config = core_of(base).config
+        config = core_config(base.config)
     model = MusicLSTM(config)
     # The bundled model's embedding, LSTM and head; its own context tables and styles are not
     # this test model's (it is the model without them, grown).
@@ -99,24 +96,23 @@ def grown_model(
     return folder / "model.json"
 
 
+def core_config(config: ModelConfig) -> ModelConfig:
+    """The size of `config` alone: no context inputs, no styles."""
+    return ModelConfig(
+        config.vocab_size,
+        hidden_size=config.hidden_size,
+        layers=config.layers,
+        embedding_size=config.embedding_size,
+        dropout=config.dropout,
+    )
+
+
 def core_of(loaded):
     """The bundled model's embedding, LSTM and head alone, as a model without context inputs or
     styles: what the context tests grow (the bundled model hears the bar itself since issue 26)."""
     from composer.core.generation.loading import LoadedModel
 
-    config = replace(
-        loaded.config,
-        context_steps=0,
-        lookback_bars=0,
-        given_ahead_steps=0,
-        lookback_copy=0,
-        meter=0,
-        lookback_repeats=0,
-        lookback_phrases=0,
-        lookback_ahead=0,
-        styles=(),
-        default_style=0,
-    )
+    config = core_config(loaded.config)
     net = MusicLSTM(config)
     core = {
         k: v

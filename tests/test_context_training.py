@@ -20,8 +20,9 @@ from composer.core.tokens import TokenizerConfig, Vocabulary, encode
 from composer.core.tokens.codec import grid_notes
 from composer.core.tokens.fill_in import example_tokens
 from composer.core.tokens.lookback import ContextSpec, context_ids, context_rows
+from composer.core.tokens.stream import instrument_marks
 from composer.core.training import TrainControl, TrainingError, new_run, resume_run
-from composer.core.training.data import Batcher, PieceSet, instrument_marks
+from composer.core.training.data import Batcher, PieceSet
 from composer.core.training.start_from import hearing_context, load_weights, read_start
 from tests.conftest import corpus, corpus_file
 from tests.test_training import events, latest_weights

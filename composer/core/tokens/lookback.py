@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.core.tokens.meter import METER_BEATS, Meter, Placement
-from composer.core.tokens.stream import lookup_tables
+from composer.core.tokens.stream import instrument_marks, lookup_tables, playing_drums
 from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
 
 NO_MOMENT = -1  # a lookback position where no moment a lag ago exists
@@ -114,17 +114,9 @@ class ContextSpec:
 def tagged_tokens(tokens: np.ndarray, vocab: Vocabulary) -> np.ndarray:
     """The ids, with len(vocab) added where drums play (since the last Drums token, no Program
     token after it): int64, the shape of `tokens` (N,). What the repeat flags compare."""
-    marks = _instrument_marks(vocab)[np.asarray(tokens, np.int64)]
-    index = np.where(marks >= 0, np.arange(len(marks)), -1)
-    np.maximum.accumulate(index, out=index)
-    drums = (index >= 0) & (marks[np.maximum(index, 0)] == 1)
-    return np.asarray(tokens, np.int64) + len(vocab) * drums
-
-
-def _instrument_marks(vocab: Vocabulary) -> np.ndarray:
-    """Per id: 1 for the Drums token, 0 for a Program token, -1 for the rest."""
-    kinds, _ = lookup_tables(vocab)
-    return np.array([{"Drums": 1, "Program": 0}.get(k, -1) for k in kinds], np.int64)
+    tokens = np.asarray(tokens, np.int64)
+    drums = playing_drums(instrument_marks(tokens, vocab)[None], np.zeros(1, bool))[0]
+    return tokens + len(vocab) * drums
 
 
 def _tables(vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
@@ -261,7 +253,7 @@ class ContextTracker:
         self.position = -1
         self._moments: dict[tuple[int, int, int], int] = {}
         self._read: list[int] = []  # every token fed, tagged (tagged_tokens): the repeat flags
-        self._marks = _instrument_marks(vocab).tolist()
+        self._marks = instrument_marks(np.arange(len(vocab)), vocab).tolist()  # per id
         self._drums = 0  # len(vocab) while drums play
         self._vocab_size = len(vocab)
         self._expected: list[int] = []  # per lag the position the last row pointed at

@@ -144,3 +144,22 @@ def lookup_tables(vocab: Vocabulary) -> tuple[list[str], list[int]]:
         kinds.extend([name] * size)
         values.extend(range(1, size + 1) if name == "TimeShift" else range(size))
     return kinds, values
+
+
+def instrument_marks(tokens: np.ndarray, vocab: Vocabulary) -> np.ndarray:
+    """1 at a Drums token, 0 at a Program token, -1 elsewhere (same shape as `tokens`)."""
+    r = vocab.ranges
+    first, size = r["Program"]
+    drums = r["Drums"][0] if r["Drums"][1] else -1
+    program = (tokens >= first) & (tokens < first + size)
+    return np.where(tokens == drums, 1, np.where(program, 0, -1))
+
+
+def playing_drums(marks: np.ndarray, initial: np.ndarray) -> np.ndarray:
+    """Whether each position plays drums: marks (B, T) from instrument_marks, initial (B,) the
+    state before the first position (the last mark carried forward)."""
+    marks = marks.copy()
+    marks[:, 0] = np.where(marks[:, 0] >= 0, marks[:, 0], initial)
+    index = np.where(marks >= 0, np.arange(marks.shape[1]), 0)
+    np.maximum.accumulate(index, axis=1, out=index)
+    return np.take_along_axis(marks, index, axis=1) == 1

@@ -39,6 +39,7 @@ from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.given import GIVEN_WIDTH, transpose_rows
 from composer.core.tokens.lookback import ContextSpec, context_rows
 from composer.core.tokens.meter import Meter, Placement
+from composer.core.tokens.stream import instrument_marks, playing_drums
 from composer.core.tokens.vocab import PAD, Vocabulary
 from composer.core.training.config import TrainConfig
 
@@ -174,25 +175,6 @@ class WindowStream:
             targets[rows, cols] = np.minimum(self.window, self.lengths[which] - 1 - k * self.window)
             epochs[rows, cols] = epoch
         self._rows = (first, EpochPlan(piece, offset, targets), epochs)
-
-
-def instrument_marks(tokens: np.ndarray, vocab: Vocabulary) -> np.ndarray:
-    """1 at a Drums token, 0 at a Program token, -1 elsewhere (same shape as `tokens`)."""
-    r = vocab.ranges
-    first, size = r["Program"]
-    drums = r["Drums"][0] if r["Drums"][1] else -1
-    program = (tokens >= first) & (tokens < first + size)
-    return np.where(tokens == drums, 1, np.where(program, 0, -1))
-
-
-def playing_drums(marks: np.ndarray, initial: np.ndarray) -> np.ndarray:
-    """Whether each position plays drums: marks (B, T) from instrument_marks, initial (B,) the
-    state before the first position (the last mark carried forward)."""
-    marks = marks.copy()
-    marks[:, 0] = np.where(marks[:, 0] >= 0, marks[:, 0], initial)
-    index = np.where(marks >= 0, np.arange(marks.shape[1]), 0)
-    np.maximum.accumulate(index, axis=1, out=index)
-    return np.take_along_axis(marks, index, axis=1) == 1
 
 
 @dataclass(frozen=True)
