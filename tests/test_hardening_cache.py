@@ -246,6 +246,8 @@ def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(t
         lambda meta: meta.update(pitch_range=[200, 100]),
         lambda meta: meta.update(ok="yes"),
         lambda meta: meta.update(ok=False, reason=None, detail=""),
+        lambda meta: meta.pop("parts"),  # an entry made before the tracks were kept
+        lambda meta: meta.update(parts=[0, 1]),
     ],
 )
 def test_an_entry_missing_a_fact_or_of_the_wrong_type_is_read_again_not_a_crash(

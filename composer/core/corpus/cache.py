@@ -25,6 +25,7 @@ that two processes never compact at once, and removes the packs it merged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -62,6 +63,7 @@ class TokenCache:
         self._last_flush = time.monotonic()
         self._packs: list[Path] = []  # the packs read by _load, verified
         self.damaged: list[str] = []  # packs ignored because they failed their check
+        self._note_on: tuple[int, int] | None = None  # the vocabulary's NoteOn range
 
     def ensure(self) -> None:
         """Create the folder and its config.json (a no-op once they exist)."""
@@ -134,6 +136,26 @@ class TokenCache:
     def meter(self, sha: str) -> Meter:
         """The time signatures of a usable file on the token grid (tokens/meter.py)."""
         return Meter.from_rows(self._load()[sha][1]["meter"], self.config.steps_per_beat)
+
+    def parts(self, sha: str) -> np.ndarray | None:
+        """The track of each NoteOn token of a usable file, in token order (uint8: the track's
+        index in the file, 255 for the 256th and later), or None when the file has one track
+        or its entry's parts do not fit its tokens (then its notes are one part)."""
+        text = self._load()[sha][1]["parts"]
+        if not text:
+            return None
+        try:
+            parts = np.frombuffer(base64.b64decode(text, validate=True), np.uint8)
+        except ValueError:
+            return None
+        if self._note_on is None:
+            from composer.core.tokens.vocab import Vocabulary
+
+            self._note_on = Vocabulary(self.config).ranges["NoteOn"]
+        first, size = self._note_on
+        tokens = self.tokens(sha)
+        count = int(((tokens >= first) & (tokens < first + size)).sum())
+        return parts if len(parts) == count else None
 
     # --- writing ----------------------------------------------------------------------------------
     def put(self, sha: str, meta: dict, tokens: np.ndarray | None = None) -> None:
@@ -258,6 +280,8 @@ def _well_formed(meta: dict) -> bool:
     instruments, pitches = meta.get("instruments"), meta.get("pitch_range")
     return (
         rows_problem(meta.get("meter")) is None
+        # Entries from before the parts were kept lack them: their files are read again.
+        and isinstance(meta.get("parts"), str)
         and is_count(meta.get("notes"))
         and isinstance(seconds, (int, float))
         and not isinstance(seconds, bool)
@@ -274,6 +298,15 @@ def _well_formed(meta: dict) -> bool:
             )
         )
     )
+
+
+def parts_text(on_parts: np.ndarray) -> str:
+    """How an entry keeps the track of each NoteOn token (TokenCache.parts): base64 of one byte
+    each, clipped at 255; empty when they are all one track."""
+    on_parts = np.asarray(on_parts, np.int64)
+    if len(on_parts) == 0 or (on_parts == on_parts[0]).all():
+        return ""
+    return base64.b64encode(np.minimum(on_parts, 255).astype(np.uint8).tobytes()).decode()
 
 
 def _vocab_size(config: TokenizerConfig) -> int:

@@ -10,9 +10,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from composer.core.corpus.cache import parts_text
 from composer.core.midi.reader import MidiReadError, read_midi_bytes
 from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
-from composer.core.tokens.codec import TooLongError, encode
+from composer.core.tokens.codec import TooLongError, encode_grid, grid_tracks, note_on_order
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.meter import signature_rows
 from composer.core.tokens.vocab import Vocabulary
@@ -48,7 +49,7 @@ def tokenize_file(path: str, config_json: str) -> tuple[dict, np.ndarray | None]
 def _tokenize_bytes(data: bytes, path: str, config_json: str) -> tuple[dict, np.ndarray | None]:
     try:
         piece = read_midi_bytes(data, path)
-        tokens = encode(piece, _vocabulary(config_json)) if piece.note_count else None
+        tokens, on_parts = _encode(piece, _vocabulary(config_json))
     except MidiReadError as exc:
         return {"ok": False, "reason": exc.reason, "detail": exc.detail}, None
     except TooLongError as exc:
@@ -75,5 +76,17 @@ def _tokenize_bytes(data: bytes, path: str, config_json: str) -> tuple[dict, np.
         # The time signatures on the token grid (tokens/meter.py): the bars a model that
         # follows the meter counts.
         "meter": signature_rows(piece, _vocabulary(config_json).config.steps_per_beat),
+        # Which track each note comes from: the parts training gives and asks for when they
+        # play one instrument (training/given_data.py).
+        "parts": parts_text(on_parts),
     }
     return meta, tokens
+
+
+def _encode(piece, vocab) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(token ids, the track of each NoteOn token in token order), or (None, None) for a piece
+    without notes."""
+    if not piece.note_count:
+        return None, None
+    notes, tempos, tracks = grid_tracks(piece, vocab)
+    return encode_grid(notes, tempos, vocab), tracks[note_on_order(notes)]

@@ -62,43 +62,63 @@ def grid_notes(piece: Piece, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]
     Returns (notes, tempos): notes as GRID_DTYPE sorted by slot, pitch, start; tempos as an int64
     array of shape (T, 2) holding (step, tempo bin), first at step 0, each bin differing from the last.
     """
+    notes, tempos, _ = grid_tracks(piece, vocab)
+    return notes, tempos
+
+
+def grid_tracks(piece: Piece, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """grid_notes's (notes, tempos), and for each note the index in piece.tracks of the track
+    it came from (int64, shape (N,)): the parts a musician sees, which the tokens do not tell
+    apart when they play one instrument (POP909's melody and piano, a chorale's four voices)."""
     config = vocab.config
     drum_slot = len(config.programs)
     parts = [
-        (t.notes, drum_slot if t.is_drum else int(vocab.program_slot[t.program]))
-        for t in piece.tracks
+        (index, t.notes, drum_slot if t.is_drum else int(vocab.program_slot[t.program]))
+        for index, t in enumerate(piece.tracks)
         if len(t.notes) and (config.drums or not t.is_drum)
     ]
-    notes = np.empty(sum(len(n) for n, _ in parts), dtype=GRID_DTYPE)
+    notes = np.empty(sum(len(n) for _, n, _ in parts), dtype=GRID_DTYPE)
+    tracks = np.zeros(len(notes), np.int64)
     if parts:
-        joined = np.concatenate([n for n, _ in parts])
+        joined = np.concatenate([n for _, n, _ in parts])
         steps = (piece.ticks_per_beat, config.steps_per_beat)
+        counts = [len(n) for _, n, _ in parts]
         notes["start"] = to_steps(joined["start"], *steps)
         notes["end"] = np.maximum(to_steps(joined["end"], *steps), notes["start"] + 1)
         notes["pitch"] = joined["pitch"]
         notes["vbin"] = vocab.velocity_bin(joined["velocity"])
-        notes["slot"] = np.repeat([slot for _, slot in parts], [len(n) for n, _ in parts])
-        notes = _resolve_same_pitch(notes)
+        notes["slot"] = np.repeat([slot for _, _, slot in parts], counts)
+        notes, kept = _resolve_same_pitch(notes)
+        tracks = np.repeat([index for index, _, _ in parts], counts)[kept]
 
     tempos = _grid_tempos(piece, vocab, last_step=int(notes["end"].max()) if len(notes) else 0)
-    return notes, tempos
+    return notes, tempos, tracks
 
 
-def _resolve_same_pitch(notes: np.ndarray) -> np.ndarray:
+def note_on_order(notes: np.ndarray) -> np.ndarray:
+    """The order in which encode_grid writes the NoteOn tokens of grid notes (by start, slot,
+    pitch: unique after _resolve_same_pitch): an index array into `notes`."""
+    return np.lexsort((notes["pitch"], notes["slot"], notes["start"]))
+
+
+def _resolve_same_pitch(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Within one instrument and pitch: keep the longest of notes that start together, and end a
-    note where the next one of the same pitch starts."""
-    notes = notes[np.lexsort((-notes["end"], notes["start"], notes["pitch"], notes["slot"]))]
+    note where the next one of the same pitch starts. Returns (notes, the index in the input of
+    each note kept)."""
+    kept = np.lexsort((-notes["end"], notes["start"], notes["pitch"], notes["slot"]))
+    notes = notes[kept]
     same_key = (notes["slot"][1:] == notes["slot"][:-1]) & (
         notes["pitch"][1:] == notes["pitch"][:-1]
     )
     duplicate = same_key & (notes["start"][1:] == notes["start"][:-1])
-    notes = notes[np.concatenate([[True], ~duplicate])]
+    first = np.concatenate([[True], ~duplicate])
+    notes, kept = notes[first], kept[first]
     same_key = (notes["slot"][1:] == notes["slot"][:-1]) & (
         notes["pitch"][1:] == notes["pitch"][:-1]
     )
     cut = np.minimum(notes["end"][:-1], notes["start"][1:])
     notes["end"][:-1] = np.where(same_key, cut, notes["end"][:-1])
-    return notes
+    return notes, kept
 
 
 def _grid_tempos(piece: Piece, vocab: Vocabulary, last_step: int) -> np.ndarray:

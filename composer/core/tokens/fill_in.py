@@ -140,7 +140,28 @@ def grid_from_tokens(tokens, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]
     GRID_DTYPE sorted by slot, pitch, start; tempos (T, 2) from step 0), decoded without a Python
     loop per token for the canonical sequences `encode` writes (the training data), and by the
     StreamDecoder for anything else."""
+    notes, tempos, _ = _grid(np.asarray(tokens, dtype=np.int64), vocab)
+    return notes, tempos
+
+
+def grid_and_parts(tokens, vocab: Vocabulary, on_parts) -> tuple[np.ndarray, np.ndarray, object]:
+    """grid_from_tokens's (notes, tempos), and each note's part: on_parts holds one part per
+    NoteOn token, in token order (the cache's `parts`, corpus/cache.py); the result is an int64
+    array in the notes' order, or None when on_parts is None or does not fit the tokens."""
     t = np.asarray(tokens, dtype=np.int64)
+    notes, tempos, ordinals = _grid(t, vocab)
+    if on_parts is None or ordinals is None:
+        return notes, tempos, None
+    on_parts = np.asarray(on_parts, np.int64)
+    first, size = vocab.ranges["NoteOn"]
+    if int(((t >= first) & (t < first + size)).sum()) != len(on_parts):
+        return notes, tempos, None
+    return notes, tempos, on_parts[ordinals]
+
+
+def _grid(t: np.ndarray, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray, object]:
+    """(notes, tempos, for each note the ordinal of its NoteOn among the NoteOn tokens, or None
+    when the StreamDecoder decoded a sequence that is not canonical)."""
     r = vocab.ranges
     kinds = {name: (t >= first) & (t < first + size) for name, (first, size) in r.items()}
     shift = np.where(kinds["TimeShift"], t - r["TimeShift"][0] + 1, 0)
@@ -168,19 +189,21 @@ def grid_from_tokens(tokens, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]
         and (time[events[1::2]] > time[events[0::2]]).all()
     )
     if not canonical:
-        return _grid_by_decoder(t, vocab)
+        return (*_grid_by_decoder(t, vocab), None)
     ons, offs = events[0::2], events[1::2]
     notes = np.empty(len(ons), dtype=GRID_DTYPE)
     notes["start"], notes["end"] = time[ons], time[offs]
     notes["pitch"], notes["vbin"], notes["slot"] = key[ons] % 128, vbin[ons], key[ons] // 128
-    notes = np.sort(notes, order=["slot", "pitch", "start"])
+    order = np.argsort(notes, order=["slot", "pitch", "start"], kind="stable")
+    notes, ons = notes[order], ons[order]
+    ordinals = np.searchsorted(np.flatnonzero(kinds["NoteOn"]), ons)
     tempo_at = np.flatnonzero(kinds["Tempo"])
     default = int(vocab.tempo_bin(120.0))
     rows = np.concatenate(
         [[[0, default]], np.stack([time[tempo_at], t[tempo_at] - r["Tempo"][0]], axis=1)]
     ).astype(np.int64)
     keep = np.append(rows[1:, 0] != rows[:-1, 0], True)  # the last change at a step wins
-    return notes, rows[keep]
+    return notes, rows[keep], ordinals
 
 
 def _forward_fill(marks: np.ndarray, initial: int) -> np.ndarray:

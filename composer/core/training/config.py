@@ -74,6 +74,9 @@ class TrainConfig:
     # The share of the tokens read that are fill-in-the-middle examples (fill_in_data.py), which
     # teach the model to regenerate a span with the music on both sides (0: off).
     fill_in: float = 0.5
+    # Whether a fill-in example that gives some voices and asks for the others splits a span by
+    # its tracks where the file has several (given_data.py); runs made before kept no tracks.
+    voices_by_track: bool = True
     # Where each file's style comes from (training/styles.py): "" none (a run started from a
     # model with styles: its collection's own), "folders", or "folder=style,..." pairs.
     styles: str = ""
@@ -146,7 +149,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        data = {"fill_in": 0.0, **data}  # runs made before fill-in training had none
+        # Runs made before fill-in training had none, and before the tracks no voices by track.
+        data = {"fill_in": 0.0, "voices_by_track": False, **data}
         kinds = {f.name: str(f.type) for f in fields(cls)}
         unknown = set(data) - set(kinds)
         if unknown:

@@ -412,14 +412,20 @@ class Collection:
     folder: str = ""
     # SHA-256 -> the file's time signatures on the token grid (tokens/meter.py); None: 4/4
     meter: Callable[[str], Meter] | None = None
+    # SHA-256 -> the track of each NoteOn token (TokenCache.parts) or None; None: not known
+    parts: Callable[[str], np.ndarray | None] | None = None
 
     @classmethod
     def from_ingest(cls, report: IngestReport, cache: TokenCache) -> Collection:
         files = {e.sha: e.path for e in report.entries}
-        return cls(cache.config, files, cache.tokens, report.folder, cache.meter)
+        return cls(cache.config, files, cache.tokens, report.folder, cache.meter, cache.parts)
 
     def meter_of(self, sha: str) -> Meter:
         """The time signatures of a file, 4/4 when the collection does not know them."""
         if self.meter is None:
             return Meter.four_four(self.tokenizer.steps_per_beat)
         return self.meter(sha)
+
+    def parts_of(self, sha: str) -> np.ndarray | None:
+        """The track of each NoteOn token of a file in token order, None when not known."""
+        return None if self.parts is None else self.parts(sha)

@@ -15,7 +15,7 @@ import numpy as np
 from composer.core.tokens.fill_in import (
     draw_span,
     example_tokens,
-    grid_from_tokens,
+    grid_and_parts,
     part_origins,
 )
 from composer.core.tokens.vocab import Vocabulary
@@ -35,7 +35,7 @@ def fill_in_examples(
     rng = np.random.default_rng([seed, 2])
     spb = vocab.config.steps_per_beat
 
-    def cut(notes, tempos, beats):
+    def cut(notes, tempos, beats, _parts):
         start, end = draw_span(rng, beats)
         suffix = rng.random() >= LEFT_ONLY_SHARE
         example = example_tokens(notes, tempos, start * spb, end * spb, vocab, suffix)
@@ -46,13 +46,16 @@ def fill_in_examples(
 
 
 def draw_examples(
-    pieces: list[np.ndarray], vocab: Vocabulary, share: float, rng, make, log=None
+    pieces: list[np.ndarray], vocab: Vocabulary, share: float, rng, make, log=None, parts=None
 ) -> list:
-    """What make(notes, tempos, beats) -> (example, its token count, its part origins) makes of
-    pieces visited in random orders (each visit a new cut), until the examples hold `share` of
-    all the tokens read. notes and tempos: a piece's grid (fill_in.grid_from_tokens); beats: its
-    length in beats (at least 2: shorter pieces have nothing to cut). log: a list that gets
-    (index of the piece, part origins) per example: its style and its place in the meter."""
+    """What make(notes, tempos, beats, note_parts) -> (example, its token count, its part
+    origins) makes of pieces visited in random orders (each visit a new cut), until the examples
+    hold `share` of all the tokens read. notes and tempos: a piece's grid
+    (fill_in.grid_and_parts); beats: its length in beats (at least 2: shorter pieces have
+    nothing to cut); note_parts: each note's track, or None when not known. parts: per piece,
+    the track of each NoteOn token (TokenCache.parts) or None; None: none known. log: a list
+    that gets (index of the piece, part origins) per example: its style and its place in the
+    meter."""
     if share <= 0 or not pieces:
         return []
     wanted = share / (1.0 - share) * sum(len(p) for p in pieces)
@@ -62,11 +65,12 @@ def draw_examples(
     while made < wanted:
         before = made
         for index in rng.permutation(len(pieces)).tolist():
-            notes, tempos = grid_from_tokens(pieces[index], vocab)
+            on_parts = None if parts is None else parts[index]
+            notes, tempos, note_parts = grid_and_parts(pieces[index], vocab, on_parts)
             beats = -(-int(notes["end"].max()) // spb) if len(notes) else 0
             if beats < 2:
                 continue
-            example, tokens, origins = make(notes, tempos, beats)
+            example, tokens, origins = make(notes, tempos, beats, note_parts)
             examples.append(example)
             if log is not None:
                 log.append((index, origins))

@@ -3,10 +3,11 @@ fill_in_data.py's, read with the suffix heard as it nears, and, in VOICES_SHARE 
 voices of the span given and the others asked for: the accompaniment (`composer accompany`) and
 the rewriting of chosen tracks (`composer fill --tracks`) that the model is then asked for.
 
-The voices of a span are its instruments when it has several; the collections Composer learns
-from mostly play every part on one instrument (the chorales' four voices, POP909's melody and
-piano are all program 0), so there the top line (a note at least as high as everything sounding
-when it starts) is told from the rest, or the bottom line likewise: given the melody, write the
+The voices of a span are its tracks when it has several (the parts a musician keeps or asks
+for are tracks: POP909's MELODY and PIANO, a chorale's Soprano to Bass, all played on one
+instrument, which the tokens alone do not tell apart), else its instruments. A span of one
+track and one instrument has its top line (a note at least as high as everything sounding when
+it starts) told from the rest, or its bottom line likewise: given the melody, write the
 accompaniment; given the accompaniment, the melody; given the bass, the parts above it.
 
 Drawn once per run from its seed (its own stream, [seed, 3]), as fill_in_data.py's examples.
@@ -42,28 +43,31 @@ def heard_examples(
     seed: int,
     ahead_steps: int,
     log=None,
+    parts=None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(examples, rows): uint16 token arrays holding `share` of all the tokens read, cut from
     `pieces`, and for each its given rows packed 8 to a byte (np.packbits along the columns:
-    uint8 of shape (L, ceil(GIVEN_WIDTH / 8))). log: as fill_in_examples'."""
+    uint8 of shape (L, ceil(GIVEN_WIDTH / 8))). log: as fill_in_examples'. parts: per piece,
+    the track of each NoteOn token or None (TokenCache.parts); None: tracks not known."""
     rng = np.random.default_rng([seed, 3])
     spb = vocab.config.steps_per_beat
 
-    def cut(notes, tempos, beats):
+    def cut(notes, tempos, beats, note_parts):
         voices = rng.random() < VOICES_SHARE
         start, end = draw_span(rng, beats, MAX_VOICES_BEATS if voices else None)
         start, end = start * spb, end * spb
         suffix = rng.random() >= LEFT_ONLY_SHARE
         given = np.zeros(len(notes), bool)
         if voices:
-            given = split_voices(notes, start, end, rng, len(vocab.config.programs))
+            drum_slot = len(vocab.config.programs)
+            given = split_voices(notes, start, end, rng, drum_slot, note_parts)
         new_part = voices and given.any() and rng.random() < NEW_PART_SHARE
         tokens, heard = voices_example(notes, tempos, start, end, vocab, suffix, given, new_part)
         rows = np.packbits(example_given_rows(tokens, heard, vocab, ahead_steps), axis=1)
         origins = part_origins(start, end, spb, suffix)
         return (tokens.astype(np.uint16), rows), len(tokens), origins
 
-    made = draw_examples(pieces, vocab, share, rng, cut, log)
+    made = draw_examples(pieces, vocab, share, rng, cut, log, parts)
     return [tokens for tokens, _ in made], [rows for _, rows in made]
 
 
@@ -83,18 +87,20 @@ def voices_example(notes, tempos, start: int, end: int, vocab, suffix: bool, giv
     return tokens, span_given(around, notes[given], start, end, vocab, suffix)
 
 
-def split_voices(notes, start: int, end: int, rng, drum_slot: int) -> np.ndarray:
+def split_voices(notes, start: int, end: int, rng, drum_slot: int, parts=None) -> np.ndarray:
     """Which notes to give (bool, one per note of `notes`) for a span [start, end): notes outside
     the span are never given (the model hears them as the suffix and prefix). With several
-    instruments in the span, a random nonempty proper subset of them; with one, the top line, the
+    tracks in the span (`parts`: each note's track, None when not known), a random nonempty
+    proper subset of them; else with several instruments, of those; with one, the top line, the
     rest below it, or the bottom line (half, a quarter, a quarter of the time)."""
     inside = (notes["start"] >= start) & (notes["start"] < end)
     given = np.zeros(len(notes), bool)
-    slots = np.unique(notes["slot"][inside])
-    if len(slots) >= 2:
-        chosen = rng.permutation(slots)[: int(rng.integers(1, len(slots)))]
-        given[inside] = np.isin(notes["slot"][inside], chosen)
-        return given
+    for voice in ([] if parts is None else [parts]) + [notes["slot"]]:
+        voices = np.unique(voice[inside])
+        if len(voices) >= 2:
+            chosen = rng.permutation(voices)[: int(rng.integers(1, len(voices)))]
+            given[inside] = np.isin(voice[inside], chosen)
+            return given
     index = np.flatnonzero(inside & (notes["slot"] != drum_slot))
     if len(index) < 2:
         return given

@@ -35,7 +35,8 @@ def read_pieces(
     ahead = model.given_ahead_steps
     made: list[tuple[int, tuple]] = []  # per fill-in example: its piece, its part origins
     if has_fill_in(vocab) and ahead:
-        examples, rows = heard_examples(pieces, vocab, c.fill_in, c.seed, ahead, made)
+        parts = [collection.parts_of(s) for s, _ in run.train] if c.voices_by_track else None
+        examples, rows = heard_examples(pieces, vocab, c.fill_in, c.seed, ahead, made, parts)
         given = [None] * len(pieces) + rows
         pieces += examples
     elif has_fill_in(vocab):  # read beside the whole pieces, as pieces of their own
