@@ -68,12 +68,14 @@ def test_the_cache_keeps_the_tracks_and_refuses_parts_that_do_not_fit(tmp_path):
     notes, _, tracks = grid_tracks(tune, VOCAB)
     assert np.array_equal(cache.parts(by_name["tune.mid"]), tracks[note_on_order(notes)])
     tune.tracks = tune.tracks[:1]
-    write_midi(tune, folder / "tune.mid", overwrite=True)
-    report = ingest(folder, tmp_path / "cache", CONFIG, jobs=0)
-    alone = next(e.sha for e in report.entries if e.path.endswith("tune.mid"))
+    (tmp_path / "alone").mkdir()
+    write_midi(tune, tmp_path / "alone" / "tune.mid")
+    report = ingest(tmp_path / "alone", tmp_path / "cache", CONFIG, jobs=0)
+    (alone,) = [e.sha for e in report.entries]
     assert TokenCache(tmp_path / "cache", CONFIG).parts(alone) is None  # one track: one part
 
-    index = next((tmp_path / "cache" / CONFIG.fingerprint / "packs").glob("*.json"))
+    packs = (tmp_path / "cache" / CONFIG.fingerprint / "packs").glob("*.json")
+    index = next(p for p in packs if by_name["song.mid"] in json.loads(p.read_text()))
     entries = json.loads(index.read_text())
     for text in ("not base64!", "AAAA"):  # hostile, or of the wrong length
         entries[by_name["song.mid"]]["parts"] = text
