@@ -96,11 +96,13 @@ class SessionError(OSError):
 class SessionStore:
     """Autosaved open pieces in a folder of the user data folder: one slot per running app."""
 
-    def __init__(self, root: str | Path, *, notes_dtype=None):
+    def __init__(self, root: str | Path, *, notes_dtype=None, notes_optional=()):
         """`notes_dtype` (a NumPy structured dtype): the fields restored notes must have, and
-        the dtype they come back as; None takes any structured notes as they were saved."""
+        the dtype they come back as; None takes any structured notes as they were saved.
+        `notes_optional`: names of its fields that notes saved by an older version may lack
+        (they come back as -1)."""
         self.root = Path(root)
-        self.notes_dtype = notes_dtype
+        self.notes_shape = (notes_dtype, tuple(notes_optional))  # (dtype, optional fields)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -128,7 +130,7 @@ class SessionStore:
             except OSError as exc:
                 warnings.append(f"Skipped the autosave folder {folder}: {exc}.")
                 continue
-            session = Session._restore(folder, lock, warnings, self.notes_dtype)
+            session = Session._restore(folder, lock, warnings, self.notes_shape)
             for other in saved:
                 if other != folder:
                     self._take_in(session, other)
@@ -144,7 +146,7 @@ class SessionStore:
             except OSError as exc:  # e.g. a file by that name
                 failure = exc
                 continue
-            return Session._restore(folder, lock, warnings, self.notes_dtype)
+            return Session._restore(folder, lock, warnings, self.notes_shape)
         reason = f" ({failure})" if failure else ""
         raise _error(
             failure,
@@ -164,7 +166,7 @@ class SessionStore:
             session.warnings.append(f"Skipped the autosave folder {folder}: {exc}.")
             return
         try:
-            other = Session._restore(folder, lock, [], self.notes_dtype)
+            other = Session._restore(folder, lock, [], self.notes_shape)
         except BaseException:
             session.close(keep=True)  # an unforeseen failure must not keep its slot locked
             raise
@@ -345,11 +347,11 @@ class Session:
     # --- restoring ---------------------------------------------------------------------------------
     @classmethod
     def _restore(
-        cls, folder: Path, lock: FolderLock, warnings: list[str], notes_dtype=None
+        cls, folder: Path, lock: FolderLock, warnings: list[str], notes_shape=(None, ())
     ) -> Session:
         session = cls(folder, lock, warnings)
         try:
-            reader = SlotReader(folder, notes_dtype)
+            reader = SlotReader(folder, *notes_shape)
             reader.read()
         except BaseException:  # an unforeseen failure must not keep the slot locked
             lock.release()

@@ -52,6 +52,9 @@ class SavedPiece:
     modified: bool = False  # changes not exported yet
     metadata: dict = field(default_factory=dict)  # JSON-safe (tuples come back as lists)
     view: dict = field(default_factory=dict)  # str -> int or float: zoom and scroll
+    # The tracks (JSON-safe dicts the app reads and checks: name, instrument, mute...); empty
+    # from a session saved before there were tracks.
+    tracks: list = field(default_factory=list)
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -83,6 +86,8 @@ def prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
         raise TypeError(f"metadata and view of {piece.title!r} must be dicts")
     if not all(isinstance(k, str) and is_finite_number(v) for k, v in piece.view.items()):
         raise TypeError(f"the view of {piece.title!r} must map names to numbers")
+    if not isinstance(piece.tracks, list):
+        raise TypeError(f"the tracks of {piece.title!r} must be a list")
     entry = {
         "title": piece.title,
         "file": content_key(arrays) + ".npz",
@@ -93,6 +98,7 @@ def prepare(piece: SavedPiece) -> tuple[dict, dict[str, np.ndarray]]:
         "modified": bool(piece.modified),
         "metadata": piece.metadata,
         "view": piece.view,
+        "tracks": piece.tracks,
     }
     try:
         json.dumps(entry)  # fail here, before any file is written
@@ -161,13 +167,14 @@ def read_piece(
     folder: Path,
     *,
     notes_dtype: np.dtype | None = None,
+    notes_optional: tuple[str, ...] = (),
     finder: FileFinder | None = None,
 ) -> tuple[SavedPiece, Path, str, tuple[str, int]]:
     """The piece a session.json `entry` describes, read from its file in `folder` and checked;
     also the file it was read from (the one the entry names or, when that one is missing or
     holds something else, one `finder` finds with the entry's checksum), the content key of its
     arrays and the file's (SHA-256, size). With `notes_dtype`, the notes must have its fields
-    and come back as it. Damaged (naming the file where it is the file's fault) when anything
+    (but those in `notes_optional`, which come back as -1 where missing) and come back as it. Damaged (naming the file where it is the file's fault) when anything
     does not match or lies outside what MIDI can hold."""
     if not isinstance(entry, dict):
         raise Damaged("it is not a JSON object")
@@ -195,6 +202,7 @@ def read_piece(
         # Zoom and scroll are not the musician's work: a value that is not a finite number is
         # left out (the view starts as for a new piece) rather than costing the piece.
         "view": {k: v for k, v in entry_field(entry, "view", dict).items() if is_finite_number(v)},
+        "tracks": entry.get("tracks") if isinstance(entry.get("tracks"), list) else [],
     }
     path = folder / name
     try:
@@ -215,7 +223,7 @@ def read_piece(
             raise Damaged(f"its {key} do not match the lengths saved", path)
     key = content_key(arrays)
     try:
-        arrays["notes"] = _checked_notes(arrays["notes"], notes_dtype)
+        arrays["notes"] = _checked_notes(arrays["notes"], notes_dtype, notes_optional)
         _check_tempo_map(arrays["tempos"], arrays["time_signatures"])
     except Damaged as exc:
         raise Damaged(exc.reason, path) from None
@@ -234,14 +242,15 @@ def _read_checked(path: Path, folder: Path, sha: str, size: int) -> bytes:
     return data
 
 
-def _checked_notes(notes: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
-    """`notes` checked against MIDI's ranges (and made `dtype`, whose fields it must have)."""
+def _checked_notes(notes: np.ndarray, dtype: np.dtype | None, optional=()) -> np.ndarray:
+    """`notes` checked against MIDI's ranges (and made `dtype`, whose fields it must have but
+    those `optional`, filled with -1)."""
     names = notes.dtype.names
     if dtype is not None:
-        missing = [name for name in dtype.names if name not in names]
+        missing = [name for name in dtype.names if name not in names and name not in optional]
         if missing:
             raise Damaged(f"its notes lack the fields {', '.join(missing)}")
-        if any(notes.dtype[name].kind not in "biu" for name in dtype.names):
+        if any(notes.dtype[name].kind not in "biu" for name in dtype.names if name in names):
             raise Damaged("its notes hold fields that are not whole numbers")
     if len(notes) and "start" in names and notes["start"].min() < 0:
         raise Damaged("its notes start before the beginning")
@@ -259,7 +268,7 @@ def _checked_notes(notes: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
         return notes
     out = np.zeros(len(notes), dtype)
     for name in dtype.names:
-        out[name] = notes[name]
+        out[name] = notes[name] if name in names else -1
     return out
 
 

@@ -47,12 +47,12 @@ class SlotReader:
     and for the session that saves there next, which files hold the arrays their name says
     (`files`: name -> (sha256, size)) and which stand in for others (`borrowed`)."""
 
-    def __init__(self, folder: Path, notes_dtype=None):
+    def __init__(self, folder: Path, notes_dtype=None, notes_optional=()):
         self.folder = folder
         self.pieces: list[SavedPiece] = []
         self.current = 0
         self.warnings: list[str] = []
-        self._notes_dtype = notes_dtype
+        self._notes_dtype, self._notes_optional = notes_dtype, tuple(notes_optional)
         self._files: dict[str, tuple[str, int]] = {}
         self._borrowed: set[str] = set()
 
@@ -109,7 +109,11 @@ class SlotReader:
         for index, entry in enumerate(entries):
             try:
                 piece, source, key, known = read_piece(
-                    entry, self.folder, notes_dtype=self._notes_dtype, finder=finder
+                    entry,
+                    self.folder,
+                    notes_dtype=self._notes_dtype,
+                    notes_optional=self._notes_optional,
+                    finder=finder,
                 )
             except Damaged as exc:
                 failed.append((index, entry, exc))
