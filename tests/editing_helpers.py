@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 
 from composer.core.midi import write_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
@@ -47,3 +47,18 @@ def row(model, start: int, pitch: int):
     found = notes[(notes["start"] == start) & (notes["pitch"] == pitch)]
     assert len(found) == 1, f"{len(found)} notes at {start}, {pitch}"
     return found[0]
+
+
+def click_box(qtbot, table, row: int, column: int) -> None:
+    """Click the check box of a table cell (the Tracks panel's Mute, Solo, Rewrite), where a
+    person clicks: on the box at the left of the cell."""
+    from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem
+
+    rect = table.visualItemRect(table.item(row, column))
+    option = QStyleOptionViewItem()
+    option.rect = rect
+    option.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+    box = QApplication.style().subElementRect(
+        QStyle.SubElement.SE_ItemViewItemCheckIndicator, option, table
+    )
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=box.center())

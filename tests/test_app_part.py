@@ -14,9 +14,12 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from composer.app.part_dialog import DRUMS
 from composer.app.regeneration import NOT_HEARING_PARTS
+from composer.app.tracks_panel import REWRITE
 from composer.core.midi import read_midi
+from composer.core.midi.piece import gm_usual_range, note_name
 from composer.core.midi.timeline import Timeline
 from tests.conftest import corpus
+from tests.editing_helpers import click_box
 from tests.test_app_fill import FIRST_BAR, LAST_BAR, drag_on_ruler, open_chorale, train, use_model
 from tests.training_helpers import tiny_model
 
@@ -29,11 +32,18 @@ def hearing_run(tmp_path_factory):
     return train(tmp_path_factory.mktemp("hearing"), tiny_model().hearing_context(SPB))
 
 
-def choose_instrument(window, qtbot, program: int) -> None:
+def choose_instrument(window, qtbot, program: int, note_range=None) -> None:
     dialog = window.regenerating.part_dialog
     assert dialog is not None and dialog.isVisible()
     combo = dialog.instrument
     combo.setCurrentIndex(combo.findData(program, Qt.ItemDataRole.UserRole))
+    if program != DRUMS:  # the range offered is the instrument's usual one
+        usual = gm_usual_range(program)
+        assert (dialog.lowest.value(), dialog.highest.value()) == usual
+        assert dialog.lowest.text() == note_name(usual[0])
+    if note_range is not None:
+        dialog.lowest.setValue(note_range[0])
+        dialog.highest.setValue(note_range[1])
     ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
     assert ok.text() == "Write the part"
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
@@ -61,7 +71,7 @@ def test_add_a_bass_part_to_some_bars_keep_it_undo_it_and_export_it(
         f"bars {FIRST_BAR}–{LAST_BAR}"
         in window.regenerating.part_dialog.findChild(type(window.state_label)).text()
     )
-    choose_instrument(window, qtbot, 33)
+    choose_instrument(window, qtbot, 33, (36, 48))  # C2 to C3
     assert NOT_HEARING_PARTS not in window.state_label.text()
     assert window.regenerating.bar.text.startswith(f"Bars {FIRST_BAR}–{LAST_BAR}: alternative 1")
 
@@ -73,6 +83,7 @@ def test_add_a_bass_part_to_some_bars_keep_it_undo_it_and_export_it(
                               np.sort(original, order=["start", "pitch"]))  # fmt: skip
         new = notes[notes["program"] == 33]
         assert ((new["start"] >= start) & (new["end"] <= end)).all()
+        assert ((new["pitch"] >= 36) & (new["pitch"] <= 48)).all()  # the range asked for
         shown.append(new)
         qtbot.keyClick(view, Qt.Key.Key_Tab)
     assert any(len(new) for new in shown)
@@ -118,12 +129,12 @@ def test_a_part_for_the_whole_piece_and_a_model_that_cannot_hear_says_so(
     assert window.regeneration is None and window.regenerating.part_dialog is None
 
 
-def test_regenerate_selection_rewrites_the_instruments_of_the_notes_selected(
+def test_regenerate_selection_rewrites_the_tracks_ticked_in_the_tracks_panel(
     window, qtbot, hearing_run, tmp_path
 ):
-    """A chorale arranged for violins (soprano, alto) and cellos (tenor, bass): select some
-    cello notes, drag over bars 3-4 on the ruler, Ctrl+R: only the cellos' notes there change;
-    the violins' stay, and the model hears them."""
+    """A chorale arranged for violins (soprano, alto) and cellos (tenor, bass): untick Rewrite
+    for the soprano and alto in the Tracks panel, drag over bars 3-4 on the ruler, Ctrl+R: only
+    the cellos' notes there change; the violins' stay, and the model hears them."""
     from composer.core.midi import write_midi
 
     chorale = read_midi(sorted(corpus("bach_chorales").glob("*.mid"))[0])
@@ -137,17 +148,17 @@ def test_regenerate_selection_rewrites_the_instruments_of_the_notes_selected(
     timeline = Timeline(model.ticks_per_beat, model.tempos, model.time_signatures)
     start, end = timeline.tick_of(FIRST_BAR), timeline.tick_of(LAST_BAR + 1)
     original = model.notes.copy()
-    cellos = np.flatnonzero(original["program"] == 42)
-    model.select(cellos[:3])
+    for row in (0, 1):  # Soprano and Alto: kept
+        click_box(qtbot, window.tracks.table, row, REWRITE)
+    assert [t.rewrite for t in model.tracks] == [False, False, True, True]
     drag_on_ruler(qtbot, view, start, end)
-    assert len(model.selected_indices()) == 3  # the ruler's range leaves the notes selected
     qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(
         lambda: window.regeneration is None or window.regeneration.state == "choosing",
         timeout=120_000,
     )
     assert window.regeneration is not None, window.told
-    assert "for the Cello in bars 3–4" in window.state_label.text()
+    assert "for Tenor and Bass in bars 3–4" in window.state_label.text()
     violins = np.sort(original[original["program"] == 40], order=["start", "pitch"])
     changed = False
     for _ in range(4):
@@ -158,4 +169,4 @@ def test_regenerate_selection_rewrites_the_instruments_of_the_notes_selected(
         qtbot.keyClick(view, Qt.Key.Key_Tab)
     assert changed
     qtbot.keyClick(view, Qt.Key.Key_Return)
-    assert window.documents.undo_stack.undoText() == "Regenerate Cello in bars 3–4"
+    assert window.documents.undo_stack.undoText() == "Regenerate Tenor and Bass in bars 3–4"

@@ -124,6 +124,10 @@ KILLED_APP = textwrap.dedent(
     window.actions_by_name["octave_up"].trigger()
     window.documents.editor(document).view.mapping.key_height = 20
     window.documents.editor(document).view.refresh()
+    panel = window.tracks
+    panel.rename_track(1, "Walking bass")
+    panel.set_box(0, "muted", True)
+    panel.add_track(40, False)
 
     def saved():
         print("autosaved", flush=True)
@@ -161,6 +165,13 @@ def test_a_killed_session_is_restored_on_the_next_start(tmp_path, qtbot):
         assert document.modified and document.source == Path(tune).resolve()
         assert int(document.model.notes["pitch"].max()) == 72 + 12  # the edit survived
         assert window.documents.editor(document).view.mapping.key_height == 20
+        tracks = document.model.tracks  # renamed, muted and added: all came back
+        assert [(t.name, t.instrument, t.muted) for t in tracks] == [
+            ("Piano", "Acoustic Grand Piano", True),
+            ("Walking bass", "Electric Bass (finger)", False),
+            ("Violin", "Violin", False),
+        ]
+        assert document.model.track_counts().tolist() == [12, 2, 0]
     finally:
         window.close_keeping_session()
 

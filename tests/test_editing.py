@@ -257,7 +257,7 @@ def test_grid_choices_and_note_math():
     assert moved["start"].tolist() == [0, 490] and moved["pitch"].tolist() == [0, 118]
 
 
-def test_note_names_on_hover_the_legend_and_the_shortcuts_list(window, tune, qtbot):
+def test_note_names_on_hover_the_tracks_panel_and_the_shortcuts_list(window, tune, qtbot):
     from composer.app.edit_actions import ShortcutsDialog
 
     view = tune.view
@@ -265,8 +265,9 @@ def test_note_names_on_hover_the_legend_and_the_shortcuts_list(window, tune, qtb
     assert view.describe_at(note) == "G4 · Acoustic Grand Piano · velocity 70 · bar 1, beat 3"
     key = QPointF(10, view.mapping.pitch_to_y(61) + 3)
     assert view.describe_at(key) == "C#4"
-    qtbot.waitUntil(lambda: "Electric Bass (finger)" in tune.legend.text())
-    assert "Acoustic Grand Piano" in tune.legend.text()
+    table = window.tracks.table  # the Tracks panel is the colour legend now
+    instruments = [table.item(r, 1).text() for r in range(table.rowCount())]
+    assert instruments == ["▾ Acoustic Grand Piano", "▾ Electric Bass (finger)"]
     dialog = ShortcutsDialog(window.actions_by_name, window)
     rows = {
         dialog.table.item(r, 1).text(): dialog.table.item(r, 0).text()

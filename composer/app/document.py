@@ -31,6 +31,7 @@ class PieceDocument(QObject):
 
     modified_changed = Signal(bool)
     reveal_requested = Signal()  # an undo or redo changed this piece: show it
+    active_track_changed = Signal()
 
     def __init__(
         self,
@@ -52,6 +53,10 @@ class PieceDocument(QObject):
         self.busy = False
         #: While some bars are regenerated (regeneration.py): the Regeneration, else None.
         self.regeneration = None
+        #: The track drawing and pasting go into (an index into model.tracks), chosen in the
+        #: Tracks panel; None: none chosen (a new note takes the selected notes' track).
+        self._active_track: int | None = None
+        self.model.tracks_changed.connect(self._check_active_track)
         self._state = new_state()
         # A generated piece was never saved anywhere: it starts modified. An opened file is
         # clean until edited.
@@ -60,6 +65,21 @@ class PieceDocument(QObject):
     @property
     def title(self) -> str:
         return self._title
+
+    @property
+    def active_track(self) -> int | None:
+        return self._active_track
+
+    def set_active_track(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self.model.tracks):
+            index = None
+        if index != self._active_track:
+            self._active_track = index
+            self.active_track_changed.emit()
+
+    def _check_active_track(self) -> None:
+        """A track edit may have removed the active track: then none is active."""
+        self.set_active_track(self._active_track)
 
     @property
     def modified(self) -> bool:

@@ -81,6 +81,7 @@ class Documents(QObject):
         document.modified_changed.connect(self._on_modified)
         document.reveal_requested.connect(self._reveal)
         document.model.edited.connect(self.changed)  # a drag's merged steps move no index
+        document.model.tracks_changed.connect(self.changed)  # mute and solo are autosaved too
         return document
 
     def open(self, documents: list[PieceDocument], text: str, *, already_shown=False) -> None:

@@ -148,7 +148,7 @@ class EditActions(QObject):
 
     def select_all_notes(self) -> None:
         if editor := self._editor():
-            editor.model.select_all()
+            editor.select_all()
 
     def copy_notes(self) -> None:
         if (editor := self._editor()) and not editor.copy():

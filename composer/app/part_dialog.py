@@ -1,13 +1,22 @@
 """The Add a part dialog: which instrument the new part plays, chosen by name from the General
-MIDI instruments grouped by family (drums first), as a musician finds them in a DAW."""
+MIDI instruments grouped by family (drums first), as a musician finds them in a DAW, and the
+range of notes it keeps to (the instrument's usual one until the musician changes it)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+)
 
-from composer.core.midi.piece import GM_FAMILIES, gm_program_name
+from composer.app.steering_box import NoteBox
+from composer.core.midi.piece import GM_FAMILIES, gm_program_name, gm_usual_range
 
 DRUMS = "drums"  # the combo's data for a drum part (programs are numbers)
 #: The instrument offered first: a bass line is what a tune most often asks for.
@@ -15,9 +24,10 @@ DEFAULT_PROGRAM = 32
 
 
 class PartDialog(QDialog):
-    """Asks for the new part's instrument; `chosen(program, drums)` when the musician accepts."""
+    """Asks for the new part's instrument and range; `chosen(program, drums, lowest, highest)`
+    (MIDI notes, inclusive; drums: the whole kit, 0-127) when the musician accepts."""
 
-    chosen = Signal(int, bool)
+    chosen = Signal(int, bool, int, int)
 
     def __init__(self, where: str, parent=None, program: int | str = DEFAULT_PROGRAM):
         super().__init__(parent)
@@ -25,8 +35,9 @@ class PartDialog(QDialog):
         self.setMinimumWidth(380)
         layout = QVBoxLayout(self)
         text = QLabel(
-            f"A new part that plays along with every track, in {where}. The Steer box's key, "
-            "range and grid apply to it; without a range it keeps to its instrument's usual one.",
+            f"A new part that plays along with every track, in {where}, within the range "
+            "below (its instrument's usual one unless you change it). The Steer box's key and "
+            "grid apply to it.",
             self,
         )
         text.setWordWrap(True)
@@ -50,8 +61,20 @@ class PartDialog(QDialog):
                 model.appendRow(item)
         self.instrument.setModel(model)
         self.instrument.setMaxVisibleItems(20)
-        self.select(program)
         layout.addWidget(self.instrument)
+        self.lowest, self.highest = NoteBox(self), NoteBox(self)
+        note_range = QHBoxLayout()
+        note_range.addWidget(QLabel("Range", self))
+        for box, name in ((self.lowest, "Lowest note"), (self.highest, "Highest note")):
+            box.setRange(0, 127)
+            box.setAccessibleName(name)
+        note_range.addWidget(self.lowest, 1)
+        note_range.addWidget(QLabel("to", self))
+        note_range.addWidget(self.highest, 1)
+        layout.addLayout(note_range)
+        self.instrument.currentIndexChanged.connect(self._usual_range)
+        self.select(program)
+        self._usual_range()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -65,10 +88,21 @@ class PartDialog(QDialog):
         index = self.instrument.findData(program, Qt.ItemDataRole.UserRole)
         self.instrument.setCurrentIndex(max(index, 0))
 
+    def _usual_range(self, *_) -> None:
+        """The range boxes show the chosen instrument's usual range (drums: no range)."""
+        data = self.instrument.currentData(Qt.ItemDataRole.UserRole)
+        drums = data == DRUMS
+        low, high = (0, 127) if drums or data is None else gm_usual_range(int(data))
+        self.lowest.setValue(low)
+        self.highest.setValue(high)
+        for box in (self.lowest, self.highest):
+            box.setEnabled(not drums)
+
     def accept(self) -> None:
         data = self.instrument.currentData(Qt.ItemDataRole.UserRole)
+        low, high = sorted((self.lowest.value(), self.highest.value()))
         super().accept()
         if data == DRUMS:
-            self.chosen.emit(0, True)
+            self.chosen.emit(0, True, 0, 127)
         else:
-            self.chosen.emit(int(data), False)
+            self.chosen.emit(int(data), False, low, high)

@@ -50,8 +50,8 @@ class FillRequest:
     detect: tuple[bool, bool]  # take the key, the density from the piece itself
     # Add a part: the new part's (General MIDI program, drums); None: regenerate the bars
     part: tuple[int, bool] | None = None
-    # Regenerate: the indices into piece.tracks rewritten (the instruments of the notes
-    # selected), the others kept and heard; None: every track
+    # Regenerate: the indices into piece.tracks rewritten (the tracks ticked in the Tracks
+    # panel), the others kept and heard; None: every track
     tracks: tuple[int, ...] | None = None
 
     @property
@@ -62,30 +62,33 @@ class FillRequest:
     def undo_text(self) -> str:
         """What the undo step of the alternative kept says."""
         if self.part is None and self.tracks is not None:
-            return f"Regenerate {self.instruments} in {self.bars}"
+            return f"Regenerate {self.track_names} in {self.bars}"
         if self.part is None:
             return f"Regenerate {self.bars}"
         return f"Add {part_name(*self.part)} part in {self.bars}"
 
     @property
     def what(self) -> str:
-        """What is being written, in words: "bars 3–4", "the Cello in bars 3–4", "a Cello part
-        in bars 3–4"."""
+        """What is being written, in words: "bars 3–4", "the Cello in bars 3–4", "Tenor and Bass
+        in bars 3–4", "a Cello part in bars 3–4"."""
         if self.part is not None:
             return f"a {part_name(*self.part)} part in {self.bars}"
         if self.tracks is not None:
-            return f"the {self.instruments} in {self.bars}"
+            return f"{self.track_names} in {self.bars}"
         return self.bars
 
     @property
-    def instruments(self) -> str:
-        """The instruments rewritten, in words ("Cello and Contrabass"); "" for all."""
+    def track_names(self) -> str:
+        """The tracks rewritten, in words ("Tenor and Bass", "the Cello": a track named for its
+        instrument); "" for all."""
         if self.tracks is None:
             return ""
-        names = [
-            part_name(t.program, t.is_drum) for t in (self.piece.tracks[i] for i in self.tracks)
-        ]
-        return " and ".join(names)
+        names = []
+        for track in (self.piece.tracks[i] for i in self.tracks):
+            instrument = part_name(track.program, track.is_drum)
+            name = track.name or instrument
+            names.append(f"the {name}" if name in (instrument, track.label) else name)
+        return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 
 def part_name(program: int, drums: bool) -> str:
@@ -181,6 +184,12 @@ class Regeneration(QObject):
             return self.document.model.notes.copy()
         return self.alternatives.original_notes()
 
+    def original_tracks(self):
+        """The piece's tracks as the musician had them (what the autosave keeps meanwhile)."""
+        if self.alternatives is None:
+            return self.document.model.tracks
+        return self.alternatives.original_tracks
+
     # --- the background job's signals -------------------------------------------------------------
     @Slot(object)
     def _on_progress(self, item) -> None:
@@ -212,7 +221,7 @@ class Regeneration(QObject):
             self.status.emit("Stopped before any alternative was finished: the piece is as it was.")
             return
         choices = [rows_in_span(p, request.start, request.end) for p in pieces]
-        self.alternatives = Alternatives(self.document, request.start, request.end, choices)
+        self.alternatives = Alternatives(self.document, request.start, request.end, choices, pieces)
         self.state = RegenerationState.CHOOSING
         self._show(0)
         self.state_changed.emit()

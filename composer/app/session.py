@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from composer.app import paths
+from composer.app.pianoroll.tracks import tracks_from_json, tracks_to_json
 
 AUTOSAVE_DELAY_MS = 1000  # after the last change; a drag's many steps make one write
 
@@ -41,7 +42,9 @@ class SessionKeeper(QObject):
         from composer.core.session import SessionError, SessionStore
 
         try:
-            store = SessionStore(paths.data_dir() / "sessions", notes_dtype=ROLL_DTYPE)
+            # Sessions saved before tracks have notes without one: by instrument then.
+            folder = paths.data_dir() / "sessions"
+            store = SessionStore(folder, notes_dtype=ROLL_DTYPE, notes_optional=("track",))
             self.session = store.open()
         except SessionError as exc:
             self.message.emit(f"{exc} Pieces will not be autosaved.")
@@ -76,6 +79,7 @@ class SessionKeeper(QObject):
             saved.ticks_per_beat,
             tempos=saved.tempos,
             time_signatures=saved.time_signatures,
+            tracks=tracks_from_json(saved.tracks),
         )
         document.export_path = Path(saved.export_path) if saved.export_path else None
         if saved.modified:
@@ -126,6 +130,9 @@ class SessionKeeper(QObject):
             modified=document.modified,
             metadata=document.metadata,
             view={k: v for k, v in view.view_state().items() if math.isfinite(v)},
+            tracks=tracks_to_json(
+                r.original_tracks() if (r := document.regeneration) else model.tracks
+            ),
         )
 
     def finish(self, discarded=()) -> None:

@@ -30,6 +30,7 @@ from composer.app.edit_actions import EditActions
 from composer.app.generation_panel import GenerationPanel
 from composer.app.library_panel import LibraryPanel
 from composer.app.session import SessionKeeper
+from composer.app.tracks_panel import TracksPanel
 from composer.app.training_panel import TrainingPanel
 from composer.app.window_export import Exporting
 from composer.app.window_generation import Generating
@@ -62,6 +63,14 @@ class MainWindow(QMainWindow):
         self.documents.message.connect(self.show_status)
         self.tabs = self.documents.tabs
         self.setCentralWidget(self.tabs)
+        # The tracks of the piece in front, beside the roll: a tab beside Train, brought to the
+        # front when a piece is first shown (Train is one click away).
+        self.tracks = TracksPanel()
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.docks["tracks"] = self._dock("tracks", "Tracks", self.tracks, left)
+        self.tabifyDockWidget(self.docks["training"], self.docks["tracks"])
+        self.docks["training"].raise_()
+        self.documents.current_changed.connect(self._show_tracks)
 
         self.actions_by_name = make_actions(self)
         self.editing = EditActions(self)
@@ -104,6 +113,12 @@ class MainWindow(QMainWindow):
         if problems := self.session.warnings() + unusable:
             self.start_notice = self._tell_start_problems(problems)
         self._update_title()
+
+    def _show_tracks(self) -> None:
+        document = self.documents.current()
+        if document is not None and self.tracks.document is None:
+            self.docks["tracks"].raise_()  # a piece is open now: its tracks to the front
+        self.tracks.set_document(document)
 
     def _dock(self, name: str, title: str, panel, area) -> QDockWidget:
         scroll = QScrollArea()

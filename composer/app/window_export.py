@@ -121,8 +121,9 @@ class Exporting(QObject):
             self.export_wav_to(self.tabs.currentIndex(), path, overwrite=True)
 
     def export_wav_to(self, index: int, path: Path, *, overwrite: bool = False) -> Worker:
-        """Render variation `index` and write it to `path` in the background."""
-        piece = self.pieces.variations[index][0].to_piece()
+        """Render variation `index` as it is heard (muted tracks left out, soloed ones alone)
+        and write it to `path` in the background."""
+        piece = self.pieces.variations[index][0].to_piece(audible_only=True)
         soundfont = self.playback.soundfont
         worker = Worker(lambda w: _write_wav(w, piece, soundfont, path, overwrite))
         worker.succeeded.connect(self.window.show_status)

@@ -111,7 +111,7 @@ class Player(QObject):
             self.window.tell("There is nothing to play yet; generate or open some music first.")
             return
         model, view = found
-        piece = model.to_piece()
+        piece = model.to_piece(audible_only=True)  # mute and solo are heard
         selection = view.selection()
         start = selection[0] if selection else (view.playhead() or 0)
         if not selection and start >= piece.end_tick:

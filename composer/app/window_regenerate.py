@@ -94,7 +94,9 @@ class Regenerating(QObject):
             where = bars_text(first, last)
         program, drums = self._last_part
         dialog = PartDialog(where, self.window, DRUMS if drums else program)
-        dialog.chosen.connect(lambda program, drums: self._part_chosen(editor, program, drums))
+        dialog.chosen.connect(
+            lambda program, drums, low, high: self._part_chosen(editor, program, drums, low, high)
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(self._part_dialog_closed)
         self.part_dialog = dialog
@@ -103,11 +105,11 @@ class Regenerating(QObject):
     def _part_dialog_closed(self, *_) -> None:
         self.part_dialog = None  # deleted on close: no dangling wrapper
 
-    def _part_chosen(self, editor, program: int, drums: bool) -> None:
+    def _part_chosen(self, editor, program: int, drums: bool, low: int, high: int) -> None:
         self._last_part = (program, drums)
         if self._ready(needs_selection=False) is editor:  # still the piece asked about
             self.window.activateWindow()  # Tab, Enter and Esc go to the alternatives again
-            self._start(editor, (program, drums))
+            self._start(editor, (program, drums), None if drums else (low, high))
 
     def _ready(self, needs_selection: bool):
         """The piece to work on, or None after saying why not."""
@@ -126,8 +128,9 @@ class Regenerating(QObject):
             return None
         return editor
 
-    def _start(self, editor, part: tuple[int, bool] | None) -> None:
-        """Write the alternatives: of the bars selected (part None), or of a new part."""
+    def _start(self, editor, part: tuple[int, bool] | None, part_range=None) -> None:
+        """Write the alternatives: of the bars selected (part None), or of a new part (within
+        part_range, (lowest, highest) MIDI notes, when given)."""
         from composer.app.generation_panel import BUNDLED, OPEN_FILE
 
         panel = self.generation
@@ -140,13 +143,21 @@ class Regenerating(QObject):
         except SettingsError as exc:
             self.window.tell(str(exc))
             return
+        if part is not None and part_range is not None:  # the dialog's range for the new part
+            ranges = tuple(r for r in constraints.ranges if r[0] != part[0])
+            constraints = replace(constraints, ranges=(*ranges, (part[0], *part_range)))
         piece = editor.document.model.to_piece()
         selection = editor.view.selection()
         if selection is None:  # a part for the whole piece
             selection = (0, max(piece.end_tick, 1))
         start, end, first, last = whole_bars(piece, *selection)
         editor.view.set_selection(start, end)  # shade exactly the bars that will change
-        tracks = None if part is not None else _selected_tracks(editor.document.model, piece)
+        tracks = None if part is not None else _rewritten_tracks(editor.document.model)
+        if tracks == ():
+            self.window.show_status(
+                "Tick the tracks to rewrite in the Tracks panel first: none is ticked."
+            )
+            return
         steer = panel.steering
         request = FillRequest(
             model_path=None if choice == BUNDLED else Path(choice),
@@ -254,13 +265,8 @@ class Regenerating(QObject):
             self.player.play_pause()
 
 
-def _selected_tracks(model, piece) -> tuple[int, ...] | None:
-    """The tracks of `piece` (model.to_piece(): one per instrument) that play a selected note:
-    Regenerate selection rewrites those and keeps the others; None (all) when no note is
-    selected or every instrument is."""
-    rows = model.notes[model.selected_indices()]
-    if not len(rows):
-        return None
-    chosen = {(bool(d), int(p)) for d, p in zip(rows["drum"].tolist(), rows["program"].tolist())}
-    tracks = tuple(i for i, t in enumerate(piece.tracks) if (t.is_drum, t.program) in chosen)
-    return None if len(tracks) == len(piece.tracks) else tracks
+def _rewritten_tracks(model) -> tuple[int, ...] | None:
+    """The tracks Regenerate selection rewrites: those ticked in the Tracks panel (the others
+    stay and are heard); None when every track is."""
+    tracks = tuple(i for i, t in enumerate(model.tracks) if t.rewrite)
+    return None if len(tracks) == len(model.tracks) else tracks

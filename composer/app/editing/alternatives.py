@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.app.editing.commands import AddNotes, RemoveNotes
+from composer.app.editing.commands import AddNotes, RemoveNotes, TrackEdit
 from composer.app.pianoroll.notes import ROLL_DTYPE
+from composer.app.pianoroll.tracks import new_track
 from composer.core.midi.piece import Piece
 from composer.core.midi.timeline import Timeline
 
@@ -35,14 +36,15 @@ def bars_text(first: int, last: int) -> str:
 
 def rows_in_span(piece: Piece, start: int, end: int) -> np.ndarray:
     """The notes of `piece` that start in [start, end), as note-model rows sorted by start and
-    pitch (each takes its track's instrument)."""
+    pitch (each takes its track's instrument, and its index in piece.tracks as its track: a
+    piece written from NoteModel.to_piece keeps its tracks in order, new parts after them)."""
     parts = []
-    for track in piece.tracks:
+    for index, track in enumerate(piece.tracks):
         notes = track.notes[(track.notes["start"] >= start) & (track.notes["start"] < end)]
         rows = np.zeros(len(notes), ROLL_DTYPE)
         for name in ("start", "end", "pitch", "velocity"):
             rows[name] = notes[name]
-        rows["program"], rows["drum"] = track.program, track.is_drum
+        rows["program"], rows["drum"], rows["track"] = track.program, track.is_drum, index
         parts.append(rows)
     rows = np.concatenate(parts) if parts else np.empty(0, ROLL_DTYPE)
     return rows[np.lexsort((rows["pitch"], rows["start"]))]
@@ -53,12 +55,21 @@ class Alternatives:
     `document`, which must not change otherwise while they are shown (the window keeps the piece
     busy). `shown` is the alternative in the piano roll, or None while the original is."""
 
-    def __init__(self, document, start: int, end: int, choices: list[np.ndarray]):
+    def __init__(self, document, start: int, end: int, choices: list[np.ndarray], pieces=None):
+        """pieces: the whole pieces the choices were cut from (rows_in_span), whose tracks after
+        the document's own are new parts: shown with the choice, kept with it."""
         self.document, self.start, self.end = document, int(start), int(end)
         self.choices = [c.copy() for c in choices]
         notes = document.model.notes
         self.indices = np.flatnonzero((notes["start"] >= start) & (notes["start"] < end))
         self.original = notes[self.indices].copy()
+        self.original_tracks = tuple(document.model.tracks)
+        self.tracks = [self.original_tracks] * len(choices)  # per choice: the tracks it needs
+        for k, piece in enumerate(pieces or ()):
+            tracks = list(self.original_tracks)
+            for track in piece.tracks[len(tracks) :]:
+                tracks.append(new_track(tracks, track.program, track.is_drum, track.name or None))
+            self.tracks[k] = tuple(tracks)
         self.selected = document.model.selected_indices()
         self.shown: int | None = None
         self._added: np.ndarray | None = None  # the rows the alternative shown occupies
@@ -74,6 +85,7 @@ class Alternatives:
         else:
             model.remove_rows(self.indices)
             model.clear_selection()  # the notes keep their instrument colours while auditioned
+        model.set_tracks(self.tracks[index])
         self._added = model.insert_rows(self.choices[index])
         self.shown = index
 
@@ -83,6 +95,7 @@ class Alternatives:
             return
         model = self.document.model
         model.remove_rows(self._added)
+        model.set_tracks(self.original_tracks)
         model.insert_rows(self.original, at=self.indices)
         model.select(self.selected)
         self._added, self.shown = None, None
@@ -94,11 +107,16 @@ class Alternatives:
         self.restore()
         if index is None:
             return False
-        rows = self.choices[index]
+        rows, tracks = self.choices[index], self.tracks[index]
         if np.array_equal(rows, self.original):
             return False
         stack = self.document.undo_stack
         stack.beginMacro(text)
+        if tracks != self.original_tracks:  # a new part: its track first
+            notes = self.document.model.notes
+            origin = list(range(len(self.original_tracks)))
+            origin += [None] * (len(tracks) - len(origin))
+            stack.push(TrackEdit(self.document, text, notes, tracks, origin))
         stack.push(RemoveNotes(self.document, self.indices, text))
         stack.push(AddNotes(self.document, rows, text))
         stack.endMacro()

@@ -50,7 +50,7 @@ def from_mime(data: QMimeData | None, ticks_per_beat: int, at_tick: int) -> np.n
     if source_tpb <= 0 or len(notes) > MAX_NOTES or not np.isfinite(notes).all():
         return None
     scale = ticks_per_beat / source_tpb
-    rows = np.empty(len(notes), ROLL_DTYPE)
+    rows = np.zeros(len(notes), ROLL_DTYPE)  # the track: the one pasted into (operations.py)
     rows["start"] = np.round(np.clip(notes[:, 0], 0, 2**40) * scale) + at_tick
     rows["end"] = np.maximum(
         np.round(np.clip(notes[:, 1], 0, 2**40) * scale) + at_tick, rows["start"]

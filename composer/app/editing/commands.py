@@ -164,3 +164,36 @@ class DocumentsCommand(QUndoCommand):
             self.window.remove_documents(self.documents)
         else:
             self.window.add_documents(self.documents, self.index)
+
+
+class TrackEdit(NoteCommand):
+    """A change to the tracks (editing/track_edits.py): a track added, deleted, duplicated,
+    renamed or given another instrument, or notes moved to another track. It keeps the whole
+    piece before and after, so undo gives back the same bytes whatever the edit did to the rows.
+    Mute, solo and rewrite are not part of it: each track keeps the ones it has when the edit is
+    undone or redone (`origin`: per track after the edit, the track it was before, None if
+    new)."""
+
+    def __init__(self, document, text: str, rows: np.ndarray, tracks, origin):
+        super().__init__(document, text)
+        model = document.model
+        self.before = (model.notes.copy(), tuple(model.tracks))
+        self.after = (rows.copy(), tuple(tracks))
+        self.origin = list(origin)
+
+    def apply(self) -> None:
+        live = self.document.model.tracks
+        tracks = [
+            t.mixed_as(live[o] if o is not None and o < len(live) else None)
+            for t, o in zip(self.after[1], self.origin)
+        ]
+        self.document.model.replace_everything(self.after[0], tracks)
+
+    def revert(self) -> None:
+        live = self.document.model.tracks
+        now_at = {o: i for i, o in enumerate(self.origin) if o is not None}
+        tracks = [
+            t.mixed_as(live[now_at[i]] if i in now_at and now_at[i] < len(live) else None)
+            for i, t in enumerate(self.before[1])
+        ]
+        self.document.model.replace_everything(self.before[0], tracks)

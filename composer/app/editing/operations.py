@@ -103,10 +103,13 @@ class NoteEditor:
             self.settings.velocity = int(after["velocity"][-1])
 
     def quantize(self) -> None:
-        """Quantise the selected notes (every note when none is selected) to the grid."""
+        """Quantise the selected notes to the grid; with none selected, the active track's
+        notes (every note when no track is active)."""
         indices = self.model.selected_indices()
         if len(indices) == 0:
-            indices = np.arange(len(self.model))
+            track = self.document.active_track
+            every = np.arange(len(self.model))
+            indices = every if track is None else every[self.model.notes["track"] == track]
         rows = self.model.notes[indices]
         after = note_math.quantized(rows, self.step(), self.settings.quantize_strength)
         self._change(indices, after, "Quantize notes")
@@ -128,37 +131,58 @@ class NoteEditor:
             self.document.push(AddNotes(self.document, rows.astype(ROLL_DTYPE), text))
 
     def draw(self, tick: int, pitch: int) -> None:
-        """A new note at `tick` and `pitch`, one grid step long, with the last velocity and the
-        instrument of the piece's selected (or first) note."""
-        program, drum = self.instrument()
-        row = np.array(
-            [
-                (
-                    tick,
-                    tick + max(round(self.step()), 1),
-                    pitch,
-                    self.settings.velocity,
-                    program,
-                    drum,
-                )
-            ],
-            dtype=ROLL_DTYPE,
-        )
-        self.add(row, "Draw a note")
+        """A new note at `tick` and `pitch`, one grid step long, with the last velocity, in the
+        track a new note goes to (target_track)."""
+        row = np.zeros(1, ROLL_DTYPE)
+        row["start"], row["end"] = tick, tick + max(round(self.step()), 1)
+        row["pitch"], row["velocity"] = pitch, self.settings.velocity
+        self._into_track(row, "Draw a note")
 
-    def instrument(self) -> tuple[int, bool]:
-        """(program, drum) a new note gets: the selected notes' instrument, else the piece's
-        most used one, else a piano."""
+    def target_track(self) -> int | None:
+        """The track a new note goes to: the active one (the Tracks panel), else the one most
+        of the selected notes are in, else the one with the most notes, else the first; None
+        for a piece without tracks."""
+        if self.document.active_track is not None:
+            return self.document.active_track
         notes = self.model.notes
         chosen = notes[self.model.selected_indices()]
         pool = chosen if len(chosen) else notes
         if len(pool) == 0:
-            return 0, False
-        keys, counts = np.unique(
-            pool["program"].astype(np.int64) * 2 + pool["drum"], return_counts=True
-        )
-        key = int(keys[np.argmax(counts)])
-        return key // 2, bool(key % 2)
+            return 0 if self.model.tracks else None
+        return int(np.argmax(np.bincount(pool["track"].astype(np.int64))))
+
+    def _into_track(self, rows: np.ndarray, text: str) -> None:
+        """Add `rows` to the target track, taking its instrument; a piece without tracks gets
+        a piano track first (one undo step with the notes)."""
+        track = self.target_track()
+        if track is None:
+            from composer.app.editing.commands import TrackEdit
+            from composer.app.editing.track_edits import add_track
+
+            stack = self.document.undo_stack
+            stack.beginMacro(text)
+            model = self.model
+            self.document.push(
+                TrackEdit(self.document, text, *add_track(model.notes, [], 0, False))
+            )
+            self.document.push(AddNotes(self.document, self._in(rows, 0), text))
+            stack.endMacro()
+            return
+        self.add(self._in(rows, track), text)
+
+    def _in(self, rows: np.ndarray, track: int) -> np.ndarray:
+        rows = rows.astype(ROLL_DTYPE)
+        info = self.model.tracks[track]
+        rows["track"], rows["program"], rows["drum"] = track, info.program, info.drum
+        return rows
+
+    def select_all(self) -> None:
+        """Select the active track's notes (Ctrl+A), or every note when no track is active."""
+        track = self.document.active_track
+        if track is None:
+            self.model.select_all()
+        else:
+            self.model.select(np.flatnonzero(self.model.notes["track"] == track))
 
     # --- clipboard --------------------------------------------------------------------------------
     def copy(self) -> bool:
@@ -189,5 +213,5 @@ class NoteEditor:
         rows = from_mime(QGuiApplication.clipboard().mimeData(), self.model.ticks_per_beat, at_tick)
         if rows is None or len(rows) == 0:
             return False
-        self.add(rows, "Paste notes")
+        self._into_track(rows, "Paste notes")
         return True

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from composer.app.pianoroll.mapping import RollMapping
 from composer.app.pianoroll.render import (
     DRUM_GROUP,
+    MUTED_GROUP,
     SELECTED_GROUP,
     VELOCITY_BOUNDS,
     RollColors,
@@ -23,6 +24,7 @@ from composer.app.pianoroll.render import (
     rect_array,
     row_edges,
 )
+from composer.app.pianoroll.tracks import audible
 
 #: Above this many notes in view, draw the raster way.
 DENSE_NOTES = 2000
@@ -34,10 +36,17 @@ MIN_OUTLINED_WIDTH_PX = 5.0
 DIAMOND_MIN_KEY_HEIGHT = 5.0
 
 
-def note_groups(notes: np.ndarray, selected: np.ndarray | None = None) -> np.ndarray:
-    """Colour index per note: family * 4 + velocity bucket, drums DRUM_GROUP * 4 + bucket,
-    selected notes (a boolean per note) SELECTED_GROUP * 4 + bucket."""
-    family = np.where(notes["drum"], DRUM_GROUP, np.clip(notes["program"], 0, 127) // 8)
+def note_groups(notes: np.ndarray, selected: np.ndarray | None = None, tracks=None) -> np.ndarray:
+    """Colour index per note: its track's colour * 4 + velocity bucket (its family's without
+    `tracks`, the TrackInfo list), drums DRUM_GROUP * 4 + bucket, notes of tracks not heard
+    MUTED_GROUP * 4 + bucket, selected notes (a boolean per note) SELECTED_GROUP * 4 + bucket."""
+    if tracks:
+        colours = np.array([t.colour for t in tracks], np.int64)
+        track = np.clip(notes["track"], 0, len(tracks) - 1)
+        family = np.where(notes["drum"], DRUM_GROUP, colours[track])
+        family = np.where(audible(tracks)[track], family, MUTED_GROUP)
+    else:
+        family = np.where(notes["drum"], DRUM_GROUP, np.clip(notes["program"], 0, 127) // 8)
     if selected is not None:
         family = np.where(selected, SELECTED_GROUP, family)
     bucket = np.searchsorted(np.array(VELOCITY_BOUNDS), notes["velocity"], side="right")
@@ -52,9 +61,11 @@ def paint_notes(
     height: int,
     c: RollColors,
     selected: np.ndarray | None = None,
+    tracks=None,
 ) -> None:
     """Draw `notes` (those overlapping the view: NoteModel.visible) onto the notes area;
-    `selected` (a boolean per note) marks the ones drawn in the selection colour."""
+    `selected` (a boolean per note) marks the ones drawn in the selection colour; `tracks`
+    (TrackInfo list) gives the colours and which tracks are heard."""
     if len(notes) == 0:
         return
     left = m.keyboard_width
@@ -65,7 +76,7 @@ def paint_notes(
     x1 -= (x1 - x0 >= 4).astype(np.float64)  # a 1-pixel gap between repeated notes
     # Clip to just outside the area, so a deep zoom never sends giant coordinates to Qt.
     x0, x1 = np.clip(x0, left - 1, width + 1), np.clip(x1, left - 1, width + 1)
-    groups = note_groups(notes, selected)
+    groups = note_groups(notes, selected, tracks)
     diamonds = notes["drum"] & (m.key_height >= DIAMOND_MIN_KEY_HEIGHT)
     flat = np.flatnonzero(~diamonds)
     dense = len(notes) > DENSE_NOTES

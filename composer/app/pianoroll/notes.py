@@ -17,16 +17,18 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from composer.app.pianoroll.tracks import TrackInfo, audible, fitted_tracks, new_track
 from composer.core.midi.piece import (
     TIME_SIGNATURE_DTYPE,
     Piece,
     Track,
-    gm_program_name,
     make_notes,
     make_tempos,
 )
 
-#: One note: start and end in ticks, MIDI pitch, velocity, General MIDI program, drum or not.
+#: One note: start and end in ticks, MIDI pitch, velocity, General MIDI program, drum or not
+#: (its track's instrument, kept on the note for drawing and playing), and its track: an index
+#: into NoteModel.tracks.
 NOTE_FIELDS = [
     ("start", "<i8"),
     ("end", "<i8"),
@@ -34,8 +36,12 @@ NOTE_FIELDS = [
     ("velocity", "<i2"),
     ("program", "<i2"),
     ("drum", "?"),
+    ("track", "<i2"),
 ]
 ROLL_DTYPE = np.dtype(NOTE_FIELDS)
+#: The fields a note row had before tracks (older sessions and clipboards): a row without its
+#: track goes to the first track of its instrument (tracks.fitted_tracks).
+INSTRUMENT_FIELDS = tuple(name for name, _ in NOTE_FIELDS if name != "track")
 
 
 class NoteModel(QObject):
@@ -43,7 +49,8 @@ class NoteModel(QObject):
 
     Signals: `changed()` when everything was replaced (set_piece, set_notes, clear);
     `notes_added(first, count)` after `append`, the new rows being `notes[first:first + count]`;
-    `edited()` after an edit (rows replaced, inserted or removed); `selection_changed()`.
+    `edited()` after an edit (rows replaced, inserted or removed); `selection_changed()`;
+    `tracks_changed()` when the track list changed (a track added, renamed, muted...).
     Use it from the GUI thread only (post streamed notes to it with a queued signal).
     """
 
@@ -51,6 +58,7 @@ class NoteModel(QObject):
     notes_added = Signal(int, int)
     edited = Signal()
     selection_changed = Signal()
+    tracks_changed = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -58,6 +66,7 @@ class NoteModel(QObject):
         self._tempos = make_tempos()
         self._time_signatures = np.array([(0, 4, 4)], dtype=TIME_SIGNATURE_DTYPE)
         self._revision = 0
+        self._tracks: tuple[TrackInfo, ...] = ()
         self._reset(np.empty(0, ROLL_DTYPE))
 
     def _reset(self, rows: np.ndarray) -> None:
@@ -77,19 +86,25 @@ class NoteModel(QObject):
     # --- replacing everything -----------------------------------------------------------------
 
     def set_piece(self, piece: Piece) -> None:
-        """Show all notes of a composer Piece; keeps its tempo map and time signatures."""
-        parts = []
-        for track in piece.tracks:
+        """Show all notes of a composer Piece, one track per track of the piece (named as it
+        is, empty ones too); keeps its tempo map and time signatures."""
+        parts, tracks = [], []
+        for index, track in enumerate(piece.tracks):
             rows = np.empty(len(track.notes), ROLL_DTYPE)
             for name in ("start", "end", "pitch", "velocity"):
                 rows[name] = track.notes[name]
             rows["program"], rows["drum"] = track.program, track.is_drum
+            rows["track"] = index
             parts.append(rows)
+            info = new_track(tracks, track.program, track.is_drum, track.name or track.label)
+            tracks.append(info)
         self._ticks_per_beat = piece.ticks_per_beat
         self._tempos = piece.tempos.copy()
         self._time_signatures = piece.time_signatures.copy()
+        self._tracks = tuple(tracks)
         self._replace(np.concatenate(parts) if parts else np.empty(0, ROLL_DTYPE))
         self.changed.emit()
+        self.tracks_changed.emit()
 
     def set_notes(
         self,
@@ -98,13 +113,22 @@ class NoteModel(QObject):
         *,
         tempos: np.ndarray | None = None,
         time_signatures: np.ndarray | None = None,
+        tracks=None,
     ) -> None:
-        """Show `notes` (any array with the NOTE_FIELDS names; copied) at `ticks_per_beat`."""
+        """Show `notes` (any array with the NOTE_FIELDS names; copied) at `ticks_per_beat`.
+        tracks: their TrackInfo list; without it, or for notes without a "track" field (an older
+        session), each note goes to a track of its instrument."""
         if ticks_per_beat <= 0:
             raise ValueError(f"ticks_per_beat must be positive, got {ticks_per_beat}")
         rows = np.empty(len(notes), ROLL_DTYPE)
-        for name in ROLL_DTYPE.names:
+        for name in INSTRUMENT_FIELDS:
             rows[name] = notes[name]
+        if "track" in (notes.dtype.names or ()):
+            rows["track"] = notes["track"]
+        else:
+            rows["track"] = -1
+        rows["track"], tracks = fitted_tracks(rows, tracks or ())
+        self._tracks = tuple(tracks)
         self._ticks_per_beat = int(ticks_per_beat)
         self._tempos = make_tempos() if tempos is None else tempos.copy()
         self._time_signatures = (
@@ -114,9 +138,10 @@ class NoteModel(QObject):
         )
         self._replace(rows)
         self.changed.emit()
+        self.tracks_changed.emit()
 
     def clear(self) -> None:
-        """Remove every note (the resolution, tempo map and time signatures stay)."""
+        """Remove every note (the resolution, tempo map, time signatures and tracks stay)."""
         self._reset(np.empty(0, ROLL_DTYPE))
         self.changed.emit()
 
@@ -128,10 +153,24 @@ class NoteModel(QObject):
 
     def append(self, rows) -> None:
         """Add notes: a list of (start_tick, end_tick, pitch, velocity, program, is_drum) tuples
-        or a ROLL_DTYPE array. Amortised O(len(rows)): the buffer grows by doubling."""
-        new = rows if isinstance(rows, np.ndarray) else np.array(list(rows), dtype=ROLL_DTYPE)
-        if new.dtype != ROLL_DTYPE:
-            new = new.astype(ROLL_DTYPE)
+        (each goes to the first track of its instrument, a new one if none plays it), or rows
+        with their track (ROLL_DTYPE, as an array or tuples). Amortised O(len(rows)): the buffer
+        grows by doubling."""
+        listed = None if isinstance(rows, np.ndarray) else list(rows)
+        if listed is not None and listed and len(listed[0]) == len(ROLL_DTYPE.names):
+            rows, listed = np.array(listed, ROLL_DTYPE), None  # rows with their track
+        if listed is not None:
+            if not listed:
+                return
+            new = np.zeros(len(listed), ROLL_DTYPE)
+            plain = np.array(listed, dtype=[(n, ROLL_DTYPE[n]) for n in INSTRUMENT_FIELDS])
+            for name in INSTRUMENT_FIELDS:
+                new[name] = plain[name]
+            new["track"] = -1
+        else:
+            new = rows.astype(ROLL_DTYPE)  # a copy: the track may be set below
+        new["track"], tracks = fitted_tracks(new, self._tracks)
+        self.set_tracks(tracks)
         if len(new) == 0:
             return
         first, total = self._count, self._count + len(new)
@@ -187,6 +226,33 @@ class NoteModel(QObject):
     def time_signatures(self) -> np.ndarray:
         """Time signatures (TIME_SIGNATURE_DTYPE) of the piece last set, or 4/4."""
         return self._time_signatures
+
+    @property
+    def tracks(self) -> tuple[TrackInfo, ...]:
+        """The piece's tracks, in order; a note's "track" is an index into them."""
+        return self._tracks
+
+    def set_tracks(self, tracks) -> None:
+        """Replace the track list (the track commands and mute/solo call this; notes must only
+        name tracks that are there)."""
+        tracks = tuple(tracks)
+        if tracks != self._tracks:
+            self._tracks = tracks
+            self._revision += 1
+            self.tracks_changed.emit()
+
+    def track_counts(self) -> np.ndarray:
+        """Notes per track (int64, one per track)."""
+        return np.bincount(
+            self._buffer["track"][: self._count].astype(np.int64), minlength=len(self._tracks)
+        )[: len(self._tracks)]
+
+    def replace_everything(self, rows: np.ndarray, tracks) -> None:
+        """Make `rows` (ROLL_DTYPE, in this row order) and `tracks` the piece's (a track edit
+        and its undo): the selection is cleared."""
+        self._tracks = tuple(tracks)
+        self._set_rows(np.array(rows, ROLL_DTYPE), np.zeros(len(rows), bool))
+        self.tracks_changed.emit()
 
     @property
     def revision(self) -> int:
@@ -345,22 +411,24 @@ class NoteModel(QObject):
             return None
         return int(found[-1])  # sorted by start: the last one is drawn on top
 
-    def to_piece(self) -> Piece:
-        """A composer Piece: one Track per (program, drum) pair, same resolution, tempo map and
-        time signatures."""
+    def to_piece(self, audible_only: bool = False) -> Piece:
+        """A composer Piece: one Track per track, in order, with its name and instrument (empty
+        tracks too), same resolution, tempo map and time signatures. audible_only: leave out
+        the tracks that mute and solo silence (what playback plays)."""
         rows = self.sorted_notes()
         tracks = []
-        keys = np.unique(np.stack([rows["drum"].astype(np.int16), rows["program"]], axis=1), axis=0)
-        for drum, program in keys.tolist():
-            part = rows[(rows["drum"] == bool(drum)) & (rows["program"] == program)]
+        heard = audible(self._tracks)
+        for index, info in enumerate(self._tracks):
+            if audible_only and not heard[index]:
+                continue
+            part = rows[rows["track"] == index]
             notes = make_notes(
                 part["start"],
                 np.maximum(part["end"], part["start"]),
                 np.clip(part["pitch"], 0, 127),
                 np.clip(part["velocity"], 1, 127),
             )
-            name = "Drums" if drum else gm_program_name(int(program))
-            tracks.append(Track(int(np.clip(program, 0, 127)), bool(drum), name, notes))
+            tracks.append(Track(int(np.clip(info.program, 0, 127)), info.drum, info.name, notes))
         return Piece(
             self._ticks_per_beat,
             tracks,

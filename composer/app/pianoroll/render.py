@@ -30,6 +30,7 @@ VELOCITY_BOUNDS = (40, 72, 100)
 VELOCITY_LIGHTEN = (0.55, 0.36, 0.17, 0.0)
 DRUM_GROUP = len(FAMILY_COLORS)  # colour group of drums (after the 16 families)
 SELECTED_GROUP = DRUM_GROUP + 1  # selected notes, whatever their instrument
+MUTED_GROUP = SELECTED_GROUP + 1  # notes of tracks that mute or solo silence: faded
 MAJOR_GAP_PX = 40.0  # bar lines closer than this are drawn faint, but for every 2nd, 4th...
 BLACK_KEYS = np.array([0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0], dtype=bool)  # C, C#, D ... B
 
@@ -65,7 +66,8 @@ class RollColors:
     selection: QColor
     selection_edge: QColor
     playhead: QColor
-    notes: list[list[QColor]]  # [group][velocity bucket]; DRUM_GROUP drums, then SELECTED_GROUP
+    # [group][velocity bucket]; DRUM_GROUP drums, then SELECTED_GROUP, then MUTED_GROUP
+    notes: list[list[QColor]]
     outline: list[list[QColor]]
     #: The note colours as 0xAARRGGBB, index group * 4 + bucket, then one transparent entry.
     note_argb: np.ndarray
@@ -101,6 +103,10 @@ class RollColors:
             # A darker rim separates touching notes; on a dark background a slightly darker
             # rim still reads, on a light one it must be stronger.
             outline.append([mix(c, black, 0.35 if dark else 0.45) for c in shades])
+        # Muted notes: still there to edit, but clearly not heard; one faint shade for all.
+        faded = mix(text, base, 0.8)
+        notes.append([faded] * len(VELOCITY_LIGHTEN))
+        outline.append([mix(text, base, 0.6)] * len(VELOCITY_LIGHTEN))
         return cls(
             dark=dark,
             background=base,

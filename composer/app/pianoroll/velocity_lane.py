@@ -3,7 +3,8 @@
 It shares the roll's horizontal zoom and scroll (it reads the roll's mapping and repaints when
 the roll's view changes). Dragging across it sets the velocity of the notes under the pointer to
 the height of the pointer, like drawing a line over the stems; when notes are selected only
-those change. A whole drag is one undo step. Positions are pixels of this widget, times ticks.
+those change. With a track active (the Tracks panel), the lane shows and changes only its notes.
+A whole drag is one undo step. Positions are pixels of this widget, times ticks.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ TOP_PAD, BOTTOM_PAD = 6, 4  # pixels kept free above velocity 127 and below 0
 
 
 class VelocityLane(QWidget):
-    def __init__(self, view, parent: QWidget | None = None):
+    def __init__(self, view, document=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.view = view
+        self.document = document  # its active track, when one is, is the one shown
         self._gesture: int | None = None
         self._last_x: float | None = None
         self.setMinimumHeight(48)
@@ -37,6 +39,8 @@ class VelocityLane(QWidget):
         view.model.edited.connect(self.update)
         view.model.notes_added.connect(self.update)
         view.model.selection_changed.connect(self.update)
+        if document is not None:
+            document.active_track_changed.connect(self.update)
 
     def sizeHint(self) -> QSize:
         return QSize(900, 90)
@@ -57,7 +61,12 @@ class VelocityLane(QWidget):
         t0, t1 = m.visible_ticks(self.view.viewport().width())
         rows, selected = self.view.model.visible_with_selection(t0, t1)
         inside = (rows["start"] >= t0) & (rows["start"] <= t1)
+        if (track := self._track()) is not None:
+            inside &= rows["track"] == track
         return rows["start"][inside], rows["velocity"][inside], selected[inside]
+
+    def _track(self) -> int | None:
+        return None if self.document is None else self.document.active_track
 
     # --- painting -------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
@@ -133,7 +142,9 @@ class VelocityLane(QWidget):
         m, model = self.view.mapping, self.view.model
         t0, t1 = m.visible_ticks(self.view.viewport().width())
         index = model.visible_indices(t0, t1)
-        if model.selected_mask().any():
+        if (track := self._track()) is not None:
+            index = index[model.notes["track"][index] == track]
+        if model.selected_mask()[index].any():
             index = index[model.selected_mask()[index]]
         low, high = sorted((x, self._last_x if self._last_x is not None else x))
         self._last_x = x

@@ -70,6 +70,7 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         model.notes_added.connect(self._on_notes_added)
         model.edited.connect(self._on_notes_edited)
         model.selection_changed.connect(self._on_notes_edited)
+        model.tracks_changed.connect(self._on_notes_edited)  # colours, muted tracks faded
         self._painted_state: tuple | None = None  # the mapping last painted (for view_changed)
         # While notes are dragged: where they would land (ROLL_DTYPE); the cached picture then
         # leaves the selected notes out and these are drawn over it, so a drag costs a blit
@@ -237,7 +238,14 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         if self._preview is not None:  # the dragged (selected) notes are drawn over it
             notes, selected = notes[~selected], selected[~selected]
         draw_notes.paint_notes(
-            painter, m, notes, width, height, colors, selected if selected.any() else None
+            painter,
+            m,
+            notes,
+            width,
+            height,
+            colors,
+            selected if selected.any() else None,
+            self._model.tracks,
         )
         # Keyboard and ruler go on top, covering notes that poke under them.
         render.paint_keyboard(painter, m, height, colors)
