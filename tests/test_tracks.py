@@ -264,3 +264,18 @@ def test_the_velocity_lane_and_quantize_act_on_the_active_track(window, tune, qt
     tune.note_editor.quantize()  # nothing selected: the active track's notes
     moved = model.notes["start"] != before["start"]
     assert not moved[~bass].any()  # the piano's off-grid notes stay off the grid
+
+
+def test_move_selection_to_track_from_the_edit_menu(window, tune, qtbot):
+    model = tune.document.model
+    piano = np.flatnonzero(model.notes["track"] == 0)[:4]
+    model.select(piano)
+    window.actions_by_name["move_to_track"].trigger()
+    menu = window.editing.track_menu
+    assert [a.text() for a in menu.actions()] == [
+        "Piano (Acoustic Grand Piano)", "Bass (Electric Bass (finger))",
+    ]  # fmt: skip
+    menu.actions()[1].trigger()
+    assert (model.notes["track"][piano] == 1).all() and (model.notes["program"][piano] == 33).all()
+    assert window.documents.undo_stack.undoText() == "Move notes to Bass"
+    assert model.track_counts().tolist() == [8, 6]

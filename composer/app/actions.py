@@ -116,8 +116,17 @@ ACTIONS = [
         ("Q",),
         "Edit",
         False,
-        "Move the selected notes (all, when none is selected) towards the grid by the strength set",
+        "Move the selected notes (the active track's, or all, when none is selected) towards "
+        "the grid by the strength set",
         short="Quantize",
+    ),
+    ActionSpec(
+        "move_to_track",
+        "&Move selection to track…",
+        ("Ctrl+M",),
+        "Edit",
+        False,
+        "Put the selected notes in another track: they take its instrument",
     ),
     ActionSpec(
         "draw_tool",

@@ -194,6 +194,19 @@ class EditActions(QObject):
         if editor := self._editor():
             editor.quantize()
 
+    def move_to_track(self) -> None:
+        """A menu of the piece's tracks, under the pointer: the selected notes go to the one
+        chosen (one undo step)."""
+        if not (editor := self._editor()):
+            return
+        if not len(editor.model.selected_indices()):
+            self.window.show_status("Select the notes to move first.")
+            return
+        from PySide6.QtGui import QCursor
+
+        self.track_menu = self.window.tracks.move_menu(self.window)
+        self.track_menu.popup(QCursor.pos())
+
     def draw_tool(self) -> None:
         pass  # checkable: handled through toggled (_set_draw_tool)
 

@@ -353,6 +353,17 @@ class TracksPanel(QWidget):
         model.select(indices)
         return True
 
+    def move_menu(self, parent) -> QMenu:
+        """A menu of the tracks; choosing one moves the selected notes there."""
+        menu = QMenu("Move selection to track", parent)
+        active = self.document.active_track
+        for row, track in enumerate(self.document.model.tracks):
+            action = menu.addAction(swatch(track), f"{track.name} ({track.instrument})")
+            action.triggered.connect(lambda _=False, r=row: self.move_selection_to(r))
+            if row == active:
+                menu.setActiveAction(action)
+        return menu
+
     def _context_menu(self, point: QPoint) -> None:
         if self.document is None:
             return
