@@ -161,7 +161,17 @@ class Player(QObject):
             model.changed.connect(self._show_timing)
             view.selection_changed.connect(self._on_selection)
             view.playhead_moved.connect(self._on_playhead_moved)  # a click on the ruler
+            model.tracks_changed.connect(self._on_tracks_changed)
         self._show_timing()
+
+    @Slot()
+    def _on_tracks_changed(self) -> None:
+        """A track muted, soloed or changed while its piece plays: heard at once, from where
+        the playhead is (the rendered audio is of the tracks heard when it started)."""
+        view, found = self.live_playing_view(), self.pieces.current()
+        if self.playback.playing and found is not None and found[1] is view:
+            self.playback.stop()
+            self.play_pause()
 
     @Slot()
     def _show_timing(self) -> None:
