@@ -6,10 +6,13 @@ Each figure has a baseline measured in the same run:
 - stalls: the same 10 ms timer on the idle window;
 - start-up: a bare PySide6 QMainWindow shown by a one-line script;
 - editing (benchmarks/gui_edit.py): moving 10,000 of 50,000 notes against replacing the whole
-  piece, and the frames of a drag against a repaint without an edit.
+  piece, and the frames of a drag against a repaint without an edit;
+- tracks (benchmarks/gui_tracks.py): toggling Mute and choosing the active track in the Tracks
+  panel of a 64-track, 50,000-note piece, against a repaint with nothing changed.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui.py [--steps 60] [--seconds 60]
-Goals: paint <= 16 ms, every frame of a drag <= 16 ms, stalls <= 50 ms, start-up <= 2 s.
+Goals: paint <= 16 ms, every frame of a drag <= 16 ms, a Mute or track click <= 16 ms,
+stalls <= 50 ms, start-up <= 2 s.
 """
 
 from __future__ import annotations
@@ -147,6 +150,10 @@ def main() -> None:
         import gui_edit
 
         gui_edit.report(50_000)
+
+        import gui_tracks
+
+        gui_tracks.report(64, 50_000)
 
         found = stalls(args.steps, args.seconds)
         print(
