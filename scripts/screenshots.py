@@ -1,5 +1,5 @@
 """Screenshots of the real app for the README: train on the Bach chorales, generate, edit,
-regenerate some bars, steer, grab.
+regenerate some bars, add a part, show a song's tracks, steer, grab.
 
     python scripts/screenshots.py [--run RUN] [--steps 300] [--out docs/screenshots]
 
@@ -25,7 +25,7 @@ CORPUS = ROOT.parent / "shared" / "corpora" / "bach_chorales"
 
 
 def settle(app, seconds: float = 0.5) -> None:
-    """Let the window finish what it does after a change (the legend follows on a timer)."""
+    """Let the window finish what it does after a change (note counts follow on a timer)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         app.processEvents()
@@ -94,6 +94,7 @@ def main() -> int:
     edit(app, window, args.out)
     regenerate(app, window, args.out)
     add_part(app, window, args.out)
+    tracks(app, window, args.out)
     steer(app, panel, args.out)
 
     from composer.app.about_dialog import AboutDialog
@@ -153,6 +154,23 @@ def add_part(app, window, out: Path) -> None:
     window.grab().save(str(out / "add-part.png"))
     window.restore_original()
     app.processEvents()
+
+
+def tracks(app, window, out: Path) -> None:
+    """A POP909 song in the Tracks panel: its three tracks (all piano), the bridge muted and
+    drawn faded, the melody the active track with its notes selected."""
+    song = ROOT.parent / "shared" / "corpora" / "pop909" / "001.mid"
+    window.open_midi_file(song)
+    editor = window.documents.current_editor()
+    view, document = editor.view, editor.document
+    panel = window.tracks
+    panel.set_box(1, "muted", True)
+    document.set_active_track(0)
+    window.editing.select_all_notes()
+    view.mapping.fit_ticks(0, 16 * 4 * document.model.ticks_per_beat, view.viewport().width())
+    view.fit_pitch_range()
+    settle(app)
+    window.grab().save(str(out / "tracks.png"))
 
 
 def steer(app, panel, out: Path) -> None:
