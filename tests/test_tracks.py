@@ -279,3 +279,14 @@ def test_move_selection_to_track_from_the_edit_menu(window, tune, qtbot):
     assert (model.notes["track"][piano] == 1).all() and (model.notes["program"][piano] == 33).all()
     assert window.documents.undo_stack.undoText() == "Move notes to Bass"
     assert model.track_counts().tolist() == [8, 6]
+
+
+def test_tracks_are_not_edited_while_the_piece_is_being_written(window, tune, qtbot):
+    panel, document = window.tracks, tune.document
+    document.busy = True  # as while a generation streams in, or alternatives are auditioned
+    panel.rename_track(0, "Lead")
+    panel.add_track(40, False)
+    assert [t.name for t in document.model.tracks] == ["Piano", "Bass"]
+    assert panel.table.item(0, NAME).text() == "Piano"
+    assert "Wait for the piece to be written" in window.state_label.text()
+    document.busy = False

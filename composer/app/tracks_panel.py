@@ -78,6 +78,7 @@ class TracksPanel(QWidget):
     """The tracks of the PieceDocument shown (set_document; None: no piece open)."""
 
     active_changed = Signal(int)
+    busy_refused = Signal()  # a track edit asked for while the piece is being written
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -303,6 +304,11 @@ class TracksPanel(QWidget):
             self.document.model.set_tracks(tracks)
 
     def _edit(self, text: str, edited) -> None:
+        if self.document.busy:  # being generated or regenerated: no edits, the rows as they are
+            self.busy_refused.emit()
+            self._shown = (None,) * len(self._shown)
+            self.sync()
+            return
         rows, tracks, origin = edited
         self.document.push(TrackEdit(self.document, text, rows, tracks, origin))
 

@@ -71,6 +71,11 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["training"], self.docks["tracks"])
         self.docks["training"].raise_()
         self.documents.current_changed.connect(self._show_tracks)
+        self.tracks.busy_refused.connect(
+            lambda: self.show_status(
+                "Wait for the piece to be written, or stop it, to edit its tracks."
+            )
+        )
 
         self.actions_by_name = make_actions(self)
         self.editing = EditActions(self)

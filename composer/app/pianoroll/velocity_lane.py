@@ -32,7 +32,8 @@ class VelocityLane(QWidget):
         self.setMinimumHeight(48)
         self.setToolTip(
             "Velocity: how hard each note is played. Drag across the stems to set it; "
-            "with notes selected, only those change."
+            "with notes selected, only those change. With a track active in the Tracks panel, "
+            "only its notes are shown and changed."
         )
         view.view_changed.connect(self.update)
         view.model.changed.connect(self.update)
