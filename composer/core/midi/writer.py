@@ -8,6 +8,7 @@ import mido
 
 from composer.core.atomic import atomic_path, check_target
 from composer.core.errors import SettingsError
+from composer.core.midi.metadata import metadata_text
 from composer.core.midi.piece import (
     DRUM_CHANNEL,
     Piece,
@@ -18,9 +19,12 @@ from composer.core.midi.piece import (
 _PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
 
 
-def write_midi(piece: Piece, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write `piece` to `path`: a conductor track (tempo, time signatures), then one track per
-    instrument, drums on channel 10. Refuses to replace an existing file unless `overwrite`, and
+def write_midi(
+    piece: Piece, path: str | Path, *, overwrite: bool = False, metadata: dict | None = None
+) -> Path:
+    """Write `piece` to `path`: a conductor track (tempo, time signatures, and `metadata`, how
+    the piece was made, as metadata.py keeps it), then one track per track of the piece, drums on
+    channel 10. Refuses to replace an existing file unless `overwrite`, and
     anything that is not a file (a folder, a device, a pipe) always: WriteError, an OSError whose
     message names `path` and the fix, as for a folder that cannot be written. A piece MIDI cannot
     hold (a resolution above MAX_TICKS_PER_BEAT, a time signature outside TIME_SIGNATURE_RANGES)
@@ -36,7 +40,10 @@ def write_midi(piece: Piece, path: str | Path, *, overwrite: bool = False) -> Pa
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another name or allow overwriting")
     midi = mido.MidiFile(type=1, ticks_per_beat=piece.ticks_per_beat)
-    midi.tracks.append(_conductor_track(piece))
+    conductor = _conductor_track(piece)
+    if text := metadata_text(metadata or {}):
+        conductor.insert(0, mido.MetaMessage("text", text=text, time=0))
+    midi.tracks.append(conductor)
     for index, track in enumerate(piece.tracks):
         channel = (
             DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
