@@ -110,6 +110,7 @@ def window(qtbot, tmp_path, monkeypatch):
     main.told = told
     asked: list[str] = []
     main.choose_save = lambda title: asked.append(title) or "discard"  # tests may replace it
+    main.choose_save_all = lambda titles: asked.extend(titles) or "discard"
     main.asked_to_save = asked
     # The same music on every run: a test that generates fails for a reason, not for a seed
     # drawn at random (the panel's default) that happened to write a sparse piece.
@@ -118,6 +119,7 @@ def window(qtbot, tmp_path, monkeypatch):
     yield main
     main.ask = lambda question: True
     main.choose_save = lambda title: "discard"
+    main.choose_save_all = lambda titles: "discard"
     main.close()
     qtbot.waitUntil(lambda: not WorkerThreads.any_running(), timeout=60_000)
     assert not WorkerThreads.any_running(), "a test left a worker thread running"

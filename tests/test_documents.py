@@ -96,15 +96,15 @@ def test_closing_a_changed_piece_asks_and_undo_reopens_it(window, qtbot, tmp_pat
     assert max(int(t.notes["pitch"].max()) for t in saved.tracks) == 72 + 2
 
 
-def test_quitting_with_pieces_not_exported_asks(window, qtbot, tmp_path):
+def test_quitting_with_pieces_not_saved_asks_once_for_them_all(window, qtbot, tmp_path):
     generate(window, qtbot, variations=2)
     asked = []
-    window.choose_save = lambda title: asked.append(title) or "cancel"
+    window.choose_save_all = lambda titles: asked.append(titles) or "cancel"
     window.close()
-    assert window.isVisible() and asked == ["Variation 1"]  # cancelled: nothing closed
-    window.choose_save = lambda title: asked.append(title) or "discard"
+    assert window.isVisible() and asked == [["Variation 1", "Variation 2"]]  # nothing closed
+    window.choose_save_all = lambda titles: asked.append(titles) or "discard"
     window.close()
-    assert not window.isVisible() and asked[1:] == ["Variation 1", "Variation 2"]
+    assert not window.isVisible() and len(asked) == 2  # one question each time
 
 
 KILLED_APP = textwrap.dedent(

@@ -1,5 +1,5 @@
 """A piece on screen as a document: its notes, where it came from, and whether it holds changes
-that were not exported yet.
+that were not saved yet.
 
 Whether a piece is modified is decided by states, not by counting edits: every undo command takes
 a fresh state number when it is made, sets it on redo and puts the previous one back on undo. A
@@ -30,6 +30,7 @@ class PieceDocument(QObject):
     stack. `busy` is set while notes are still streaming in (a generation): no edits then."""
 
     modified_changed = Signal(bool)
+    title_changed = Signal(str)
     reveal_requested = Signal()  # an undo or redo changed this piece: show it
     active_track_changed = Signal()
 
@@ -65,6 +66,12 @@ class PieceDocument(QObject):
     @property
     def title(self) -> str:
         return self._title
+
+    def set_title(self, title: str) -> None:
+        """A new name for the tab (the file it was saved as)."""
+        if title != self._title:
+            self._title = title
+            self.title_changed.emit(title)
 
     @property
     def active_track(self) -> int | None:

@@ -79,6 +79,7 @@ class Documents(QObject):
         if piece is not None:
             document.model.set_piece(piece)
         document.modified_changed.connect(self._on_modified)
+        document.title_changed.connect(self._on_modified)  # the tab shows the new name
         document.reveal_requested.connect(self._reveal)
         document.model.edited.connect(self.changed)  # a drag's merged steps move no index
         document.model.tracks_changed.connect(self.changed)  # mute and solo are autosaved too
@@ -169,9 +170,14 @@ class Documents(QObject):
         if document in self.documents:
             index = self.documents.index(document)
             self.tabs.setTabText(index, self._tab_text(document))
+            saved = document.export_path
             self.tabs.setTabToolTip(
-                index, "Changes not exported yet" if document.modified else "Exported"
+                index,
+                "Changes not saved yet"
+                if document.modified
+                else (f"Saved as {saved}" if saved else "No changes"),
             )
+            self.changed.emit()  # the session keeps the name
 
     @Slot(int)
     def _on_undo_index(self, _index: int) -> None:

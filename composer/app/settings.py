@@ -45,6 +45,9 @@ class Key:
 GEOMETRY = Key("window/geometry", QByteArray(), QByteArray)
 WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)  # docks and toolbars
 LAST_FOLDER = Key("library/last_folder", "", str)
+# Where pieces were last saved or exported: the next Save As starts there (never in the folder
+# the library reads, where a saved piece would join what the model learns from).
+EXPORT_FOLDER = Key("pieces/export_folder", "", str)
 PRESET = Key("training/preset", "small", str)
 CONTEXT = Key("training/context", False, bool)  # the Train panel's "Hear the bar and other parts"
 TEMPERATURE = Key(

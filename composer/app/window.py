@@ -174,11 +174,28 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             "Composer",
-            f"{title} has changes that were not exported. Save it as a MIDI file?",
+            f"{title} has changes that were not saved. Save it as a MIDI file?",
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+    def choose_save_all(self, titles: list[str]) -> str:
+        """Ask once about several pieces not saved (quitting): "save" (all), "discard" (all)
+        or "cancel"."""
+        box = QMessageBox(self)
+        box.setWindowTitle("Composer")
+        box.setIcon(QMessageBox.Icon.Question)
+        listed = "".join(f"\n• {title}" for title in titles[:12])
+        more = f"\n…and {len(titles) - 12} more" if len(titles) > 12 else ""
+        box.setText(f"{len(titles)} pieces have changes that were not saved:{listed}{more}")
+        save = box.addButton("Save all…", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard all", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save)
+        box.exec()
+        clicked = box.clickedButton()
+        return "save" if clicked is save else "discard" if clicked is discard else "cancel"
 
     def ask_save(self, document) -> str:
         return self.exporting.ask_save(document)
@@ -247,8 +264,8 @@ class MainWindow(QMainWindow):
     def write_piece(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
         return self.exporting.write_piece(index, path, overwrite=overwrite)
 
-    def export_all_to(self, folder: Path, stem: str = "variation") -> list[Path]:
-        return self.exporting.export_all_to(folder, stem)
+    def export_all_to(self, folder: Path) -> list[Path]:
+        return self.exporting.export_all_to(folder)
 
     def export_wav_to(self, index: int, path: Path, *, overwrite: bool = False):
         return self.exporting.export_wav_to(index, path, overwrite=overwrite)
@@ -318,14 +335,19 @@ class MainWindow(QMainWindow):
             return
         self.regenerating.end_regenerating()  # the original bars back before anything is saved
         discarded = []
-        if not self._keep_session_on_quit:
-            for document in self.documents.modified():
-                answer = self.exporting.ask_save(document)
-                if answer == "cancel":
-                    event.ignore()
-                    return
-                if answer == "discard":
-                    discarded.append(document)
+        modified = [] if self._keep_session_on_quit else self.documents.modified()
+        if len(modified) > 1:  # one question for them all
+            answer, discarded = self.exporting.ask_save_many(modified)
+            if answer == "cancel":
+                event.ignore()
+                return
+        elif modified:
+            answer = self.exporting.ask_save(modified[0])
+            if answer == "cancel":
+                event.ignore()
+                return
+            if answer == "discard":
+                discarded.append(modified[0])
         if self.training.is_running:
             self.show_status("Stopping training and saving a checkpoint…")
             self.training.stop()

@@ -1,5 +1,9 @@
-"""Exporting pieces as MIDI and as WAV audio, and saving the ones with changes before they close
-(Save / Discard / Cancel).
+"""Saving pieces as MIDI files (Save, Save As, Save all: the file keeps how the piece was made,
+and the tab takes its name), exporting them as MIDI and WAV, and saving the ones with changes
+before they close (Save / Discard / Cancel; several at once when quitting).
+
+Save As starts in the folder pieces were last saved in, never in the folder the library reads:
+a piece saved there would join the music the model learns from.
 """
 
 from __future__ import annotations
@@ -26,35 +30,97 @@ class Exporting(QObject):
         self.pieces, self.playback = window.pieces, window.playback
 
     def ask_save(self, document) -> str:
-        """Save, discard or keep `document`, whose changes were not exported: "save" (after
+        """Save, discard or keep `document`, whose changes were not saved: "save" (after
         saving it), "discard" or "cancel" (also when saving did not happen)."""
         answer = self.window.choose_save(document.title)
         if answer == "save":
             return "save" if self.save_document(document) else "cancel"
         return answer
 
-    def save_document(self, document) -> bool:
-        """Export `document` where it was last exported, else where the user chooses; False
-        when that did not happen."""
+    def ask_save_many(self, documents) -> tuple[str, list]:
+        """One question for several pieces with changes (quitting): ("save", []) after saving
+        them all, ("discard", documents), or ("cancel", []) (also when one was not saved)."""
+        answer = self.window.choose_save_all([d.title for d in documents])
+        if answer == "save":
+            saved = all(self.save_document(d) for d in documents)  # stops at the first refusal
+            return ("save", []) if saved else ("cancel", [])
+        return (answer, list(documents) if answer == "discard" else [])
+
+    # --- Save, Save As, Save all ----------------------------------------------------------------
+    def save(self) -> None:
+        if document := self._current_document():
+            self.save_document(document)
+
+    def save_as(self) -> None:
+        if document := self._current_document():
+            self.save_document(document, choose=True)
+
+    def save_all(self) -> None:
+        """Save every piece with changes (asking where for those never saved)."""
+        documents = self.documents.modified()
+        if not documents:
+            self.window.show_status("Every piece is saved.")
+            return
+        saved = 0
+        for document in documents:
+            if not self.save_document(document):
+                break
+            saved += 1
+        self.window.show_status(f"Saved {saved} of {len(documents)} pieces with changes.")
+
+    def _current_document(self):
+        document = self.documents.current()
+        if document is None or not len(document.model):
+            self.window.tell("There is nothing to save yet; generate or open some music first.")
+            return None
+        return document
+
+    def save_document(self, document, *, choose: bool = False) -> bool:
+        """Save `document` as a MIDI file that keeps how it was made: where it was saved before,
+        else (or with `choose`) where the musician chooses. The tab takes the file's name and
+        the piece counts as saved. False when that did not happen."""
         index = self.documents.documents.index(document)
-        if document.export_path is not None:
-            return self.export_variation(index, document.export_path, overwrite=True) is not None
-        self.tabs.setCurrentIndex(index)
-        path = self.ask_save_path("Save MIDI", ".mid", "MIDI files (*.mid)")
-        return path is not None and self.export_variation(index, path, overwrite=True) is not None
+        path = None if choose else document.export_path
+        if path is None:
+            self.tabs.setCurrentIndex(index)
+            path = self.ask_save_path("Save as", ".mid", "MIDI files (*.mid)")
+            if path is None:
+                return False
+        written = self.write_piece(index, path, overwrite=True)
+        if written is None:
+            return False
+        document.mark_saved(written)
+        if document.title != written.name:
+            document.set_title(self.documents.titled(written.name))
+        self.window.show_status(f"Saved {written}")
+        return True
 
     def ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
         """A file to save the piece shown in (the dialog asks before replacing one), or None
-        after saying why when there is nothing to save."""
+        after saying why when there is nothing to save. The dialog starts in the folder last
+        saved in, named after the tab."""
         found = self.pieces.current()
         if found is None or len(found[0]) == 0:
             self.window.tell("There is nothing to export yet; generate or open some music first.")
             return None
         document = self.documents.current()
         name = f"{Path(document.title).stem.replace(' ', '-').lower()}{suffix}"
-        start = str(Path(settings.read(settings.LAST_FOLDER) or Path.home()) / name)
+        start = str(self.save_folder() / name)
         path, _ = QFileDialog.getSaveFileName(self.window, title, start, file_filter)
         return Path(path) if path else None
+
+    def save_folder(self) -> Path:
+        """Where Save As starts: the folder last saved or exported in, else Music or the home
+        folder; never inside the folder the library reads (what the model learns from)."""
+        library = getattr(self.window.library, "folder", None)
+        for candidate in (settings.read(settings.EXPORT_FOLDER), Path.home() / "Music"):
+            if not candidate or not Path(candidate).is_dir():
+                continue
+            folder = Path(candidate).resolve()
+            if library and folder.is_relative_to(Path(library).resolve()):
+                continue
+            return folder
+        return Path.home()
 
     # --- MIDI -----------------------------------------------------------------------------------
     def export_variation(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
@@ -79,7 +145,9 @@ class Exporting(QObject):
             self.window.tell(document.regeneration.busy_sentence())
             return None
         try:
-            return write_midi(document.model.to_piece(), path, overwrite=overwrite)
+            written = write_midi(
+                document.model.to_piece(), path, overwrite=overwrite, metadata=document.metadata
+            )
         except FileExistsError as exc:
             self.window.tell(str(exc))
         except SettingsError as exc:  # a piece MIDI cannot hold
@@ -88,6 +156,9 @@ class Exporting(QObject):
             self.window.tell(
                 f"Could not write {path} ({exc.strerror or exc}); choose another folder."
             )
+        else:
+            settings.write(settings.EXPORT_FOLDER, str(written.parent.resolve()))
+            return written
         return None
 
     def export_current(self) -> None:
@@ -99,21 +170,26 @@ class Exporting(QObject):
             self.window.tell("There is nothing to export yet; generate some music first.")
             return
         folder = QFileDialog.getExistingDirectory(
-            self.window, "Export all pieces into", str(Path.home())
+            self.window, "Export all pieces into", str(self.save_folder())
         )
         if folder:
             self.export_all_to(Path(folder))
 
-    def export_all_to(self, folder: Path, stem: str = "variation") -> list[Path]:
-        targets = [folder / f"{stem}-{i + 1}.mid" for i in range(len(self.pieces.variations))]
+    def export_all_to(self, folder: Path) -> list[Path]:
+        """Every piece into `folder`, each named after its tab ("Variation 2" ->
+        variation-2.mid); the status bar says how many."""
+        names = [_file_name(d.title) for d in self.documents.documents]
+        targets = [folder / name for name in names]
         existing = [t for t in targets if t.exists()]
         if existing and not self.window.ask(
             f"{len(existing)} of these files already exist in {folder}, such as {existing[0].name}. Replace them?"
         ):
             return []
-        return [
+        written = [
             p for i, t in enumerate(targets) if (p := self.export_variation(i, t, overwrite=True))
         ]
+        self.window.show_status(f"Exported {len(written)} of {len(targets)} pieces into {folder}.")
+        return written
 
     # --- WAV ------------------------------------------------------------------------------------
     def export_wav(self) -> None:
@@ -147,3 +223,11 @@ def _write_wav(worker, piece, soundfont, path: Path, overwrite: bool) -> str:
     except (AudioError, OSError) as exc:
         raise UserError(f"Could not write {path}: {exc}") from None
     return f"Exported {path} ({audio.seconds:.1f} s)" + (f"; {audio.note}" if audio.note else "")
+
+
+def _file_name(title: str) -> str:
+    """A tab's title as a MIDI file's name: "Variation 2" -> "variation-2.mid", "tune.mid"
+    stays; characters a file name cannot hold become "-"."""
+    stem = Path(title).stem if title.lower().endswith((".mid", ".midi")) else title
+    stem = "".join(c if c.isalnum() or c in "-_ ()." else "-" for c in stem).strip(" .")
+    return f"{stem.replace(' ', '-').lower() or 'piece'}.mid"

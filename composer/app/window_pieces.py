@@ -75,6 +75,9 @@ class Pieces(QObject):
             return False
         (document,) = self.show_pieces([piece], [path.name], f"Open {path.name}")
         document.source = Path(path).resolve()
+        if made := _how_made(path):  # a piece Composer saved: how it was made, and Save goes back
+            document.metadata = made
+            document.export_path = document.source
         self.window.set_item_name(path.name)
         self.window.show_status(
             f"Opened {path.name}: {piece.note_count:,} notes, {piece.duration_seconds:.1f} s"
@@ -113,3 +116,14 @@ class Pieces(QObject):
     def zoom_to_fit(self) -> None:
         if found := self.current():
             found[1].zoom_to_fit()
+
+
+def _how_made(path: Path) -> dict:
+    """The metadata a MIDI file saved by Composer keeps (core/midi/metadata.py), or {}."""
+    from composer.core.midi.metadata import read_metadata
+    from composer.core.safe_files import MAX_MIDI_BYTES, read_regular
+
+    try:
+        return read_metadata(read_regular(path, MAX_MIDI_BYTES, "MIDI file"))
+    except (OSError, ValueError):  # read a moment ago: gone or changed since, so nothing kept
+        return {}
