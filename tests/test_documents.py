@@ -32,7 +32,7 @@ def test_a_generation_opens_beside_the_pieces_and_undo_takes_it_away(window, qtb
     assert titles(window) == ["tune.mid", "Variation 1", "Variation 2"]
     assert window.tabs.currentIndex() == 1
     generate(window, qtbot, variations=1)
-    assert titles(window) == ["tune.mid", "Variation 1", "Variation 2", "Variation 1 (2)"]
+    assert titles(window) == ["tune.mid", "Variation 1", "Variation 2", "Variation 3"]
     stack = window.documents.undo_stack
     assert stack.undoText() == "Generate 1 variation"
     window.actions_by_name["undo"].trigger()

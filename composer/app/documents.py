@@ -194,6 +194,16 @@ class Documents(QObject):
         self.current_changed.emit()
         self.changed.emit()
 
+    def numbered(self, stem: str, count: int) -> list[str]:
+        """Titles for `count` pieces made together, numbered on from the open ones: "Variation
+        3", "Variation 4" beside a "Variation 1" and "Variation 2" (one number each, no
+        suffixes, so a generation's tabs read as one series)."""
+        taken = {d.title for d in self.documents}
+        first = 1
+        while any(f"{stem} {first + i}" in taken for i in range(count)):
+            first += 1
+        return [f"{stem} {first + i}" for i in range(count)]
+
     def titled(self, stem: str) -> str:
         """`stem`, or `stem (2)`, `stem (3)`… so that no two open tabs share a title."""
         taken = {d.title for d in self.documents}

@@ -37,8 +37,8 @@ class Generating(QObject):
     def _on_started(self, count: int, primer) -> None:
         """New tabs beside the open ones; the notes stream into them."""
         self._generating = [
-            self.documents.new_document(self.documents.titled(f"Variation {i + 1}"), modified=True)
-            for i in range(count)
+            self.documents.new_document(title, modified=True)
+            for title in self.documents.numbered("Variation", count)
         ]
         for document in self._generating:
             document.busy = True
