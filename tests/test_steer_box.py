@@ -64,3 +64,26 @@ def test_a_variation_without_notes_is_said_in_the_panel_and_not_opened(window, q
     ), panel.message.text()
     assert len(window.variations) == tabs  # nothing opened, and no Generate step to undo
     assert window.documents.undo_stack.count() == steps
+
+
+def test_the_range_boxes_take_note_names_as_they_are_typed(qtbot):
+    """Typing C3 into a range box gives C3 (it gave Eb-1: the box checked for digits)."""
+    from PySide6.QtCore import Qt
+
+    from composer.app.steering_box import NoteBox
+
+    box = NoteBox()
+    qtbot.addWidget(box)
+    box.setRange(0, 127)
+    box.setValue(60)
+    box.show()
+    for typed, value in (("C3", 48), ("F#2", 42), ("Bb5", 82), ("40", 40)):
+        box.lineEdit().selectAll()
+        qtbot.keyClicks(box, typed)
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+        assert box.value() == value, typed
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "H")  # not a note: refused as it is typed
+    assert box.lineEdit().text() == "E2"  # unchanged
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert box.value() == 40

@@ -45,6 +45,25 @@ class NoteBox(QSpinBox):
         except SettingsError:
             return self.value()
 
+    def validate(self, text: str, pos: int):  # noqa: N802 (Qt's name)
+        """Note names as they are typed: "C", "C#", "C#3" on the way, a note when whole (the
+        spin box's own check wants digits and turned C3 into Eb-1)."""
+        import re
+
+        from PySide6.QtGui import QValidator
+
+        from composer.core.generation.steering_text import parse_note
+
+        try:
+            number = parse_note(text)
+        except SettingsError:
+            typing = re.fullmatch(r"\s*([A-Ga-g][#b]?-?|\d{0,3})\s*", text)
+            state = QValidator.State.Intermediate if typing else QValidator.State.Invalid
+            return state, text, pos
+        ok = self.minimum() <= number <= self.maximum()
+        state = QValidator.State.Acceptable if ok else QValidator.State.Intermediate
+        return state, text, pos
+
 
 class SteeringBox(QGroupBox):
     """Every control off by default: the model plays as it learnt to."""
