@@ -312,3 +312,22 @@ def test_quitting_after_copying_notes_exits_cleanly(tmp_path):
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0 and "quit cleanly" in done.stdout, done.stderr[-2000:]
+
+
+def test_quantizing_onto_one_onset_leaves_one_note_not_two_note_ons(window, tune, qtbot):
+    """Two eighths of one pitch a 32nd apart, quantized to quarters, land on one onset: the
+    longer stays (the exported file had two note-ons there); one undo gives both back."""
+    model = tune.document.model
+    rows = model.notes.copy()
+    rows = rows[:2].copy()
+    rows["start"], rows["end"], rows["pitch"] = [0, 60], [240, 480], 70
+    rows["track"], rows["program"] = 0, 0
+    tune.note_editor.add(rows, "Draw two notes")
+    before = model.notes.copy()
+    window.editing.grid_box.setCurrentText("1/4")
+    model.select(np.arange(len(model) - 2, len(model)))
+    window.actions_by_name["quantize_notes"].trigger()
+    at = model.notes[(model.notes["pitch"] == 70)]
+    assert len(at) == 1 and at["start"][0] == 0 and at["end"][0] - at["start"][0] == 420
+    window.actions_by_name["undo"].trigger()
+    assert model.notes.tobytes() == before.tobytes()

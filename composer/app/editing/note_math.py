@@ -87,3 +87,19 @@ def duplicate_offset(rows: np.ndarray, step: float) -> int:
         return 0
     span = int(rows["end"].max()) - int(rows["start"].min())
     return int(max(np.ceil(span / step - 1e-9), 1) * step)
+
+
+def stacked(rows: np.ndarray, changed) -> np.ndarray:
+    """Row indices of notes that another note of the same track and pitch starts with, where
+    one of them is in `changed` (row indices): all but the longest of each such group (the
+    earliest row among equals), ascending. Notes stacked before an edit are left alone."""
+    changed_mask = np.zeros(len(rows), bool)
+    changed_mask[np.asarray(changed, np.int64)] = True
+    length = rows["end"].astype(np.int64) - rows["start"]
+    order = np.lexsort((np.arange(len(rows)), -length, rows["start"], rows["pitch"], rows["track"]))
+    key = np.stack([rows["track"][order], rows["pitch"][order], rows["start"][order]], 1)
+    same = np.concatenate([[False], (key[1:] == key[:-1]).all(axis=1)])
+    group = np.cumsum(~same)  # one number per (track, pitch, start)
+    touched = np.zeros(group[-1] + 1 if len(group) else 0, bool)
+    np.logical_or.at(touched, group, changed_mask[order])
+    return np.sort(order[same & touched[group]])

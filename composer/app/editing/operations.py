@@ -112,7 +112,19 @@ class NoteEditor:
             indices = every if track is None else every[self.model.notes["track"] == track]
         rows = self.model.notes[indices]
         after = note_math.quantized(rows, self.step(), self.settings.quantize_strength)
+        notes = self.model.notes.copy()
+        notes[indices] = after
+        stacked = note_math.stacked(notes, indices)
+        if not len(stacked):
+            self._change(indices, after, "Quantize notes")
+            return
+        # Notes of one pitch pulled onto one onset in one track would sound as one, with two
+        # note-ons in the exported file: the longest stays, the others go, in the same step.
+        stack = self.document.undo_stack
+        stack.beginMacro("Quantize notes")
         self._change(indices, after, "Quantize notes")
+        self.document.push(RemoveNotes(self.document, stacked, "Quantize notes"))
+        stack.endMacro()
 
     def delete(self) -> None:
         indices = self.model.selected_indices()
