@@ -46,7 +46,7 @@ def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
     assert window.tabs.tabText(1) == "Variation 2 •"  # not exported yet
     assert all(len(model) > 0 for model, _ in window.variations)
     assert streamed and sum(len(u.notes[0]) for u in streamed) > 0  # notes arrived while writing
-    assert "Generated 2 variation(s)" in window.generation.message.text()
+    assert "Generated 2 variations" in window.generation.message.text()
 
     out = window.export_variation(0, tmp_path / "export" / "first.mid")
     midi = pretty_midi.PrettyMIDI(str(out))
@@ -167,7 +167,7 @@ def test_resume_a_run_stop_generation_at_once_and_drag_out(window, qtbot, choral
     )
     window.stop_generating()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=10_000)
-    assert window.generation.message.text().startswith("Stopped 1 variation(s)")
+    assert window.generation.message.text().startswith("Stopped 1 variation ")
     assert window.variations[0][0].end_tick < 3600 * 480  # far from the hour asked for
 
     dragged = window.drag_button.write_temporary()  # what a drag into a DAW carries

@@ -55,9 +55,12 @@ def generate_job(worker, model_path, sampling, primer, constraints=None, detect=
         raise UserError(str(exc)) from None
     what = "Stopped" if sampler.stopped else "Generated"
     style = f", style {sampler.style_name}" if sampler.style_name else ""
-    said = f"{what} {sampling.variations} variation(s) with {loaded.name}{style}, seed {sampling.seed}."
+    count = f"{sampling.variations} variation{'s' * (sampling.variations != 1)}"
+    said = f"{what} {count} with {loaded.name}{style}, seed {sampling.seed}."
     silent = sampler.silent()
     pieces = [None if i in silent else piece for i, piece in enumerate(sampler.pieces())]
+    if not sampler.stopped and (ended := _ended_early(pieces, sampling.seconds)):
+        said += f" {ended}"
     if silent:
         many = len(silent) > 1
         which = f"variation{'s' if many else ''} {', '.join(str(i + 1) for i in silent)}"
@@ -66,3 +69,24 @@ def generate_job(worker, model_path, sampling, primer, constraints=None, detect=
         )
         said += f" {sentence[0].upper()}{sentence[1:]}."
     return pieces, said
+
+
+#: A piece shorter than this share of the length asked for was ended by the model.
+ENDED_EARLY = 0.9
+
+
+def _ended_early(pieces, seconds: float) -> str:
+    """The sentence for the variations the model ended before the length asked for (it wrote
+    its end-of-piece token), or "" when none did."""
+    early = [
+        (i, p.duration_seconds)
+        for i, p in enumerate(pieces)
+        if p is not None and p.duration_seconds < ENDED_EARLY * seconds
+    ]
+    if not early:
+        return ""
+    which = ", ".join(f"variation {i + 1} at {s:.1f} s" for i, s in early)
+    return (
+        f"The model ended {which} (of {seconds:g} s asked): it finished the piece there, as "
+        "pieces it learnt from end; generate again or continue it for more."
+    )

@@ -306,9 +306,8 @@ class GenerationPanel(QWidget):
         self.worker.failed.connect(self._on_failed)
         self.generate_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.message.setText(
-            f"Generating {sampling.variations} variation(s), seed {sampling.seed}…"
-        )
+        count = f"{sampling.variations} variation{'s' * (sampling.variations != 1)}"
+        self.message.setText(f"Generating {count}, seed {sampling.seed}…")
         self.status.emit("Generating…")
         self.threads.start(self.worker)
 

@@ -148,8 +148,10 @@ class LibraryPanel(QWidget):
 
     def show_report(self, report) -> None:
         hours = report.seconds_of_music / 3600
+        copies = report.duplicates
         self.facts["Files"].setText(
-            f"{report.files:,} ({report.duplicates:,} duplicates counted once)"
+            f"{report.files:,}"
+            + (f" ({copies:,} the same as another, read once)" if copies else "")
         )
         self.facts["Usable"].setText(f"{report.ok:,}")
         self.facts["Hours"].setText(f"{hours:.1f}")

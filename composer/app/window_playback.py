@@ -122,6 +122,11 @@ class Player(QObject):
         self.transport.set_timing(piece.ticks_per_beat, piece.tempos, piece.time_signatures)
         self.playback.play(piece, start, end, loop)
 
+    def _loop_without_selection(self) -> bool:
+        view = self.live_playing_view()
+        looping = self.actions_by_name["loop_selection"].isChecked()
+        return looping and view is not None and view.selection() is None
+
     def stop_playback(self) -> None:
         self.playback.stop()
 
@@ -142,7 +147,11 @@ class Player(QObject):
         view = self.live_playing_view()
         if view is not None and state != PlaybackState.PAUSED:
             view.set_follow(state == PlaybackState.PLAYING)  # the playhead in sight while playing
-        if state == PlaybackState.PLAYING:
+        if state == PlaybackState.PLAYING and self._loop_without_selection():
+            self.window.show_status(
+                "Playing to the end: Loop repeats the bars selected on the ruler, and none is."
+            )
+        elif state == PlaybackState.PLAYING:
             self.window.show_status("Playing…")
         elif state == PlaybackState.PAUSED:
             self.window.show_status("Paused.")

@@ -1,0 +1,59 @@
+"""Small wrongs a musician hit (issue 28), each held by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.app.generation_jobs import _ended_early
+from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
+from tests.editing_helpers import little_tune
+from tests.test_playback import FakePort
+
+
+def piece_of(seconds: float) -> Piece:
+    """One note lasting `seconds` at 120 BPM."""
+    ticks = int(seconds * 2 * 480)
+    notes = make_notes([0], [ticks], [60], [90])
+    return Piece(480, [Track(0, False, "", notes)], make_tempos())
+
+
+def test_a_piece_the_model_ended_early_says_so():
+    assert _ended_early([piece_of(30.0), piece_of(29.0)], 30.0) == ""
+    said = _ended_early([piece_of(30.0), piece_of(14.2), None], 30.0)
+    assert "The model ended variation 2 at 14.2 s (of 30 s asked)" in said
+
+
+def test_the_library_says_copies_in_words_and_not_when_there_are_none(window, qtbot, tmp_path):
+    import shutil
+
+    from tests.conftest import corpus
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    chorale = sorted(corpus("bach_chorales").glob("*.mid"))[0]
+    shutil.copy(chorale, folder / "a.mid")
+    window.library.open_folder(folder)
+    qtbot.waitUntil(lambda: window.library.facts["Files"].text() == "1", timeout=60_000)
+    shutil.copy(chorale, folder / "b.mid")
+    window.library.open_folder(folder)
+    qtbot.waitUntil(
+        lambda: window.library.facts["Files"].text() == "2 (1 the same as another, read once)",
+        timeout=60_000,
+    )
+
+
+@pytest.mark.parametrize("selected", [False, True])
+def test_loop_without_a_selection_says_it_plays_to_the_end(window, qtbot, tmp_path, selected):
+    assert window.open_midi_file(little_tune(tmp_path / "tune.mid"))
+    view = window.documents.current_editor().view
+    if selected:
+        view.set_selection(0, 960)
+    window.playback.midi_port = FakePort()
+    window.actions_by_name["loop_selection"].setChecked(True)
+    said = []
+    window.state_label.setText("")
+    window.play_pause()
+    qtbot.waitUntil(lambda: bool(window.state_label.text()), timeout=10_000)
+    said.append(window.state_label.text())
+    window.stop_playback()
+    assert ("Loop repeats the bars selected" in said[0]) is not selected
