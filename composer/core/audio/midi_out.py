@@ -19,10 +19,14 @@ def output_ports() -> tuple[list[str], str | None]:
         import mido
 
         names = mido.get_output_names()
-    except Exception as exc:  # noqa: BLE001 - rtmidi raises SystemError, mido OSError/ImportError
+    except Exception:  # noqa: BLE001 - rtmidi raises SystemError, mido OSError/ImportError
+        # rtmidi's own text ("MidiInAlsa::initialize: error creating ALSA sequencer client
+        # object.") means nothing to a musician: what to do does.
         return (
             [],
-            f"MIDI output is not available on this machine ({str(exc).strip() or type(exc).__name__})",
+            "MIDI output is not available on this machine: the system's MIDI service (ALSA "
+            "sequencer, CoreMIDI or Windows MIDI) could not be reached; play through the "
+            "built-in synthesiser, or start the MIDI service and open Composer again",
         )
     if not names:
         return (
