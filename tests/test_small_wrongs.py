@@ -57,3 +57,30 @@ def test_loop_without_a_selection_says_it_plays_to_the_end(window, qtbot, tmp_pa
     said.append(window.state_label.text())
     window.stop_playback()
     assert ("Loop repeats the bars selected" in said[0]) is not selected
+
+
+def test_the_loss_chart_fits_a_fine_tune_and_keeps_its_legend_off_the_curves(qtbot):
+    from PySide6.QtGui import QColor
+
+    from composer.app.loss_chart import TRAIN_COLOUR, LossChart, y_range
+
+    low, high = y_range([0.95, 0.93, 0.90, 0.89])  # a fine-tune: a small fall
+    assert 0.8 < low < 0.89 and 0.95 < high < 1.0  # not an axis from 0 that flattens it
+    assert y_range([]) == (0.0, 1.0) and y_range([0.001])[0] == 0.0
+    chart = LossChart()
+    qtbot.addWidget(chart)
+    chart.resize(400, 200)
+    chart.clear(100)
+    for step in range(0, 101, 10):
+        chart.add_train(step, 0.95 - step / 2000)  # a line near the top right, where the
+    image = chart.grab().toImage()  # legend used to sit
+    legend_row = chart.fontMetrics().height() + 6
+    blue = [
+        (x, y)
+        for x in range(0, 400, 2)
+        for y in range(legend_row + 4, 190, 2)
+        if QColor(image.pixel(x, y)).blue() > 200 and QColor(image.pixel(x, y)).red() < 120
+    ]
+    assert blue and min(y for _, y in blue) > legend_row  # the curve drawn below the legend row
+    assert max(y for _, y in blue) - min(y for _, y in blue) > 60  # spread over the plot
+    assert TRAIN_COLOUR.blue() > 200

@@ -12,8 +12,19 @@ TRAIN_COLOUR = QColor(80, 160, 255)
 VALIDATION_COLOUR = QColor(255, 150, 60)
 
 
+def y_range(values: list[float]) -> tuple[float, float]:
+    """The loss axis: fitted to the values with a margin (a fine-tune's small fall is seen,
+    not flattened against an axis from 0), never below 0; (0, 1) without values."""
+    if not values:
+        return 0.0, 1.0
+    low, high = min(values), max(values)
+    margin = max((high - low) * 0.08, high * 0.01, 1e-3)
+    return max(low - margin, 0.0), high + margin
+
+
 class LossChart(QWidget):
-    """Two series of (step, nats per token); the y axis starts at 0, the x axis at step 0."""
+    """Two series of (step, loss in nats per token) against steps from 0; the loss axis fits
+    the values, and the legend sits above the plot, never over the curves."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -44,10 +55,12 @@ class LossChart(QWidget):
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         text = palette.color(QPalette.ColorRole.Text)
         metrics = painter.fontMetrics()
-        left, bottom = metrics.horizontalAdvance("10.0") + 10, metrics.height() + 8
-        plot = QRectF(left, 8, self.width() - left - 10, self.height() - bottom - 8)
-        values = [v for _, v in self.train + self.validation]
-        top = max(values) * 1.05 if values else 1.0
+        left, bottom = metrics.horizontalAdvance("10.00") + 10, metrics.height() + 8
+        legend = metrics.height() + 6  # a row above the plot
+        plot = QRectF(
+            left, legend + 4, self.width() - left - 10, self.height() - bottom - legend - 4
+        )
+        low, top = y_range([v for _, v in self.train + self.validation])
         x_max = max([self.total_steps] + [s for s, _ in self.train + self.validation])
 
         grid = QColor(text)
@@ -57,10 +70,11 @@ class LossChart(QWidget):
             y = plot.bottom() - plot.height() * i / 4
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(text)
+            value = low + (top - low) * i / 4
             painter.drawText(
                 QRectF(0, y - 8, left - 6, 16),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                f"{top * i / 4:.2f}" if top < 10 else f"{top * i / 4:.1f}",
+                f"{value:.2f}" if top < 10 else f"{value:.1f}",
             )
             painter.setPen(QPen(grid, 1))
         painter.setPen(text)
@@ -77,13 +91,13 @@ class LossChart(QWidget):
         painter.drawText(
             QRectF(plot.left(), plot.bottom() + 4, plot.width(), metrics.height()),
             Qt.AlignmentFlag.AlignHCenter,
-            "nats per token",
+            "loss: lower is better",
         )
 
         def point(step: int, value: float) -> QPointF:
             return QPointF(
                 plot.left() + plot.width() * step / x_max,
-                plot.bottom() - plot.height() * value / top,
+                plot.bottom() - plot.height() * (value - low) / (top - low),
             )
 
         for series, colour, dots in (
@@ -102,14 +116,15 @@ class LossChart(QWidget):
                 for step, value in series:
                     painter.drawEllipse(point(step, value), 3, 3)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
-        # Legend
-        x = plot.right() - 170
-        for label, colour, dy in (
-            ("training", TRAIN_COLOUR, 0),
-            ("validation", VALIDATION_COLOUR, 16),
+        # The legend, in its row above the plot.
+        x, y = plot.left(), legend / 2 + 2
+        for label, colour in (
+            ("training", TRAIN_COLOUR),
+            ("validation (music it does not learn from)", VALIDATION_COLOUR),
         ):
             painter.setPen(QPen(colour, 3))
-            painter.drawLine(QPointF(x, plot.top() + 8 + dy), QPointF(x + 18, plot.top() + 8 + dy))
+            painter.drawLine(QPointF(x, y), QPointF(x + 18, y))
             painter.setPen(text)
-            painter.drawText(QPointF(x + 24, plot.top() + 12 + dy), label)
+            painter.drawText(QPointF(x + 24, y + metrics.ascent() / 2 - 1), label)
+            x += 24 + metrics.horizontalAdvance(label) + 16
         painter.end()
