@@ -207,8 +207,14 @@ def test_evaluate_the_model_shows_the_report_with_histograms(window, qtbot, chor
     assert [c.title for c in dialog.charts] == ["Pitch classes", "Time between onsets (beats)"]
     assert len(dialog.charts[0].reference) == 12 and abs(sum(dialog.charts[0].reference) - 1) < 1e-3
     assert dialog.warnings.text()  # a 6-step model: at least the n-gram warning, in words
+    assert "lower is better" in dialog.text.toPlainText()  # the units explained in words
     dialog.grab().save(str(tmp_path / "evaluation.png"))
-    dialog.close()
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    close = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close)
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)  # it has a Close button, and it closes
+    assert not dialog.isVisible()
 
 
 def test_first_launch_generates_with_the_bundled_model(window, qtbot):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 REFERENCE = QColor(120, 170, 120)
 GENERATED = QColor(90, 150, 240)
@@ -97,10 +105,13 @@ class EvaluationDialog(QDialog):
         ]
         for chart in self.charts:
             charts.addWidget(chart)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)  # Close and Esc alike
         layout = QVBoxLayout(self)
         layout.addWidget(self.warnings)
         layout.addLayout(charts)
         layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)
         self.resize(980, 720)
 
 

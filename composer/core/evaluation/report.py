@@ -222,6 +222,8 @@ def format_report(result: dict) -> str:
     lines = [
         f"Model {result['model']}, evaluated on {result['evaluated_on']} ({result['files']} files, {lstm['tokens']:,} tokens)",
         "",
+        "How surprised the model is by each next event of these files (lower is better; "
+        "nats and bits are two units of it, perplexity the number of equally likely choices):",
         f"{'':28} {'nats/token':>10} {'bits/token':>10} {'perplexity':>10}",
         f"{'LSTM':28} {lstm['nats']:10.3f} {lstm['bits']:10.3f} {lstm['perplexity']:10.2f}",
     ]
@@ -247,9 +249,10 @@ def format_report(result: dict) -> str:
     fill = result.get("fill_in")
     if fill:
         lines.append(
-            f"Filling in {fill['spans']} spans: {fill['both_sides_nats']:.3f} nats per token hearing "
-            f"both sides, {fill['left_side_nats']:.3f} hearing only the music before: the music "
-            f"after helps by {fill['relative']:.0%}."
+            f"Rewriting {fill['spans']} passages as Regenerate selection does: "
+            f"{fill['both_sides_nats']:.3f} nats per token hearing the music on both sides, "
+            f"{fill['left_side_nats']:.3f} hearing only the music before: the music after "
+            f"helps by {fill['relative']:.0%}."
         )
     lines.append(
         f"Memory: at {lstm['positions']:,} positions, {lstm['full_context_at_positions']:.3f} nats with the whole "
