@@ -84,3 +84,19 @@ def test_the_loss_chart_fits_a_fine_tune_and_keeps_its_legend_off_the_curves(qtb
     assert blue and min(y for _, y in blue) > legend_row  # the curve drawn below the legend row
     assert max(y for _, y in blue) - min(y for _, y in blue) > 60  # spread over the plot
     assert TRAIN_COLOUR.blue() > 200
+
+
+def test_the_view_menu_brings_back_every_panel(window, qtbot):
+    view = {a.text().replace("&", ""): a for a in window.menus["View"].actions() if a.text()}
+    for name, title in (
+        ("library", "Library"),
+        ("training", "Train"),
+        ("tracks", "Tracks"),
+        ("generation", "Generate"),
+        ("history", "History"),
+    ):
+        dock = window.docks[name]
+        dock.close()
+        assert not dock.isVisible()
+        view[title].trigger()  # closed, and back from the menu
+        assert dock.isVisible(), name

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.editing = EditActions(self)
         self.grid_box, self.snap_box = self.editing.grid_box, self.editing.snap_box
         self.strength_box, self.edit_toolbar = self.editing.strength_box, self.editing.edit_toolbar
+        self._list_panels_in_view_menu()
         self.drag_button = MidiDragButton(self)
         self.toolbar.addWidget(self.drag_button)
         self.state_label = QLabel("Ready")
@@ -118,6 +119,16 @@ class MainWindow(QMainWindow):
         if problems := self.session.warnings() + unusable:
             self.start_notice = self._tell_start_problems(problems)
         self._update_title()
+
+    def _list_panels_in_view_menu(self) -> None:
+        """Every panel and toolbar in View, so a closed one comes back from the menu (not only
+        from a right-click on a toolbar)."""
+        menu = self.menus["View"]
+        menu.addSeparator()
+        for name in ("library", "training", "tracks", "generation"):
+            menu.addAction(self.docks[name].toggleViewAction())
+        for bar in (self.toolbar, self.edit_toolbar):
+            menu.addAction(bar.toggleViewAction())
 
     def _show_tracks(self) -> None:
         document = self.documents.current()
