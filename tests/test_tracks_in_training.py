@@ -90,14 +90,15 @@ def test_accompaniment_examples_give_and_ask_for_whole_tracks():
     rng = np.random.default_rng(0)
     start, end = 16 * SPB, 48 * SPB
     inside = (notes["start"] >= start) & (notes["start"] < end)
-    given_sets = set()
-    for _ in range(30):
+    given_sets, whole = set(), 0
+    for _ in range(40):
         given = split_voices(notes, start, end, rng, len(CONFIG.programs), tracks)
-        assert not given[~inside].any()
+        assert not given[~inside].any() and 0 < given[inside].sum() < inside.sum()
         chosen = set(np.unique(tracks[given]).tolist())
-        assert chosen and chosen < set(np.unique(tracks[inside]).tolist())
-        assert given[inside].sum() == np.isin(tracks[inside], list(chosen)).sum()  # whole tracks
-        given_sets.add(frozenset(chosen))
+        if given[inside].sum() == np.isin(tracks[inside], list(chosen)).sum():  # whole tracks
+            whole += 1
+            given_sets.add(frozenset(chosen))
+    assert 10 <= whole <= 30  # about TRACKS_SHARE of the draws; the others by lines
     assert len(given_sets) > 1
     melody = [t.name for t in song.tracks].index("MELODY")
     assert frozenset({melody}) in given_sets  # the melody given, the accompaniment asked for
