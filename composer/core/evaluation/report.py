@@ -216,6 +216,19 @@ def _warnings(result: dict, generated) -> list[str]:
     return out
 
 
+#: The music statistics in a musician's words (stats.py's names are for code).
+FEATURE_WORDS = {
+    "pitch_class_histogram": "notes of the scale used",
+    "pitch_class_entropy": "variety of notes",
+    "pitch_range": "range (semitones)",
+    "polyphony": "notes at once",
+    "note_density": "notes per beat",
+    "scale_consistency": "notes in one scale",
+    "empty_beat_rate": "silent beats",
+    "ioi_histogram": "time between onsets",
+}
+
+
 def format_report(result: dict) -> str:
     """The report as a readable table."""
     lstm, ngram = result["lstm"], result["ngram"]
@@ -264,13 +277,12 @@ def format_report(result: dict) -> str:
     ]
     lines.append(f"{'':24} {'files':>10} {'generated':>10} {'overlap':>8}")
     for name, figures in result["statistics"].items():
+        said = FEATURE_WORDS.get(name, name.replace("_", " "))
         if isinstance(figures["reference"], list):
-            lines.append(
-                f"{name.replace('_', ' '):24} {'(histogram)':>10} {'':>10} {_overlap(figures):>8}"
-            )
+            lines.append(f"{said:24} {'(chart above)':>10} {'':>10} {_overlap(figures):>8}")
         else:
             lines.append(
-                f"{name.replace('_', ' '):24} {figures['reference']:10.3f} {figures['generated']:10.3f} {_overlap(figures):>8}"
+                f"{said:24} {figures['reference']:10.3f} {figures['generated']:10.3f} {_overlap(figures):>8}"
             )
     copy = result["copying"]
     lines += [
