@@ -100,3 +100,25 @@ def test_the_view_menu_brings_back_every_panel(window, qtbot):
         assert not dock.isVisible()
         view[title].trigger()  # closed, and back from the menu
         assert dock.isVisible(), name
+
+
+def test_the_library_reopens_the_folder_of_last_time(window, qtbot, tmp_path):
+    import shutil
+
+    from composer.app.window import MainWindow
+    from tests.conftest import corpus
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    for path in sorted(corpus("bach_chorales").glob("*.mid"))[:3]:
+        shutil.copy(path, folder / path.name)
+    window.library.open_folder(folder)
+    qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
+    again = MainWindow()  # the next start (same settings)
+    qtbot.addWidget(again)
+    again.tell = lambda text: None
+    try:
+        qtbot.waitUntil(lambda: again.training.start_button.isEnabled(), timeout=60_000)
+        assert again.library.folder == folder and again.library.facts["Usable"].text() == "3"
+    finally:
+        again.close_keeping_session()

@@ -41,6 +41,7 @@ class LibraryPanel(QWidget):
         self.folder: Path | None = None
         self.collection = None
         self.report = None
+        self._quiet = False  # reading the folder of last time: no status bar sentences
 
         self.open_button = QPushButton("Open folder…")
         self.open_button.clicked.connect(self.choose_folder)
@@ -81,17 +82,29 @@ class LibraryPanel(QWidget):
         if folder:
             self.open_folder(Path(folder))
 
-    def open_folder(self, folder: Path) -> None:
-        """Read `folder` in the background (cancelling a read already running)."""
+    def reopen_last_folder(self) -> bool:
+        """At start: read again the folder read last time (from the cache: quick), quietly (the
+        status bar keeps what the session says). False when there is none, or it is gone."""
+        last = settings.read(settings.LAST_FOLDER)
+        if not last or not Path(last).is_dir():
+            return False
+        self.open_folder(Path(last), quiet=True)
+        return True
+
+    def open_folder(self, folder: Path, quiet: bool = False) -> None:
+        """Read `folder` in the background (cancelling a read already running); `quiet`: the
+        panel shows the progress, the status bar does not."""
         if self.worker is not None:
             self.worker.stop()
+        self._quiet = quiet
         self.folder = Path(folder)
         settings.write(settings.LAST_FOLDER, str(self.folder))
         self.folder_label.setText(f"Reading {self.folder}…")
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.cancel_button.setEnabled(True)
-        self.status.emit(f"Reading MIDI files in {self.folder}…")
+        if not quiet:
+            self.status.emit(f"Reading MIDI files in {self.folder}…")
         folder_now = self.folder
         self.worker = Worker(lambda worker: _ingest(worker, folder_now))
         self.worker.progress.connect(self._on_progress)
@@ -109,7 +122,8 @@ class LibraryPanel(QWidget):
     def _on_progress(self, progress) -> None:
         self.progress.setRange(0, progress.total)
         self.progress.setValue(progress.done)
-        self.status.emit(f"Reading MIDI files: {progress.done:,} of {progress.total:,}")
+        if not self._quiet:
+            self.status.emit(f"Reading MIDI files: {progress.done:,} of {progress.total:,}")
 
     @Slot(object)
     def _on_done(self, result) -> None:
@@ -135,7 +149,8 @@ class LibraryPanel(QWidget):
             return
         self.collection = collection
         self.folder_label.setText(str(report.folder))
-        self.status.emit(f"Read {report.ok:,} usable files from {report.folder}.{notices}")
+        if not self._quiet:
+            self.status.emit(f"Read {report.ok:,} usable files from {report.folder}.{notices}")
         self.collection_ready.emit(collection, report)
 
     @Slot(str, bool)

@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.session = SessionKeeper(self.documents, self)
         self.session.message.connect(self.show_status)
         self.session.restore()
+        self.library.reopen_last_folder()  # the collection of last time, ready to train on
         unusable = settings.take_fallbacks()
         if unusable:  # said after what the session said
             said = self.state_label.text()
