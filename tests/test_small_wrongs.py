@@ -122,3 +122,30 @@ def test_the_library_reopens_the_folder_of_last_time(window, qtbot, tmp_path):
         assert again.library.folder == folder and again.library.facts["Usable"].text() == "3"
     finally:
         again.close_keeping_session()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1600, 1000)])
+def test_no_panel_control_is_clipped_with_steer_and_advanced_open(window, qtbot, tmp_path, size):
+    """At the smallest window Composer supports and a large one, with the Steer box and the
+    Advanced settings open: every control of every panel lies inside its panel's visible width,
+    and a panel taller than the window scrolls (its whole height is reachable)."""
+    from PySide6.QtWidgets import QWidget
+
+    window.resize(*size)
+    window.generation.steering.setChecked(True)
+    window.training.advanced.setChecked(True)
+    for _ in range(5):
+        qtbot.wait(20)
+    window.grab().save(str(tmp_path / f"panels-{size[0]}.png"))
+    for name in ("library", "training", "generation", "tracks"):
+        dock = window.docks[name]
+        dock.raise_()
+        qtbot.wait(20)
+        scroll = dock.widget()
+        panel, viewport = scroll.widget(), scroll.viewport()
+        assert panel.height() >= panel.minimumSizeHint().height() - 1, name  # scrolls, not squashed
+        for child in panel.findChildren(QWidget):
+            if not child.isVisibleTo(panel) or child.width() == 0:
+                continue
+            right = child.mapTo(viewport, child.rect().bottomRight()).x()
+            assert right <= viewport.width() + 1, (name, type(child).__name__, right)

@@ -120,7 +120,7 @@ class LossChart(QWidget):
         x, y = plot.left(), legend / 2 + 2
         for label, colour in (
             ("training", TRAIN_COLOUR),
-            ("validation (music it does not learn from)", VALIDATION_COLOUR),
+            ("unseen music (validation)", VALIDATION_COLOUR),
         ):
             painter.setPen(QPen(colour, 3))
             painter.drawLine(QPointF(x, y), QPointF(x + 18, y))

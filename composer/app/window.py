@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea
 
 from composer.app import settings
@@ -142,7 +142,9 @@ class MainWindow(QMainWindow):
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(panel.minimumSizeHint().width() + 24)  # never clip a field
+        # Never clip a field: as wide as the panel needs, also when it grows (Steer opened),
+        # and taller panels scroll.
+        _FollowWidth(scroll, panel)
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}-dock")
         dock.setWidget(scroll)
@@ -371,3 +373,24 @@ class MainWindow(QMainWindow):
         settings.write(settings.GEOMETRY, self.saveGeometry())
         settings.write(settings.WINDOW_STATE, self.saveState())
         event.accept()
+
+
+class _FollowWidth(QObject):
+    """Keeps a scroll area at least as wide as its panel's minimum (plus a scroll bar), each
+    time the panel's layout changes: a panel that grows (the Steer box opened) widens its dock
+    instead of being cut at the right."""
+
+    def __init__(self, scroll: QScrollArea, panel) -> None:
+        super().__init__(scroll)
+        self.scroll, self.panel = scroll, panel
+        panel.installEventFilter(self)
+        self.follow()
+
+    def follow(self) -> None:
+        bar = self.scroll.verticalScrollBar().sizeHint().width()
+        self.scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + bar + 6)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.follow()
+        return False
