@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -212,6 +211,10 @@ class TrainingPanel(QWidget):
         self.start_from.suggest(len(collection.files))
         self.start_button.setEnabled(not self.is_running)
         if not self.is_running:
+            # The readouts and chart belong to the run shown: a new folder shows none yet.
+            self.run_dir = None
+            self.readouts.clear()
+            self.chart.clear()
             self.message.setText(f"Ready to train on {len(collection.files):,} files.")
 
     @property
@@ -245,11 +248,12 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def choose_run(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Resume a training run", str(paths.runs_dir())
-        )
-        if folder:
-            self.resume(Path(folder))
+        """The run browser: the runs made here, one row each; the one picked is resumed."""
+        from composer.app.run_browser import RunBrowser
+
+        self.browser = RunBrowser(paths.runs_dir(), self)
+        self.browser.chosen.connect(self.resume)
+        self.browser.open()
 
     def resume(self, run_dir: Path) -> None:
         """Continue a run towards the steps in the Steps box. A run other than the one shown
@@ -263,16 +267,21 @@ class TrainingPanel(QWidget):
         except RunFolderError as exc:
             self.message.setText(f"{exc}.")
             return
-        if run_dir != self.run_dir and state.target:
-            self.steps.setValue(state.target)
-            self.length.set_unit("steps")
+        if run_dir != self.run_dir:  # its own budget, not the panel's: resuming keeps it
+            if state.minutes:
+                self.length.minutes.setValue(state.minutes)
+                self.length.set_unit("minutes")
+            elif state.target:
+                self.steps.setValue(state.target)
+                self.length.set_unit("steps")
         self.run_dir = run_dir
         self._show_state(state)
+        said = f"Resuming {run_dir.name}: {state.describe()}…"
         steps = self.steps.value()
         if self.length.in_minutes:  # a time budget in all, counted from the run's start
             minutes = self.length.minutes.value()
             self._launch(
-                lambda worker, control: resume_job(worker, control, run_dir, None, minutes)
+                lambda worker, control: resume_job(worker, control, run_dir, None, minutes), said
             )
             return
         if steps <= state.step:
@@ -281,7 +290,9 @@ class TrainingPanel(QWidget):
                 "that and resume it again to train it further."
             )
             return
-        self._launch(lambda worker, control: resume_job(worker, control, run_dir, steps, None))
+        self._launch(
+            lambda worker, control: resume_job(worker, control, run_dir, steps, None), said
+        )
 
     def _show_state(self, state: RunState) -> None:
         """A reopened run as it stood: readouts, and its losses so far on the chart."""
@@ -292,7 +303,7 @@ class TrainingPanel(QWidget):
         for step, loss in state.validation:
             self.chart.add_validation(step, loss)
 
-    def _launch(self, job) -> None:
+    def _launch(self, job, said: str = "Starting…") -> None:
         from composer.core.training import TrainControl
 
         self.control = control = TrainControl()
@@ -310,7 +321,7 @@ class TrainingPanel(QWidget):
             (self.open_button, False),
         ):
             button.setEnabled(enabled)
-        self.message.setText("Starting…")
+        self.message.setText(said)
         self.status.emit("Training is starting…")
         self.threads.start(self.worker)
 
@@ -375,6 +386,7 @@ class TrainingPanel(QWidget):
 
     def _idle(self) -> None:
         self.worker, self.control = None, None
+        self.readouts.blank("ETA")  # nothing left to wait for
         self.pause_button.setChecked(False)
         for button, enabled in (
             (self.start_button, self.collection is not None),

@@ -31,6 +31,23 @@ class RunState:
     validation: list[tuple[int, float]] = field(default_factory=list)
     epoch: int | None = None
     tokens_per_s: float | None = None
+    minutes: float | None = None  # its time budget, when it trains for minutes
+    collection: str = ""  # the folder it learns from, by name
+    started_from: str = ""  # the model it was fine-tuned from ("" from empty)
+    preset: str = ""  # its model's size
+
+    def describe(self) -> str:
+        """Its settings in words: "Bach chorales, from the base model, 300 steps"."""
+        budget = (
+            f"{self.minutes:g} minutes of training"
+            if self.minutes
+            else f"{self.target:,} steps"
+            if self.target
+            else "its epochs"
+        )
+        source = f"from {self.started_from}" if self.started_from else "from empty"
+        size = f", {self.preset}" if self.preset else ""
+        return f"{self.collection or 'its collection'}, {source}{size}, {budget}"
 
 
 def read_run_state(run_dir: Path) -> RunState:
@@ -48,6 +65,11 @@ def read_run_state(run_dir: Path) -> RunState:
         raise RunFolderError(str(exc)) from None
     own_target = run.training.get("steps")
     state = RunState(run.step, own_target, run.best_val_loss)
+    state.minutes = run.training.get("minutes")
+    state.collection = Path(run.folder).name
+    state.started_from = run.started_from.name if run.started_from else ""
+    layers, hidden = run.model.get("layers"), run.model.get("hidden_size")
+    state.preset = f"{layers} x {hidden} LSTM" if layers and hidden else ""
     for record in _metrics(Path(run_dir)):
         event = record.get("event")
         if event == LogEvent.TRAIN and "loss" in record:
@@ -107,9 +129,15 @@ class Readouts(QWidget):
         for label in self.labels.values():
             label.setText(EMPTY)
 
+    def blank(self, name: str) -> None:
+        """One readout back to "–" (the ETA once a run has stopped)."""
+        self[name].setText(EMPTY)
+
     def show_progress(self, p) -> None:
         """What one TrainProgress says (values it does not carry stay as they are)."""
-        self["Step"].setText(f"{p.step:,} / {p.total_steps:,}")
+        # A time budget's step count is an estimate until the time is up: not "108 / 1".
+        total = f" / {p.total_steps:,}" if p.total_steps >= p.step else ""
+        self["Step"].setText(f"{p.step:,}{total}")
         self["Epoch"].setText(str(p.epoch))
         self["Device"].setText(p.device)
         if p.train_loss is not None:
