@@ -149,3 +149,35 @@ def test_no_panel_control_is_clipped_with_steer_and_advanced_open(window, qtbot,
                 continue
             right = child.mapTo(viewport, child.rect().bottomRight()).x()
             assert right <= viewport.width() + 1, (name, type(child).__name__, right)
+
+
+def test_panel_settings_persist_across_starts_and_reset_to_defaults(window, qtbot):
+    from PySide6.QtCore import QSettings
+
+    from composer.app.window import MainWindow
+
+    steer = window.generation.steering
+    steer.setChecked(True)
+    steer.scale.setCurrentIndex(steer.scale.findText("minor"))
+    steer.lowest.setValue(48)
+    steer.programs.setText("piano, strings")
+    window.training.length.set_unit("steps")
+    window.training.length.steps.setValue(1234)
+    window.grid_box.setCurrentText("1/8")
+    window.close_keeping_session()  # quit: the panels are kept
+
+    QSettings().setValue("panels/edit", '{"grid": {"text": "1/7"}, "strength": "loud"}')
+    again = MainWindow()  # the next start
+    qtbot.addWidget(again)
+    try:
+        s = again.generation.steering
+        assert s.isChecked() and s.scale.currentText() == "minor" and s.lowest.value() == 48
+        assert s.programs.text() == "piano, strings"
+        assert again.training.length.steps.value() == 1234 and not again.training.length.in_minutes
+        assert again.grid_box.currentText() == "1/16"  # hostile values skipped: the default
+        again.actions_by_name["reset_panels"].trigger()
+        assert not s.isChecked() and s.lowest.value() == 21 and s.programs.text() == ""
+        assert again.training.length.steps.value() == 300
+        assert QSettings().value("panels/steer") is None
+    finally:
+        again.close_keeping_session()

@@ -264,6 +264,14 @@ ACTIONS = [
     ActionSpec("zoom_out", "Zoom &out", (QKeySequence.StandardKey.ZoomOut,), "View"),
     ActionSpec("zoom_to_fit", "Zoom to &fit", ("Ctrl+0",), "View"),
     ActionSpec(
+        "reset_panels",
+        "&Reset panels to defaults",
+        (),
+        "View",
+        False,
+        "The model, Steer box, length of training and grid as on a first start",
+    ),
+    ActionSpec(
         "show_shortcuts",
         "&Keyboard shortcuts",
         (QKeySequence.StandardKey.HelpContents, "Ctrl+/"),

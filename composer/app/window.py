@@ -111,6 +111,9 @@ class MainWindow(QMainWindow):
         self.session = SessionKeeper(self.documents, self)
         self.session.message.connect(self.show_status)
         self.session.restore()
+        self.panel_states = self._panel_states()
+        for state in self.panel_states:
+            state.restore()
         self.library.reopen_last_folder()  # the collection of last time, ready to train on
         unusable = settings.take_fallbacks()
         if unusable:  # said after what the session said
@@ -120,6 +123,32 @@ class MainWindow(QMainWindow):
         if problems := self.session.warnings() + unusable:
             self.start_notice = self._tell_start_problems(problems)
         self._update_title()
+
+    def _panel_states(self) -> list:
+        """The panels' widgets kept across starts (panel_state.py)."""
+        from composer.app.panel_state import PanelState
+
+        steer = self.generation.steering
+        names = ("tonic", "scale", "lowest", "highest", "instrument_ranges", "polyphony",
+                 "programs", "drums", "tempo", "meter", "grid", "density", "primer_density")  # fmt: skip
+        length = self.training.length
+        return [
+            PanelState("generate", {"model": self.generation.model}),
+            PanelState("steer", {"on": steer, **{n: getattr(steer, n) for n in names}}),
+            PanelState(
+                "train", {"unit": length.unit, "steps": length.steps, "minutes": length.minutes}
+            ),
+            PanelState(
+                "edit",
+                {"grid": self.grid_box, "snap": self.snap_box, "strength": self.strength_box},
+            ),
+        ]
+
+    def reset_panels(self) -> None:
+        """View → Reset panels to defaults."""
+        for state in self.panel_states:
+            state.reset()
+        self.show_status("The panels are as on a first start again.")
 
     def _list_panels_in_view_menu(self) -> None:
         """Every panel and toolbar in View, so a closed one comes back from the menu (not only
@@ -372,6 +401,8 @@ class MainWindow(QMainWindow):
         self.threads.stop_all()
         settings.write(settings.GEOMETRY, self.saveGeometry())
         settings.write(settings.WINDOW_STATE, self.saveState())
+        for state in self.panel_states:
+            state.save()
         event.accept()
 
 
