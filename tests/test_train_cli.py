@@ -52,6 +52,11 @@ def test_train_writes_a_run_and_resume_extends_it(tmp_path, chorales, capsys):
     assert "8 usable files of 8" in out and f"uniform guess scores {uniform:.2f}" in out
     assert "Finished 4 steps" in out and "Best validation loss" in out
     assert json.loads((run / "run.json").read_text())["step"] == 4
+    # The heading names the device, not a thread count the tuner may change a moment later
+    # (the app's heading said 2 threads beside a Device readout of 1), and no engineer's words.
+    heading = next(line for line in out.splitlines() if line.startswith("Training:"))
+    assert heading.endswith("on the CPU") and "thread" not in heading
+    assert "spans to fill in" not in heading
 
     assert main(["train", "--out", str(run), "--resume", "--steps", "6"]) == 0  # DIR from run.json
     out = capsys.readouterr().out

@@ -21,15 +21,17 @@ def count_label(n: int) -> str:
     return f"{n / 1e6:.1f} M" if n >= 100_000 else f"{n:,}"
 
 
-def device_label(device: torch.device, ranks: Ranks) -> str:
-    """'CPU, 2 threads', 'NVIDIA H100 x4', 'Apple GPU (MPS)'."""
+def device_label(device: torch.device, ranks: Ranks, threads: bool = True) -> str:
+    """'CPU, 2 threads', 'NVIDIA H100 x4', 'Apple GPU (MPS)'; without `threads`, 'the CPU':
+    the thread count may change once the run has started (the thread tuner), so only what is
+    read live (the Device readout) gives it."""
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
         return f"{name} x{ranks.world_size}" if ranks.distributed else name
     if device.type == "mps":
         return "Apple GPU (MPS)"
-    threads = torch.get_num_threads()
-    label = f"CPU, {threads} thread{'s' if threads > 1 else ''}"
+    count = torch.get_num_threads()
+    label = f"CPU, {count} thread{'s' if count > 1 else ''}" if threads else "the CPU"
     return f"{label} x{ranks.world_size} processes" if ranks.distributed else label
 
 
@@ -41,11 +43,14 @@ def describe(trainer, resumed: bool) -> str:
     model = trainer.model_config
     files = len(trainer.info.train)
     spans = len(trainer.train_set) - files  # fill-in examples, read beside the files
-    on = f"{files} files" + (f" and {spans:,} spans to fill in" if spans else "")
+    on = f"{files} files" + (
+        f" plus {spans:,} passages cut from them to practise rewriting bars" if spans else ""
+    )
+    device = device_label(trainer.device, trainer.ranks, threads=False)
     return (
         f"{what}: {model.layers} x {model.hidden_size} LSTM "
         f"({count_label(model.parameter_count)} weights) on {on}, "
-        f"validating on {len(trainer.val_set)}, {length(trainer)}, on {trainer.device_label}"
+        f"validating on {len(trainer.val_set)}, {length(trainer)}, on {device}"
     )
 
 
