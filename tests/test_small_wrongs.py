@@ -181,3 +181,20 @@ def test_panel_settings_persist_across_starts_and_reset_to_defaults(window, qtbo
         assert QSettings().value("panels/steer") is None
     finally:
         again.close_keeping_session()
+
+
+def test_a_continuation_opens_showing_the_whole_piece_as_an_opened_file_does(
+    window, qtbot, tmp_path
+):
+    from tests.test_documents import generate
+
+    assert window.open_midi_file(little_tune(tmp_path / "tune.mid"))  # two bars
+    view = window.documents.current_editor().view
+    view.set_selection(0, 4 * 480)
+    window.generation.primer.setCurrentIndex(2)  # "Continue the selected range"
+    generate(window, qtbot, variations=1, seconds=8)
+    continued = window.documents.documents[1]
+    view = window.documents.editor(continued).view
+    m = view.mapping
+    left, right = m.visible_ticks(view.viewport().width())
+    assert left <= 0 and right >= continued.model.end_tick  # the whole of it, not the primer's

@@ -68,7 +68,9 @@ class Generating(QObject):
             document.busy = False
             view = self.documents.editor(document).view
             view.set_follow(False)
-            view.fit_pitch_range()  # streaming kept the first notes' pitches in view, not all
+            # Streaming kept the first bars and pitches in view (a continuation: the primer's):
+            # the finished piece opens as an opened file does.
+            view.show_opening()
         if documents:
             count = len(documents)
             text = f"Generate {count} variation{'s' if count > 1 else ''}"

@@ -78,6 +78,11 @@ class Framing:
         self._fit_pitches(MAX_FIT_KEY_HEIGHT)
         self.refresh()
 
+    def show_opening(self) -> None:
+        """The view a piece opens with (a generated or continued piece once it is written, as
+        an opened file)."""
+        self._home()
+
     def _home(self) -> None:
         """The opening view: the start of the piece, the whole of it when short (HOME_BARS when
         long or empty), its pitch range filling the height."""
