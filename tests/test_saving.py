@@ -52,9 +52,16 @@ def test_save_then_reopen_brings_back_the_piece_its_name_and_how_it_was_made(
     assert not answers and not document.modified
     saved = document.model.to_piece()
 
-    window.documents.close_tab(0)
-    assert window.open_midi_file(tmp_path / "first tune.mid")
-    reopened = window.documents.documents[0]
+    window.close()  # quit (nothing unsaved: no question), start again, open the file
+    assert not window.isVisible()
+    from composer.app.window import MainWindow
+
+    again = MainWindow()
+    qtbot.addWidget(again)
+    for _ in list(again.documents.documents):  # the pieces the session brought back
+        again.documents.close_tab(0)
+    assert again.open_midi_file(tmp_path / "first tune.mid")
+    reopened = again.documents.current()
     assert reopened.title == "first tune.mid" and not reopened.modified
     assert json.dumps(reopened.metadata, sort_keys=True) == json.dumps(made, sort_keys=True)
     back = reopened.model.to_piece()
@@ -62,6 +69,7 @@ def test_save_then_reopen_brings_back_the_piece_its_name_and_how_it_was_made(
         assert mine.name == theirs.name and mine.notes.tobytes() == theirs.notes.tobytes()
     assert len(saved.tracks) == len(notes.tracks)
     assert reopened.export_path == (tmp_path / "first tune.mid").resolve()  # Ctrl+S goes back
+    again.close_keeping_session()
 
 
 def test_save_as_starts_where_pieces_were_saved_never_in_the_library_folder(
