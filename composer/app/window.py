@@ -20,7 +20,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+)
 
 from composer.app import settings
 from composer.app.actions import connect_actions, make_actions
@@ -102,6 +112,7 @@ class MainWindow(QMainWindow):
         parts = (self.pieces, self.learning, self.generating, self.player, self.exporting)
         connect_actions(self.actions_by_name, (*parts, self.regenerating, self.editing, self))
 
+        self._text_field_keys = _WindowKeysInTextFields(self, ("export_current",))
         self.setAcceptDrops(True)
         self.resize(1400, 860)
         docks = [self.docks["library"], self.docks["generation"]]
@@ -425,3 +436,26 @@ class _FollowWidth(QObject):
         if event.type() == QEvent.Type.LayoutRequest:
             self.follow()
         return False
+
+
+class _WindowKeysInTextFields(QObject):
+    """Shortcuts of the window that a text field would take for itself: on X11, Ctrl+E moves a
+    line edit's cursor to the end (an Emacs key), so Export MIDI did nothing while the Steer
+    box's instruments field had the focus. For these actions no text field claims the key."""
+
+    def __init__(self, window, names: tuple[str, ...]) -> None:
+        super().__init__(window)
+        self.sequences = [
+            sequence for name in names for sequence in window.actions_by_name[name].shortcuts()
+        ]
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.ShortcutOverride:
+            return False
+        if not isinstance(watched, (QLineEdit, QAbstractSpinBox)):
+            return False
+        pressed = QKeySequence(event.keyCombination())
+        exact = QKeySequence.SequenceMatch.ExactMatch
+        # Filtered out unaccepted: the field does not claim the key, the window's shortcut runs.
+        return any(pressed.matches(s) == exact for s in self.sequences)
