@@ -53,8 +53,9 @@ def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
     assert sum(len(i.notes) for i in midi.instruments) == len(window.variations[0][0])
     assert window.export_variation(0, out) is None  # never overwritten silently
     assert "already exists" in window.told[-1]
+    assert window.tabs.tabText(0) == "first.mid"  # the tab takes the file's name
     written = window.export_all_to(tmp_path / "export")
-    assert [p.name for p in written] == ["variation-1.mid", "variation-2.mid"]
+    assert [p.name for p in written] == ["first.mid", "variation-2.mid"]  # after the tabs
 
 
 def test_dropping_a_midi_file_shows_it_and_a_bad_file_says_why(window, tmp_path):

@@ -89,9 +89,7 @@ class Exporting(QObject):
         written = self.write_piece(index, path, overwrite=True)
         if written is None:
             return False
-        document.mark_saved(written)
-        if document.title != written.name:
-            document.set_title(self.documents.titled(written.name))
+        self._saved_as(document, written)
         self.window.show_status(f"Saved {written}")
         return True
 
@@ -124,13 +122,20 @@ class Exporting(QObject):
 
     # --- MIDI -----------------------------------------------------------------------------------
     def export_variation(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
-        """Write piece `index` to `path` as MIDI; it then counts as exported (None after
-        saying why it could not be written)."""
+        """Write piece `index` to `path` as MIDI; it then counts as saved there, and its tab
+        takes the file's name, as after Save as (None after saying why it could not be
+        written)."""
         written = self.write_piece(index, path, overwrite=overwrite)
         if written is not None:
-            self.documents.documents[index].mark_saved(written)
+            self._saved_as(self.documents.documents[index], written)
             self.window.show_status(f"Exported {written}")
         return written
+
+    def _saved_as(self, document, written: Path) -> None:
+        """`document` is now the file `written`: clean, and named after it."""
+        document.mark_saved(written)
+        if document.title != written.name:
+            document.set_title(self.documents.titled(written.name))
 
     def write_piece(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
         """Write piece `index` to `path` as MIDI, or say why not and return None."""
