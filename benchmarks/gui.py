@@ -8,7 +8,9 @@ Each figure has a baseline measured in the same run:
 - editing (benchmarks/gui_edit.py): moving 10,000 of 50,000 notes against replacing the whole
   piece, and the frames of a drag against a repaint without an edit;
 - tracks (benchmarks/gui_tracks.py): toggling Mute and choosing the active track in the Tracks
-  panel of a 64-track, 50,000-note piece, against a repaint with nothing changed.
+  panel of a 64-track, 50,000-note piece, against a repaint with nothing changed;
+- generating (benchmarks/gui_generate.py): the bundled model against a run of its size, from the
+  Generate panel, per note written.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui.py [--steps 60] [--seconds 60]
 Goals: paint <= 16 ms, every frame of a drag <= 16 ms, a Mute or track click <= 16 ms,
@@ -154,6 +156,10 @@ def main() -> None:
         import gui_tracks
 
         gui_tracks.report(64, 50_000)
+
+        import gui_generate
+
+        gui_generate.report(3, 30.0)
 
         found = stalls(args.steps, args.seconds)
         print(
