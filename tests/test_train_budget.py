@@ -149,3 +149,21 @@ def test_one_core_is_never_measured():
     tuner = ThreadTuner(1, set_threads=lambda n: None)
     _feed(tuner, {1: 1000.0}, 50)
     assert tuner.threads == 1 and tuner.changes == 0 and not tuner.measuring
+
+
+def test_a_count_clearly_slower_is_dropped_early_so_measuring_costs_few_slow_steps():
+    """On an idle 2-core machine one thread trains at 58% of two: its probe stops after its
+    settle and `early` steps instead of a whole stretch."""
+    applied = []
+    tuner = ThreadTuner(2, stretch=12, settle=2, early=2, set_threads=applied.append)
+    alone = {2: 19_500.0, 1: 11_300.0}
+    at_one = 0
+    for _ in range(40):
+        at_one += tuner.threads == 1
+        _feed(tuner, alone, 1)
+    assert tuner.threads == 2 and not tuner.measuring
+    assert at_one == 4  # settle 2 + early 2, not 12
+    busy = {2: 6_100.0, 1: 11_400.0}  # beside a busy process one thread still wins
+    tuner = ThreadTuner(2, stretch=12, settle=2, early=2, set_threads=applied.append)
+    _feed(tuner, busy, 40)
+    assert tuner.threads == 1
