@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit
 
 
 @dataclass(frozen=True)
@@ -316,3 +318,26 @@ def connect_actions(actions: dict[str, QAction], parts) -> None:
         if owner is None:
             raise AttributeError(f"no part of the window does {spec.name!r}")
         actions[spec.name].triggered.connect(getattr(owner, spec.name))
+
+
+class TextFieldShortcuts(QObject):
+    """Shortcuts of the window that a text field would take for itself: on X11, Ctrl+E moves a
+    line edit's cursor to the end (an Emacs key), so Export MIDI did nothing while the Steer
+    box's instruments field had the focus. For these actions no text field claims the key."""
+
+    def __init__(self, window, names: tuple[str, ...]) -> None:
+        super().__init__(window)
+        self.sequences = [
+            sequence for name in names for sequence in window.actions_by_name[name].shortcuts()
+        ]
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.ShortcutOverride:
+            return False
+        if not isinstance(watched, (QLineEdit, QAbstractSpinBox)):
+            return False
+        pressed = QKeySequence(event.keyCombination())
+        exact = QKeySequence.SequenceMatch.ExactMatch
+        # Filtered out unaccepted: the field does not claim the key, the window's shortcut runs.
+        return any(pressed.matches(s) == exact for s in self.sequences)

@@ -1,12 +1,12 @@
-"""The main window: library, training and generation panels around the piano roll.
+"""The main window: library, training, tracks and generation panels around the piano roll.
 
-The window builds the layout (docks, tabs, menus, toolbars, status bar) and composes the parts
-that do the work, each holding the collaborators it needs:
+The window builds the layout (docks: window_docks.py; tabs, menus, toolbars, status bar) and
+composes the parts that do the work, each holding the collaborators it needs:
 
     pieces        window_pieces.py      the open pieces: the one shown, opening files, zoom
     learning      window_learning.py    library → training → Generate's models; evaluation
     player        window_playback.py    play/pause, stop, the transport bar, MIDI output, soundfont
-    exporting     window_export.py      MIDI and WAV export; Save / Discard / Cancel
+    exporting     window_export.py      Save, Save as, Save all; MIDI and WAV export
     generating    window_generation.py  Generate: new tabs, the notes streaming into them
     regenerating  window_regenerate.py  Regenerate selection and choosing among alternatives
     editing       edit_actions.py       the Edit menu: undo/redo, note edits, edit toolbar, History
@@ -19,21 +19,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QApplication,
-    QDockWidget,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
 )
 
 from composer.app import settings
-from composer.app.actions import connect_actions, make_actions
+from composer.app.actions import TextFieldShortcuts, connect_actions, make_actions
 from composer.app.documents import Documents
 from composer.app.drag import MidiDragButton
 from composer.app.edit_actions import EditActions
@@ -42,6 +36,7 @@ from composer.app.library_panel import LibraryPanel
 from composer.app.session import SessionKeeper
 from composer.app.tracks_panel import TracksPanel
 from composer.app.training_panel import TrainingPanel
+from composer.app.window_docks import add_dock, list_panels_in_view_menu, panel_states
 from composer.app.window_export import Exporting
 from composer.app.window_generation import Generating
 from composer.app.window_learning import Learning
@@ -65,7 +60,7 @@ class MainWindow(QMainWindow):
             ("generation", "Generate", self.generation, Qt.DockWidgetArea.RightDockWidgetArea),
             ("training", "Train", self.training, Qt.DockWidgetArea.LeftDockWidgetArea),
         ):
-            self.docks[name] = self._dock(name, title, panel, area)
+            self.docks[name] = add_dock(self, name, title, panel, area)
 
         self.item_name = ""  # what is open: a folder or a file, for the title
         self.documents = Documents(self)
@@ -77,7 +72,7 @@ class MainWindow(QMainWindow):
         # front when a piece is first shown (Train is one click away).
         self.tracks = TracksPanel()
         left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.docks["tracks"] = self._dock("tracks", "Tracks", self.tracks, left)
+        self.docks["tracks"] = add_dock(self, "tracks", "Tracks", self.tracks, left)
         self.tabifyDockWidget(self.docks["training"], self.docks["tracks"])
         self.docks["training"].raise_()
         self.documents.current_changed.connect(self._show_tracks)
@@ -91,7 +86,7 @@ class MainWindow(QMainWindow):
         self.editing = EditActions(self)
         self.grid_box, self.snap_box = self.editing.grid_box, self.editing.snap_box
         self.strength_box, self.edit_toolbar = self.editing.strength_box, self.editing.edit_toolbar
-        self._list_panels_in_view_menu()
+        list_panels_in_view_menu(self)
         self.drag_button = MidiDragButton(self)
         self.toolbar.addWidget(self.drag_button)
         self.state_label = QLabel("Ready")
@@ -112,7 +107,7 @@ class MainWindow(QMainWindow):
         parts = (self.pieces, self.learning, self.generating, self.player, self.exporting)
         connect_actions(self.actions_by_name, (*parts, self.regenerating, self.editing, self))
 
-        self._text_field_keys = _WindowKeysInTextFields(self, ("export_current",))
+        self._text_field_keys = TextFieldShortcuts(self, ("export_current",))
         self.setAcceptDrops(True)
         self.resize(1400, 860)
         docks = [self.docks["library"], self.docks["generation"]]
@@ -122,7 +117,7 @@ class MainWindow(QMainWindow):
         self.session = SessionKeeper(self.documents, self)
         self.session.message.connect(self.show_status)
         self.session.restore()
-        self.panel_states = self._panel_states()
+        self.panel_states = panel_states(self)
         for state in self.panel_states:
             state.restore()
         self.library.reopen_last_folder()  # the collection of last time, ready to train on
@@ -135,61 +130,17 @@ class MainWindow(QMainWindow):
             self.start_notice = self._tell_start_problems(problems)
         self._update_title()
 
-    def _panel_states(self) -> list:
-        """The panels' widgets kept across starts (panel_state.py)."""
-        from composer.app.panel_state import PanelState
-
-        steer = self.generation.steering
-        names = ("tonic", "scale", "lowest", "highest", "instrument_ranges", "polyphony",
-                 "programs", "drums", "tempo", "meter", "grid", "density", "primer_density")  # fmt: skip
-        length = self.training.length
-        return [
-            PanelState("generate", {"model": self.generation.model}),
-            PanelState("steer", {"on": steer, **{n: getattr(steer, n) for n in names}}),
-            PanelState(
-                "train", {"unit": length.unit, "steps": length.steps, "minutes": length.minutes}
-            ),
-            PanelState(
-                "edit",
-                {"grid": self.grid_box, "snap": self.snap_box, "strength": self.strength_box},
-            ),
-        ]
-
     def reset_panels(self) -> None:
         """View → Reset panels to defaults."""
         for state in self.panel_states:
             state.reset()
         self.show_status("The panels are as on a first start again.")
 
-    def _list_panels_in_view_menu(self) -> None:
-        """Every panel and toolbar in View, so a closed one comes back from the menu (not only
-        from a right-click on a toolbar)."""
-        menu = self.menus["View"]
-        menu.addSeparator()
-        for name in ("library", "training", "tracks", "generation"):
-            menu.addAction(self.docks[name].toggleViewAction())
-        for bar in (self.toolbar, self.edit_toolbar):
-            menu.addAction(bar.toggleViewAction())
-
     def _show_tracks(self) -> None:
         document = self.documents.current()
         if document is not None and self.tracks.document is None:
             self.docks["tracks"].raise_()  # a piece is open now: its tracks to the front
         self.tracks.set_document(document)
-
-    def _dock(self, name: str, title: str, panel, area) -> QDockWidget:
-        scroll = QScrollArea()
-        scroll.setWidget(panel)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Never clip a field: as wide as the panel needs, also when it grows (Steer opened),
-        # and taller panels scroll.
-        _FollowWidth(scroll, panel)
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"{name}-dock")
-        dock.setWidget(scroll)
-        self.addDockWidget(area, dock)
-        return dock
 
     # --- status, title and questions (tests replace ask, tell and choose_save) ------------------
     @Slot(str)
@@ -415,47 +366,3 @@ class MainWindow(QMainWindow):
         for state in self.panel_states:
             state.save()
         event.accept()
-
-
-class _FollowWidth(QObject):
-    """Keeps a scroll area at least as wide as its panel's minimum (plus a scroll bar), each
-    time the panel's layout changes: a panel that grows (the Steer box opened) widens its dock
-    instead of being cut at the right."""
-
-    def __init__(self, scroll: QScrollArea, panel) -> None:
-        super().__init__(scroll)
-        self.scroll, self.panel = scroll, panel
-        panel.installEventFilter(self)
-        self.follow()
-
-    def follow(self) -> None:
-        bar = self.scroll.verticalScrollBar().sizeHint().width()
-        self.scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + bar + 6)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
-        if event.type() == QEvent.Type.LayoutRequest:
-            self.follow()
-        return False
-
-
-class _WindowKeysInTextFields(QObject):
-    """Shortcuts of the window that a text field would take for itself: on X11, Ctrl+E moves a
-    line edit's cursor to the end (an Emacs key), so Export MIDI did nothing while the Steer
-    box's instruments field had the focus. For these actions no text field claims the key."""
-
-    def __init__(self, window, names: tuple[str, ...]) -> None:
-        super().__init__(window)
-        self.sequences = [
-            sequence for name in names for sequence in window.actions_by_name[name].shortcuts()
-        ]
-        QApplication.instance().installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
-        if event.type() != QEvent.Type.ShortcutOverride:
-            return False
-        if not isinstance(watched, (QLineEdit, QAbstractSpinBox)):
-            return False
-        pressed = QKeySequence(event.keyCombination())
-        exact = QKeySequence.SequenceMatch.ExactMatch
-        # Filtered out unaccepted: the field does not claim the key, the window's shortcut runs.
-        return any(pressed.matches(s) == exact for s in self.sequences)
