@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from composer.cli.model_flag import HELP, add_model_flag, model_of
 from composer.core.errors import SettingsError
 
 
@@ -20,10 +21,11 @@ def add_parser(commands) -> None:
         "generated pieces against the files with their overlapping areas, and the longest run of "
         "generated notes found in a training file.",
     )
-    evaluate.add_argument("model", metavar="MODEL", type=Path, help="run folder or model file")
+    evaluate.add_argument("model", metavar="MODEL", type=Path, nargs="?", help=HELP)
     evaluate.add_argument(
         "folder", metavar="DIR", type=Path, nargs="?", help="evaluate on these files"
     )
+    add_model_flag(evaluate)
     evaluate.add_argument(
         "--samples", type=int, default=8, metavar="N", help="pieces to generate (8)"
     )
@@ -46,10 +48,20 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.model_flag is not None and args.model is not None and args.folder is None:
+        args.model, args.folder = None, args.model  # evaluate --model M DIR: the position is DIR
+    try:
+        model = model_of(args)
+    except SettingsError as exc:
+        print(f"composer evaluate: {exc}.", file=sys.stderr)
+        return 2
+    if model is None:
+        print("composer evaluate: name the model to evaluate (MODEL or --model).", file=sys.stderr)
+        return 2
     show = sys.stderr.isatty() and not args.json
     try:
         result = evaluate(
-            args.model,
+            model,
             args.folder,
             default_cache_dir(),
             samples=args.samples,

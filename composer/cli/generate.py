@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from composer.cli.model_flag import HELP, add_model_flag, model_of
 from composer.cli.steering import add_steering_options, constraints_from
 from composer.cli.writing import run_writing, show_sampling
 from composer.core.errors import SettingsError
@@ -21,9 +22,8 @@ def add_parser(commands) -> None:
         "--variations N, writes N files named from PATH (name-1.mid, name-2.mid, ...). "
         "Greedy output (always the likeliest token) is --top-k 1.",
     )
-    generate.add_argument(
-        "model", metavar="MODEL", nargs="?", type=Path, help="run folder or model file"
-    )
+    generate.add_argument("model", metavar="MODEL", nargs="?", type=Path, help=HELP)
+    add_model_flag(generate)
     generate.add_argument(
         "--out", metavar="PATH", type=Path, required=True, help="MIDI file to write"
     )
@@ -134,7 +134,7 @@ def _generate(args, written: list[Path]) -> int:
         raise SettingsError("--continuation-only needs --primer")
     check_outputs(paths, args.force)  # before minutes of sampling, not after
 
-    model = load_model(args.model or default_model(), select_device(args.device))
+    model = load_model(model_of(args) or default_model(), select_device(args.device))
     primer = read_midi(args.primer) if args.primer else None
     constraints = constraints_from(args, model.vocab.config.steps_per_beat, primer)
     if primer is not None and primer.note_count == 0:
