@@ -345,10 +345,6 @@ class TrainingPanel(QWidget):
             self.control.stop()
             self.message.setText("Stopping after this step and saving a checkpoint…")
 
-    def stop_and_wait(self) -> None:
-        self.stop()
-        self.threads.stop_all()
-
     @Slot(object)
     def _on_progress(self, p) -> None:
         self.readouts.show_progress(p)

@@ -65,7 +65,6 @@ class NoteModel(QObject):
         self._ticks_per_beat = 480
         self._tempos = make_tempos()
         self._time_signatures = np.array([(0, 4, 4)], dtype=TIME_SIGNATURE_DTYPE)
-        self._revision = 0
         self._tracks: tuple[TrackInfo, ...] = ()
         self._reset(np.empty(0, ROLL_DTYPE))
 
@@ -81,7 +80,6 @@ class NoteModel(QObject):
         # The longest note bounds how far before a window a note that reaches into it can start.
         self._max_length = int(_lengths(rows).max()) if len(rows) else 1
         self._end_tick = int(rows["end"].max()) if len(rows) else 0
-        self._revision += 1
 
     # --- replacing everything -----------------------------------------------------------------
 
@@ -191,7 +189,6 @@ class NoteModel(QObject):
         self._count = total
         self._max_length = max(self._max_length, int(_lengths(new).max()))
         self._end_tick = max(self._end_tick, int(new["end"].max()))
-        self._revision += 1
         self.notes_added.emit(first, len(new))
 
     # --- reading ------------------------------------------------------------------------------
@@ -238,7 +235,6 @@ class NoteModel(QObject):
         tracks = tuple(tracks)
         if tracks != self._tracks:
             self._tracks = tracks
-            self._revision += 1
             self.tracks_changed.emit()
 
     def track_counts(self) -> np.ndarray:
@@ -253,11 +249,6 @@ class NoteModel(QObject):
         self._tracks = tuple(tracks)
         self._set_rows(np.array(rows, ROLL_DTYPE), np.zeros(len(rows), bool))
         self.tracks_changed.emit()
-
-    @property
-    def revision(self) -> int:
-        """A number that changes whenever the notes do (for caches)."""
-        return self._revision
 
     def pitch_range(self) -> tuple[int, int] | None:
         """Lowest and highest pitch of any note (drums included), or None without notes."""
@@ -367,7 +358,6 @@ class NoteModel(QObject):
         self._sorted = None
         self._max_length = int(_lengths(rows).max()) if len(rows) else 1
         self._end_tick = int(rows["end"].max()) if len(rows) else 0
-        self._revision += 1
         self.edited.emit()
 
     # --- selection ------------------------------------------------------------------------------
@@ -394,7 +384,6 @@ class NoteModel(QObject):
                 mask[:] = False
             mask[indices] = True
         if not np.array_equal(before, mask):
-            self._revision += 1
             self.selection_changed.emit()
 
     def select_all(self) -> None:
