@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import suppress
 from pathlib import Path
 
@@ -357,15 +356,18 @@ def _run_label(run_file: Path) -> str | None:
     validation, else its latest; see resolve_model_path), with ' — training now' while a training
     here or in another process holds it. None for a run without a checkpoint."""
     from composer.core.training import CheckpointError
+    from composer.core.training.checkpoint import read_checkpoint
     from composer.core.training.run_info import read_run_info
     from composer.core.training.runs import being_trained
 
     try:
         run = read_run_info(run_file.parent)
         which = "best" if run.best else "latest"
-        checkpoint = json.loads((run_file.parent / (run.best or run.latest)).read_text())
-        step = int(checkpoint["step"])
-    except (CheckpointError, OSError, ValueError, TypeError, KeyError):  # no checkpoint yet
+        if not (run.best or run.latest):
+            return None  # no checkpoint yet
+        # Read as the core reads it (safe_files: size-limited, hostile JSON refused).
+        step = read_checkpoint(run_file.parent / (run.best or run.latest))["step"]
+    except (CheckpointError, OSError):  # damaged or gone: not offered
         return None
     busy = " — training now" if being_trained(run_file.parent) else ""
     return f"{run_file.parent.name} ({which}, step {step:,}){busy}"
