@@ -130,13 +130,7 @@ def ingest(
     """
     check_jobs(jobs)
     started = time.perf_counter()
-    folder = Path(folder)
-    if not folder.exists():
-        raise FileNotFoundError(f"{folder} does not exist; check the path")
-    if not folder.is_dir():
-        raise NotADirectoryError(
-            f"{folder} is not a folder; give the folder that holds your MIDI files"
-        )
+    folder = _checked_folder(folder)
     config = config or TokenizerConfig()
     cache = TokenCache(cache_root, config)
     cache.ensure()
@@ -144,40 +138,84 @@ def ingest(
     paths, unreadable = scan_midi_files(folder)
     report.notices.extend(unreadable_sentence(path, why) for path, why in unreadable)
     report.files = len(paths)
-    notify = on_progress or (lambda progress: None)
-    stop = should_stop or (lambda: False)
+    progress = _Progress(report.files, on_progress or (lambda progress: None))
 
-    # 1. Content hashes, reusing the last scan's hash for files whose size and mtime are unchanged.
-    old_index, new_index = cache.load_folder_index(folder), {}
-    paths_of: dict[str, list[str]] = {}  # sha -> paths with that content, in scan order
-    done = 0
+    old_index = cache.load_folder_index(folder)
+    paths_of, new_index = _hash_files(paths, folder, old_index, report, progress)
+    results, todo = _known_to_cache(cache, paths_of, report, progress, folder)
+    if todo:
+        _tokenise(todo, cache, config, paths_of, new_index, folder, results, report, progress,
+                  jobs=jobs, worker=worker, stop=should_stop or (lambda: False))  # fmt: skip
+
+    cache.save_folder_index(folder, new_index)
+    if not report.cancelled:
+        cache.compact()
+    _summarise(report, paths_of, results)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _checked_folder(folder: str | Path) -> Path:
+    """`folder` as a Path; FileNotFoundError / NotADirectoryError with the fix otherwise."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder} does not exist; check the path")
+    if not folder.is_dir():
+        raise NotADirectoryError(
+            f"{folder} is not a folder; give the folder that holds your MIDI files"
+        )
+    return folder
+
+
+class _Progress:
+    """Files done so far, told to the caller's on_progress."""
+
+    def __init__(self, total: int, notify: Callable[[IngestProgress], None]) -> None:
+        self.total, self.notify, self.done = total, notify, 0
+
+    def add(self, files: int, where: str) -> None:
+        self.done += files
+        self.notify(IngestProgress(self.done, self.total, where))
+
+
+def _hash_files(paths, folder: Path, old_index: dict, report: IngestReport, progress: _Progress):
+    """Phase 1, content hashes, reusing the last scan's hash for files whose size and mtime are
+    unchanged: (sha -> paths with that content in scan order, the new folder index). A file
+    that cannot be read is a failure in the report (not remembered: the file system may say
+    otherwise next time)."""
+    new_index: dict[str, list] = {}
+    paths_of: dict[str, list[str]] = {}
     for path in paths:
         rel = str(path.relative_to(folder))
         try:
             sha, stat_key = _content_hash(path, old_index.get(rel))
-        except OSError as exc:  # not remembered: the file system may say otherwise next time
+        except OSError as exc:
             reason = (
                 exc.reason
                 if isinstance(exc, UnsafeFileError)
                 else f"could not be read ({exc.strerror or type(exc).__name__})"
             )
             report.failed.append(FileFailure(str(path), reason, str(exc)))
-            done += 1
-            notify(IngestProgress(done, report.files, str(path)))
+            progress.add(1, str(path))
             continue
         new_index[rel] = [*stat_key, sha]
         if sha in paths_of:
             report.duplicates += 1
         paths_of.setdefault(sha, []).append(str(path))
+    return paths_of, new_index
 
-    # 2. What the cache already knows; the rest is tokenised.
-    if cache.verify():  # reading the cache checks its packs
+
+def _known_to_cache(cache: TokenCache, paths_of: dict, report: IngestReport, progress, folder):
+    """Phase 2, what the cache already knows: (sha -> facts for those, [(path, sha)] to
+    tokenise). Reading the cache checks its packs; damaged ones are said in the notices."""
+    if cache.verify():
         report.notices.append(
             f"{len(cache.damaged)} part(s) of the token cache in {cache.dir} were damaged or "
             "from an older Composer; their files were read again"
         )
     results: dict[str, dict] = {}
     todo = []
+    known = 0
     for sha, same_content in paths_of.items():
         meta = cache.get(sha)
         if meta is None or _old_failure(meta):
@@ -185,12 +223,22 @@ def ingest(
         else:
             results[sha] = meta
             report.from_cache += 1
-            done += len(same_content)
+            known += len(same_content)
     if results:
-        notify(IngestProgress(done, report.files, str(folder)))
+        progress.add(known, str(folder))
+    return results, todo
+
+
+def _tokenise(
+    todo, cache, config, paths_of, new_index, folder, results, report, progress, *, jobs, worker,
+    stop,
+) -> None:  # fmt: skip
+    """Phase 3, the files the cache does not know, read by `worker` (in processes unless jobs
+    is 0): each result goes into the cache under the content it was parsed from; a file that
+    changed after it was hashed is hashed again next time. Whatever was finished is kept, also
+    after a stop or an error."""
 
     def on_result(path: str, sha: str, outcome: tuple[dict, np.ndarray | None]) -> None:
-        nonlocal done
         meta, tokens = outcome
         parsed = meta.pop("sha", sha)  # the hash of the bytes the worker parsed
         if not meta.get("retry"):  # remembered, so the next ingest reads it from the cache
@@ -199,33 +247,24 @@ def ingest(
             meta = {"ok": False, "reason": CHANGED_REASON, "detail": "", "retry": True}
             new_index.pop(str(Path(path).relative_to(folder)), None)
         results[sha] = meta
-        done += len(paths_of[sha])
-        notify(IngestProgress(done, report.files, path))
+        progress.add(len(paths_of[sha]), path)
 
-    if todo:
-        if worker is None:
-            from composer.core.corpus.worker import tokenize_file as worker
-        config_json = config.to_json()
-        try:
-            if jobs == 0:
-                for path, sha in todo:
-                    if stop():
-                        report.cancelled = True
-                        break
-                    on_result(path, sha, worker(path, config_json))
-            else:
-                report.cancelled = _run_in_processes(
-                    todo, worker, config_json, jobs or os.cpu_count() or 1, on_result, stop
-                )
-        finally:
-            cache.flush()  # whatever was finished is kept, also after a stop or an error
-
-    cache.save_folder_index(folder, new_index)
-    if not report.cancelled:
-        cache.compact()
-    _summarise(report, paths_of, results)
-    report.elapsed_s = time.perf_counter() - started
-    return report
+    if worker is None:
+        from composer.core.corpus.worker import tokenize_file as worker
+    config_json = config.to_json()
+    try:
+        if jobs == 0:
+            for path, sha in todo:
+                if stop():
+                    report.cancelled = True
+                    break
+                on_result(path, sha, worker(path, config_json))
+        else:
+            report.cancelled = _run_in_processes(
+                todo, worker, config_json, jobs or os.cpu_count() or 1, on_result, stop
+            )
+    finally:
+        cache.flush()
 
 
 def _old_failure(meta: dict) -> bool:
