@@ -169,3 +169,13 @@ def test_generated_grid_pieces_round_trip_exactly(config_name):
         assert_same_piece(got, Piece(piece.ticks_per_beat, piece.tracks, tempos))
 
     round_trip()
+
+
+def test_the_event_kinds_are_named_once_and_are_the_vocabularys():
+    """Kind names every event type the vocabulary has, and nothing else: code compares with
+    Kind.NOTE_ON, so a typo fails loudly instead of never matching."""
+    from composer.core.tokens.vocab import Kind
+
+    vocab = Vocabulary(TokenizerConfig())
+    assert set(Kind.all()) == set(vocab.ranges)
+    assert len(set(Kind.all())) == len(Kind.all())

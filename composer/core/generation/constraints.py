@@ -34,7 +34,7 @@ from composer.core.midi.piece import (
     time_signature_problem,
 )
 from composer.core.tokens.stream import StreamDecoder
-from composer.core.tokens.vocab import Vocabulary
+from composer.core.tokens.vocab import Kind, Vocabulary
 
 # Krumhansl-Kessler key profiles: how well each pitch class fits a major or minor key on C.
 _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -199,7 +199,7 @@ class ConstraintMask:
             unchosen = not self.slots[min(d.slot, self.drum_slot)]
             if unchosen and d.last_kind != "Velocity":
                 mask[row, self.shift : self.shift + self.shifts] = False
-                if d.last_kind == "Tempo":
+                if d.last_kind == Kind.TEMPO:
                     mask[row, self.tempo] = False
                 if self.slots[: self.drum_slot].any():
                     # A program, not drums: at one moment the training streams name programs

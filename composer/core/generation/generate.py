@@ -53,7 +53,7 @@ from composer.core.tokens.given import GivenMusic, GivenTable, example_given_row
 from composer.core.tokens.lookback import ContextReader
 from composer.core.tokens.meter import Meter, Placement
 from composer.core.tokens.stream import StreamDecoder
-from composer.core.tokens.vocab import BOS, EOS
+from composer.core.tokens.vocab import BOS, EOS, Kind
 
 #: (start tick, end tick, pitch, velocity, program, is drum) of a note as the stream reports it.
 StreamNote = tuple[int, int, int, int, int, bool]
@@ -346,7 +346,7 @@ class Sampler:
             token = token if instead is None else instead
         kind = decoder.kinds[token]
         reached = False
-        if kind == "TimeShift" and self.settings.seconds is not None and self.span is None:
+        if kind == Kind.TIME_SHIFT and self.settings.seconds is not None and self.span is None:
             # A shift past the requested length is cut at the end: the music ends there.
             left = self.settings.seconds - (decoder.seconds - self.primer_seconds)
             steps_left = int(left * decoder.bpm / 60.0 * self.vocab.config.steps_per_beat + 1e-6)
@@ -358,7 +358,7 @@ class Sampler:
                 token = self.vocab.ranges["TimeShift"][0] + steps_left - 1
         v.tokens.append(token)
         decoder.feed(token)
-        if kind == "NoteOn":
+        if kind == Kind.NOTE_ON:
             v.notes_written += 1
         # Last, so that a variation interrupted (Ctrl-C) in the middle of this is not yet done:
         # finished() lists complete pieces only.

@@ -18,7 +18,7 @@ from composer.core.generation.settings import (  # noqa: F401
     SamplingSettings,
 )
 from composer.core.tokens.stream import StreamDecoder, lookup_tables
-from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
+from composer.core.tokens.vocab import FILL_MARKS, Kind, Vocabulary
 
 #: Music from silence starts within this many seconds: once a variation has waited this long
 #: without a note, it may not wait longer (no time shift until a note starts). The longest any file
@@ -67,7 +67,7 @@ class Grammar:
     ) -> np.ndarray:
         """Bool mask over the vocabulary for each decoder, shape (B, V). from_silence: the music
         has no primer, so it must start within MAX_OPENING_SECONDS."""
-        after_velocity = np.array([d.last_kind == "Velocity" for d in decoders])
+        after_velocity = np.array([d.last_kind == Kind.VELOCITY for d in decoders])
         mask = np.where(after_velocity[:, None], self.only_note_on, self.base)
         sounding = np.zeros((len(decoders), 128), bool)  # in each decoder's current instrument
         for row, d in enumerate(decoders):
@@ -97,7 +97,7 @@ class Grammar:
         the shift shortened to the limit); None when the shift may stand. The model draws again
         after it, so the shift comes once no note would pass the limit. (Masking the long shifts
         instead left models that wanted one looping over notes struck and ended at one moment.)"""
-        if not d.sounding or self.kinds[token] != "TimeShift":
+        if not d.sounding or self.kinds[token] != Kind.TIME_SHIFT:
             return None
         step = 60.0 / (d.bpm * self.steps_per_beat)  # seconds, at the tempo in force
         due = d.seconds + self.values[token] * step - MAX_HELD_SECONDS - 1e-9

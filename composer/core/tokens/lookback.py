@@ -49,7 +49,7 @@ import numpy as np
 
 from composer.core.tokens.meter import METER_BEATS, Meter, Placement
 from composer.core.tokens.stream import instrument_marks, lookup_tables, playing_drums
-from composer.core.tokens.vocab import FILL_MARKS, Vocabulary
+from composer.core.tokens.vocab import FILL_MARKS, Kind, Vocabulary
 
 NO_MOMENT = -1  # a lookback position where no moment a lag ago exists
 #: The phrase lags (ContextSpec.phrases), in bars: the folk tunes and chorales the model learns
@@ -122,7 +122,7 @@ def tagged_tokens(tokens: np.ndarray, vocab: Vocabulary) -> np.ndarray:
 def _tables(vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
     """Per id: the steps it moves time by (time shifts), and whether it starts a part."""
     kinds, values = lookup_tables(vocab)
-    shift = np.array([v if k == "TimeShift" else 0 for k, v in zip(kinds, values)], np.int64)
+    shift = np.array([v if k == Kind.TIME_SHIFT else 0 for k, v in zip(kinds, values)], np.int64)
     starts = np.array([k in FILL_MARKS[:3] for k in kinds], bool)  # EndMiddle ends, not starts
     return shift, starts
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.core.tokens.vocab import Vocabulary
+from composer.core.tokens.vocab import Kind, Vocabulary
 
 Note = tuple[
     int, int, int, int, int
@@ -48,10 +48,10 @@ class StreamDecoder:
             )
         kind, value = self.kinds[token], self.values[token]
         self.last_kind = kind
-        if kind == "TimeShift":
+        if kind == Kind.TIME_SHIFT:
             self.time += value
             self.seconds += value / self.vocab.config.steps_per_beat * 60.0 / self.bpm
-        elif kind == "NoteOn":
+        elif kind == Kind.NOTE_ON:
             key = (self.slot, value)
             if key in self.sounding:
                 if self.sounding[key][0] == self.time:  # struck twice at once: one note
@@ -61,20 +61,20 @@ class StreamDecoder:
             # the new one starts when it ends, never on top of it.
             self.sounding[key] = (max(self.time, self._free_at.get(key, 0)), self.vbin)
             self.struck_at[key] = self.seconds
-        elif kind == "NoteOff":
+        elif kind == Kind.NOTE_OFF:
             if (self.slot, value) in self.sounding:
                 self._end(self.slot, value)
-        elif kind == "Velocity":
+        elif kind == Kind.VELOCITY:
             self.vbin = value
-        elif kind == "Program":
+        elif kind == Kind.PROGRAM:
             self.slot = value
-        elif kind == "Drums":
+        elif kind == Kind.DRUMS:
             self.slot = self.drum_slot
-        elif kind == "Tempo":
+        elif kind == Kind.TEMPO:
             if value != self.tempos[-1][1]:  # the bin in force again: no change (see set_bpm)
                 self.bpm = float(self.vocab.tempo_values[value])
             self.tempos.append((self.time, value))
-        elif kind in ("Eos", "EndMiddle"):  # a filled span ends at EndMiddle
+        elif kind in (Kind.EOS, Kind.END_MIDDLE):  # a filled span ends at EndMiddle
             self.ended = True
 
     def set_bpm(self, bpm: float) -> None:
@@ -142,7 +142,7 @@ def lookup_tables(vocab: Vocabulary) -> tuple[list[str], list[int]]:
     kinds, values = [], []
     for name, (_, size) in vocab.ranges.items():  # ranges are in id order
         kinds.extend([name] * size)
-        values.extend(range(1, size + 1) if name == "TimeShift" else range(size))
+        values.extend(range(1, size + 1) if name == Kind.TIME_SHIFT else range(size))
     return kinds, values
 
 

@@ -17,8 +17,26 @@ import numpy as np
 from composer.core.tokens.config import TokenizerConfig
 
 PAD, BOS, EOS = 0, 1, 2  # fixed ids so that padding and sequence marks never move
+
+
+class Kind:
+    """The event types, by name: compare with these (`kind == Kind.NOTE_ON`), never with a
+    string written out, so that a typo is an AttributeError, not a comparison that is always
+    false. They are the keys of Vocabulary.ranges and the kinds of stream.lookup_tables."""
+
+    PAD, BOS, EOS = "Pad", "Bos", "Eos"
+    PROGRAM, DRUMS = "Program", "Drums"
+    TEMPO, VELOCITY = "Tempo", "Velocity"
+    NOTE_ON, NOTE_OFF, TIME_SHIFT = "NoteOn", "NoteOff", "TimeShift"
+    SUFFIX, PREFIX, MIDDLE, END_MIDDLE = "Suffix", "Prefix", "Middle", "EndMiddle"
+
+    @classmethod
+    def all(cls) -> tuple[str, ...]:
+        return tuple(v for k, v in vars(cls).items() if k.isupper())
+
+
 #: The fill-in-the-middle marks (tokens/fill_in.py), last so that every other id keeps its place.
-FILL_MARKS = ("Suffix", "Prefix", "Middle", "EndMiddle")
+FILL_MARKS = (Kind.SUFFIX, Kind.PREFIX, Kind.MIDDLE, Kind.END_MIDDLE)
 
 
 @dataclass(frozen=True)
@@ -32,16 +50,16 @@ class Vocabulary:
         """Event type -> (first id, count), in id order."""
         c = self.config
         sizes = [
-            ("Pad", 1),
-            ("Bos", 1),
-            ("Eos", 1),
-            ("Program", len(c.programs)),
-            ("Drums", 1 if c.drums else 0),
-            ("Tempo", c.tempo_bins),
-            ("Velocity", c.velocity_bins),
-            ("NoteOn", 128),
-            ("NoteOff", 128),
-            ("TimeShift", c.max_shift_steps),
+            (Kind.PAD, 1),
+            (Kind.BOS, 1),
+            (Kind.EOS, 1),
+            (Kind.PROGRAM, len(c.programs)),
+            (Kind.DRUMS, 1 if c.drums else 0),
+            (Kind.TEMPO, c.tempo_bins),
+            (Kind.VELOCITY, c.velocity_bins),
+            (Kind.NOTE_ON, 128),
+            (Kind.NOTE_OFF, 128),
+            (Kind.TIME_SHIFT, c.max_shift_steps),
             *((mark, 1 if c.infill else 0) for mark in FILL_MARKS),
         ]
         out, offset = {}, 0
@@ -108,7 +126,7 @@ class Vocabulary:
     def name(self, token: int) -> str:
         """Readable form of one id, e.g. 'NoteOn_60'."""
         kind, index = self.decompose(token)
-        if kind in ("Pad", "Bos", "Eos", "Drums", *FILL_MARKS):
+        if kind in (Kind.PAD, Kind.BOS, Kind.EOS, Kind.DRUMS, *FILL_MARKS):
             return kind
         value = {
             "Program": lambda i: self.config.programs[i],
