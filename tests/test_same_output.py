@@ -1,7 +1,7 @@
 """The same seed and settings write the same MIDI bytes, before and after any speed work (issue
 29): the bundled model through the command line, plain sampling, top-k, every steering
 constraint at once, a continuation, a filled span and an accompaniment, compared with the files
-today's code wrote (their SHA-256 in tests/data/same_output.json).
+today's code wrote (their SHA-256 in tests/same_output.json).
 
 When a change is meant to change the music (a new bundled model, a new sampling rule), record
 again and say why in the commit:
@@ -20,7 +20,8 @@ import pytest
 
 from composer.cli import main
 
-DATA = Path(__file__).resolve().parent / "data" / "same_output.json"
+# Beside this file: tests/data holds only what scripts/make_test_data.py writes.
+DATA = Path(__file__).resolve().parent / "same_output.json"
 CHORALE = "riem001_bwv269.mid"  # of ../shared/corpora/bach_chorales
 #: name -> the command's arguments ({piece}: a chorale; --out is added)
 CASES = {
