@@ -33,16 +33,9 @@ def generate_job(worker, model_path, sampling, primer, constraints=None, detect=
     except (ModelFileError, MidiReadError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     if primer is not None and any(detect):  # the primer's key (pitched notes) or density
-        from composer.core.generation.constraints import detect_key
-        from composer.core.generation.density import notes_per_beat
-
-        rows = [row for t in primer.tracks if not t.is_drum for row in t.notes]
         # A SettingsError (no notes to detect from, steering that leaves no note to play)
         # reaches the Worker, which shows it as the musician's sentence.
-        if detect[0]:
-            constraints = replace(constraints, key=detect_key(rows))
-        if detect[1]:
-            constraints = replace(constraints, density=notes_per_beat(primer))
+        constraints = constraints.with_primer(primer, key=detect[0], density=detect[1])
     sampler = Sampler(loaded, sampling, primer, constraints=constraints)
     # The primer is shown as it will be written, exactly, and the notes stream in its ticks.
     worker.report(("start", sampling.variations, primer))

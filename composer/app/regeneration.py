@@ -7,7 +7,7 @@ editing/alternatives.py's business.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
@@ -323,13 +323,5 @@ def fill_job(worker, request: FillRequest) -> list:
 def _detected(request: FillRequest):
     """The constraints, with the key or density the Steer box takes "from the primer" taken
     from the piece itself."""
-    from composer.core.generation.constraints import detect_key
-    from composer.core.generation.density import notes_per_beat
-
-    constraints, piece = request.constraints, request.piece
-    if request.detect[0]:
-        rows = [row for t in piece.tracks if not t.is_drum for row in t.notes]
-        constraints = replace(constraints, key=detect_key(rows))
-    if request.detect[1]:
-        constraints = replace(constraints, density=notes_per_beat(piece))
-    return constraints
+    key, density = request.detect
+    return request.constraints.with_primer(request.piece, key=key, density=density)

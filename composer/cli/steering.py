@@ -74,8 +74,7 @@ def add_steering_options(parser, *, tempo: bool = True, instruments: bool = True
 def constraints_from(args, steps_per_beat: int, primer=None):
     """Constraints from the parsed flags (primer: the primer's Piece, for 'detect' and
     'primer'); SettingsError (one sentence) for a value that is not one."""
-    from composer.core.generation.constraints import Constraints, detect_key
-    from composer.core.generation.density import notes_per_beat
+    from composer.core.generation.constraints import Constraints, primer_key
     from composer.core.generation.steering_text import (
         parse_grid,
         parse_instrument_range,
@@ -89,8 +88,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
     if args.key and args.key.strip().lower() == "detect":
         if primer is None:
             raise SettingsError("--key detect takes the key of the primer: add --primer FILE.mid")
-        melodic = [t.notes for t in primer.tracks if not t.is_drum and len(t.notes)]
-        key = detect_key(row for notes in melodic for row in notes)
+        key = primer_key(primer)
     elif args.key:
         key = parse_key(args.key)
     density = None
@@ -99,7 +97,7 @@ def constraints_from(args, steps_per_beat: int, primer=None):
             raise SettingsError(
                 "--density primer takes the primer's density: add --primer FILE.mid"
             )
-        density = notes_per_beat(primer)
+        density = Constraints().with_primer(primer, density=True).density
     elif args.density:
         try:
             density = float(args.density)

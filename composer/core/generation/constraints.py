@@ -41,6 +41,11 @@ _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39,
 _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
+def primer_key(piece) -> Key:
+    """The key of a Piece's pitched notes (drums tell no key)."""
+    return detect_key(row for t in piece.tracks if not t.is_drum for row in t.notes)
+
+
 def detect_key(notes) -> Key:
     """The major or minor key that best fits some music (Krumhansl-Schmuckler: the correlation of
     its pitch classes, weighted by duration, with each key's profile). notes: rows with
@@ -79,6 +84,20 @@ class Constraints:
     # piece, and the bar a model that follows the meter counts (tokens/meter.py). A primer or a
     # piece being filled keeps its own. None: 4/4.
     meter: tuple[int, int] | None = None
+
+    def with_primer(self, piece, *, key: bool = False, density: bool = False) -> Constraints:
+        """These constraints with the key (`key`) and the notes per beat (`density`) taken from
+        `piece`, a Piece: the one home of "like the primer" (the Steer box, --key detect,
+        --density primer, and the bars around a span being rewritten). SettingsError when it has
+        no notes to take them from."""
+        from composer.core.generation.density import notes_per_beat
+
+        out = self
+        if key:
+            out = replace(out, key=primer_key(piece))
+        if density:
+            out = replace(out, density=notes_per_beat(piece))
+        return out
 
     def __post_init__(self) -> None:
         for low, high in [(self.lowest, self.highest)] + [(lo, hi) for _, lo, hi in self.ranges]:
