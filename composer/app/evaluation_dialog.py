@@ -125,7 +125,7 @@ def evaluate_job(worker, model, folder):
 
     try:
         result = evaluate(
-            model or default_model(), folder, paths.cache_dir(), samples=8, on_step=worker.report
+            model or default_model(), folder, paths.cache_dir(), on_step=worker.report
         )
     except (ModelFileError, EvaluationError, FileNotFoundError) as exc:  # SettingsError: Worker
         raise UserError(str(exc)) from None

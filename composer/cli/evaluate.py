@@ -9,6 +9,11 @@ from pathlib import Path
 
 from composer.cli.model_flag import HELP, add_model_flag, model_of
 from composer.core.errors import SettingsError
+from composer.core.generation.settings import (  # torch-free: the defaults
+    EVALUATION_SAMPLES,
+    EVALUATION_SECONDS,
+    EVALUATION_SEED,
+)
 
 
 def add_parser(commands) -> None:
@@ -27,12 +32,26 @@ def add_parser(commands) -> None:
     )
     add_model_flag(evaluate)
     evaluate.add_argument(
-        "--samples", type=int, default=8, metavar="N", help="pieces to generate (8)"
+        "--samples",
+        type=int,
+        default=EVALUATION_SAMPLES,
+        metavar="N",
+        help=f"pieces to generate ({EVALUATION_SAMPLES})",
     )
     evaluate.add_argument(
-        "--seconds", type=float, default=30.0, metavar="S", help="length of each (30)"
+        "--seconds",
+        type=float,
+        default=EVALUATION_SECONDS,
+        metavar="S",
+        help=f"length of each ({EVALUATION_SECONDS:g})",
     )
-    evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="sampling seed (0)")
+    evaluate.add_argument(
+        "--seed",
+        type=int,
+        default=EVALUATION_SEED,
+        metavar="S",
+        help=f"sampling seed ({EVALUATION_SEED})",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead")
     evaluate.set_defaults(run=run)
 

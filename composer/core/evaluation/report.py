@@ -18,6 +18,11 @@ from composer.core.evaluation.fill_in import fill_in_report
 from composer.core.evaluation.likelihood import likelihood_report, nll_figures
 from composer.core.evaluation.ngram import KneserNey
 from composer.core.evaluation.stats import compare_sets, piece_features
+from composer.core.generation.settings import (
+    EVALUATION_SAMPLES,
+    EVALUATION_SECONDS,
+    EVALUATION_SEED,
+)
 from composer.core.tokens.fill_in import has_fill_in
 from composer.core.tokens.meter import Placement
 
@@ -37,9 +42,9 @@ def evaluate(
     folder: str | Path | None,
     cache_root: str | Path,
     *,
-    samples: int = 8,
-    seconds: float = 30.0,
-    seed: int = 0,
+    samples: int = EVALUATION_SAMPLES,
+    seconds: float = EVALUATION_SECONDS,
+    seed: int = EVALUATION_SEED,
     on_step: Callable[[str], None] | None = None,
 ) -> dict:
     from composer.core.corpus import TokenCache, ingest

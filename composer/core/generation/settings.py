@@ -68,6 +68,13 @@ def seed_problem(seed: int, name: str = "the seed") -> str | None:
     return None
 
 
+#: What `composer evaluate` and the app's Evaluate generate to compare with the files: how many
+#: pieces, how long each, from which seed (here, torch-free, for the command line's help).
+EVALUATION_SAMPLES = 8
+EVALUATION_SECONDS = 30.0
+EVALUATION_SEED = 0
+
+
 @dataclass(frozen=True)
 class SamplingSettings:
     """How to sample. Greedy decoding (always the likeliest token) is `top_k=1`."""
