@@ -34,7 +34,11 @@ from composer.app.training_start import EMPTY, StartChoice, TrainLength
 from composer.app.workers import Worker, WorkerThreads
 from composer.core.errors import SettingsError
 from composer.core.model.config import PRESET_HELP, PRESETS
-from composer.core.training.config import MAX_BATCH_SIZE, TrainConfig  # defaults and limits
+from composer.core.training.config import (  # defaults and limits
+    DEVICES,
+    MAX_BATCH_SIZE,
+    TrainConfig,
+)
 from composer.core.training.progress import TrainEvent
 
 # Advanced settings: (field, label, minimum, maximum, step or decimals, default or None for the
@@ -82,12 +86,7 @@ class TrainingPanel(QWidget):
         self.length = TrainLength()
         self.steps = self.length.steps
         self.device = QComboBox()
-        for label, value in (
-            ("Automatic", "auto"),
-            ("CPU", "cpu"),
-            ("NVIDIA GPU (CUDA)", "cuda"),
-            ("Apple GPU (MPS)", "mps"),
-        ):
+        for value, label in DEVICES.items():
             self.device.addItem(label, value)
         basics = QFormLayout()
         basics.addRow("Start from", self.start_from)

@@ -11,6 +11,7 @@ from composer.cli.steering import add_steering_options, constraints_from
 from composer.cli.writing import run_writing, show_sampling
 from composer.core.errors import SettingsError
 from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
+from composer.core.training.config import DEVICES  # torch-free
 
 
 def add_parser(commands) -> None:
@@ -42,7 +43,7 @@ def add_parser(commands) -> None:
     )
     generate.add_argument(
         "--device",
-        choices=["auto", "cpu", "cuda", "mps"],
+        choices=list(DEVICES),
         default="cpu",
         help="where to run the model (cpu)",
     )

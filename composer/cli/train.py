@@ -18,7 +18,12 @@ from composer.cli.ingest import add_cache_options
 from composer.cli.train_flags import ADVANCED, MODEL_ON_RESUME, changed_on_resume
 from composer.core.errors import SettingsError
 from composer.core.folders import default_cache_dir
-from composer.core.training.config import FINE_TUNING, TrainConfig  # torch-free: the defaults
+from composer.core.training.config import (  # torch-free: the defaults and the choices
+    DEVICES,
+    FINE_TUNING,
+    PRECISIONS,
+    TrainConfig,
+)
 from composer.core.training.progress import TrainEvent  # torch-free
 
 
@@ -67,7 +72,7 @@ def add_parser(commands) -> None:
     )
     train.add_argument(
         "--device",
-        choices=["auto", "cpu", "cuda", "mps"],
+        choices=list(DEVICES),
         help=f"default {TrainConfig.device}: cuda, mps, then cpu",
     )
     train.add_argument(
@@ -116,7 +121,7 @@ def add_parser(commands) -> None:
         advanced.add_argument(flag, type=kind, metavar=metavar, help=text)
     advanced.add_argument(
         "--precision",
-        choices=["auto", "fp32", "bf16", "fp16"],
+        choices=list(PRECISIONS),
         help=f"CUDA autocast ({TrainConfig.precision})",
     )
     add_cache_options(train)

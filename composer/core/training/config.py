@@ -14,6 +14,17 @@ from composer.core.generation.settings import seed_problem  # torch-free: the se
 
 #: Ten million steps: at 0.05 s a step (a small model on a GPU) about six days, five times the
 #: longest run measured (the base model's 18,000 steps at batch 32 is 0.2% of it).
+#: Where training and generation may run, in words for the app: "auto" picks cuda, then mps,
+#: then cpu (distributed.select_device). The one list the command line, the app and the core use.
+DEVICES = {
+    "auto": "Automatic",
+    "cpu": "CPU",
+    "cuda": "NVIDIA GPU (CUDA)",
+    "mps": "Apple GPU (MPS)",
+}
+#: Training's number formats: auto (bf16/fp16 autocast on CUDA, fp32 elsewhere) or one of them.
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
 MAX_STEPS = 10_000_000
 #: Passes over the files; a run of more is capped at MAX_STEPS steps anyway.
 MAX_EPOCHS = 100_000
@@ -125,7 +136,7 @@ class TrainConfig:
             (0 <= self.transpose <= 24, "transpose must be 0 to 24 semitones"),
             (0 <= self.tempo_stretch < 0.5, "tempo stretch must be 0 to 0.5"),
             (0 <= self.fill_in <= 0.9, "the fill-in share must be 0 to 0.9"),
-            (self.precision in ("auto", "fp32", "bf16", "fp16"), "precision: auto/fp32/bf16/fp16"),
+            (self.precision in PRECISIONS, f"precision: {'/'.join(PRECISIONS)}"),
             (len(self.styles) <= 10_000, "the styles setting is too long"),
             (seed_problem(self.seed) is None, seed_problem(self.seed)),
             (

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from composer.core.training.config import DEVICES
+
 
 class DeviceError(RuntimeError):
     """A requested device is not usable here; the message says what to do.
@@ -31,8 +33,8 @@ class DeviceError(RuntimeError):
 def select_device(request: str = "auto", local_rank: int = 0) -> torch.device:
     """cuda, then mps, then cpu for "auto"; otherwise the named device, if this torch can use it."""
     request = request.lower()
-    if request not in ("auto", "cpu", "cuda", "mps"):
-        raise DeviceError(f"unknown device {request!r}; use auto, cpu, cuda or mps")
+    if request not in DEVICES:
+        raise DeviceError(f"unknown device {request!r}; use {', '.join(DEVICES)}")
     has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     if request == "cuda" or (request == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
