@@ -188,19 +188,17 @@ class TrainingPanel(QWidget):
         )
 
     def train_config(self):
-        from composer.core.training.config import FINE_TUNING
-
         options = {n: self.fields[n].value() for n, *_ in _ADVANCED if n not in _MODEL_FIELDS}
         options["patience"] = options["patience"] or None
         length = self.length.settings()
         if length["steps"]:
             options["eval_every"] = min(options["eval_every"], length["steps"])
-        if self.start_from.kind != EMPTY:
-            options["warmup_steps"] = FINE_TUNING["warmup_steps"]
-        return TrainConfig(
-            device=self.device.currentData(),
-            **length,
-            **options,
+        options.update(device=self.device.currentData(), **length)
+        # From a model: the fine-tuning settings the fields do not show (the warm-up) too.
+        return (
+            TrainConfig(**options)
+            if self.start_from.kind == EMPTY
+            else TrainConfig.fine_tuning(**options)
         )
 
     # --- running ------------------------------------------------------------------------------

@@ -234,9 +234,7 @@ def _build(args, ranks):
         "styles": args.styles,
     }
     chosen = {k: v for k, v in options.items() if v is not None}
-    if start is not None:
-        chosen = {**FINE_TUNING, **chosen}
-    config = TrainConfig(**chosen)
+    config = TrainConfig(**chosen) if start is None else TrainConfig.fine_tuning(**chosen)
     return new_run(args.out, collection, model, config, ranks=ranks, start_from=start)
 
 

@@ -152,6 +152,13 @@ class TrainConfig:
 
             parse_styles(self.styles)  # SettingsError with one sentence
 
+    @classmethod
+    def fine_tuning(cls, **chosen) -> TrainConfig:
+        """The settings of a run started from a model's weights: FINE_TUNING (a lower learning
+        rate, a short warm-up, early stopping), under whatever was chosen. The one home of that
+        policy, for the command line's --from and the app's Start from."""
+        return cls(**{**FINE_TUNING, **chosen})
+
     def to_dict(self) -> dict:
         data = asdict(self)
         if not self.styles:  # runs without styles keep the layout written before them
