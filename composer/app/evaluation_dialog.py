@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer.core.midi.piece import PITCH_CLASS_NAMES
+
 REFERENCE = QColor(120, 170, 120)
 GENERATED = QColor(90, 150, 240)
-PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+PITCH_CLASSES = list(PITCH_CLASS_NAMES)
 IOI_LABELS = ["⅟₁₂", "⅙", "¼", "⅓", "½", "⅔", "1", "1½", "2", "3", "4", "4+"]
 
 

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 
 from composer.app.tooltips import STEERING
 from composer.core.errors import SettingsError
+from composer.core.midi.piece import KEY_NAMES, note_name
 
-TONICS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+TONICS = list(KEY_NAMES)  # the tonic box: keys as they are written
 DETECT = "detect"  # the scale choice that takes the primer's key
 GRIDS = [("Anything the model likes", None), ("1/8", "1/8"), ("1/16", "1/16"),
          ("1/8 triplets", "1/12"), ("1/16 triplets", "1/24")]  # fmt: skip
@@ -35,7 +36,7 @@ class NoteBox(QSpinBox):
     """A MIDI note number shown as a note name (C4 = 60, middle C)."""
 
     def textFromValue(self, value: int) -> str:  # noqa: N802 (Qt's name)
-        return f"{TONICS[value % 12]}{value // 12 - 1}"
+        return note_name(value)  # as the piano roll's keys read
 
     def valueFromText(self, text: str) -> int:  # noqa: N802
         from composer.core.generation.steering_text import parse_note

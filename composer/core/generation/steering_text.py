@@ -50,8 +50,9 @@ class Key:
         return frozenset((self.tonic + step) % 12 for step in SCALES[self.scale])
 
     def __str__(self) -> str:
-        names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-        return f"{names[self.tonic]} {self.scale}"
+        from composer.core.midi.piece import KEY_NAMES
+
+        return f"{KEY_NAMES[self.tonic]} {self.scale}"
 
 
 def parse_key(text: str) -> Key | None:

@@ -226,7 +226,12 @@ def gm_usual_range(program: int) -> tuple[int, int]:
     return _PROGRAM_RANGES.get(program, _FAMILY_RANGES[program // 8])
 
 
+#: The twelve pitch classes as notes are named (sharps, as a piano roll's keys read).
+PITCH_CLASS_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+#: The twelve tonics as keys are named (the spelling key signatures use: Eb major, not D#).
+KEY_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
 def note_name(pitch: int) -> str:
     """A MIDI pitch in scientific notation with sharps, middle C (60) as 'C4'."""
-    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-    return f"{names[pitch % 12]}{pitch // 12 - 1}"
+    return f"{PITCH_CLASS_NAMES[pitch % 12]}{pitch // 12 - 1}"
