@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.core.midi.piece import DRUM_CHANNEL, Piece
-
-_PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
+from composer.core.midi.piece import Piece, track_channel
 
 #: One note event: time in seconds, 0 for off / 1 for on (offs first at one time), channel, pitch,
 #: velocity.
@@ -19,9 +17,7 @@ def channel_programs(piece: Piece) -> dict[int, tuple[int, bool]]:
     """channel -> (program, is drum), as composer.core.midi.write_midi assigns them."""
     out = {}
     for index, track in enumerate(piece.tracks):
-        channel = (
-            DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
-        )
+        channel = track_channel(index, track.is_drum)
         out.setdefault(channel, (track.program, track.is_drum))
     return out
 
@@ -33,9 +29,7 @@ def note_events(piece: Piece) -> np.ndarray:
         notes = track.notes
         if not len(notes):
             continue
-        channel = (
-            DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
-        )
+        channel = track_channel(index, track.is_drum)
         for on, column in ((1, "start"), (0, "end")):
             events = np.empty(len(notes), EVENT_DTYPE)
             events["time"] = piece.seconds(notes[column])

@@ -20,6 +20,15 @@ TIME_SIGNATURE_DTYPE = np.dtype([("tick", "<i8"), ("numerator", "<i4"), ("denomi
 
 DEFAULT_US_PER_BEAT = 500_000  # 120 BPM: what the MIDI standard assumes when a file sets no tempo
 DRUM_CHANNEL = 9  # "channel 10" in a musician's numbering
+_PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
+
+
+def track_channel(index: int, is_drum: bool) -> int:
+    """The MIDI channel (0-15) the track at `index` of a piece plays on: drums on channel 10,
+    the others round the remaining fifteen in track order. The one rule the MIDI writer, the
+    synthesiser and MIDI output share."""
+    return DRUM_CHANNEL if is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
+
 
 # What a Standard MIDI File can hold, for the writer and for readers of our own files (the
 # autosaved session) that must refuse what could not be played or exported.

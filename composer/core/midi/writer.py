@@ -10,13 +10,11 @@ from composer.core.atomic import atomic_path, check_target
 from composer.core.errors import SettingsError
 from composer.core.midi.metadata import metadata_text
 from composer.core.midi.piece import (
-    DRUM_CHANNEL,
     Piece,
     ticks_per_beat_problem,
     time_signature_problem,
+    track_channel,
 )
-
-_PITCHED_CHANNELS = [ch for ch in range(16) if ch != DRUM_CHANNEL]
 
 
 def write_midi(
@@ -45,9 +43,7 @@ def write_midi(
         conductor.insert(0, mido.MetaMessage("text", text=text, time=0))
     midi.tracks.append(conductor)
     for index, track in enumerate(piece.tracks):
-        channel = (
-            DRUM_CHANNEL if track.is_drum else _PITCHED_CHANNELS[index % len(_PITCHED_CHANNELS)]
-        )
+        channel = track_channel(index, track.is_drum)
         events: list[tuple[int, int, mido.Message]] = []
         if not track.is_drum:
             events.append(
