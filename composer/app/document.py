@@ -10,6 +10,7 @@ undoing back to that point makes it clean again, as in any editor.
 from __future__ import annotations
 
 import itertools
+from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -18,6 +19,15 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from composer.app.pianoroll.notes import NoteModel
 
 _states = itertools.count(1)
+
+
+class SaveAnswer(str, Enum):
+    """What the musician answers about a piece with changes not saved. A str, so that the
+    tests' answers ("discard") and these compare equal."""
+
+    SAVE = "save"
+    DISCARD = "discard"
+    CANCEL = "cancel"
 
 
 def new_state() -> int:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QLabel, QTabBar, QTabWidget
 
-from composer.app.document import PieceDocument
+from composer.app.document import PieceDocument, SaveAnswer
 from composer.app.editing.commands import DocumentsCommand
 from composer.app.editing.operations import EditSettings
 from composer.app.pianoroll.editor import PieceEditor
@@ -28,7 +28,7 @@ WELCOME = (
 class Documents(QObject):
     """Owns the tab widget, the pieces in it (in tab order), their editors and the undo stack.
 
-    `ask_save(document)` is supplied by the window: "save", "discard" or "cancel".
+    `ask_save(document)` is supplied by the window: a SaveAnswer.
     Signals: `current_changed()` when another piece is shown; `changed()` when anything worth
     autosaving changed (a tab opened or closed, an edit, an undo).
     """
@@ -43,7 +43,7 @@ class Documents(QObject):
         self.settings = EditSettings(self)
         self.documents: list[PieceDocument] = []
         self._editors: dict[int, PieceEditor] = {}  # id(document) -> its editor
-        self.ask_save = lambda document: "discard"
+        self.ask_save = lambda document: SaveAnswer.DISCARD
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setTabsClosable(True)
@@ -139,8 +139,8 @@ class Documents(QObject):
         if document.busy:
             self.message.emit(f"{document.title} is still being generated; stop it (Esc) first.")
             return False
-        if document.modified and self.ask_save(document) == "cancel":
-            return False  # ask_save saves on "save", and answers "cancel" when that failed
+        if document.modified and self.ask_save(document) == SaveAnswer.CANCEL:
+            return False  # ask_save saves on SAVE, and answers CANCEL when that failed
         self.undo_stack.push(
             DocumentsCommand(self, [document], index, f"Close {document.title}", opening=False)
         )

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from composer.app import settings
 from composer.app.actions import TextFieldShortcuts, connect_actions, make_actions
+from composer.app.document import SaveAnswer
 from composer.app.documents import Documents
 from composer.app.drag import MidiDragButton
 from composer.app.edit_actions import EditActions
@@ -174,7 +175,7 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Composer", text)
 
     def choose_save(self, title: str) -> str:
-        """Ask the user about a piece not exported: "save", "discard" or "cancel"."""
+        """Ask the user about a piece not saved: a SaveAnswer."""
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self,
@@ -183,11 +184,12 @@ class MainWindow(QMainWindow):
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )
-        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+        said = {buttons.Save: SaveAnswer.SAVE, buttons.Discard: SaveAnswer.DISCARD}
+        return said.get(answer, SaveAnswer.CANCEL)
 
     def choose_save_all(self, titles: list[str]) -> str:
-        """Ask once about several pieces not saved (quitting): "save" (all), "discard" (all)
-        or "cancel"."""
+        """Ask once about several pieces not saved (quitting): SAVE (all), DISCARD (all) or
+        CANCEL."""
         box = QMessageBox(self)
         box.setWindowTitle("Composer")
         box.setIcon(QMessageBox.Icon.Question)
@@ -200,7 +202,9 @@ class MainWindow(QMainWindow):
         box.setDefaultButton(save)
         box.exec()
         clicked = box.clickedButton()
-        return "save" if clicked is save else "discard" if clicked is discard else "cancel"
+        if clicked is save:
+            return SaveAnswer.SAVE
+        return SaveAnswer.DISCARD if clicked is discard else SaveAnswer.CANCEL
 
     def ask_save(self, document) -> str:
         return self.exporting.ask_save(document)
@@ -343,15 +347,15 @@ class MainWindow(QMainWindow):
         modified = [] if self._keep_session_on_quit else self.documents.modified()
         if len(modified) > 1:  # one question for them all
             answer, discarded = self.exporting.ask_save_many(modified)
-            if answer == "cancel":
+            if answer == SaveAnswer.CANCEL:
                 event.ignore()
                 return
         elif modified:
             answer = self.exporting.ask_save(modified[0])
-            if answer == "cancel":
+            if answer == SaveAnswer.CANCEL:
                 event.ignore()
                 return
-            if answer == "discard":
+            if answer == SaveAnswer.DISCARD:
                 discarded.append(modified[0])
         if self.training.is_running:
             self.show_status("Stopping training and saving a checkpoint…")

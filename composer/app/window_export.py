@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog
 
 from composer.app import settings
+from composer.app.document import SaveAnswer
 from composer.app.regeneration import RegenerationState
 from composer.app.workers import UserError, Worker
 
@@ -30,21 +31,21 @@ class Exporting(QObject):
         self.pieces, self.playback = window.pieces, window.playback
 
     def ask_save(self, document) -> str:
-        """Save, discard or keep `document`, whose changes were not saved: "save" (after
-        saving it), "discard" or "cancel" (also when saving did not happen)."""
+        """Save, discard or keep `document`, whose changes were not saved: SAVE (after saving
+        it), DISCARD, or CANCEL (also when saving did not happen)."""
         answer = self.window.choose_save(document.title)
-        if answer == "save":
-            return "save" if self.save_document(document) else "cancel"
+        if answer == SaveAnswer.SAVE:
+            return SaveAnswer.SAVE if self.save_document(document) else SaveAnswer.CANCEL
         return answer
 
     def ask_save_many(self, documents) -> tuple[str, list]:
-        """One question for several pieces with changes (quitting): ("save", []) after saving
-        them all, ("discard", documents), or ("cancel", []) (also when one was not saved)."""
+        """One question for several pieces with changes (quitting): (SAVE, []) after saving
+        them all, (DISCARD, documents), or (CANCEL, []) (also when one was not saved)."""
         answer = self.window.choose_save_all([d.title for d in documents])
-        if answer == "save":
+        if answer == SaveAnswer.SAVE:
             saved = all(self.save_document(d) for d in documents)  # stops at the first refusal
-            return ("save", []) if saved else ("cancel", [])
-        return (answer, list(documents) if answer == "discard" else [])
+            return (SaveAnswer.SAVE, []) if saved else (SaveAnswer.CANCEL, [])
+        return (answer, list(documents) if answer == SaveAnswer.DISCARD else [])
 
     # --- Save, Save As, Save all ----------------------------------------------------------------
     def save(self) -> None:
