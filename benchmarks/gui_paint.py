@@ -26,7 +26,7 @@ from PySide6.QtGui import QImage, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from composer.app.pianoroll import NoteModel, PianoRollView, draw_notes, render  # noqa: E402
-from composer.app.pianoroll.notes import ROLL_DTYPE  # noqa: E402
+from composer.app.piece.notes import ROLL_DTYPE  # noqa: E402
 
 TICKS_PER_BEAT = 480
 SIZE = (1600, 900)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from composer.app.pianoroll import NOTE_FIELDS, NoteModel, PianoRollView, RollMapping
 from composer.app.pianoroll.mapping import MAX_KEY_HEIGHT, MIN_GRID_GAP_PX, MIN_KEY_HEIGHT
-from composer.app.pianoroll.notes import INSTRUMENT_FIELDS
+from composer.app.piece.notes import INSTRUMENT_FIELDS
 from composer.core.midi import read_midi
 from tests.conftest import corpus_file
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from composer.app.pianoroll.notes import ROLL_DTYPE
+from composer.app.piece.notes import ROLL_DTYPE
 from composer.core.midi.piece import TIME_SIGNATURE_DTYPE, make_tempos
 from composer.core.session import SESSION_FILE, SET_ASIDE, SavedPiece, SessionStore
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit
 
 from composer.app.pianoroll.render import MUTED_GROUP
-from composer.app.pianoroll.tracks import TrackInfo, tracks_from_json, tracks_to_json
+from composer.app.piece.tracks import TrackInfo, tracks_from_json, tracks_to_json
 from composer.app.tracks_panel import INSTRUMENT, MUTE, NAME, SOLO
 from composer.core.midi import read_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
@@ -167,7 +167,7 @@ def test_drawing_pasting_and_select_all_act_on_the_active_track(window, tune, qt
 
 
 def test_a_generation_streams_into_tracks_by_instrument(qtbot):
-    from composer.app.pianoroll.notes import NoteModel
+    from composer.app.piece.notes import NoteModel
 
     model = NoteModel()
     model.append([(0, 480, 60, 90, 0, False), (0, 480, 36, 90, 33, False)])
@@ -179,7 +179,7 @@ def test_a_generation_streams_into_tracks_by_instrument(qtbot):
 
 
 def test_tracks_from_a_damaged_or_hostile_session_fall_back_to_instruments(qtbot):
-    from composer.app.pianoroll.notes import ROLL_DTYPE, NoteModel
+    from composer.app.piece.notes import ROLL_DTYPE, NoteModel
 
     good = [TrackInfo("Lead", 0, False, 0, muted=True), TrackInfo("Kit", 0, True, 14)]
     assert tracks_from_json(tracks_to_json(good)) == good
@@ -232,7 +232,7 @@ def test_an_empty_piece_gets_a_piano_track_when_a_note_is_drawn(window, tune, qt
 
 
 def test_piece_export_keeps_track_names_given_to_tracks_of_one_instrument(qtbot):
-    from composer.app.pianoroll.notes import NoteModel
+    from composer.app.piece.notes import NoteModel
 
     notes = make_notes([0, 480], [480, 960], [60, 64], [80, 80])
     piece = Piece(

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from composer.app.pianoroll.notes import NoteModel
+from composer.app.piece.notes import NoteModel
 
 _states = itertools.count(1)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from composer.app import paths
-from composer.app.pianoroll.tracks import tracks_from_json, tracks_to_json
+from composer.app.piece.tracks import tracks_from_json, tracks_to_json
 
 AUTOSAVE_DELAY_MS = 1000  # after the last change; a drag's many steps make one write
 
@@ -38,7 +38,7 @@ class SessionKeeper(QObject):
 
     def restore(self) -> None:
         """Open this app's slot and show the pieces it holds, as they were."""
-        from composer.app.pianoroll.notes import ROLL_DTYPE
+        from composer.app.piece.notes import ROLL_DTYPE
         from composer.core.session import SessionError, SessionStore
 
         try:

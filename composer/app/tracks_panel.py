@@ -5,7 +5,7 @@ families, drums as a kit), how many notes it has, and its Mute, Solo and Rewrite
 row makes it the active track (drawing and pasting go into it, Ctrl+A selects its notes); a
 double click on the name renames it, a click on the instrument offers the others. Adding,
 deleting, duplicating, renaming, a new instrument and moving notes between tracks are undo steps
-(editing/track_edits.py); mute, solo and rewrite are not (pianoroll/tracks.py says why).
+(editing/track_edits.py); mute, solo and rewrite are not (piece/tracks.py says why).
 
 The table is updated in place when only a box or a count changed, so that toggling Mute on a
 piece of many tracks costs a few cells, not a new table (benchmarks/gui.py measures it).

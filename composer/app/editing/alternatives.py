@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from composer.app.editing.commands import AddNotes, RemoveNotes, TrackEdit
-from composer.app.pianoroll.notes import ROLL_DTYPE
-from composer.app.pianoroll.tracks import new_track
+from composer.app.piece.notes import ROLL_DTYPE
+from composer.app.piece.tracks import new_track
 from composer.core.midi.piece import Piece
 from composer.core.midi.timeline import Timeline
 

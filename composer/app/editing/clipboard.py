@@ -12,7 +12,7 @@ import json
 import numpy as np
 from PySide6.QtCore import QMimeData
 
-from composer.app.pianoroll.notes import ROLL_DTYPE
+from composer.app.piece.notes import ROLL_DTYPE
 
 MIME_TYPE = "application/x-composer-notes"
 MAX_BYTES = 64 * 1024 * 1024  # more than any piece; refuse anything larger unread

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from composer.app.document import PieceDocument
 from composer.app.editing import note_math
 from composer.app.editing.commands import AddNotes, ChangeNotes, RemoveNotes
-from composer.app.pianoroll.notes import ROLL_DTYPE
+from composer.app.piece.notes import ROLL_DTYPE
 
 
 class EditSettings(QObject):

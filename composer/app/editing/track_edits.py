@@ -1,7 +1,7 @@
 """The arithmetic of track edits, on a piece's rows (notes.ROLL_DTYPE) and tracks (TrackInfo):
 no Qt, no state. Each returns (rows, tracks, origin): the piece after the edit, and for each of
 its tracks the index of the track it was before (None for a new one), which the undo command
-uses to carry mute, solo and rewrite across (not part of the edit; see pianoroll/tracks.py).
+uses to carry mute, solo and rewrite across (not part of the edit; see piece/tracks.py).
 
 Rows keep their order but for those removed (np.delete) and those added (at the end), as the
 note commands do, so undoing puts back the very same bytes."""
@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from composer.app.pianoroll.tracks import MAX_NAME, new_track
+from composer.app.piece.tracks import MAX_NAME, new_track
 
 
 def add_track(rows, tracks, program: int, drum: bool, name: str | None = None):

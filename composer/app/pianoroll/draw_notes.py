@@ -24,7 +24,7 @@ from composer.app.pianoroll.render import (
     rect_array,
     row_edges,
 )
-from composer.app.pianoroll.tracks import audible
+from composer.app.piece.tracks import audible
 
 #: Above this many notes in view, draw the raster way.
 DENSE_NOTES = 2000

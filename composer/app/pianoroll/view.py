@@ -20,8 +20,8 @@ from composer.app.pianoroll.edit_input import NoteEditInput
 from composer.app.pianoroll.framing import PAGE_MARGIN, Framing
 from composer.app.pianoroll.interaction import RollInput
 from composer.app.pianoroll.mapping import HIGHEST_PITCH, RollMapping
-from composer.app.pianoroll.notes import NoteModel
 from composer.app.pianoroll.overlay import PlayheadOverlay
+from composer.app.piece.notes import NoteModel
 
 KEY_ZOOM = 1.25  # horizontal zoom factor of one press of + or -
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from composer.app.pianoroll.tracks import TrackInfo, audible, fitted_tracks, new_track
+from composer.app.piece.tracks import TrackInfo, audible, fitted_tracks, new_track
 from composer.core.midi.piece import (
     TIME_SIGNATURE_DTYPE,
     Piece,
