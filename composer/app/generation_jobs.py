@@ -3,15 +3,29 @@ notes, in the worker thread; and how throttled stream updates merge without losi
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from composer.app.workers import UserError
 
 
+@dataclass(frozen=True)
+class GenerationStarted:
+    """A generation's first report: how many variations, and the primer piece (or None) shown
+    as it will be written, before any note streams in."""
+
+    variations: int
+    primer: object
+
+
+def is_started(item) -> bool:
+    """Whether a worker's report is the start (sent at once, never merged with notes)."""
+    return isinstance(item, GenerationStarted)
+
+
 def merge_updates(old, new):
     """Two stream updates as one (progress is throttled; no note may be lost)."""
-    if isinstance(old, tuple) or isinstance(new, tuple):
+    if is_started(old) or is_started(new):
         return new
     notes = [a + b for a, b in zip(old.notes, new.notes)]
     return replace(new, notes=notes)
@@ -38,7 +52,7 @@ def generate_job(worker, model_path, sampling, primer, constraints=None, detect=
         constraints = constraints.with_primer(primer, key=detect[0], density=detect[1])
     sampler = Sampler(loaded, sampling, primer, constraints=constraints)
     # The primer is shown as it will be written, exactly, and the notes stream in its ticks.
-    worker.report(("start", sampling.variations, primer))
+    worker.report(GenerationStarted(sampling.variations, primer))
     try:
         for update in sampler.run():
             if worker.stop_requested:

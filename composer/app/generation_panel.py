@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app import paths, settings
-from composer.app.generation_jobs import generate_job, merge_updates
+from composer.app.generation_jobs import generate_job, is_started, merge_updates
 from composer.app.steering_box import SteeringBox
 from composer.app.tooltips import GENERATION
 from composer.app.workers import Worker, WorkerThreads
@@ -298,7 +298,7 @@ class GenerationPanel(QWidget):
         self.worker = Worker(
             lambda worker: generate_job(worker, model, sampling, primer, constraints, detect),
             merge=merge_updates,
-            urgent=lambda item: isinstance(item, tuple),
+            urgent=is_started,
         )
         self.worker.progress.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_finished)
@@ -317,8 +317,8 @@ class GenerationPanel(QWidget):
 
     @Slot(object)
     def _on_progress(self, item) -> None:
-        if isinstance(item, tuple):  # ("start", variations, primer piece)
-            self.started.emit(item[1], item[2])
+        if is_started(item):
+            self.started.emit(item.variations, item.primer)
             return
         self.streamed.emit(item)
         self.status.emit(f"Generating: {max(item.seconds):.1f} s of music")

@@ -196,8 +196,8 @@ class Regeneration(QObject):
         if self.sender() is not self.worker:
             return
         request, count = self.request, self.request.sampling.variations
-        if isinstance(item, tuple):  # ("start", both sides, model name, hears the other parts)
-            self.both_sides, self.hears_parts = item[1], item[3]
+        if _is_start(item):
+            self.both_sides, self.hears_parts = item.both_sides, item.hears_parts
             keeps_parts = request.part is not None or request.tracks is not None
             if keeps_parts and not self.hears_parts:
                 self.status.emit(NOT_HEARING_PARTS)
@@ -268,8 +268,18 @@ class Written:
     sentence: str
 
 
+@dataclass(frozen=True)
+class FillStarted:
+    """A fill job's first report: whether the model hears both sides of the bars and the
+    other parts inside them, and its name."""
+
+    both_sides: bool
+    model: str
+    hears_parts: bool
+
+
 def _is_start(item) -> bool:
-    return isinstance(item, tuple)
+    return isinstance(item, FillStarted)
 
 
 def fill_job(worker, request: FillRequest) -> list:
@@ -297,7 +307,7 @@ def fill_job(worker, request: FillRequest) -> list:
             loaded, request.piece, request.sampling, program=program, drums=drums,
             start=request.start, end=request.end, constraints=constraints,
         )  # fmt: skip
-    worker.report(("start", filler.both_sides, loaded.name, filler.hears_inside))
+    worker.report(FillStarted(filler.both_sides, loaded.name, filler.hears_inside))
     if worker.stop_requested:  # stopped while the model was loading
         return Written([], frozenset(), "")
     try:
