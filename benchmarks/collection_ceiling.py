@@ -34,7 +34,7 @@ import numpy as np
 from composer.core.corpus import TokenCache, ingest
 from composer.core.evaluation.likelihood import token_nll
 from composer.core.evaluation.ngram import KneserNey
-from composer.core.folders import default_cache_dir
+from composer.core.files.folders import default_cache_dir
 from composer.core.generation import load_model
 from composer.core.model import preset
 from composer.core.tokens import Vocabulary

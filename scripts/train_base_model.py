@@ -145,7 +145,7 @@ def export(run_dir: Path, manifest: dict, out: Path) -> int:
 
 def adopt(folder: Path, manifest: dict, out: Path) -> int:
     """Export the model in folder/model (with folder/run.json) as export() does."""
-    from composer.core.atomic import atomic_write_bytes
+    from composer.core.files.atomic import atomic_write_bytes
     from composer.core.generation import load_model
     from composer.core.training.run_info import RunInfo
 
@@ -253,7 +253,7 @@ def evaluate_by_collection(checkpoint: Path, run) -> tuple[dict, dict | None]:
     from composer.core.evaluation.fill_in import fill_in_report
     from composer.core.evaluation.likelihood import token_nll
     from composer.core.evaluation.ngram import KneserNey
-    from composer.core.folders import default_cache_dir
+    from composer.core.files.folders import default_cache_dir
     from composer.core.generation import load_model
     from composer.core.tokens.meter import Placement
     from composer.core.training.styles import parse_styles

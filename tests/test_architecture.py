@@ -58,7 +58,7 @@ def test_the_layers_contract_catches_an_upward_import(tmp_path):
     """The core importing the app, inside a function as the app's lazy imports are, fails the
     layers contract; so does the command line importing the app."""
     copy_of_the_package(tmp_path)
-    folders = tmp_path / "composer" / "core" / "folders.py"
+    folders = tmp_path / "composer" / "core" / "files" / "folders.py"
     folders.write_text(
         folders.read_text() + "\n\ndef _up():\n    import composer.app.paths  # noqa\n"
     )
@@ -66,9 +66,9 @@ def test_the_layers_contract_catches_an_upward_import(tmp_path):
     result = lint_imports(tmp_path, env=env)
     assert result.returncode != 0
     assert f"{CONTRACTS[1]} BROKEN" in result.stdout
-    assert "composer.core.folders -> composer.app.paths" in result.stdout
+    assert "composer.core.files.folders -> composer.app.paths" in result.stdout
 
-    folders.write_text((ROOT / "composer" / "core" / "folders.py").read_text())
+    folders.write_text((ROOT / "composer" / "core" / "files" / "folders.py").read_text())
     progress = tmp_path / "composer" / "cli" / "progress.py"
     progress.write_text(progress.read_text() + "\nfrom composer.app import paths  # noqa\n")
     result = lint_imports(tmp_path, env=env)

@@ -1,4 +1,4 @@
-"""The autosave store (composer/core/session.py) and FolderLock (composer/core/filelock.py).
+"""The autosave store (composer/core/session/) and FolderLock (composer/core/files/filelock.py).
 
 Real files in tmp_path, real processes for locks and kills; every load of a damaged folder runs
 under a time limit, so a FIFO or a deep JSON file fails the test rather than hanging it."""
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from composer.core.filelock import FolderLock, LockedError, read_lock_owner
+from composer.core.files.filelock import FolderLock, LockedError, read_lock_owner
 from composer.core.midi.piece import NOTE_DTYPE, TIME_SIGNATURE_DTYPE, make_notes, make_tempos
 from composer.core.session import (
     SESSION_FILE,
@@ -29,8 +29,8 @@ from composer.core.session import (
     Session,
     SessionError,
     SessionStore,
-    _save_error,
 )
+from composer.core.session.store import _save_error
 
 REPO = Path(__file__).resolve().parents[1]
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and FIFOs")

@@ -27,6 +27,6 @@ def log_file() -> Path:
 
 def cache_dir() -> Path:
     """The token cache, shared with the command line (`composer ingest`)."""
-    from composer.core.folders import default_cache_dir
+    from composer.core.files.folders import default_cache_dir
 
     return default_cache_dir()

@@ -120,8 +120,8 @@ class Pieces(QObject):
 
 def _how_made(path: Path) -> dict:
     """The metadata a MIDI file saved by Composer keeps (core/midi/metadata.py), or {}."""
+    from composer.core.files.safe_files import MAX_MIDI_BYTES, read_regular
     from composer.core.midi.metadata import read_metadata
-    from composer.core.safe_files import MAX_MIDI_BYTES, read_regular
 
     try:
         return read_metadata(read_regular(path, MAX_MIDI_BYTES, "MIDI file"))

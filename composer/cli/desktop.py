@@ -155,7 +155,7 @@ def desktop_entry(template: str, command: list[str]) -> str:
 
 
 def _install(prefix: Path) -> None:
-    from composer.core.atomic import atomic_write_bytes
+    from composer.core.files.atomic import atomic_write_bytes
 
     files = [(asset(*source), target) for source, target in destinations(prefix)]
     missing = [str(source) for source, _ in files if not source.is_file()]

@@ -58,7 +58,7 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from composer.core.evaluation import EvaluationError, evaluate, format_report
-    from composer.core.folders import default_cache_dir
+    from composer.core.files.folders import default_cache_dir
     from composer.core.generation import ModelFileError
 
     if args.samples < 2:

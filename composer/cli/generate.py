@@ -157,7 +157,7 @@ def _generate(args, written: list[Path]) -> int:
 def check_outputs(paths: list[Path], force: bool) -> None:
     """Every output name can be written: none is a folder, a device or a pipe (never replaced,
     even with --force), none exists without --force, and their folder takes a new file."""
-    from composer.core.atomic import check_target, check_writable
+    from composer.core.files.atomic import check_target, check_writable
 
     for path in paths:
         check_target(path)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from composer.cli.progress import ProgressBar
-from composer.core.folders import default_cache_dir
+from composer.core.files.folders import default_cache_dir
 
 
 def add_parser(commands) -> None:

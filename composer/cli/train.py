@@ -17,7 +17,7 @@ from composer.cli.fixes import in_cli_words
 from composer.cli.ingest import add_cache_options
 from composer.cli.train_flags import ADVANCED, MODEL_ON_RESUME, changed_on_resume
 from composer.core.errors import SettingsError
-from composer.core.folders import default_cache_dir
+from composer.core.files.folders import default_cache_dir
 from composer.core.training.config import (  # torch-free: the defaults and the choices
     DEVICES,
     FINE_TUNING,

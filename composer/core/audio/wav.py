@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.core.atomic import atomic_path
+from composer.core.files.atomic import atomic_path
 
 
 def write_wav(

@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.core.atomic import atomic_write_bytes
 from composer.core.checks import is_count
-from composer.core.safe_files import MAX_JSON_BYTES, load_json, read_regular
+from composer.core.files.atomic import atomic_write_bytes
+from composer.core.files.safe_files import MAX_JSON_BYTES, load_json, read_regular
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.meter import Meter, rows_problem
 
@@ -206,7 +206,7 @@ class TokenCache:
         """Merge every verified pack into one and delete the merged ones (and the damaged ones),
         when there are more than COMPACT_AFTER_PACKS (or always with force). Returns the packs
         removed; 0 when another process is compacting or writing this cache's lock."""
-        from composer.core.filelock import FolderLock, LockedError
+        from composer.core.files.filelock import FolderLock, LockedError
 
         self.flush()
         self._load()

@@ -24,7 +24,7 @@ import numpy as np
 from composer.core.corpus.cache import TokenCache
 from composer.core.corpus.scan import scan_midi_files, unreadable_sentence
 from composer.core.errors import SettingsError
-from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
+from composer.core.files.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.tokens.config import TokenizerConfig
 
 CRASH_REASON = "the MIDI parser crashed on this file; export it again or remove it"

@@ -11,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 
 from composer.core.corpus.cache import parts_text
+from composer.core.files.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.midi.reader import MidiReadError, read_midi_bytes
-from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.tokens.codec import TooLongError, encode_grid, grid_tracks, note_on_order
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.meter import signature_rows

@@ -15,14 +15,14 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
-from composer.core.model import ModelConfig, MusicLSTM
-from composer.core.safe_files import (
+from composer.core.files.safe_files import (
     MAX_JSON_BYTES,
     UnsafeFileError,
     parse_json,
     read_regular,
     regular_file_size,
 )
+from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.vocab import Vocabulary
 

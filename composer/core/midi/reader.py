@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
+from composer.core.files.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 from composer.core.midi.piece import (
     TEMPO_DTYPE,
     TIME_SIGNATURE_DTYPE,
@@ -31,7 +32,6 @@ from composer.core.midi.piece import (
     Track,
     make_notes,
 )
-from composer.core.safe_files import MAX_MIDI_BYTES, UnsafeFileError, read_regular
 
 _END_OF_TRACK = b"\xff\x2f\x00"
 # Per channel: a note-off for every pitch, each followed by a zero delta time (so that the next

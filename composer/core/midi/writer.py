@@ -6,8 +6,8 @@ from pathlib import Path
 
 import mido
 
-from composer.core.atomic import atomic_path, check_target
 from composer.core.errors import SettingsError
+from composer.core.files.atomic import atomic_path, check_target
 from composer.core.midi.metadata import metadata_text
 from composer.core.midi.piece import (
     Piece,

@@ -27,10 +27,10 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from composer.core.atomic import atomic_write_bytes
 from composer.core.checks import is_count, is_finite_number
 from composer.core.errors import SettingsError
-from composer.core.safe_files import MAX_JSON_BYTES, UnsafeFileError, load_json, read_regular
+from composer.core.files.atomic import atomic_write_bytes
+from composer.core.files.safe_files import MAX_JSON_BYTES, UnsafeFileError, load_json, read_regular
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.training.config import MAX_STEPS, TrainConfig
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save as save_safetensors
 
-from composer.core.atomic import atomic_write_bytes
+from composer.core.files.atomic import atomic_write_bytes
 from composer.core.training import checkpoint as ckpt
 
 MODEL_FORMAT = "composer-model"

@@ -104,7 +104,7 @@ def lock_run_folder(run_dir: Path, ranks: Ranks | None):
     """An exclusive lock on `run_dir` (created if needed), so that two trainings never write one
     folder: the second gets one sentence naming the process that holds it. Under torchrun only
     rank 0 writes, so only rank 0 locks; None for the others."""
-    from composer.core.filelock import FolderLock, LockedError
+    from composer.core.files.filelock import FolderLock, LockedError
 
     if ranks is not None and not ranks.is_main:
         return _NoLock()
@@ -127,7 +127,7 @@ def lock_run_folder(run_dir: Path, ranks: Ranks | None):
 def being_trained(run_dir: Path) -> bool:
     """Whether a training (in this process or another) holds `run_dir` right now. A probe of the
     folder lock; a folder that was never trained has no lock file and is left untouched."""
-    from composer.core.filelock import LOCK_FILE_NAME, FolderLock, LockedError
+    from composer.core.files.filelock import LOCK_FILE_NAME, FolderLock, LockedError
 
     if not (Path(run_dir) / LOCK_FILE_NAME).is_file():
         return False

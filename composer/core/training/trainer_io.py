@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from composer.core.atomic import append_whole
+from composer.core.files.atomic import append_whole
 from composer.core.training import checkpoint as ckpt
 from composer.core.training import messages
 from composer.core.training.progress import LogEvent, TrainingError

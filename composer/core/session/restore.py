@@ -17,14 +17,14 @@ import re
 import time
 from pathlib import Path
 
-from composer.core.session_files import (
+from composer.core.session.files import (
     Damaged,
     move_aside,
     read_regular,
     title_of,
     write_aside,
 )
-from composer.core.session_pieces import PIECE_FILE, FileFinder, SavedPiece, read_piece
+from composer.core.session.pieces import PIECE_FILE, FileFinder, SavedPiece, read_piece
 
 SESSION_FILE = "session.json"
 SESSION_FORMAT = "composer-session"

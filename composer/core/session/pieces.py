@@ -24,7 +24,7 @@ from composer.core.midi.piece import (
     ticks_per_beat_problem,
     time_signature_problem,
 )
-from composer.core.session_files import (
+from composer.core.session.files import (
     ARRAYS,
     Damaged,
     entry_field,

@@ -10,7 +10,7 @@ app::
                         export paths, whether it has unexported changes, metadata and view
       <key>.npz         one piece's notes, tempos and time signatures (numpy savez, never pickle);
                         <key> is the SHA-256 of the arrays, so an unchanged piece is not rewritten
-      set-aside/        what could not be restored, kept rather than deleted (session_restore.py)
+      set-aside/        what could not be restored, kept rather than deleted (restore.py)
     2/ ...
 
 `SessionStore.open()` takes the first slot it can lock, preferring slots that hold a saved
@@ -20,7 +20,7 @@ and an app still running keeps its slot locked, so two apps never write the same
 `Session.save` writes each new piece file atomically (temporary file, fsync, rename), then
 ``session.json`` atomically, and only then deletes the piece files it no longer names (only those
 it wrote or restored from; it never overwrites or deletes a file it knows nothing of): a kill at
-any moment leaves a ``session.json`` naming complete files. Loading (session_restore.py) treats
+any moment leaves a ``session.json`` naming complete files. Loading (restore.py) treats
 the folder as hostile:
 sizes are bounded before reading, only regular files are read (never FIFOs or devices, never links
 leading out of the slot), each piece file must match the SHA-256 that ``session.json`` recorded,
@@ -52,17 +52,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from composer.core.atomic import atomic_write_bytes
-from composer.core.filelock import FolderLock, LockedError
-from composer.core.session_files import move_aside
-from composer.core.session_pieces import (
+from composer.core.files.atomic import atomic_write_bytes
+from composer.core.files.filelock import FolderLock, LockedError
+from composer.core.session.files import move_aside
+from composer.core.session.pieces import (
     MAX_PIECE_FILE_BYTES,
     PIECE_FILE,
     SavedPiece,
     npz_bytes,
     prepare,
 )
-from composer.core.session_restore import (
+from composer.core.session.restore import (
     MAX_SESSION_FILE_BYTES,
     SESSION_FILE,
     SESSION_FORMAT,
