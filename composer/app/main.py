@@ -80,7 +80,7 @@ def release_clipboard() -> None:
 def open_given_files(window, files: list[Path]) -> None:
     """`composer FILE.mid` (or a file manager's "Open with Composer"): show the file in the
     piano roll, or say in one sentence why it cannot be shown."""
-    from composer.app.window_pieces import MIDI_SUFFIXES
+    from composer.app.window.pieces import MIDI_SUFFIXES
 
     for path in files[:1]:
         if not path.exists():

@@ -1,5 +1,5 @@
 """The window's playback wiring: play/pause, stop, loop, the transport bar following the piano
-roll shown, the MIDI output menu and the soundfont. (WAV export is in window_export.py.)
+roll shown, the MIDI output menu and the soundfont. (WAV export is in export.py.)
 """
 
 from __future__ import annotations

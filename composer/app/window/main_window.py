@@ -1,14 +1,14 @@
 """The main window: library, training, tracks and generation panels around the piano roll.
 
-The window builds the layout (docks: window_docks.py; tabs, menus, toolbars, status bar) and
-composes the parts that do the work, each holding the collaborators it needs:
+The window builds the layout (docks: docks.py; tabs, menus, toolbars, status bar) and composes
+the parts that do the work (beside it in app/window/), each holding the collaborators it needs:
 
-    pieces        window_pieces.py      the open pieces: the one shown, opening files, zoom
-    learning      window_learning.py    library → training → Generate's models; evaluation
-    player        window_playback.py    play/pause, stop, the transport bar, MIDI output, soundfont
-    exporting     window_export.py      Save, Save as, Save all; MIDI and WAV export
-    generating    window_generation.py  Generate: new tabs, the notes streaming into them
-    regenerating  window_regenerate.py  Regenerate selection and choosing among alternatives
+    pieces        pieces.py       the open pieces: the one shown, opening files, zoom
+    learning      learning.py     library → training → Generate's models; evaluation
+    player        playback.py     play/pause, stop, the transport bar, MIDI output, soundfont
+    exporting     export.py       Save, Save as, Save all; MIDI and WAV export
+    generating    generation.py   Generate: new tabs, the notes streaming into them
+    regenerating  regenerate.py   Regenerate selection and choosing among alternatives
     editing       edit_actions.py       the Edit menu: undo/redo, note edits, edit toolbar, History
 
 Each menu item calls the method of its name on the part that has it (actions.py); the thin
@@ -37,13 +37,13 @@ from composer.app.library_panel import LibraryPanel
 from composer.app.session import SessionKeeper
 from composer.app.tracks_panel import TracksPanel
 from composer.app.training_panel import TrainingPanel
-from composer.app.window_docks import add_dock, list_panels_in_view_menu, panel_states
-from composer.app.window_export import Exporting
-from composer.app.window_generation import Generating
-from composer.app.window_learning import Learning
-from composer.app.window_pieces import Pieces, is_openable
-from composer.app.window_playback import Player
-from composer.app.window_regenerate import Regenerating
+from composer.app.window.docks import add_dock, list_panels_in_view_menu, panel_states
+from composer.app.window.export import Exporting
+from composer.app.window.generation import Generating
+from composer.app.window.learning import Learning
+from composer.app.window.pieces import Pieces, is_openable
+from composer.app.window.playback import Player
+from composer.app.window.regenerate import Regenerating
 from composer.app.workers import WorkerThreads
 
 
