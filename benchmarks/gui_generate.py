@@ -56,8 +56,8 @@ def _measure(data: Path, turns: int, seconds: float) -> None:
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(data))
-    from composer.app.generation_panel import BUNDLED
     from composer.app.main import create_app
+    from composer.app.panels.generation_panel import BUNDLED
     from composer.app.window import MainWindow
 
     run = same_size_run(data)

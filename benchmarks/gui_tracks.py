@@ -103,7 +103,7 @@ def _measure(args, data: str) -> None:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, data)
     from composer.app.main import create_app
-    from composer.app.tracks_panel import MUTE, NAME
+    from composer.app.panels.tracks_panel import MUTE, NAME
     from composer.app.window import MainWindow
     from composer.core.midi import write_midi
 

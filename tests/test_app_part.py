@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from composer.app.part_dialog import DRUMS
+from composer.app.panels.part_dialog import DRUMS
+from composer.app.panels.tracks_panel import REWRITE
 from composer.app.regeneration import NOT_HEARING_PARTS
-from composer.app.tracks_panel import REWRITE
 from composer.core.midi import read_midi
 from composer.core.midi.piece import gm_usual_range, note_name
 from composer.core.midi.timeline import Timeline

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from composer.app.training_jobs import in_app_words
+from composer.app.panels.training_jobs import in_app_words
 from composer.cli.fixes import in_cli_words
 from composer.core.training import DeviceError, NanLoss, OutOfMemory, RunExists
 

@@ -223,7 +223,7 @@ def test_music_from_silence_is_written_in_the_time_signature_asked_for(
 def test_the_steer_box_offers_a_time_signature(qtbot):
     from PySide6.QtCore import Qt
 
-    from composer.app.steering_box import SteeringBox
+    from composer.app.panels.steering_box import SteeringBox
 
     box = SteeringBox()
     qtbot.addWidget(box)

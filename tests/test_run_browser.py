@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from composer.app import paths
-from composer.app.run_browser import HEADERS
+from composer.app.panels.run_browser import HEADERS
 from tests.conftest import corpus
 from tests.training_helpers import copy_chorales, tiny_panel_settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from composer.app.generation_jobs import _ended_early
+from composer.app.panels.generation_jobs import _ended_early
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
 from tests.editing_helpers import little_tune
 from tests.test_playback import FakePort
@@ -62,7 +62,7 @@ def test_loop_without_a_selection_says_it_plays_to_the_end(window, qtbot, tmp_pa
 def test_the_loss_chart_fits_a_fine_tune_and_keeps_its_legend_off_the_curves(qtbot):
     from PySide6.QtGui import QColor
 
-    from composer.app.loss_chart import TRAIN_COLOUR, LossChart, y_range
+    from composer.app.panels.loss_chart import TRAIN_COLOUR, LossChart, y_range
 
     low, high = y_range([0.95, 0.93, 0.90, 0.89])  # a fine-tune: a small fall
     assert 0.8 < low < 0.89 and 0.95 < high < 1.0  # not an axis from 0 that flattens it

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from composer.app.generation_panel import FILE_PRIMER
+from composer.app.panels.generation_panel import FILE_PRIMER
 from tests.test_constraints import _resting_copy_of_the_bundled_model
 from tests.test_training_start import _check_box_of
 
@@ -70,7 +70,7 @@ def test_the_range_boxes_take_note_names_as_they_are_typed(qtbot):
     """Typing C3 into a range box gives C3 (it gave Eb-1: the box checked for digits)."""
     from PySide6.QtCore import Qt
 
-    from composer.app.steering_box import NoteBox
+    from composer.app.panels.steering_box import NoteBox
 
     box = NoteBox()
     qtbot.addWidget(box)

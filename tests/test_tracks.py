@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit
 
+from composer.app.panels.tracks_panel import INSTRUMENT, MUTE, NAME, SOLO
 from composer.app.pianoroll.render import MUTED_GROUP
 from composer.app.piece.tracks import TrackInfo, tracks_from_json, tracks_to_json
-from composer.app.tracks_panel import INSTRUMENT, MUTE, NAME, SOLO
 from composer.core.midi import read_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
 from tests.conftest import corpus

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from composer.app.training_start import BASE_MODEL_BELOW_FILES, StartChoice
+from composer.app.panels.training_start import BASE_MODEL_BELOW_FILES, StartChoice
 from tests.conftest import corpus
 from tests.training_helpers import copy_chorales, tiny_trained_run
 
@@ -148,7 +148,7 @@ def _check_box_of(box):
 
 
 def test_the_steer_box_can_take_the_key_of_the_primer(window, qtbot):
-    from composer.app.generation_panel import FILE_PRIMER
+    from composer.app.panels.generation_panel import FILE_PRIMER
     from composer.core.midi import read_midi
 
     panel = window.generation

@@ -14,7 +14,7 @@ import traceback
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from composer.app.generation_panel import BUNDLED
+from composer.app.panels.generation_panel import BUNDLED
 
 TIME_LIMIT_MS = 180_000  # a cold start of torch from a bundle on a slow disk, with margin
 SECONDS_OF_MUSIC = 4.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QScrollArea
 
-from composer.app.panel_state import PanelState
+from composer.app.panels.panel_state import PanelState
 
 
 def add_dock(window, name: str, title: str, panel, area) -> QDockWidget:

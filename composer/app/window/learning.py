@@ -47,8 +47,8 @@ class Learning(QObject):
     def evaluate_model(self) -> None:
         """Evaluate the model chosen in Generate (a run: on its validation files; otherwise on the
         library's folder) in the background, then show the report."""
-        from composer.app.evaluation_dialog import evaluate_job
-        from composer.app.generation_panel import BUNDLED, OPEN_FILE
+        from composer.app.panels.evaluation_dialog import evaluate_job
+        from composer.app.panels.generation_panel import BUNDLED, OPEN_FILE
 
         choice = self.generation.model.currentData()
         if choice in (None, OPEN_FILE):
@@ -69,7 +69,7 @@ class Learning(QObject):
 
     @Slot(object)
     def _show_evaluation(self, outcome) -> None:
-        from composer.app.evaluation_dialog import EvaluationDialog
+        from composer.app.panels.evaluation_dialog import EvaluationDialog
 
         result, text = outcome
         self.evaluation = EvaluationDialog(result, text, self.window)

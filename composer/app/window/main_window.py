@@ -32,11 +32,11 @@ from composer.app.document import SaveAnswer
 from composer.app.documents import Documents
 from composer.app.drag import MidiDragButton
 from composer.app.edit_actions import EditActions
-from composer.app.generation_panel import GenerationPanel
-from composer.app.library_panel import LibraryPanel
+from composer.app.panels.generation_panel import GenerationPanel
+from composer.app.panels.library_panel import LibraryPanel
+from composer.app.panels.tracks_panel import TracksPanel
+from composer.app.panels.training_panel import TrainingPanel
 from composer.app.session import SessionKeeper
-from composer.app.tracks_panel import TracksPanel
-from composer.app.training_panel import TrainingPanel
 from composer.app.window.docks import add_dock, list_panels_in_view_menu, panel_states
 from composer.app.window.export import Exporting
 from composer.app.window.generation import Generating

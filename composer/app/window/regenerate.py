@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt
 
 from composer.app.alternatives_bar import CHOOSING, AlternativesBar
 from composer.app.editing.alternatives import bars_text, whole_bars
-from composer.app.part_dialog import DEFAULT_PROGRAM, DRUMS
+from composer.app.panels.part_dialog import DEFAULT_PROGRAM, DRUMS
 from composer.app.regeneration import ALTERNATIVES, FillRequest, Regeneration, RegenerationState
 from composer.core.errors import SettingsError
 
@@ -84,7 +84,7 @@ class Regenerating(QObject):
         editor = self._ready(needs_selection=False)
         if editor is None:
             return
-        from composer.app.part_dialog import PartDialog
+        from composer.app.panels.part_dialog import PartDialog
 
         piece = editor.document.model.to_piece()
         selection = editor.view.selection()
@@ -131,7 +131,7 @@ class Regenerating(QObject):
     def _start(self, editor, part: tuple[int, bool] | None, part_range=None) -> None:
         """Write the alternatives: of the bars selected (part None), or of a new part (within
         part_range, (lowest, highest) MIDI notes, when given)."""
-        from composer.app.generation_panel import BUNDLED, OPEN_FILE
+        from composer.app.panels.generation_panel import BUNDLED, OPEN_FILE
 
         panel = self.generation
         choice = panel.model.currentData()

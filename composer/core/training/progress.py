@@ -14,7 +14,7 @@ class TrainingError(Exception):
     The message names no command-line option and no control of the app: the subclasses below
     carry the data of the common failures, and `problem` (the sentence without its fix), so that
     the CLI and the app can say the fix in their own words (composer/cli/train.py,
-    composer/app/training_jobs.py)."""
+    composer/app/panels/training_jobs.py)."""
 
     @property
     def problem(self) -> str:

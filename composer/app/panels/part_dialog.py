@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from composer.app.steering_box import NoteBox
+from composer.app.panels.steering_box import NoteBox
 from composer.core.midi.piece import GM_FAMILIES, gm_program_name, gm_usual_range
 
 DRUMS = "drums"  # the combo's data for a drum part (programs are numbers)

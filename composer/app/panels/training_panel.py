@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app import paths, settings
-from composer.app.loss_chart import LossChart
+from composer.app.panels.loss_chart import LossChart
+from composer.app.panels.training_jobs import new_job, new_run_dir, resume_job
+from composer.app.panels.training_readouts import Readouts, RunFolderError, RunState, read_run_state
+from composer.app.panels.training_start import EMPTY, StartChoice, TrainLength
 from composer.app.tooltips import TRAINING
-from composer.app.training_jobs import new_job, new_run_dir, resume_job
-from composer.app.training_readouts import Readouts, RunFolderError, RunState, read_run_state
-from composer.app.training_start import EMPTY, StartChoice, TrainLength
 from composer.app.workers import Worker, WorkerThreads
 from composer.core.errors import SettingsError
 from composer.core.model.config import PRESET_HELP, PRESETS
@@ -246,7 +246,7 @@ class TrainingPanel(QWidget):
     @Slot()
     def choose_run(self) -> None:
         """The run browser: the runs made here, one row each; the one picked is resumed."""
-        from composer.app.run_browser import RunBrowser
+        from composer.app.panels.run_browser import RunBrowser
 
         self.browser = RunBrowser(paths.runs_dir(), self)
         self.browser.chosen.connect(self.resume)

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from composer.app import paths, settings
-from composer.app.generation_jobs import generate_job, is_started, merge_updates
-from composer.app.steering_box import SteeringBox
+from composer.app.panels.generation_jobs import generate_job, is_started, merge_updates
+from composer.app.panels.steering_box import SteeringBox
 from composer.app.tooltips import GENERATION
 from composer.app.workers import Worker, WorkerThreads
 from composer.core.errors import SettingsError
