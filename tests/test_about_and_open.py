@@ -150,7 +150,7 @@ def test_smoke_test_fails_fast_on_a_bug_instead_of_waiting_behind_a_dialog(tmp_p
     """A broken bundle must end the check with status 1, not hang on an error dialog."""
     script = (
         "import sys\n"
-        "from composer.app import generation_panel\n"
+        "from composer.app.panels import generation_panel\n"
         "def broken(self): raise RuntimeError('a library failed to load')\n"
         "generation_panel.GenerationPanel.generate = broken\n"
         "from composer.app.main import run\n"

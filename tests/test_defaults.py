@@ -101,7 +101,7 @@ def test_app_settings_defaults_are_the_core_defaults():
 
 
 def test_train_panel_defaults_are_the_train_config_defaults():
-    from composer.app import training_panel
+    from composer.app.panels import training_panel
 
     for name, _label, _low, _high, _step, default in training_panel._ADVANCED:
         if default is None:  # the preset's value
