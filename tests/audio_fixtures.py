@@ -183,7 +183,7 @@ def pulse_server() -> PulseServer:
 @pytest.fixture
 def audio_device(pulse_server, qapp):
     """The default audio output Qt sees: the server's null sink."""
-    from composer.app.playback import audio_output
+    from composer.app.playback.player import audio_output
 
     device, reason = audio_output()
     if device is None:

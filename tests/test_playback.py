@@ -13,7 +13,7 @@ import wave
 import mido
 import pytest
 
-from composer.app.playback import Playback, playhead_tick
+from composer.app.playback.player import Playback, playhead_tick
 from composer.core.audio.midi_out import output_ports, play_to_port
 from composer.core.midi import read_midi, write_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos

@@ -104,7 +104,7 @@ def test_readouts_read_as_a_musician_writes_them():
 
 @pytest.fixture
 def bar(qtbot):
-    from composer.app.transport import TransportBar
+    from composer.app.playback.transport import TransportBar
 
     owner = QWidget()  # owns the actions and the bar, as the window does
     qtbot.addWidget(owner)

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFileDialog
 from shiboken6 import isValid
 
 from composer.app import settings
-from composer.app.playback import Playback, PlaybackState
-from composer.app.transport import TransportBar
+from composer.app.playback.player import Playback, PlaybackState
+from composer.app.playback.transport import TransportBar
 
 
 class Player(QObject):
