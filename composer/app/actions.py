@@ -323,19 +323,24 @@ def connect_actions(actions: dict[str, QAction], parts) -> None:
 class TextFieldShortcuts(QObject):
     """Shortcuts of the window that a text field would take for itself: on X11, Ctrl+E moves a
     line edit's cursor to the end (an Emacs key), so Export MIDI did nothing while the Steer
-    box's instruments field had the focus. For these actions no text field claims the key."""
+    box's instruments field had the focus. For these actions no text field claims the key.
+
+    The filter sits on a text field once it takes the focus, not on the whole application,
+    where every event of every widget (each paint, each mouse move) would pass through it."""
 
     def __init__(self, window, names: tuple[str, ...]) -> None:
         super().__init__(window)
         self.sequences = [
             sequence for name in names for sequence in window.actions_by_name[name].shortcuts()
         ]
-        QApplication.instance().installEventFilter(self)
+        QApplication.instance().focusChanged.connect(self._watch)
+
+    def _watch(self, _old, new) -> None:
+        if isinstance(new, (QLineEdit, QAbstractSpinBox)):
+            new.installEventFilter(self)  # installing again moves it, never doubles it
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
         if event.type() != QEvent.Type.ShortcutOverride:
-            return False
-        if not isinstance(watched, (QLineEdit, QAbstractSpinBox)):
             return False
         pressed = QKeySequence(event.keyCombination())
         exact = QKeySequence.SequenceMatch.ExactMatch

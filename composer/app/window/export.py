@@ -103,8 +103,7 @@ class Exporting(QObject):
             self.window.tell("There is nothing to export yet; generate or open some music first.")
             return None
         document = self.documents.current()
-        name = f"{Path(document.title).stem.replace(' ', '-').lower()}{suffix}"
-        start = str(self.save_folder() / name)
+        start = str(self.save_folder() / _file_name(document.title, suffix))
         path, _ = QFileDialog.getSaveFileName(self.window, title, start, file_filter)
         return Path(path) if path else None
 
@@ -231,9 +230,9 @@ def _write_wav(worker, piece, soundfont, path: Path, overwrite: bool) -> str:
     return f"Exported {path} ({audio.seconds:.1f} s)" + (f"; {audio.note}" if audio.note else "")
 
 
-def _file_name(title: str) -> str:
-    """A tab's title as a MIDI file's name: "Variation 2" -> "variation-2.mid", "tune.mid"
-    stays; characters a file name cannot hold become "-"."""
+def _file_name(title: str, suffix: str = ".mid") -> str:
+    """A tab's title as a file's name: "Variation 2" -> "variation-2.mid", "tune.mid" stays
+    (or "tune.wav" with that suffix); characters a file name cannot hold become "-"."""
     stem = Path(title).stem if title.lower().endswith((".mid", ".midi")) else title
     stem = "".join(c if c.isalnum() or c in "-_ ()." else "-" for c in stem).strip(" .")
-    return f"{stem.replace(' ', '-').lower() or 'piece'}.mid"
+    return f"{stem.replace(' ', '-').lower() or 'piece'}{suffix}"
