@@ -199,6 +199,11 @@ class ConstraintMask:
                 "choose an instrument too"
             )
         check_density_reachable(constraints, vocab.config.steps_per_beat, self.slots)
+        if constraints.grid_steps:  # [time % grid, shift - 1]: the shift lands on the grid
+            shifts = np.arange(1, self.shifts + 1)
+            self.lands = (np.arange(constraints.grid_steps)[:, None] + shifts) % (
+                constraints.grid_steps
+            ) == 0
         if constraints.tempo_bpm is not None:
             first, count = r["Tempo"]
             self.fixed[first : first + count] = False
@@ -216,7 +221,7 @@ class ConstraintMask:
             # for the violin alone wrote rests for the whole length, and for the bass alone tempo
             # after tempo (the bass was too unlikely to survive top-p); either way, no notes.
             unchosen = not self.slots[min(d.slot, self.drum_slot)]
-            if unchosen and d.last_kind != "Velocity":
+            if unchosen and d.last_kind != Kind.VELOCITY:
                 mask[row, self.shift : self.shift + self.shifts] = False
                 if d.last_kind == Kind.TEMPO:
                     mask[row, self.tempo] = False
@@ -228,19 +233,16 @@ class ConstraintMask:
             silent = unchosen
             if self.c.grid_steps:
                 grid = self.c.grid_steps
-                lands = (d.time + np.arange(1, self.shifts + 1)) % grid == 0
-                mask[row, self.shift : self.shift + self.shifts] = lands
+                mask[row, self.shift : self.shift + self.shifts] = self.lands[d.time % grid]
                 silent |= d.time % grid != 0  # a primer may end off the grid: shift first
                 notes[row, d.delayed_pitches()] = False  # they would start a step late
-            sounding = [pitch for slot, pitch in d.sounding if slot == d.slot]
+            down = d.down[d.slot]  # the keys of this instrument sounding
             if self.c.polyphony is not None:
-                silent |= len(sounding) >= self.c.polyphony  # the chord is full
-            free = notes[row].copy()
-            free[sounding] = False
-            silent |= not free.any()  # every allowed key is sounding already
+                silent |= int(down.sum()) >= self.c.polyphony  # the chord is full
+            silent |= not (notes[row] > down).any()  # every allowed key is sounding already
             # No note now, so no velocity either (a note must follow it), unless a primer
             # already ended on a velocity: its note must come.
-            if silent and d.last_kind != "Velocity":
+            if silent and d.last_kind != Kind.VELOCITY:
                 notes[row] = False
                 mask[row, self.velocity] = False
             elif not d.finished and not d.sounding:

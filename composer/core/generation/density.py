@@ -12,7 +12,7 @@ import numpy as np
 from composer.core.errors import SettingsError
 from composer.core.generation.steering_text import grid_name
 from composer.core.tokens.stream import StreamDecoder
-from composer.core.tokens.vocab import EOS
+from composer.core.tokens.vocab import EOS, Kind
 
 if TYPE_CHECKING:
     from composer.core.generation.constraints import Constraints
@@ -85,7 +85,7 @@ def density_mask(
     mask = np.ones((len(decoders), len(vocab)), bool)
     mask[:, EOS] = False  # a density is asked of the whole length: no ending before it
     for row, d in enumerate(decoders):
-        if notes[row] >= target * (beats[row] + 0.5) * 1.1 and d.last_kind != "Velocity":
+        if notes[row] >= target * (beats[row] + 0.5) * 1.1 and d.last_kind != Kind.VELOCITY:
             mask[row, on] = mask[row, velocity] = False
         elif notes[row] < target * beats[row] * 0.9 - 1:
             mask[row, shift] = False

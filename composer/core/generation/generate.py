@@ -41,6 +41,7 @@ from composer.core.generation.sampling import (
     TOKENS_AT_ONE_MOMENT,
     Grammar,
     SamplingSettings,
+    SeededDraws,
     choose,
 )
 from composer.core.generation.span import FillSpan, SpanMask
@@ -185,7 +186,7 @@ class Sampler:
                 v.decoder.feed(self.vocab.offset("Tempo") + self.span.span.tempo_bin)
             v.decoder.take_finished()  # the primer's notes are not news
         self.primer_seconds = self.variations[0].decoder.seconds
-        generators = [torch.Generator().manual_seed(s.seed + i) for i in range(n)]
+        draws = SeededDraws(s.seed, n)
         primer = torch.from_numpy(self.primer)[None].expand(n, -1).to(device)
         logits, state = self.stepper.prime(
             primer, self._prime_context(device), self._prime_given(device)
@@ -197,9 +198,10 @@ class Sampler:
             if self._stop.is_set():
                 self.stopped = True
                 break
-            self._check_logits(logits, step)
+            scores = logits.float().cpu().numpy()  # choosing is NumPy's work (sampling.choose)
+            self._check_logits(scores, step)
             if self.constraints.density is not None:
-                logits = self._steer_density(logits)
+                scores = self._steer_density(scores)
             decoders = [v.decoder for v in self.variations]
             written = [v.notes_written for v in self.variations]
             allowed = self.grammar.allowed(decoders, written, self.from_silence)
@@ -215,19 +217,21 @@ class Sampler:
             if self.span is not None:  # the span's borders are not negotiable
                 allowed = allowed & self.span.allowed(decoders)
                 allowed[~allowed.any(axis=1), EOS] = True  # rows already done: draw something
-            allowed = torch.from_numpy(allowed).to(device)
-            tokens = choose(logits, allowed, s, generators)
+            chosen = choose(scores, allowed, s, draws.next())
+            drawn = chosen.tolist()
             read = [
                 None if v.done else self._accept(v, token)
-                for v, token in zip(self.variations, tokens.tolist())
+                for v, token in zip(self.variations, drawn)
             ]
             step += 1
             self._check_moving()
             if step % self.chunk_tokens == 0:
                 yield self._update(step)
-            fed, context, given = tokens, None, None
+            context, given = None, None
             if self.context_spec is not None:
-                fed, context = self._context(tokens, read, device)
+                fed, context = self._context(drawn, read, device)
+            else:
+                fed = torch.from_numpy(chosen).to(device)
             if self.given_table is not None:
                 # The rows at the time each variation reached, projected step by step: a table
                 # of projections for a whole piece would hold (steps, E + V) floats, 0.5 GB
@@ -267,12 +271,12 @@ class Sampler:
         return given.expand(len(self.variations), -1, -1).to(device)
 
     def _context(
-        self, tokens: torch.Tensor, read: list[int | None], device: torch.device
+        self, drawn: list[int], read: list[int | None], device: torch.device
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The tokens the model reads next (B,), as each variation accepted them, and their
         context rows (B, C). A variation that read nothing (done) reads what was drawn and a
         row of nothing: its state no longer matters."""
-        ids = tokens.tolist()
+        ids = list(drawn)
         rows = np.zeros((len(ids), self.context_spec.columns), np.int64)
         rows[:, self.context_spec.lookback] = self.loaded.config.vocab_size  # no moment then
         for row, (v, token) in enumerate(zip(self.variations, read)):
@@ -281,10 +285,11 @@ class Sampler:
                 rows[row] = v.reader.feed(token)
         return torch.tensor(ids, device=device), torch.from_numpy(rows).to(device)
 
-    def _check_logits(self, logits: torch.Tensor, step: int) -> None:
-        """ModelFileError unless every logit is a number within MAX_LOGIT (one check per step for
-        the whole batch): NaN or infinite logits make every draw NaN, and the music never ends."""
-        if not bool((logits.abs() <= MAX_LOGIT).all()):  # False for NaN too
+    def _check_logits(self, logits: np.ndarray, step: int) -> None:
+        """ModelFileError unless every logit (B, V) is a number within MAX_LOGIT (one check per
+        step for the whole batch): NaN or infinite logits make every draw NaN, and the music
+        never ends."""
+        if not (logits.max() <= MAX_LOGIT and logits.min() >= -MAX_LOGIT):  # False for NaN too
             raise ModelFileError(
                 f"{self.loaded.source} gave predictions that are not numbers (NaN or infinite) "
                 f"at token {step + 1:,}, so it cannot make music; its weights are damaged: use an "
@@ -298,12 +303,12 @@ class Sampler:
         beats = np.array([(v.decoder.time - self.primer_steps) / spb for v in self.variations])
         return notes, beats
 
-    def _steer_density(self, logits: torch.Tensor) -> torch.Tensor:
-        """Bias note-ons and velocities toward the density asked for (density.density_bias)."""
-        bias = torch.from_numpy(density_bias(self.constraints.density, *self._density_state()))
-        logits = logits.float().clone()
-        bias = bias.float().to(logits.device)[:, None]
-        for kind, sign in (("NoteOn", 1.0), ("Velocity", 1.0), ("TimeShift", -1.0)):
+    def _steer_density(self, logits: np.ndarray) -> np.ndarray:
+        """The logits (B, V) float32 with note-ons and velocities biased toward the density
+        asked for (density.density_bias), a new array."""
+        bias = density_bias(self.constraints.density, *self._density_state())
+        logits, bias = logits.copy(), bias.astype(np.float32)[:, None]
+        for kind, sign in ((Kind.NOTE_ON, 1.0), (Kind.VELOCITY, 1.0), (Kind.TIME_SHIFT, -1.0)):
             first, count = self.vocab.ranges[kind]
             logits[:, first : first + count] += sign * bias
         return logits

@@ -66,28 +66,29 @@ class Grammar:
         self, decoders: list[StreamDecoder], notes_written: list[int], from_silence: bool = False
     ) -> np.ndarray:
         """Bool mask over the vocabulary for each decoder, shape (B, V). from_silence: the music
-        has no primer, so it must start within MAX_OPENING_SECONDS."""
-        after_velocity = np.array([d.last_kind == Kind.VELOCITY for d in decoders])
-        mask = np.where(after_velocity[:, None], self.only_note_on, self.base)
-        sounding = np.zeros((len(decoders), 128), bool)  # in each decoder's current instrument
-        for row, d in enumerate(decoders):
-            for slot, pitch in d.sounding:
-                if slot == d.slot:
-                    sounding[row, pitch] = True
-        mask[:, self.on : self.on + 128] &= ~sounding
-        # A velocity only where a note-on can follow it (a model that holds every key of an
-        # instrument down would otherwise be left with nothing to write but the end).
-        mask[:, self.velocity] &= ~sounding.all(axis=1)[:, None]
-        mask[:, self.off : self.off + 128] = sounding & ~after_velocity[:, None]
-        silent = np.array([not d.sounding for d in decoders])
-        mask[:, self.eos] &= silent & (np.asarray(notes_written) > 0)
-        if from_silence:  # no time shift may take the silence before the first note past it
-            for row, (d, n) in enumerate(zip(decoders, notes_written)):
-                if not n and not d.sounding:
-                    steps_a_second = d.bpm / 60.0 * self.steps_per_beat
-                    left = (MAX_OPENING_SECONDS - d.seconds) * steps_a_second
-                    mask[row, self.shifts][self.shift_steps > left + 1e-6] = False
-        mask[~mask.any(axis=1), self.eos] = True  # never leave nothing to draw
+        has no primer, so it must start within MAX_OPENING_SECONDS. Built row by row from the
+        decoder's table of keys down: once a token, so a handful of NumPy calls (issue 29)."""
+        mask = np.empty((len(decoders), self.size), bool)
+        for row, (d, written) in enumerate(zip(decoders, notes_written)):
+            after_velocity = d.last_kind == Kind.VELOCITY
+            allowed = mask[row]
+            allowed[:] = self.only_note_on if after_velocity else self.base
+            if d.sounding:
+                down = d.down[d.slot]  # the keys down of this instrument
+                allowed[self.on : self.on + 128] &= ~down
+                if not after_velocity:
+                    allowed[self.off : self.off + 128] = down
+                if down.all():  # a velocity only where a note-on can follow it
+                    allowed[self.velocity] = False
+            if d.sounding or not written:  # the end: with nothing sounding, after some music
+                allowed[self.eos] = False
+            if from_silence and not written and not d.sounding:
+                # No time shift may take the silence before the first note past it.
+                steps_a_second = d.bpm / 60.0 * self.steps_per_beat
+                left = (MAX_OPENING_SECONDS - d.seconds) * steps_a_second
+                allowed[self.shifts][self.shift_steps > left + 1e-6] = False
+            if not allowed.any():  # never leave nothing to draw
+                allowed[self.eos] = True
         return mask
 
     def instead_of(self, d: StreamDecoder, token: int) -> int | None:
@@ -122,33 +123,104 @@ class Grammar:
         return self.off + min(pitches)[1]
 
 
+class SeededDraws:
+    """One uniform number in [0, 1) per variation and step, each variation from its own torch
+    generator seeded `seed + i`, so that a variation does not depend on how many share the batch.
+    Drawn CHUNK at a time: torch gives the same sequence in chunks as one by one (tested), and a
+    call costs about what one number did."""
+
+    CHUNK = 256
+
+    def __init__(self, seed: int, variations: int):
+        self.generators = [torch.Generator().manual_seed(seed + i) for i in range(variations)]
+        self.left = np.empty((variations, 0), np.float32)
+
+    def next(self) -> np.ndarray:
+        """The next number of each variation, (B,) float32."""
+        if not self.left.shape[1]:
+            self.left = torch.stack(
+                [torch.rand(self.CHUNK, generator=g) for g in self.generators]
+            ).numpy()
+        numbers, self.left = self.left[:, 0], self.left[:, 1:]
+        return numbers
+
+
 def choose(
-    logits: torch.Tensor,
-    allowed: torch.Tensor,
-    settings: SamplingSettings,
-    generators: list[torch.Generator],
-) -> torch.Tensor:
-    """The next token of each row, (B,) int64, from logits (B, V) and the grammar mask (B, V).
+    logits: np.ndarray, allowed: np.ndarray, settings: SamplingSettings, uniform: np.ndarray
+) -> np.ndarray:
+    """The next token of each row, (B,) int64, from logits (B, V) float32, the grammar mask
+    (B, V) bool and one uniform number in [0, 1) per row (SeededDraws), NumPy arrays all.
 
     Temperature divides the logits; top-k and top-p keep the likeliest tokens (worked out on the
-    sorted probabilities, which are then sampled directly); each row draws one uniform number from
-    its own generator and takes the token where the cumulative probability passes it (inverse
-    transform sampling), so a variation does not depend on how many share the batch.
+    sorted probabilities, which are then sampled directly); each row takes the token where the
+    cumulative probability passes its number (inverse transform sampling).
+
+    Every float and every order is computed as when this ran on tensors alone, so that a seed
+    gives the same music as before (tests/test_choose.py compares the two on random logits):
+    the softmax and the cumulative sums are torch's (NumPy's exp and sums round otherwise), and
+    so is the order of equal logits (torch.sort's is its own). The rest is NumPy's, whose calls
+    cost 1-2 us where torch's cost about 5: a step of the small model costs 0.2-0.3 ms on a
+    2-core machine, and everything else a sampling step did cost more than that (issue 29).
     """
-    logits = logits.float().masked_fill(~allowed, float("-inf"))
-    if settings.temperature != 1.0:
-        logits = logits / settings.temperature
-    order = None
-    if settings.top_k:
-        logits, order = torch.topk(logits, min(settings.top_k, logits.shape[-1]), dim=-1)
-    elif settings.top_p < 1.0:
-        logits, order = torch.sort(logits, dim=-1, descending=True)
-    probs = torch.softmax(logits, dim=-1)
+    rows, size = logits.shape
+    scale = np.float32(settings.temperature)
+    if settings.top_k or settings.top_p < 1.0:
+        # top-k: the k likeliest (-inf where fewer are allowed); top-p: all, in order
+        ordered, order = _likeliest_first(logits, allowed, scale, settings.top_k or None)
+    else:
+        ordered, order = np.where(allowed, logits, _MINUS_INFINITY), None
+        if scale != 1.0:
+            ordered = ordered / scale
+    probs = torch.softmax(torch.from_numpy(ordered), dim=-1)
     cdf = torch.cumsum(probs, dim=-1)
     if settings.top_p < 1.0:  # keep tokens while the likelier ones hold less than top_p
-        probs = probs.masked_fill(cdf - probs >= settings.top_p, 0.0)
-        cdf = torch.cumsum(probs, dim=-1)
-    u = torch.cat([torch.rand(1, generator=g) for g in generators]).to(logits.device)
-    u = u[:, None] * cdf[:, -1:]  # strictly inside the kept mass (rounding may leave it below 1)
-    index = torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.shape[-1] - 1)
-    return (order.gather(1, index) if order is not None else index)[:, 0]
+        probs, sums = probs.numpy(), cdf.numpy()
+        kept = np.where(sums - probs >= np.float32(settings.top_p), np.float32(0), probs)
+        cdf = torch.cumsum(torch.from_numpy(kept), dim=-1)
+    cdf = cdf.numpy()
+    chosen = np.empty(rows, np.int64)
+    for row in range(rows):
+        # Strictly inside the kept mass, which rounding may leave off 1 (u < 1 - 2^-24).
+        u = uniform[row] * cdf[row, -1]
+        index = int(np.searchsorted(cdf[row], u, side="right"))
+        chosen[row] = index if order is None else order[row, index]
+    return chosen
+
+
+def _likeliest_first(
+    logits: np.ndarray, allowed: np.ndarray, scale: np.float32, top_k: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k likeliest allowed logits of each row (divided by the temperature), likeliest
+    first, then -inf where fewer are allowed, (B, k) float32, and the token of each place (B, k)
+    int64, k = min(top_k, V) or V: what torch.topk, or torch.sort(descending=True) without a
+    top_k, gives for the masked logits. NumPy sorts the allowed ones only; where two are
+    equal, torch's own order of ties is taken instead."""
+    rows, size = logits.shape
+    k = min(top_k or size, size)
+    ordered = np.empty((rows, k), np.float32)
+    order = np.empty((rows, size), np.int64)  # past the allowed: never read (no chance)
+    for row in range(rows):
+        ids = np.flatnonzero(allowed[row])
+        values = logits[row, ids]
+        if scale != 1.0:
+            values = values / scale
+        by_likelihood = np.argsort(values)[::-1]
+        values = values[by_likelihood]
+        if (values[1:] == values[:-1]).any():  # ties: torch's order for them
+            masked = np.where(allowed[row], logits[row], _MINUS_INFINITY)
+            if scale != 1.0:
+                masked = masked / scale
+            masked = torch.from_numpy(masked)
+            if top_k:
+                values, indices = torch.topk(masked, k)
+            else:
+                values, indices = torch.sort(masked, descending=True)
+            ordered[row], order[row, :k] = values.numpy(), indices.numpy()
+            continue
+        ordered[row, : len(values)] = values[:k]
+        ordered[row, len(values) :] = _MINUS_INFINITY
+        order[row, : len(ids)] = ids[by_likelihood]
+    return ordered, order[:, :k]
+
+
+_MINUS_INFINITY = np.float32(-np.inf)
