@@ -167,3 +167,31 @@ def test_a_count_clearly_slower_is_dropped_early_so_measuring_costs_few_slow_ste
     tuner = ThreadTuner(2, stretch=12, settle=2, early=2, set_threads=applied.append)
     _feed(tuner, busy, 40)
     assert tuner.threads == 1
+
+
+def _feed_measured(tuner, rates, use, steps, tokens=4096):
+    """As _feed, with the process's CPU time: `use` of the wall time x threads, per count."""
+    for _ in range(steps):
+        seconds = tokens / rates[tuner.threads]
+        tuner.step_done(tokens, seconds, use[tuner.threads] * seconds * tuner.threads)
+
+
+def test_a_round_that_finds_the_cores_free_measures_no_fewer_threads():
+    """Measured here: the process's CPU time is 0.99 of wall x 2 threads alone, 0.62-0.66 beside
+    one busy process. Alone, the tuner never spends a step on one thread; busy, it measures and
+    moves; and a drop in pace makes it measure every count whatever the CPU time says."""
+    alone, busy = {2: 19_500.0, 1: 11_300.0}, {2: 6_100.0, 1: 11_400.0}
+    applied = []
+    tuner = ThreadTuner(2, stretch=12, settle=2, hold=100, set_threads=applied.append)
+    _feed_measured(tuner, alone, {2: 0.99, 1: 1.0}, 350)  # three rounds, one per `hold`
+    assert applied == [2] and tuner.threads == 2 and tuner.probes_skipped >= 3
+    tuner = ThreadTuner(2, stretch=12, settle=2, set_threads=applied.append)
+    _feed_measured(tuner, busy, {2: 0.64, 1: 1.0}, 40)
+    assert tuner.threads == 1 and tuner.probes_skipped == 0
+    # Our own second torch thread (the app generating) keeps the CPU time high, but the pace
+    # drops: that round measures one thread too, and takes it.
+    tuner = ThreadTuner(2, stretch=12, settle=2, hold=1000, set_threads=applied.append)
+    _feed_measured(tuner, alone, {2: 0.99, 1: 1.0}, 30)
+    assert tuner.threads == 2 and not tuner.measuring
+    _feed_measured(tuner, busy, {2: 0.99, 1: 1.0}, 60)
+    assert tuner.threads == 1

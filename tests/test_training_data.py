@@ -13,10 +13,9 @@ from composer.core.training.data import (
     Augmentation,
     Batcher,
     PieceSet,
-    WindowStream,
-    plan_epoch,
     split_by_file,
 )
+from composer.core.training.lanes import WindowStream, plan_epoch
 from tests.conftest import corpus
 
 VOCAB = Vocabulary(TokenizerConfig())
@@ -97,6 +96,27 @@ def test_stream_deals_every_piece_once_per_epoch_and_never_idles():
         assert all(np.array_equal(a, b) for a, b in zip(fresh.row(step), rows[step]))
     other = WindowStream(lengths, lanes, window, seed=4, chunk=16)
     assert not np.array_equal(other.row(100)[0], rows[100][0])
+
+
+def test_validation_reads_a_bounded_share_of_the_training_between_two():
+    """Issue 29: a validation reads at most 5% x 3 of the tokens trained between two (reading
+    costs a third of training), and never more than max_validation_tokens."""
+    from composer.core.training.config import TrainConfig
+    from composer.core.training.distributed import Ranks
+    from composer.core.training.validation import Validation
+
+    assert TrainConfig().validation_tokens() == 61_440  # 100 steps x 32 x 128 x 0.15
+    assert TrainConfig().validation_tokens(world_size=8) == 200_000  # the cap
+    assert TrainConfig(max_validation_tokens=1_000).validation_tokens() == 1_000
+    config = TrainConfig(eval_every=10, batch_size=4, window=32)
+    assert config.validation_tokens() == 192
+    rng = np.random.default_rng(0)
+    pieces = PieceSet([rng.integers(3, 100, 500) for _ in range(40)], VOCAB)
+    validation = Validation(pieces, 32, 4, config.validation_tokens(), Ranks())
+    read = int(validation.plan.targets.sum())
+    assert 0 < read <= 192 + 4 * 32  # whole steps: the last may pass the bound by one
+    everything = Validation(pieces, 32, 4, 10**9, Ranks())
+    assert int(everything.plan.targets.sum()) == sum(len(t) - 1 for t in pieces.tokens)
 
 
 def test_carrying_state_across_windows_equals_reading_the_whole_piece(tmp_path):

@@ -1,18 +1,6 @@
-"""Training data: the split by file, the order of windows, augmentation, and batches.
+"""Training data: the split by file, the pieces, augmentation, and batches.
 
-Truncated back-propagation through time over *lanes*: the batch has B lanes, and each lane reads one
-piece window after window, carrying the LSTM state from one window into the next (the long memory is
-the point of an LSTM) and detaching it at each window border. A lane that finishes a piece starts the
-next with a zero state, exactly as generation starts, so the last window of a piece is padded (PAD
-targets are ignored). Packing the next piece into that padding would need a mid-window state reset,
-and `nn.LSTM` with packed sequences measured 3-4x slower on CPU than the padding costs (6-8% of the
-tokens at a 128-token window on the shared corpora).
-
-Training reads an endless `WindowStream`: epoch after epoch of the training pieces, each epoch in
-its own shuffled order, dealt to whichever lane frees up first, so no lane waits idle for the
-slowest one at an epoch's end (that wait cost a fifth of the steps on the chorales). The stream is
-a pure function of the piece lengths and the seed: resuming at step k rebuilds it and reads exactly
-what an uninterrupted run would have read. Validation reads one `plan_epoch` pass.
+Which window every lane reads at every step is `lanes.py`'s.
 
 A model with context inputs (tokens/lookback.py) reads beside each token its place in the beat and
 the bar and the token played at that moment 1, 2 (4 and 8) bars before. The rows are computed
@@ -27,7 +15,6 @@ have none, and a batch in which no lane reads any leaves them out (`Batch.given`
 from __future__ import annotations
 
 import hashlib
-import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,117 +51,6 @@ def split_by_file(shas: list[str], fraction: float, seed: int) -> tuple[list[str
         validation.remove(max(validation, key=draw.__getitem__))
     chosen = set(validation)
     return [s for s in ordered if s not in chosen], validation
-
-
-@dataclass(frozen=True)
-class EpochPlan:
-    """What every lane reads at every step of one epoch. Arrays of shape (steps, lanes)."""
-
-    piece: np.ndarray  # int32 piece index, -1 where the lane is idle (end of the epoch)
-    offset: np.ndarray  # int32 first token of the window within the piece
-    targets: np.ndarray  # int32 tokens predicted in the window (0 when idle)
-
-    @property
-    def steps(self) -> int:
-        return len(self.piece)
-
-
-def plan_epoch(lengths: np.ndarray, order: np.ndarray, lanes: int, window: int) -> EpochPlan:
-    """Deal pieces (in `order`) to the lane that frees up first; each piece fills consecutive steps.
-
-    lengths: tokens per piece (Bos and Eos included). A piece of L tokens has L-1 targets and takes
-    ceil((L-1)/window) windows.
-    """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    windows = np.maximum(-(-(lengths - 1) // window), 1)
-    free = [(0, lane) for lane in range(lanes)]
-    starts = np.empty(len(order), np.int64)
-    lane_of = np.empty(len(order), np.int64)
-    for i, p in enumerate(np.asarray(order).tolist()):
-        step, lane = heapq.heappop(free)
-        starts[i], lane_of[i] = step, lane
-        heapq.heappush(free, (step + int(windows[p]), lane))
-    steps = max(step for step, _ in free)
-    piece = np.full((steps, lanes), -1, np.int32)
-    offset = np.zeros((steps, lanes), np.int32)
-    targets = np.zeros((steps, lanes), np.int32)
-    counts = windows[order]
-    which = np.repeat(np.asarray(order), counts)
-    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    rows, cols = np.repeat(starts, counts) + k, np.repeat(lane_of, counts)
-    piece[rows, cols] = which
-    offset[rows, cols] = k * window
-    targets[rows, cols] = np.minimum(window, lengths[which] - 1 - k * window)
-    return EpochPlan(piece, offset, targets)
-
-
-class WindowStream:
-    """What every lane reads at every step of training, epoch after epoch, without end."""
-
-    def __init__(self, lengths: np.ndarray, lanes: int, window: int, seed: int, chunk: int = 256):
-        self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.windows = np.maximum(-(-(self.lengths - 1) // window), 1)
-        self.lanes, self.window, self.seed, self.chunk = lanes, window, seed, chunk
-        self.steps_per_epoch = float(self.windows.sum()) / lanes  # fractional: epochs overlap
-        self._start_over()
-
-    def _start_over(self) -> None:
-        self._free = [(0, lane) for lane in range(self.lanes)]  # (first free step, lane): a heap
-        self._deals: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # per epoch dealt:
-        # (epoch, pieces in order, lane of each, first step of each)
-        self._next_epoch = 0
-        self._rows: tuple[int, EpochPlan, np.ndarray] | None = None  # a materialised chunk
-
-    def order(self, epoch: int) -> np.ndarray:
-        """The order pieces are dealt in during `epoch`."""
-        return np.random.default_rng([self.seed, epoch, 0]).permutation(len(self.lengths))
-
-    def row(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(piece, offset, targets, epoch) of every lane at `step`: int arrays of shape (lanes,)."""
-        if self._rows is None or not self._rows[0] <= step < self._rows[0] + self.chunk:
-            if self._rows is not None and step < self._rows[0]:
-                self._start_over()  # deals before the current chunk were dropped; rare
-            self._materialise(step - step % self.chunk)
-        first, plan, epochs = self._rows
-        i = step - first
-        return plan.piece[i], plan.offset[i], plan.targets[i], epochs[i]
-
-    def _deal_until(self, step: int) -> None:
-        while self._free[0][0] < step:  # some lane would run dry before `step`: deal an epoch
-            order = self.order(self._next_epoch)
-            lanes, starts = np.empty(len(order), np.int64), np.empty(len(order), np.int64)
-            for i, p in enumerate(order.tolist()):
-                start, lane = heapq.heappop(self._free)
-                lanes[i], starts[i] = lane, start
-                heapq.heappush(self._free, (start + int(self.windows[p]), lane))
-            self._deals.append((self._next_epoch, order, lanes, starts))
-            self._next_epoch += 1
-
-    def _materialise(self, first: int) -> None:
-        end = first + self.chunk
-        self._deal_until(end)
-        # Deals that ended before this chunk are not needed while steps move forward.
-        self._deals = [d for d in self._deals if (d[3] + self.windows[d[1]]).max() > first]
-        shape = (self.chunk, self.lanes)
-        piece, offset = np.full(shape, -1, np.int32), np.zeros(shape, np.int32)
-        targets, epochs = np.zeros(shape, np.int32), np.zeros(shape, np.int32)
-        for epoch, order, lanes, starts in self._deals:
-            w = self.windows[order]
-            k0 = np.clip(first - starts, 0, w)
-            k1 = np.clip(end - starts, 0, w)
-            counts = k1 - k0
-            k = (
-                np.repeat(k0, counts)
-                + np.arange(int(counts.sum()))
-                - np.repeat(np.cumsum(counts) - counts, counts)
-            )
-            which = np.repeat(order, counts)
-            rows, cols = np.repeat(starts, counts) + k - first, np.repeat(lanes, counts)
-            piece[rows, cols] = which
-            offset[rows, cols] = k * self.window
-            targets[rows, cols] = np.minimum(self.window, self.lengths[which] - 1 - k * self.window)
-            epochs[rows, cols] = epoch
-        self._rows = (first, EpochPlan(piece, offset, targets), epochs)
 
 
 @dataclass(frozen=True)

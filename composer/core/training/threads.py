@@ -7,6 +7,13 @@ operation while one of them is descheduled) while 1 thread keeps 11.4k. No fixed
 in both cases, so the tuner measures: it trains a stretch of steps at each candidate count, keeps
 the fastest, and measures again every so often or at once when the pace drops, because the other
 programs come and go.
+
+Measuring costs slow steps (on an idle 2-core machine one thread trains at 58% of two), so a round
+that finds the cores the run's own measures nothing else: while all cores' threads keep the CPU
+busy (the process's CPU time is at least OWN_CORES of the wall time x threads: 0.99 alone and
+0.62-0.66 beside one busy process, measured with the small model), fewer threads cannot be
+faster. A round that starts because the pace dropped measures every count whatever the CPU time
+says (the app's own generation counts as the process's CPU time too).
 """
 
 from __future__ import annotations
@@ -14,6 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
+#: The share of the wall time x threads that the process's CPU time reaches when no other program
+#: takes the cores: at or above it, a round stops after measuring all cores.
+OWN_CORES = 0.85
 
 
 def candidate_counts(cores: int) -> list[int]:
@@ -52,6 +63,9 @@ class ThreadTuner:
         self._set_threads = set_threads
         self.rates: dict[int, float] = {}  # tokens/s measured for each count in this round
         self.changes = 0  # how many times the count was switched (for tests and reports)
+        self.probes_skipped = 0  # rounds that found the cores free and measured nothing else
+        self._cpu = 0.0  # CPU seconds of the timed steps at the current count (None: unknown)
+        self._dropped = False  # the round started because the pace dropped
         self._round: list[int] = []  # counts still to measure in this round
         self._steps = 0  # steps at the current count
         self._tokens = 0
@@ -65,11 +79,16 @@ class ThreadTuner:
     def measuring(self) -> bool:
         return bool(self._round)
 
-    def step_done(self, tokens: int, seconds: float) -> None:
+    def step_done(self, tokens: int, seconds: float, cpu_seconds: float | None = None) -> None:
+        """After a training step of `tokens` tokens that took `seconds` of wall time and
+        `cpu_seconds` of the process's CPU time (time.process_time; None: not measured)."""
         self._steps += 1
         if self._steps > self.settle:
             self._tokens += tokens
             self._seconds += seconds
+            self._cpu = (
+                None if cpu_seconds is None or self._cpu is None else self._cpu + cpu_seconds
+            )
         if self.measuring:
             rate = self._tokens / max(self._seconds, 1e-9)
             best = max(self.rates.values(), default=0.0)
@@ -77,6 +96,9 @@ class ThreadTuner:
             if self._steps >= self.stretch or hopeless:
                 self.rates[self.threads] = rate
                 self._round.pop(0)
+                if self._cores_are_ours():
+                    self._round = []
+                    self.probes_skipped += 1
                 if self._round:
                     self._switch(self._round[0])
                 else:  # the round is over: train at the fastest
@@ -88,10 +110,18 @@ class ThreadTuner:
             rate = self._tokens / max(self._seconds, 1e-9)
             self._tokens, self._seconds = 0, 0.0
             if rate < self.drop * self.rates.get(self.threads, 0.0) or self._held >= self.hold:
-                self._start_round()
+                self._start_round(dropped=self._held < self.hold)
 
-    def _start_round(self) -> None:
+    def _cores_are_ours(self) -> bool:
+        """All cores' threads were just measured and kept the CPU busy (OWN_CORES), in a
+        round not started by a drop in pace."""
+        if self._dropped or self._cpu is None or self.threads != self.candidates[0]:
+            return False
+        return self._cpu >= OWN_CORES * self._seconds * self.threads
+
+    def _start_round(self, dropped: bool = False) -> None:
         self.rates = {}
+        self._dropped = dropped
         # Measure the current count first (no switch needed), then the others.
         self._round = [self.threads] + [n for n in self.candidates if n != self.threads]
         if len(self._round) == 1:  # one core: nothing to choose
@@ -107,7 +137,7 @@ class ThreadTuner:
         self._reset_stretch()
 
     def _reset_stretch(self) -> None:
-        self._steps, self._tokens, self._seconds = 0, 0, 0.0
+        self._steps, self._tokens, self._seconds, self._cpu = 0, 0, 0.0, 0.0
 
     def _apply(self, threads: int) -> None:
         self._set_threads(threads)

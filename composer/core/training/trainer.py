@@ -34,9 +34,9 @@ from composer.core.training.data import (
     Batcher,
     Collection,
     EpochAugmentations,
-    WindowStream,
 )
 from composer.core.training.distributed import Ranks, autocast_dtype, cpu_cores, select_device
+from composer.core.training.lanes import WindowStream
 from composer.core.training.progress import (
     EndReason,
     LogEvent,
@@ -105,7 +105,7 @@ class Trainer:
         self.schedule = Schedule(c, cap)
         self.total_steps = self.schedule.total_steps(0, 0.0)
         self.validation = Validation(
-            self.val_set, c.window, self.lanes, c.max_validation_tokens, self.ranks
+            self.val_set, c.window, self.lanes, c.validation_tokens(r.world_size), self.ranks
         )
 
         torch.manual_seed(c.seed)  # the same initial weights on every rank
@@ -198,11 +198,11 @@ class Trainer:
                 batch = replace(batch, style=self.style_dropout.lanes(pieces[mine], epochs[mine]))
             count = int(targets.sum())  # all ranks' targets this step
             lr = self.schedule.learning_rate(self.step)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             loss, stop, out_of_time = self._train_step(batch, count, lr)
             now = time.perf_counter()
             if self.tuner is not None:
-                self.tuner.step_done(count, now - started)
+                self.tuner.step_done(count, now - started, time.process_time() - cpu)
             self.schedule.elapsed_s += now - clock
             clock = now
             self.step += 1

@@ -10,8 +10,9 @@ import torch.nn.functional as F
 
 from composer.core.model import MusicLSTM
 from composer.core.tokens.vocab import PAD
-from composer.core.training.data import Batcher, EpochPlan, PieceSet, plan_epoch
+from composer.core.training.data import Batcher, PieceSet
 from composer.core.training.distributed import Ranks
+from composer.core.training.lanes import EpochPlan, plan_epoch
 
 
 class Validation:
