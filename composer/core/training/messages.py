@@ -1,4 +1,5 @@
-"""What the trainer says: the opening line, the device, and the sentences that end a run."""
+"""What the trainer says: the opening line, the device, and the sentences that end a run. Each
+reads what it names: the run's TrainingState, its settings, its run.json (RunInfo)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from composer.core.training.config import MAX_STEPS
+from composer.core.model import ModelConfig
+from composer.core.training.config import MAX_STEPS, TrainConfig
 from composer.core.training.distributed import Ranks
 from composer.core.training.progress import EndReason, NanLoss, OutOfMemory
+from composer.core.training.run_info import RunInfo
 
 if TYPE_CHECKING:
     from composer.core.training.trainer_io import RunFiles
+    from composer.core.training.trainer_state import TrainingState
 
 
 def count_label(n: int) -> str:
@@ -35,87 +39,90 @@ def device_label(device: torch.device, ranks: Ranks, threads: bool = True) -> st
     return f"{label} x{ranks.world_size} processes" if ranks.distributed else label
 
 
-def describe(trainer, resumed: bool) -> str:
-    what = f"Resuming at step {trainer.step}" if resumed else "Training"
-    start = trainer.info.started_from
-    if start and not resumed:
-        what = f"Fine-tuning {start.name}"
-    model = trainer.model_config
-    files = len(trainer.info.train)
-    spans = len(trainer.train_set) - files  # fill-in examples, read beside the files
+def describe(
+    state: TrainingState,
+    run: RunInfo,
+    config: TrainConfig,
+    model: ModelConfig,
+    pieces: tuple[int, int],
+    device: str,
+    resumed: bool,
+) -> str:
+    """The opening line. pieces: (read in training: files and fill-in passages, validating)."""
+    what = f"Resuming at step {state.step}" if resumed else "Training"
+    if run.started_from and not resumed:
+        what = f"Fine-tuning {run.started_from.name}"
+    files = len(run.train)
+    spans = pieces[0] - files  # fill-in examples, read beside the files
     on = f"{files} files" + (
         f" plus {spans:,} passages cut from them to practise rewriting bars" if spans else ""
     )
-    device = device_label(trainer.device, trainer.ranks, threads=False)
     return (
         f"{what}: {model.layers} x {model.hidden_size} LSTM "
         f"({count_label(model.parameter_count)} weights) on {on}, "
-        f"validating on {len(trainer.val_set)}, {length(trainer)}, on {device}"
+        f"validating on {pieces[1]}, {length(config, state.schedule.steps_cap)}, on {device}"
     )
 
 
-def length(trainer) -> str:
+def length(config: TrainConfig, steps_cap: int | None) -> str:
     """'2,000 steps', '5 minutes', '5 minutes (at most 2,000 steps)'."""
-    c, cap = trainer.config, trainer.schedule.steps_cap
-    if c.minutes is None:
-        return f"{cap:,} steps"
-    budget = f"{c.minutes:g} minute{'' if c.minutes == 1 else 's'}"
-    return budget if c.steps is None else f"{budget} (at most {cap:,} steps)"
+    if config.minutes is None:
+        return f"{steps_cap:,} steps"
+    budget = f"{config.minutes:g} minute{'' if config.minutes == 1 else 's'}"
+    return budget if config.steps is None else f"{budget} (at most {steps_cap:,} steps)"
 
 
-def ended(trainer, why: EndReason | None) -> str:
+def ended(
+    state: TrainingState, run: RunInfo, config: TrainConfig, total_steps: int, why: EndReason | None
+) -> str:
     """The last line of a run: why it ended, or that it was stopped and can resume."""
+    step = state.step
     if why is None:
-        return f"Stopped at step {trainer.step} of {trainer.total_steps}; the checkpoint is saved."
+        return f"Stopped at step {step} of {total_steps}; the checkpoint is saved."
     if why == EndReason.PATIENCE:
-        best = trainer.info.best or ""
-        step = best.rsplit("-", 1)[-1].removesuffix(".json").lstrip("0") or "0"
+        best = run.best or ""
+        best_step = best.rsplit("-", 1)[-1].removesuffix(".json").lstrip("0") or "0"
         return (
-            f"Stopped early at step {trainer.step}: the validation loss has not improved for "
-            f"{trainer.config.patience} validations; the best checkpoint (step {step}, "
-            f"{trainer.best_val_loss:.3f} nats per token) is kept."
+            f"Stopped early at step {step}: the validation loss has not improved for "
+            f"{config.patience} validations; the best checkpoint (step {best_step}, "
+            f"{state.best_val_loss:.3f} nats per token) is kept."
         )
     if why == EndReason.TIME:
-        return f"Finished {trainer.step} steps in the {trainer.config.minutes:g} minutes given."
-    c = trainer.config
-    if c.steps is None and trainer.step >= MAX_STEPS:  # before its minutes or epochs
+        return f"Finished {step} steps in the {config.minutes:g} minutes given."
+    if config.steps is None and step >= MAX_STEPS:  # before its minutes or epochs
         given = (
-            f"the {c.minutes:g} minutes given were up"
-            if c.minutes
-            else f"the {c.epochs:,} epochs given were done"
+            f"the {config.minutes:g} minutes given were up"
+            if config.minutes
+            else f"the {config.epochs:,} epochs given were done"
         )
         return (
-            f"Finished {trainer.step:,} steps, the most one run trains, before {given}; to train "
+            f"Finished {step:,} steps, the most one run trains, before {given}; to train "
             "on, start a new run from this one's checkpoint."
         )
-    return f"Finished {trainer.step} steps."
+    return f"Finished {step} steps."
 
 
-def nan_loss(trainer) -> NanLoss:
-    return NanLoss(trainer.step + 1, trainer.config.learning_rate, trainer.saved_step)
+def nan_loss(state: TrainingState, config: TrainConfig, saved_step: int) -> NanLoss:
+    return NanLoss(state.step + 1, config.learning_rate, saved_step)
 
 
 @contextmanager
-def out_of_memory_said(trainer) -> Iterator[None]:
+def out_of_memory_said(
+    device: torch.device, config: TrainConfig, model: ModelConfig
+) -> Iterator[None]:
     """Turn the device running out of memory inside the block into the OutOfMemory sentence.
     CUDA raises torch.OutOfMemoryError; the CPU allocator a plain RuntimeError ("can't allocate
     memory", "not enough memory" on Windows), which reached the user as a traceback."""
+    said = OutOfMemory(device.type, config.batch_size, model.layers, model.hidden_size)
     try:
         yield
     except torch.OutOfMemoryError:
-        raise out_of_memory(trainer) from None
+        raise said from None
     except RuntimeError as exc:
         text = str(exc)
         if not any(words in text for words in ("can't allocate memory", "not enough memory")):
             raise
-        raise out_of_memory(trainer) from None
-
-
-def out_of_memory(trainer) -> OutOfMemory:
-    model = trainer.model_config
-    return OutOfMemory(
-        trainer.device.type, trainer.config.batch_size, model.layers, model.hidden_size
-    )
+        raise said from None
 
 
 def write_failed(files: RunFiles, exc: OSError) -> str:

@@ -27,7 +27,7 @@ from composer.core.model import ModelConfig, MusicLSTM
 from composer.core.tokens.config import TokenizerConfig
 from composer.core.tokens.given import GIVEN_WIDTH
 from composer.core.tokens.vocab import PAD, Vocabulary
-from composer.core.training import messages, trainer_state
+from composer.core.training import messages
 from composer.core.training.config import MAX_STEPS, TrainConfig
 from composer.core.training.data import (
     Augmentation,
@@ -51,6 +51,7 @@ from composer.core.training.schedule import Schedule
 from composer.core.training.start_from import load_weights
 from composer.core.training.threads import ThreadTuner
 from composer.core.training.trainer_io import RunFiles
+from composer.core.training.trainer_state import TrainingState
 from composer.core.training.validation import Validation
 
 
@@ -129,16 +130,18 @@ class Trainer:
             self.net = DistributedDataParallel(self.model, device_ids=ids)
         torch.manual_seed(c.seed * 1_000_003 + r.rank + 1)  # dropout differs between ranks
 
-        self.step = 0
-        self.tokens_seen = 0
-        self.best_val_loss: float | None = run.best_val_loss
-        self.last_val_loss: float | None = None
-        self.val_step = -1  # the step the last validation ran at
-        self._improved = False  # that validation beat the best so far
-        self.state = self.model.initial_state(c.batch_size, self.device)
+        self.training = TrainingState(
+            self.model,
+            self.optimizer,
+            self.scaler,
+            self.schedule,
+            carried=self.model.initial_state(c.batch_size, self.device),
+            best_val_loss=run.best_val_loss,
+        )
         if latest is not None:
-            trainer_state.restore(self, latest)
-            self.files.saved_step = self.step
+            args = (self.lanes, self.my_lanes, r.rank, r.world_size)
+            self.training.restore(self.run_dir, run.latest, latest, *args)
+            self.files.saved_step = self.training.step
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Iterator[TrainProgress]:
@@ -156,7 +159,7 @@ class Trainer:
 
     def _run(self) -> Iterator[TrainProgress]:
         c = self.config
-        resumed = self.step > 0
+        resumed = self.training.step > 0
         if not resumed:
             self.files.start()
         self.files.log(
@@ -167,7 +170,7 @@ class Trainer:
                 "total_steps": self.total_steps,
             }
         )
-        yield self._progress(TrainEvent.STARTED, message=messages.describe(self, resumed))
+        yield self._progress(TrainEvent.STARTED, message=self._describe(resumed))
 
         pace = Pace()
         losses: list[float] = []
@@ -175,7 +178,7 @@ class Trainer:
         ended: EndReason | None = None  # why the run ends by itself (None: stopped)
         clock = time.perf_counter()  # training time is counted from here (pauses are not)
         while not stop and ended is None:
-            if self.schedule.out_of_steps(self.step):
+            if self.schedule.out_of_steps(self.training.step):
                 ended = EndReason.STEPS
                 break
             if self.control.pause_requested and not self.ranks.distributed:
@@ -189,7 +192,7 @@ class Trainer:
                 yield self._progress(TrainEvent.RESUMED)
             if self.control.stop_requested and not self.ranks.distributed:
                 break
-            pieces, offsets, targets, epochs = self.stream.row(self.step)
+            pieces, offsets, targets, epochs = self.stream.row(self.training.step)
             mine = self.my_lanes
             batch = self.batcher.batch(
                 pieces[mine], offsets[mine], *self.augmentations.lanes(pieces[mine], epochs[mine])
@@ -197,7 +200,7 @@ class Trainer:
             if self.style_dropout is not None:
                 batch = replace(batch, style=self.style_dropout.lanes(pieces[mine], epochs[mine]))
             count = int(targets.sum())  # all ranks' targets this step
-            lr = self.schedule.learning_rate(self.step)
+            lr = self.schedule.learning_rate(self.training.step)
             started, cpu = time.perf_counter(), time.process_time()
             loss, stop, out_of_time = self._train_step(batch, count, lr)
             now = time.perf_counter()
@@ -205,18 +208,18 @@ class Trainer:
                 self.tuner.step_done(count, now - started, time.process_time() - cpu)
             self.schedule.elapsed_s += now - clock
             clock = now
-            self.step += 1
-            self.tokens_seen += count
+            self.training.step += 1
+            self.training.tokens_seen += count
             losses.append(loss)
             pace.tick(count)
-            self.total_steps = self.schedule.total_steps(self.step, pace.seconds_per_step)
+            self.total_steps = self.schedule.total_steps(self.training.step, pace.seconds_per_step)
             if out_of_time:
                 ended = EndReason.TIME
-            if self.step % c.log_every == 0:
+            if self.training.step % c.log_every == 0:
                 self.files.log(
                     {
                         "event": LogEvent.TRAIN,
-                        "step": self.step,
+                        "step": self.training.step,
                         "epoch": self.epoch,
                         "loss": round(float(np.mean(losses[-c.log_every :])), 5),
                         "lr": lr,
@@ -229,25 +232,34 @@ class Trainer:
                 learning_rate=lr,
                 pace=pace,
             )
-            last = ended is not None or self.schedule.out_of_steps(self.step)
-            if self.step % c.eval_every == 0 or last:
+            last = ended is not None or self.schedule.out_of_steps(self.training.step)
+            if self.training.step % c.eval_every == 0 or last:
                 yield self._validate(pace)
-                counted = self.last_val_loss is not None  # no validation files: never stale
-                if counted and self.schedule.validated(self._improved) and ended is None:
+                counted = (
+                    self.training.last_val_loss is not None
+                )  # no validation files: never stale
+                if counted and self.schedule.validated(self.training.improved) and ended is None:
                     ended = EndReason.PATIENCE
                 yield self._checkpoint(pace)
                 self.schedule.elapsed_s += time.perf_counter() - clock
                 clock = time.perf_counter()
                 pace.restart()  # the pace shown is training's own
-        ended = ended or (EndReason.STEPS if self.schedule.out_of_steps(self.step) else None)
-
-        if self.step > self.saved_step:  # stopped between checkpoints: keep what was done
-            yield self._checkpoint(pace)
-        self.total_steps = self.step if ended else self.total_steps
-        self.files.log(
-            {"event": LogEvent.FINISH if ended else LogEvent.STOP, "step": self.step, "why": ended}
+        ended = ended or (
+            EndReason.STEPS if self.schedule.out_of_steps(self.training.step) else None
         )
-        text = messages.ended(self, ended) + messages.lines_lost(self.files)
+
+        if self.training.step > self.saved_step:  # stopped between checkpoints: keep what was done
+            yield self._checkpoint(pace)
+        self.total_steps = self.training.step if ended else self.total_steps
+        self.files.log(
+            {
+                "event": LogEvent.FINISH if ended else LogEvent.STOP,
+                "step": self.training.step,
+                "why": ended,
+            }
+        )
+        text = messages.ended(self.training, self.info, c, self.total_steps, ended)
+        text += messages.lines_lost(self.files)
         yield self._progress(
             TrainEvent.FINISHED if ended else TrainEvent.STOPPED, message=text, pace=pace
         )
@@ -268,10 +280,10 @@ class Trainer:
             given = torch.from_numpy(given).to(self.device, non_blocking=True)
         style = None if batch.style is None else torch.from_numpy(batch.style).to(self.device)
         keep = torch.from_numpy(~batch.fresh).to(self.device).float()[None, :, None]
-        state = (self.state[0] * keep, self.state[1] * keep)
+        state = (self.training.carried[0] * keep, self.training.carried[1] * keep)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        with messages.out_of_memory_said(self):
+        with self._memory_said():
             with self._autocast():
                 logits, (h, c) = self.net(inputs, state, context=context, given=given, style=style)
             loss_sum = F.cross_entropy(
@@ -288,7 +300,7 @@ class Trainer:
             )
             stop_votes, time_votes, bad, total = self.ranks.sum(flags).tolist()
             if bad:
-                raise messages.nan_loss(self)
+                raise messages.nan_loss(self.training, self.config, self.saved_step)
             # Scaled so that DDP's gradient average is the mean over all ranks' tokens.
             loss = loss_sum * (self.ranks.world_size / max(count, 1))
             self.optimizer.zero_grad(set_to_none=True)
@@ -296,10 +308,10 @@ class Trainer:
             self.scaler.unscale_(self.optimizer)
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             if not torch.isfinite(norm) and not self.scaler.is_enabled():
-                raise messages.nan_loss(self)
+                raise messages.nan_loss(self.training, self.config, self.saved_step)
             self.scaler.step(self.optimizer)
             self.scaler.update()
-        self.state = (h.detach().float(), c.detach().float())
+        self.training.carried = (h.detach().float(), c.detach().float())
         return total / max(count, 1), bool(stop_votes), bool(time_votes)
 
     def _autocast(self):
@@ -313,41 +325,46 @@ class Trainer:
         return self.validation.loss(self.model, self._autocast)
 
     def _validate(self, pace) -> TrainProgress:
-        with messages.out_of_memory_said(self):
-            self.last_val_loss = self.validation_loss()
-        improved = self.last_val_loss is not None and (
-            self.best_val_loss is None or self.last_val_loss < self.best_val_loss
+        t = self.training
+        with self._memory_said():
+            t.last_val_loss = self.validation_loss()
+        improved = t.last_val_loss is not None and (
+            t.best_val_loss is None or t.last_val_loss < t.best_val_loss
         )
         if improved:
-            self.best_val_loss = self.last_val_loss
-        if self.last_val_loss is not None:
+            t.best_val_loss = t.last_val_loss
+        if t.last_val_loss is not None:
             self.files.log(
                 {
                     "event": LogEvent.VALIDATION,
-                    "step": self.step,
-                    "loss": round(self.last_val_loss, 5),
+                    "step": t.step,
+                    "loss": round(t.last_val_loss, 5),
                     "best": improved,
                 }
             )
-        self._improved, self.val_step = improved, self.step
+        t.improved, t.val_step = improved, t.step
         return self._progress(TrainEvent.VALIDATION, pace=pace)
 
     # --- checkpoints ------------------------------------------------------------------------------
     def _checkpoint(self, pace) -> TrainProgress:
         """Write the latest checkpoint (and make it the best if validation improved); every rank
         takes part because the carried states and RNG of all lanes are gathered to rank 0."""
-        h = self.ranks.gather_lanes(self.state[0], dim=1)
-        c = self.ranks.gather_lanes(self.state[1], dim=1)
+        h = self.ranks.gather_lanes(self.training.carried[0], dim=1)
+        c = self.ranks.gather_lanes(self.training.carried[1], dim=1)
         rng = self.ranks.gather_lanes(torch.get_rng_state().to(self.device)[None], dim=0)
-        tensors, info = trainer_state.snapshot(self, h, c, rng) if self.files.writes else ({}, {})
+        tensors, info = ({}, {})
+        if self.files.writes:
+            args = (self.info, self.stream.steps_per_epoch, self.ranks.world_size)
+            tensors, info = self.training.snapshot(*args, (h, c), rng)
         path = self.files.checkpoint(
-            self.step,
+            self.training.step,
             tensors,
             info,
-            best=self._improved or not len(self.val_set),  # without validation, best is latest
-            best_val_loss=self.best_val_loss,
+            best=self.training.improved
+            or not len(self.val_set),  # without validation, best is latest
+            best_val_loss=self.training.best_val_loss,
         )
-        self._improved = False
+        self.training.improved = False
         self.ranks.barrier()
         return self._progress(
             TrainEvent.CHECKPOINT, checkpoint=str(path) if path else None, pace=pace
@@ -357,27 +374,50 @@ class Trainer:
     @property
     def epoch(self) -> int:
         """The pass over the training files that the last step was in (1-based)."""
-        return 1 + int(max(self.step - 1, 0) / self.stream.steps_per_epoch)
+        return 1 + int(max(self.training.step - 1, 0) / self.stream.steps_per_epoch)
 
     def _progress(self, event: TrainEvent, *, pace=None, **fields) -> TrainProgress:
         rate = pace.tokens_per_s if pace else 0.0
         eta = (
-            pace.seconds_per_step * (self.total_steps - self.step)
+            pace.seconds_per_step * (self.total_steps - self.training.step)
             if pace and pace.seconds_per_step
             else None
         )
         return TrainProgress(
             event=event,
-            step=self.step,
+            step=self.training.step,
             total_steps=self.total_steps,
             epoch=self.epoch,
-            val_loss=self.last_val_loss,
-            best_val_loss=self.best_val_loss,
+            val_loss=self.training.last_val_loss,
+            best_val_loss=self.training.best_val_loss,
             tokens_per_s=rate,
             eta_s=eta,
             device=self.device_label,
             **fields,
         )
+
+    def _describe(self, resumed: bool) -> str:
+        device = messages.device_label(self.device, self.ranks, threads=False)
+        pieces = (len(self.train_set), len(self.val_set))
+        args = (self.info, self.config, self.model_config, pieces, device, resumed)
+        return messages.describe(self.training, *args)
+
+    def _memory_said(self):
+        """The device running out of memory inside the block is the OutOfMemory sentence."""
+        return messages.out_of_memory_said(self.device, self.config, self.model_config)
+
+    # The run's counters as the command line, the app and the benchmarks read them.
+    @property
+    def step(self) -> int:
+        return self.training.step
+
+    @property
+    def tokens_seen(self) -> int:
+        return self.training.tokens_seen
+
+    @property
+    def best_val_loss(self) -> float | None:
+        return self.training.best_val_loss
 
     @property
     def device_label(self) -> str:
