@@ -1,5 +1,5 @@
 """The synopsis of every `composer` command, from its argparse parser, for docs/command-line.md:
-printed, or written between the markers there with --write (tests/test_cli_docs.py checks that
+printed, or written between the markers there with --write (tests/cli/test_cli_docs.py checks that
 the document holds exactly what this prints, so the synopsis cannot drift from the code).
 
     python scripts/cli_synopsis.py [--write]

@@ -5,7 +5,7 @@ fresh clone without ../shared/corpora (tests/conftest.py `corpus()` falls back t
 
 Nothing is downloaded and nothing is copied from anywhere: every note comes from the rules below
 and a seeded random generator, so a run writes the same bytes every time (the test
-`tests/test_test_data.py` checks that the committed files are what this script writes). The files
+`tests/project/test_test_data.py` checks that the committed files are what this script writes). The files
 are part of Composer and share its MIT licence.
 
 - chorales/ (24 files): four voices in four tracks (Soprano, Alto, Tenor, Bass), one velocity,
@@ -233,7 +233,7 @@ def chorale(index: int) -> Score:
 
 # --- folk tunes ----------------------------------------------------------------------------------
 
-FOLK = [  # (style, tonic, minor); the first is in G major (tests/test_constraints.py)
+FOLK = [  # (style, tonic, minor); the first is in G major (tests/core/test_constraints.py)
     ("reel", 7, False), ("jig", 2, False), ("waltz", 0, False), ("hornpipe", 9, False),
     ("reel", 9, True), ("jig", 7, False), ("waltz", 5, False), ("reel", 2, False),
     ("jig", 4, True), ("hornpipe", 10, False), ("waltz", 7, False), ("reel", 0, False),

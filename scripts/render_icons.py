@@ -2,7 +2,7 @@
 
     python scripts/render_icons.py
 
-Run it after every change to the SVG: tests/test_desktop_files.py re-renders the SVG with
+Run it after every change to the SVG: tests/project/test_desktop_files.py re-renders the SVG with
 `render()` below and fails when a PNG no longer matches. QtSvg is already a dependency (PySide6),
 so rendering needs no other tool, and the app draws the SVG with the same renderer.
 """

@@ -28,6 +28,17 @@ STAND_IN_FILES = {  # files of library_testdata that tests name, and their stand
 }
 
 
+#: The folders of tests/, one per layer; each test carries its folder's marker.
+LAYERS = ("core", "app", "cli", "project")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        layer = item.path.parent.name
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))
+
+
 def shared_corpus(name: str) -> Path | None:
     """The folder of ../shared/corpora, or None when it is absent or ignored."""
     folder = CORPORA / name

@@ -115,7 +115,7 @@ def test_open_given_files_shows_a_midi_file_or_says_why_not(window, tmp_path):
 
     chorale = next(iter(sorted(corpus("bach_chorales").rglob("*.mid"))))
     open_given_files(window, [chorale])
-    model, _view = window.current()
+    model, _view = window.pieces.current()
     assert len(model) > 0 and chorale.name in window.windowTitle()
 
     open_given_files(window, [tmp_path / "nowhere.mid"])
@@ -129,6 +129,7 @@ def test_open_given_files_shows_a_midi_file_or_says_why_not(window, tmp_path):
     assert window.told[-1] == "notes.txt is not a MIDI file; Composer opens .mid and .midi files."
 
 
+@pytest.mark.slow
 def test_composer_file_mid_opens_the_window_showing_it(tmp_path):
     chorale = next(iter(sorted(corpus("bach_chorales").rglob("*.mid"))))
     result = _composer(
@@ -138,6 +139,7 @@ def test_composer_file_mid_opens_the_window_showing_it(tmp_path):
     assert f"window shown: Composer — {chorale.name}" in result.stdout
 
 
+@pytest.mark.slow
 def test_smoke_test_generates_with_the_bundled_model_through_the_window(tmp_path):
     """What packaging/build.py runs on the built bundle, here on the source tree."""
     result = _composer(env={"COMPOSER_SMOKE_TEST": "1", "COMPOSER_DATA_DIR": str(tmp_path)})
@@ -146,6 +148,7 @@ def test_smoke_test_generates_with_the_bundled_model_through_the_window(tmp_path
     assert "smoke ok:" in result.stdout and bundled_model_name() in result.stdout
 
 
+@pytest.mark.slow
 def test_smoke_test_fails_fast_on_a_bug_instead_of_waiting_behind_a_dialog(tmp_path):
     """A broken bundle must end the check with status 1, not hang on an error dialog."""
     script = (
@@ -162,6 +165,7 @@ def test_smoke_test_fails_fast_on_a_bug_instead_of_waiting_behind_a_dialog(tmp_p
     assert "Traceback" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_macos_file_open_event_shows_the_file(tmp_path):
     """Finder opens documents with a FileOpen event, not arguments (packaging's Composer.app)."""
     chorale = next(iter(sorted(corpus("bach_chorales").rglob("*.mid"))))

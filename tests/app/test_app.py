@@ -20,6 +20,7 @@ def chorales(tmp_path):
     return copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)
 
 
+@pytest.mark.slow
 def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
@@ -27,7 +28,7 @@ def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
     assert window.windowTitle() == "Composer — chorales"
 
     tiny_panel_settings(window.training, steps=10)
-    window.start_training()
+    window.learning.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
     assert window.training.readouts["Step"].text() == "10 / 10"
     assert window.training.chart.validation  # the chart got validation points
@@ -40,32 +41,32 @@ def test_open_train_generate_export(window, qtbot, chorales, tmp_path):
     window.generation.streamed.connect(lambda update: streamed.append(update))  # GUI-thread signal
     window.generation.seconds.setValue(6)
     window.generation.variations.setValue(2)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
     assert window.tabs.count() == 2 and window.documents.documents[1].title == "Variation 2"
     assert window.tabs.tabText(1) == "Variation 2 •"  # not exported yet
-    assert all(len(model) > 0 for model, _ in window.variations)
+    assert all(len(model) > 0 for model, _ in window.pieces.variations)
     assert streamed and sum(len(u.notes[0]) for u in streamed) > 0  # notes arrived while writing
     assert "Generated 2 variations" in window.generation.message.text()
 
-    out = window.export_variation(0, tmp_path / "export" / "first.mid")
+    out = window.exporting.export_variation(0, tmp_path / "export" / "first.mid")
     midi = pretty_midi.PrettyMIDI(str(out))
-    assert sum(len(i.notes) for i in midi.instruments) == len(window.variations[0][0])
-    assert window.export_variation(0, out) is None  # never overwritten silently
+    assert sum(len(i.notes) for i in midi.instruments) == len(window.pieces.variations[0][0])
+    assert window.exporting.export_variation(0, out) is None  # never overwritten silently
     assert "already exists" in window.told[-1]
     assert window.tabs.tabText(0) == "first.mid"  # the tab takes the file's name
-    written = window.export_all_to(tmp_path / "export")
+    written = window.exporting.export_all_to(tmp_path / "export")
     assert [p.name for p in written] == ["first.mid", "variation-2.mid"]  # after the tabs
 
 
 def test_dropping_a_midi_file_shows_it_and_a_bad_file_says_why(window, tmp_path):
     chorale = sorted(corpus("bach_chorales").glob("*.mid"))[0]
-    window.open_paths([chorale])
+    window.pieces.open_paths([chorale])
     assert window.tabs.tabText(0) == chorale.name
-    assert len(window.variations[0][0]) > 100
+    assert len(window.pieces.variations[0][0]) > 100
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"MThd this is not a MIDI file")
-    window.open_paths([bad])
+    window.pieces.open_paths([bad])
     assert window.told and "bad.mid" in window.told[-1]
 
 
@@ -81,16 +82,17 @@ def test_a_folder_without_midi_and_a_missing_model_get_one_sentence(window, qtbo
     )
     window.generation.model.insertItem(0, "broken", str(broken))
     window.generation.model.setCurrentIndex(0)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=30_000)
     assert "model.json has an unusable model description" in window.generation.message.text()
 
 
+@pytest.mark.slow
 def test_closing_while_training_asks_then_keeps_the_checkpoint(window, qtbot, chorales):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
     tiny_panel_settings(window.training, steps=100_000)
-    window.start_training()
+    window.learning.start_training()
     qtbot.waitUntil(
         lambda: window.training.readouts["Step"].text().startswith(("2 ", "3 ", "4 ", "5 ")),
         timeout=60_000,
@@ -126,6 +128,7 @@ def test_unexpected_errors_are_logged_and_reported(qtbot, tmp_path):
     assert "a bug" in paths.log_file().read_text() and "Traceback" in paths.log_file().read_text()
 
 
+@pytest.mark.slow
 def test_composer_without_arguments_opens_the_window(tmp_path):
     env = {
         "QT_QPA_PLATFORM": "offscreen",
@@ -145,11 +148,12 @@ def test_composer_without_arguments_opens_the_window(tmp_path):
     assert "window shown" in result.stdout
 
 
+@pytest.mark.slow
 def test_resume_a_run_stop_generation_at_once_and_drag_out(window, qtbot, chorales, tmp_path):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
     tiny_panel_settings(window.training, steps=4)
-    window.start_training()
+    window.learning.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
     run_dir = window.training.run_dir
 
@@ -162,19 +166,20 @@ def test_resume_a_run_stop_generation_at_once_and_drag_out(window, qtbot, choral
 
     window.generation.seconds.setValue(3600)
     window.generation.variations.setValue(1)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(
-        lambda: len(window.variations) == 1 and len(window.variations[0][0]) > 0, timeout=60_000
+        lambda: len(window.pieces.variations) == 1 and len(window.pieces.variations[0][0]) > 0,
+        timeout=60_000,
     )
-    window.stop_generating()
+    window.generating.stop_generating()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=10_000)
     assert window.generation.message.text().startswith("Stopped 1 variation ")
-    assert window.variations[0][0].end_tick < 3600 * 480  # far from the hour asked for
+    assert window.pieces.variations[0][0].end_tick < 3600 * 480  # far from the hour asked for
 
     dragged = window.drag_button.write_temporary()  # what a drag into a DAW carries
     assert dragged.suffix == ".mid" and dragged.name == "variation-1.mid"
     assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(dragged)).instruments) == len(
-        window.variations[0][0]
+        window.pieces.variations[0][0]
     )
 
 
@@ -194,14 +199,15 @@ def test_window_layout_is_restored(qtbot, window):
     again.close()
 
 
+@pytest.mark.slow
 def test_evaluate_the_model_shows_the_report_with_histograms(window, qtbot, chorales, tmp_path):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
     tiny_panel_settings(window.training, steps=6)
     window.training.fields["validation_fraction"].setValue(0.3)
-    window.start_training()
+    window.learning.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=120_000)
-    window.evaluate_model()
+    window.learning.evaluate_model()
     qtbot.waitUntil(lambda: window.learning.evaluation is not None, timeout=120_000)
     dialog = window.learning.evaluation
     assert "5-gram (Kneser-Ney)" in dialog.text.toPlainText()
@@ -223,12 +229,13 @@ def test_first_launch_generates_with_the_bundled_model(window, qtbot):
     assert window.generation.model.currentText() == "Bundled model"
     window.generation.seconds.setValue(8)
     window.generation.variations.setValue(1)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
-    assert len(window.variations[0][0]) > 10
+    assert len(window.pieces.variations[0][0]) > 10
     assert bundled_model_name() in window.generation.message.text()
 
 
+@pytest.mark.slow
 def test_a_nan_loss_in_the_app_says_so_and_keeps_the_checkpoint(
     window, qtbot, chorales, monkeypatch
 ):
@@ -249,7 +256,7 @@ def test_a_nan_loss_in_the_app_says_so_and_keeps_the_checkpoint(
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
     tiny_panel_settings(window.training, steps=50)
-    window.start_training()
+    window.learning.start_training()
     qtbot.waitUntil(lambda: not window.training.is_running, timeout=60_000)
     message = window.training.message.text()
     assert "NaN or infinite at step 8" in message and "checkpoint of step 5 is kept" in message

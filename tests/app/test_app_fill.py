@@ -56,7 +56,7 @@ def use_model(window, run_dir, seed=3):
 
 def open_chorale(window):
     path = sorted(corpus("bach_chorales").glob("*.mid"))[0]
-    assert window.open_midi_file(path)
+    assert window.pieces.open_midi_file(path)
     editor = window.documents.current_editor()
     model = editor.document.model
     timeline = Timeline(model.ticks_per_beat, model.tempos, model.time_signatures)
@@ -77,13 +77,16 @@ def drag_on_ruler(qtbot, view, start, end):
 
 def regenerate(window, qtbot, view):
     qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-    assert window.regeneration is not None
+    assert window.regenerating.regeneration is not None
     qtbot.waitUntil(
-        lambda: window.regeneration is None or window.regeneration.state == "choosing",
+        lambda: (
+            window.regenerating.regeneration is None
+            or window.regenerating.regeneration.state == "choosing"
+        ),
         timeout=120_000,
     )
-    assert window.regeneration is not None, window.told
-    return window.regeneration
+    assert window.regenerating.regeneration is not None, window.told
+    return window.regenerating.regeneration
 
 
 def bar_text(window) -> str:
@@ -94,6 +97,7 @@ def outside(notes, start, end):
     return notes[(notes["start"] < start) | (notes["start"] >= end)]
 
 
+@pytest.mark.slow
 def test_regenerate_bars_step_through_keep_one_undo_and_redo(window, qtbot, filling_run):
     use_model(window, filling_run)
     editor, (start, end) = open_chorale(window)
@@ -135,7 +139,7 @@ def test_regenerate_bars_step_through_keep_one_undo_and_redo(window, qtbot, fill
 
     qtbot.keyClick(view, Qt.Key.Key_Return)
     kept = shown[-1]
-    assert window.regeneration is None and not document.busy
+    assert window.regenerating.regeneration is None and not document.busy
     assert np.array_equal(model.notes, kept)
     assert stack.count() == steps + 1 and stack.undoText() == "Regenerate bars 3–4"
     assert document.modified and window.tabs.tabText(0).endswith("•")
@@ -150,13 +154,14 @@ def test_regenerate_bars_step_through_keep_one_undo_and_redo(window, qtbot, fill
     assert np.array_equal(model.notes, kept)
 
 
+@pytest.mark.slow
 def test_esc_puts_the_original_back_and_nothing_can_change_meanwhile(window, qtbot, filling_run):
     use_model(window, filling_run, seed=11)
     editor, (start, end) = open_chorale(window)
     view, document, stack = editor.view, editor.document, window.documents.undo_stack
     model = document.model
-    window.select_all_notes()
-    window.transpose_up()  # an earlier step, which Ctrl+Z must not undo while choosing
+    window.editing.select_all_notes()
+    window.editing.transpose_up()  # an earlier step, which Ctrl+Z must not undo while choosing
     before, selected, steps = model.notes.copy(), model.selected_indices(), stack.count()
 
     drag_on_ruler(qtbot, view, start, end)
@@ -165,12 +170,12 @@ def test_esc_puts_the_original_back_and_nothing_can_change_meanwhile(window, qtb
     assert not np.array_equal(model.notes, before)
     window.session.save_now()  # the autosave keeps what the musician had
     assert np.array_equal(window.session._saved(document).notes, before)
-    window.delete_notes()
+    window.editing.delete_notes()
     assert "Keep an alternative (Enter) or restore the original (Esc)" in window.state_label.text()
     assert not window.documents.close_tab(0)
 
     qtbot.keyClick(view, Qt.Key.Key_Escape)
-    assert window.regeneration is None and not document.busy
+    assert window.regenerating.regeneration is None and not document.busy
     assert np.array_equal(model.notes, before)  # exactly, row for row
     assert np.array_equal(model.selected_indices(), selected)
     assert stack.count() == steps and window.tabs.tabText(0).endswith("•")
@@ -180,10 +185,11 @@ def test_esc_puts_the_original_back_and_nothing_can_change_meanwhile(window, qtb
     regenerate(window, qtbot, view)
     qtbot.keyClick(view, Qt.Key.Key_Right)
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.regeneration is None
+    assert window.regenerating.regeneration is None
     assert np.array_equal(model.notes, before) and stack.count() == steps
 
 
+@pytest.mark.slow
 def test_esc_while_writing_stops_and_offers_only_finished_alternatives(window, qtbot, filling_run):
     use_model(window, filling_run)
     editor, (start, end) = open_chorale(window)
@@ -191,22 +197,26 @@ def test_esc_while_writing_stops_and_offers_only_finished_alternatives(window, q
     original = model.notes.copy()
     drag_on_ruler(qtbot, view, start, end)
     qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-    assert window.regeneration.state == "writing"
+    assert window.regenerating.regeneration.state == "writing"
     assert window.regenerating.bar.text.startswith("Writing 4 alternatives for bars 3–4")
     qtbot.keyClick(view, Qt.Key.Key_Escape)  # at once: most likely before any is finished
     qtbot.waitUntil(
-        lambda: window.regeneration is None or window.regeneration.state == "choosing",
+        lambda: (
+            window.regenerating.regeneration is None
+            or window.regenerating.regeneration.state == "choosing"
+        ),
         timeout=60_000,
     )
-    if window.regeneration is None:
+    if window.regenerating.regeneration is None:
         assert "Stopped before any alternative was finished" in window.state_label.text()
     else:  # the tiny model was quicker than the key: what it finished is offered
         assert "alternative 1 of" in bar_text(window)
         qtbot.keyClick(view, Qt.Key.Key_Escape)
-    assert window.regeneration is None and np.array_equal(model.notes, original)
+    assert window.regenerating.regeneration is None and np.array_equal(model.notes, original)
     assert window.generation.worker is None  # Esc stopped the bars, not a generation
 
 
+@pytest.mark.slow
 def test_a_model_not_trained_to_fill_in_says_so(window, qtbot, left_only_run):
     use_model(window, left_only_run)
     editor, (start, end) = open_chorale(window)
@@ -224,7 +234,7 @@ def test_a_model_not_trained_to_fill_in_says_so(window, qtbot, left_only_run):
 def test_alternatives_without_notes_are_said(window, qtbot, tmp_path):
     """A model that only rests leaves the bars empty: the bar above the roll marks such an
     alternative and the status names them (it said nothing, as if empty bars were music)."""
-    from tests.test_constraints import _resting_copy_of_the_bundled_model
+    from tests.core.test_constraints import _resting_copy_of_the_bundled_model
 
     use_model(window, _resting_copy_of_the_bundled_model(tmp_path))
     editor, (start, end) = open_chorale(window)

@@ -18,9 +18,16 @@ from composer.app.regeneration import NOT_HEARING_PARTS
 from composer.core.midi import read_midi
 from composer.core.midi.piece import gm_usual_range, note_name
 from composer.core.midi.timeline import Timeline
+from tests.app.test_app_fill import (
+    FIRST_BAR,
+    LAST_BAR,
+    drag_on_ruler,
+    open_chorale,
+    train,
+    use_model,
+)
 from tests.conftest import corpus
 from tests.editing_helpers import click_box
-from tests.test_app_fill import FIRST_BAR, LAST_BAR, drag_on_ruler, open_chorale, train, use_model
 from tests.training_helpers import tiny_model
 
 SPB = 12
@@ -48,12 +55,16 @@ def choose_instrument(window, qtbot, program: int, note_range=None) -> None:
     assert ok.text() == "Write the part"
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
-        lambda: window.regeneration is None or window.regeneration.state == "choosing",
+        lambda: (
+            window.regenerating.regeneration is None
+            or window.regenerating.regeneration.state == "choosing"
+        ),
         timeout=120_000,
     )
-    assert window.regeneration is not None, window.told
+    assert window.regenerating.regeneration is not None, window.told
 
 
+@pytest.mark.slow
 def test_add_a_bass_part_to_some_bars_keep_it_undo_it_and_export_it(
     window, qtbot, hearing_run, tmp_path
 ):
@@ -90,12 +101,12 @@ def test_add_a_bass_part_to_some_bars_keep_it_undo_it_and_export_it(
     assert len({new.tobytes() for new in shown}) > 1  # the alternatives differ
 
     qtbot.keyClick(view, Qt.Key.Key_Return)  # keeps alternative 1 (Tab went round)
-    assert window.regeneration is None and not document.busy
+    assert window.regenerating.regeneration is None and not document.busy
     assert stack.count() == steps + 1
     assert stack.undoText() == f"Add Electric Bass (finger) part in bars {FIRST_BAR}–{LAST_BAR}"
     with_part = model.notes.copy()
     path = tmp_path / "with-bass.mid"
-    assert window.write_piece(0, path) is not None
+    assert window.exporting.write_piece(0, path) is not None
     back = read_midi(path)
     bass = [t for t in back.tracks if t.program == 33]
     assert len(bass) == 1 and len(bass[0].notes) == len(shown[0])
@@ -106,6 +117,7 @@ def test_add_a_bass_part_to_some_bars_keep_it_undo_it_and_export_it(
     assert np.array_equal(model.notes, with_part)
 
 
+@pytest.mark.slow
 def test_a_part_for_the_whole_piece_and_a_model_that_cannot_hear_says_so(
     window, qtbot, tmp_path_factory
 ):
@@ -114,21 +126,22 @@ def test_a_part_for_the_whole_piece_and_a_model_that_cannot_hear_says_so(
     editor, _ = open_chorale(window)
     view, model = editor.view, editor.document.model
     original = model.notes.copy()
-    window.add_part()  # from the Music menu: no bars selected, so the whole piece
+    window.regenerating.add_part()  # from the Music menu: no bars selected, so the whole piece
     dialog = window.regenerating.part_dialog
     assert "the whole piece" in dialog.findChild(type(window.state_label)).text()
     choose_instrument(window, qtbot, DRUMS)
     assert NOT_HEARING_PARTS in window.state_label.text()
     qtbot.keyClick(view, Qt.Key.Key_Escape)  # the original back
-    assert window.regeneration is None
+    assert window.regenerating.regeneration is None
     assert np.array_equal(model.notes, original)
-    window.add_part()  # the dialog offers the instrument chosen last
+    window.regenerating.add_part()  # the dialog offers the instrument chosen last
     dialog = window.regenerating.part_dialog
     assert dialog.instrument.currentText() == "Drums"
     dialog.reject()
-    assert window.regeneration is None and window.regenerating.part_dialog is None
+    assert window.regenerating.regeneration is None and window.regenerating.part_dialog is None
 
 
+@pytest.mark.slow
 def test_regenerate_selection_rewrites_the_tracks_ticked_in_the_tracks_panel(
     window, qtbot, hearing_run, tmp_path
 ):
@@ -142,7 +155,7 @@ def test_regenerate_selection_rewrites_the_tracks_ticked_in_the_tracks_panel(
     path = tmp_path / "strings.mid"
     write_midi(replace(chorale, tracks=arranged), path)
     use_model(window, hearing_run)
-    assert window.open_midi_file(path)
+    assert window.pieces.open_midi_file(path)
     editor = window.documents.current_editor()
     view, model = editor.view, editor.document.model
     timeline = Timeline(model.ticks_per_beat, model.tempos, model.time_signatures)
@@ -154,10 +167,13 @@ def test_regenerate_selection_rewrites_the_tracks_ticked_in_the_tracks_panel(
     drag_on_ruler(qtbot, view, start, end)
     qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(
-        lambda: window.regeneration is None or window.regeneration.state == "choosing",
+        lambda: (
+            window.regenerating.regeneration is None
+            or window.regenerating.regeneration.state == "choosing"
+        ),
         timeout=120_000,
     )
-    assert window.regeneration is not None, window.told
+    assert window.regenerating.regeneration is not None, window.told
     assert "for Tenor and Bass in bars 3–4" in window.state_label.text()
     violins = np.sort(original[original["program"] == 40], order=["start", "pitch"])
     changed = False

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.editing_helpers import TPB, little_tune
 
 
@@ -18,7 +20,7 @@ def generate(window, qtbot, variations: int = 2, seconds: float = 4) -> None:
     window.generation.seconds.setValue(seconds)
     window.generation.variations.setValue(variations)
     window.generation.random_seed.setChecked(False)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
 
 
@@ -27,7 +29,7 @@ def titles(window) -> list[str]:
 
 
 def test_a_generation_opens_beside_the_pieces_and_undo_takes_it_away(window, qtbot, tmp_path):
-    window.open_midi_file(little_tune(tmp_path / "tune.mid"))
+    window.pieces.open_midi_file(little_tune(tmp_path / "tune.mid"))
     generate(window, qtbot)
     assert titles(window) == ["tune.mid", "Variation 1", "Variation 2"]
     assert window.tabs.currentIndex() == 1
@@ -46,18 +48,18 @@ def test_a_generation_opens_beside_the_pieces_and_undo_takes_it_away(window, qtb
 
 def test_the_first_variation_shows_all_its_pitches(window, qtbot):
     generate(window, qtbot, variations=2, seconds=8)
-    for model, view in window.variations[:1]:
+    for model, view in window.pieces.variations[:1]:
         low, high = view.mapping.visible_pitches(view.viewport().height())
         pitches = model.notes["pitch"]
         assert low <= pitches.min() and pitches.max() <= high
 
 
 def test_continuing_a_selection_keeps_the_source_and_its_tempo(window, qtbot, tmp_path):
-    window.open_midi_file(little_tune(tmp_path / "tune.mid"))  # 90 BPM
+    window.pieces.open_midi_file(little_tune(tmp_path / "tune.mid"))  # 90 BPM
     source = window.documents.documents[0]
     view = window.documents.editor(source).view
     view.set_selection(4 * TPB, 8 * TPB)  # the second bar
-    primer = window.selected_piece()
+    primer = window.pieces.selected_piece()
     assert primer.tempos["us_per_beat"].tolist() == [666_667]  # not the default 120 BPM
     assert min(int(t.notes["start"].min()) for t in primer.tracks) == 0
     window.generation.primer.setCurrentIndex(2)  # "Continue the selected range"
@@ -72,7 +74,7 @@ def test_continuing_a_selection_keeps_the_source_and_its_tempo(window, qtbot, tm
 
 
 def test_closing_a_changed_piece_asks_and_undo_reopens_it(window, qtbot, tmp_path):
-    window.open_midi_file(little_tune(tmp_path / "tune.mid"))
+    window.pieces.open_midi_file(little_tune(tmp_path / "tune.mid"))
     document = window.documents.documents[0]
     window.documents.editor(document).note_editor.model.select_all()
     window.actions_by_name["transpose_up"].trigger()
@@ -86,7 +88,7 @@ def test_closing_a_changed_piece_asks_and_undo_reopens_it(window, qtbot, tmp_pat
     window.actions_by_name["undo"].trigger()  # closed by mistake: it comes back
     assert titles(window) == ["tune.mid"] and window.documents.documents[0].modified
     # "Save" exports where the piece was exported before, then closes.
-    assert window.export_variation(0, tmp_path / "mine.mid")
+    assert window.exporting.export_variation(0, tmp_path / "mine.mid")
     window.actions_by_name["transpose_up"].trigger()
     window.choose_save = lambda title: "save"
     assert window.documents.close_tab(0)
@@ -118,7 +120,7 @@ KILLED_APP = textwrap.dedent(
     app = create_app()
     window = MainWindow()
     window.show()
-    window.open_midi_file(Path(sys.argv[1]))
+    window.pieces.open_midi_file(Path(sys.argv[1]))
     document = window.documents.documents[0]
     document.model.select_all()
     window.actions_by_name["octave_up"].trigger()
@@ -138,6 +140,7 @@ KILLED_APP = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_killed_session_is_restored_on_the_next_start(tmp_path, qtbot):
     tune = little_tune(tmp_path / "tune.mid")
     env = dict(os.environ, COMPOSER_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
@@ -185,6 +188,6 @@ def test_every_tab_has_one_close_button_and_the_welcome_page_none(window, tmp_pa
         return sum(isinstance(c, QAbstractButton) and c.isVisible() for c in bar.children())
 
     assert window.tabs.tabText(0) == "Welcome" and buttons() == 0
-    window.open_midi_file(little_tune(tmp_path / "a.mid"))
-    window.open_midi_file(little_tune(tmp_path / "b.mid"))
+    window.pieces.open_midi_file(little_tune(tmp_path / "a.mid"))
+    window.pieces.open_midi_file(little_tune(tmp_path / "b.mid"))
     assert window.tabs.count() == 2 and buttons() == 2

@@ -18,7 +18,7 @@ from tests.editing_helpers import TPB, end_point, little_tune, note_point, row
 def tune(window, tmp_path):
     """The window showing a small real MIDI file, its piano roll zoomed to 2 bars."""
     path = little_tune(tmp_path / "tune.mid")
-    assert window.open_midi_file(path)
+    assert window.pieces.open_midi_file(path)
     editor = window.documents.current_editor()
     editor.view.resize(1000, 600)
     editor.view.mapping.fit_ticks(0, 8 * TPB, editor.view.viewport().width())
@@ -185,7 +185,7 @@ def test_undo_returns_every_byte_and_redo_every_edit(window, tune, qtbot, tmp_pa
     view, model, document = tune.view, tune.document.model, tune.document
     stack = window.documents.undo_stack
     original = model.notes.copy()
-    assert window.export_variation(0, tmp_path / "before.mid")
+    assert window.exporting.export_variation(0, tmp_path / "before.mid")
     assert not document.modified
     first = stack.index()
     # A sequence of every kind of edit.
@@ -201,18 +201,18 @@ def test_undo_returns_every_byte_and_redo_every_edit(window, tune, qtbot, tmp_pa
     press_drag(qtbot, tune.lane, QPoint(60, 10), QPoint(900, 40))
     assert document.modified and stack.index() - first >= 7
     edited = model.notes.copy()
-    assert window.export_variation(0, tmp_path / "after.mid")
+    assert window.exporting.export_variation(0, tmp_path / "after.mid")
     while stack.index() > first:
         window.actions_by_name["undo"].trigger()
     assert model.notes.tobytes() == original.tobytes()
     assert document.modified  # no longer what was exported last (after.mid)
-    assert window.write_piece(0, tmp_path / "undone.mid")
+    assert window.exporting.write_piece(0, tmp_path / "undone.mid")
     assert (tmp_path / "undone.mid").read_bytes() == (tmp_path / "before.mid").read_bytes()
     while stack.canRedo():
         window.actions_by_name["redo"].trigger()
     assert model.notes.tobytes() == edited.tobytes()
     assert not document.modified  # exactly what after.mid holds again
-    assert window.write_piece(0, tmp_path / "redone.mid")
+    assert window.exporting.write_piece(0, tmp_path / "redone.mid")
     assert (tmp_path / "redone.mid").read_bytes() == (tmp_path / "after.mid").read_bytes()
 
 
@@ -232,7 +232,7 @@ def test_ten_thousand_selected_notes_move_and_undo_as_one_step(window, qtbot):
             )
         ],
     )
-    (document,) = window.show_pieces([piece], ["many"])
+    (document,) = window.pieces.show_pieces([piece], ["many"])
     editor = window.documents.editor(document)
     before = document.model.notes.copy()
     window.actions_by_name["select_all_notes"].trigger()
@@ -290,7 +290,7 @@ from composer.app.window import MainWindow
 app = create_app()
 window = MainWindow()
 window.show()  # closing the last shown window ends app.exec()
-window.open_midi_file(Path(sys.argv[1]))
+window.pieces.open_midi_file(Path(sys.argv[1]))
 window.actions_by_name["select_all_notes"].trigger()
 window.actions_by_name["copy_notes"].trigger()
 QTimer.singleShot(0, window.close_keeping_session)
@@ -299,6 +299,7 @@ print("quit cleanly", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_quitting_after_copying_notes_exits_cleanly(tmp_path):
     """PySide6 crashed at exit while the clipboard held notes copied from Python."""
     import os

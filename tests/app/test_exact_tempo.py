@@ -98,6 +98,7 @@ def check_primer_kept(given: Piece, written: Piece, tempo: float | None) -> None
     tempo=st.one_of(st.none(), st.sampled_from(BPMS)),
     seed=st.integers(0, 1000),
 )
+@pytest.mark.slow
 def test_generated_continued_and_filled_files_keep_the_primers_tempo_and_metre(
     tmp_path_factory, primer, tempo, seed
 ):
@@ -184,7 +185,7 @@ def generate_in_app(window, qtbot) -> list:
     window.generation.streamed.connect(lambda update: streamed.extend(update.notes[0]))
     window.generation.seconds.setValue(2)
     window.generation.variations.setValue(1)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not window.generation.is_running, timeout=60_000)
     assert "Generated 1 variation" in window.generation.message.text()
     return streamed
@@ -207,7 +208,7 @@ def test_the_apps_steer_box_tempo_is_written_exactly(window, qtbot, tmp_path):
     generate_in_app(window, qtbot)
     [document] = window.documents.documents
     assert document.model.to_piece().tempos.tolist() == [(0, us(100.0))]
-    exported = window.export_variation(0, tmp_path / "steered.mid")
+    exported = window.exporting.export_variation(0, tmp_path / "steered.mid")
     assert read_midi(exported).tempos.tolist() == [(0, us(100.0))]
 
 
@@ -230,7 +231,7 @@ def test_the_app_continues_a_file_at_its_own_tempo_map_metre_and_resolution(
     [document] = window.documents.documents
     for written in (
         document.model.to_piece(),
-        read_midi(window.export_variation(0, tmp_path / "out.mid")),
+        read_midi(window.exporting.export_variation(0, tmp_path / "out.mid")),
     ):
         cut = continuation_start(given)
         assert written.ticks_per_beat == tpb

@@ -70,7 +70,7 @@ def _start_long_run(window, qtbot, chorales) -> None:
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
     tiny_panel_settings(window.training, steps=100_000, eval_every=10_000)
-    window.start_training()
+    window.learning.start_training()
     qtbot.waitUntil(lambda: window.training.readouts["Loss"].text() != "–", timeout=60_000)
 
 
@@ -209,6 +209,7 @@ def test_an_unknown_parser_error_still_gets_a_sentence_with_the_fix():
 
 
 # --- Train: resuming keeps the run's own target ------------------------------------------------
+@pytest.mark.slow
 def test_resuming_a_run_keeps_its_own_step_target_and_shows_it(window, qtbot, chorales, tmp_path):
     run_dir = tmp_path / "run"
     _run_stopped_at(run_dir, chorales, tmp_path / "cache", target=8, stop_at=4)
@@ -221,6 +222,7 @@ def test_resuming_a_run_keeps_its_own_step_target_and_shows_it(window, qtbot, ch
     assert json.loads((run_dir / "run.json").read_text())["step"] == 8
 
 
+@pytest.mark.slow
 def test_a_finished_run_shows_where_it_stood_and_trains_further_when_asked(
     window, qtbot, chorales, tmp_path
 ):
@@ -263,6 +265,7 @@ def test_continuing_a_folder_that_is_no_run_or_a_damaged_one_says_which(window, 
 
 
 # --- Train: the message and readouts follow what training does ----------------------------------
+@pytest.mark.slow
 def test_pressing_resume_after_pause_clears_paused(window, qtbot, chorales):
     _start_long_run(window, qtbot, chorales)
     panel = window.training
@@ -274,6 +277,7 @@ def test_pressing_resume_after_pause_clears_paused(window, qtbot, chorales):
     _stop(window, qtbot)
 
 
+@pytest.mark.slow
 def test_reading_a_folder_while_training_keeps_the_training_message(window, qtbot, chorales):
     _start_long_run(window, qtbot, chorales)
     panel = window.training
@@ -285,17 +289,18 @@ def test_reading_a_folder_while_training_keeps_the_training_message(window, qtbo
     _stop(window, qtbot)
 
 
+@pytest.mark.slow
 def test_a_new_run_starts_with_empty_readouts_and_chart(window, qtbot, chorales):
     window.library.open_folder(chorales)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
     panel = window.training
     tiny_panel_settings(panel, steps=4, eval_every=2)
-    window.start_training()
+    window.learning.start_training()
     qtbot.waitUntil(lambda: not panel.is_running, timeout=120_000)
     assert panel.readouts["Validation"].text() != "–" and panel.chart.validation
 
     tiny_panel_settings(panel, steps=100_000, eval_every=10_000)
-    window.start_training()
+    window.learning.start_training()
     assert [panel.readouts[name].text() for name in READOUTS] == ["–"] * len(READOUTS)
     assert panel.chart.train == [] and panel.chart.validation == []
     qtbot.waitUntil(lambda: panel.readouts["Loss"].text() != "–", timeout=60_000)
@@ -330,7 +335,7 @@ def test_model_list_names_the_checkpoint_that_generating_uses(window, qtbot, cho
     generation.model.setCurrentIndex(index)
     generation.seconds.setValue(2)
     generation.variations.setValue(1)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not generation.is_running, timeout=60_000)
     assert "with myrun (step 4)" in generation.message.text()  # the same checkpoint
 
@@ -367,7 +372,7 @@ def test_the_style_row_offers_the_chosen_models_styles(window, qtbot, chorales, 
     assert generation.sampling_settings().style == "late"
     generation.seconds.setValue(2)
     generation.variations.setValue(1)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not generation.is_running, timeout=60_000)
     assert "with styled (step 2), style late, seed" in generation.message.text()
     generation.refresh_models(select=str(styled))  # the same model listed again: still Late
@@ -409,6 +414,7 @@ def test_every_control_of_train_and_generate_explains_itself(window):
     assert "make up P of the probability: lower = safer" in window.generation.top_p.toolTip()
 
 
+@pytest.mark.slow
 def test_a_run_that_hears_the_bar_and_the_other_parts_is_asked_for_with_one_tick(
     window, qtbot, chorales
 ):

@@ -71,15 +71,16 @@ from composer.app.window import MainWindow
 app = create_app()
 window = MainWindow()
 window.tell = lambda text: print("told:", text)
-window.open_paths([Path(sys.argv[1])])
+window.pieces.open_paths([Path(sys.argv[1])])
 print("available:", window.playback.available)
-window.play_pause()
+window.player.play_pause()
 print("status:", window.state_label.text())  # one sentence, nothing raised
-window.zoom_in()  # and everything else keeps working
-print("notes:", len(window.variations[0][0]))
+window.pieces.zoom_in()  # and everything else keeps working
+print("notes:", len(window.pieces.variations[0][0]))
 """
 
 
+@pytest.mark.slow
 def test_without_a_sound_device_playback_is_off_and_says_why(tmp_path):
     """In a process of its own: this one's QtMultimedia has found the test PulseAudio server."""
     chorale = sorted(corpus("bach_chorales").glob("*.mid"))[0]
@@ -149,17 +150,18 @@ def test_stopping_midi_output_ends_the_sounding_notes():
     assert not sounding and len([m for m in port.sent if m.type == "note_on"]) < 6
 
 
+@pytest.mark.slow
 def test_the_app_plays_through_a_midi_port_and_moves_the_playhead(window, qtbot, tmp_path):  # noqa: F811
     path = write_midi(_tune(0.25), tmp_path / "tune.mid")
-    window.open_paths([path])
+    window.pieces.open_paths([path])
     port = FakePort()
     window.playback.midi_port = port
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: window.player.state == "stopped" and bool(port.sent), timeout=10_000)
     assert sum(m.type == "note_on" for m in port.sent) == 6
-    view = window.variations[0][1]
+    view = window.pieces.variations[0][1]
     assert view.playhead() >= 3 * 120  # the last note's start, in ticks
-    window.use_internal_synth()
+    window.player.use_internal_synth()
     assert port.closed and window.playback.midi_port is None
 
 
@@ -171,47 +173,49 @@ def test_the_playhead_follows_the_audio_clock_through_tempo_changes():
 
 
 def test_export_wav_from_the_app(window, qtbot, tmp_path):  # noqa: F811
-    window.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
+    window.pieces.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
     out = tmp_path / "chorale.wav"
-    window.export_wav_to(0, out)
+    window.exporting.export_wav_to(0, out)
     qtbot.waitUntil(
         lambda: out.exists() and "Exported" in window.state_label.text(), timeout=60_000
     )
     with wave.open(str(out)) as wav:
         seconds = wav.getnframes() / wav.getframerate()
-    piece = window.variations[0][0].to_piece()
+    piece = window.pieces.variations[0][0].to_piece()
     assert piece.duration_seconds - 0.5 <= seconds <= piece.duration_seconds + 1.5
 
 
+@pytest.mark.slow
 def test_a_midi_port_loops_the_selection(window, qtbot, tmp_path):
-    window.open_paths([write_midi(_tune(0.25), tmp_path / "tune.mid")])  # 4 notes in 0.5 s
+    window.pieces.open_paths([write_midi(_tune(0.25), tmp_path / "tune.mid")])  # 4 notes in 0.5 s
     port = FakePort()
     window.playback.midi_port = port
     # The first two notes and the first drum. (The selection ends short of tick 240 because
     # play_to_port also sends the note-ons exactly at its end.)
-    window.variations[0][1].set_selection(0, 200)
+    window.pieces.variations[0][1].set_selection(0, 200)
     window.actions_by_name["loop_selection"].setChecked(True)
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: sum(m.type == "note_on" for m in port.sent) > 6, timeout=10_000)
     assert window.player.state == "playing"  # went round again rather than stopping
-    window.stop_playback()
+    window.player.stop_playback()
     qtbot.waitUntil(lambda: window.playback.worker is None, timeout=5_000)
     played = {m.note for m in port.sent if m.type == "note_on"}
     assert played == {60, 62, 36}  # only what is selected
 
 
+@pytest.mark.slow
 def test_a_piece_plays_to_its_end_then_stops_and_closes_the_sink(
     audio_device, window, qtbot, tmp_path
 ):
-    window.open_paths([write_midi(_tune(0.5), tmp_path / "tune.mid")])  # 1 s at 120 BPM
-    view = window.variations[0][1]
+    window.pieces.open_paths([write_midi(_tune(0.5), tmp_path / "tune.mid")])  # 1 s at 120 BPM
+    view = window.pieces.variations[0][1]
     while_playing = []
     window.playback.state.connect(
         lambda state: while_playing.append(
             (state, view.follow(), window.actions_by_name["play_pause"].text())
         )
     )
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: window.player.state == "playing", timeout=30_000)
     assert ("playing", True, "&Pause") in while_playing  # following, and the button says Pause
     qtbot.waitUntil(lambda: window.player.state == "stopped", timeout=20_000)
@@ -220,42 +224,44 @@ def test_a_piece_plays_to_its_end_then_stops_and_closes_the_sink(
     assert view.playhead() == 4 * 240  # the last note's end, where the music stopped
     assert not view.follow() and window.actions_by_name["play_pause"].text() == "&Play"
     assert window.transport.position.text() == "1.3"  # bar 1, beat 3 of 4/4
-    window.play_pause()  # Play at the end starts again from the beginning
+    window.player.play_pause()  # Play at the end starts again from the beginning
     qtbot.waitUntil(lambda: window.player.state == "playing", timeout=30_000)
     assert window.playback.start_seconds == 0.0
-    window.stop_playback()
+    window.player.stop_playback()
     assert window.playback.sink is None and window.state_label.text() == "Stopped."
 
 
+@pytest.mark.slow
 def test_loop_plays_the_selection_again_and_again(audio_device, window, qtbot, tmp_path):
-    window.open_paths([write_midi(_tune(0.5), tmp_path / "tune.mid")])  # 1 s at 120 BPM
-    view = window.variations[0][1]
+    window.pieces.open_paths([write_midi(_tune(0.5), tmp_path / "tune.mid")])  # 1 s at 120 BPM
+    view = window.pieces.variations[0][1]
     view.set_selection(240, 720)  # the 2nd and 3rd notes: half a second
     window.actions_by_name["loop_selection"].setChecked(True)
     ticks = []
     window.playback.playhead.connect(ticks.append)
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: any(b < a for a, b in zip(ticks, ticks[1:])), timeout=20_000)
     assert window.player.state == "playing" and window.playback.sink is not None
-    window.stop_playback()
+    window.player.stop_playback()
     assert min(ticks) >= 240 and max(ticks) <= 720  # inside the selection, round and round
     assert window.playback.sink is None
 
 
+@pytest.mark.slow
 def test_playing_through_an_audio_output_moves_the_playhead_with_the_sound(
     audio_device, window, qtbot, tmp_path
 ):
-    window.open_paths([write_midi(_tune(1.0), tmp_path / "tune.mid")])  # 2 s at 120 BPM
-    window.play_pause()
+    window.pieces.open_paths([write_midi(_tune(1.0), tmp_path / "tune.mid")])  # 2 s at 120 BPM
+    window.player.play_pause()
     qtbot.waitUntil(lambda: window.player.state == "playing", timeout=30_000)
-    view = window.variations[0][1]
+    view = window.pieces.variations[0][1]
     qtbot.waitUntil(lambda: (view.playhead() or 0) > 480, timeout=10_000)  # past the first beat
-    window.play_pause()  # pause: the playhead stays
+    window.player.play_pause()  # pause: the playhead stays
     qtbot.waitUntil(lambda: window.player.state == "paused", timeout=5_000)
     held = view.playhead()
     qtbot.wait(300)
     assert view.playhead() == held
-    window.stop_playback()
+    window.player.stop_playback()
     assert window.player.state == "stopped"
 
 
@@ -263,14 +269,14 @@ def test_a_chosen_soundfont_is_used_and_remembered(window, qtbot, tmp_path):  # 
     from composer.app import settings
     from composer.core.audio import default_soundfont
 
-    window.set_soundfont(default_soundfont())
+    window.player.set_soundfont(default_soundfont())
     assert settings.read(settings.SOUNDFONT) == str(default_soundfont())
     bad = tmp_path / "not-a-soundfont.sf2"
     bad.write_bytes(b"RIFF nonsense")
-    window.set_soundfont(bad)
-    window.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
+    window.player.set_soundfont(bad)
+    window.pieces.open_paths([sorted(corpus("bach_chorales").glob("*.mid"))[0]])
     told = len(window.told)
-    window.export_wav_to(0, tmp_path / "x.wav")
+    window.exporting.export_wav_to(0, tmp_path / "x.wav")
     qtbot.waitUntil(lambda: len(window.told) > told, timeout=30_000)
     assert "not-a-soundfont.sf2" in window.told[-1] and not (tmp_path / "x.wav").exists()
 
@@ -280,13 +286,13 @@ def test_the_app_says_a_piece_is_too_long_to_play_or_export(audio_device, window
     dialog, not gigabytes of audio). One note held for 77.7 hours."""
     from tests.audio_fixtures import one_note_for_hours
 
-    window.open_paths([one_note_for_hours(tmp_path / "long.mid")])
+    window.pieces.open_paths([one_note_for_hours(tmp_path / "long.mid")])
     said = "the piece lasts 77.7 hours, and Composer renders at most 2 hours of audio"
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: said in window.state_label.text(), timeout=30_000)
     assert window.player.state == "stopped" and window.playback.sink is None
     out = tmp_path / "long.wav"
-    window.export_wav_to(0, out)
+    window.exporting.export_wav_to(0, out)
     qtbot.waitUntil(lambda: bool(window.told), timeout=30_000)
     assert window.told == [f"Could not write {out}: {said}; shorten it, or play it through a "
                            "MIDI output or another program."]  # fmt: skip

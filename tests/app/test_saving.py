@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from composer.core.midi import read_midi, write_midi
 from composer.core.midi.metadata import MAX_BYTES, PREFIX, read_metadata
+from tests.app.test_documents import generate
 from tests.conftest import corpus
 from tests.editing_helpers import little_tune
-from tests.test_documents import generate
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_save_then_reopen_brings_back_the_piece_its_name_and_how_it_was_made(
     qtbot.addWidget(again)
     for _ in list(again.documents.documents):  # the pieces the session brought back
         again.documents.close_tab(0)
-    assert again.open_midi_file(tmp_path / "first tune.mid")
+    assert again.pieces.open_midi_file(tmp_path / "first tune.mid")
     reopened = again.documents.current()
     assert reopened.title == "first tune.mid" and not reopened.modified
     assert json.dumps(reopened.metadata, sort_keys=True) == json.dumps(made, sort_keys=True)
@@ -72,6 +72,7 @@ def test_save_then_reopen_brings_back_the_piece_its_name_and_how_it_was_made(
     again.close_keeping_session()
 
 
+@pytest.mark.slow
 def test_save_as_starts_where_pieces_were_saved_never_in_the_library_folder(
     window, qtbot, tmp_path, save_dialog
 ):
@@ -82,7 +83,7 @@ def test_save_as_starts_where_pieces_were_saved_never_in_the_library_folder(
         shutil.copy(path, library / path.name)
     window.library.open_folder(library)
     qtbot.waitUntil(lambda: window.training.start_button.isEnabled(), timeout=60_000)
-    assert window.open_midi_file(library / sorted(p.name for p in library.iterdir())[0])
+    assert window.pieces.open_midi_file(library / sorted(p.name for p in library.iterdir())[0])
     window.actions_by_name["save_as"].trigger()  # cancelled: nothing written
     assert not started[0].parent.resolve().is_relative_to(library.resolve())
     out = tmp_path / "pieces"
@@ -114,9 +115,9 @@ def test_save_all_saves_every_piece_with_changes_and_quitting_can_too(
 
 
 def test_export_all_names_the_files_after_the_tabs(window, qtbot, tmp_path):
-    window.open_midi_file(little_tune(tmp_path / "tune.mid"))
+    window.pieces.open_midi_file(little_tune(tmp_path / "tune.mid"))
     generate(window, qtbot, variations=1)
-    written = window.export_all_to(tmp_path / "out")
+    written = window.exporting.export_all_to(tmp_path / "out")
     assert [p.name for p in written] == ["tune.mid", "variation-1.mid"]
     assert "Exported 2 of 2 pieces" in window.state_label.text()
 
@@ -134,7 +135,7 @@ def test_hostile_metadata_is_left_out_and_a_piece_still_opens(window, tmp_path):
         midi.tracks[0].insert(0, mido.MetaMessage("text", text=text))
         midi.save(tmp_path / "odd.mid")
         assert read_metadata((tmp_path / "odd.mid").read_bytes()) == {}
-        assert window.open_midi_file(tmp_path / "odd.mid")
+        assert window.pieces.open_midi_file(tmp_path / "odd.mid")
     # A cut file: the length runs past the end.
     data = (tmp_path / "odd.mid").read_bytes()
     assert read_metadata(data[: data.find(b"\xff\x01") + 3]) == {}

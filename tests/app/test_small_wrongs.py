@@ -6,8 +6,8 @@ import pytest
 
 from composer.app.panels.generation_jobs import _ended_early
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
+from tests.app.test_playback import FakePort
 from tests.editing_helpers import little_tune
-from tests.test_playback import FakePort
 
 
 def piece_of(seconds: float) -> Piece:
@@ -44,7 +44,7 @@ def test_the_library_says_copies_in_words_and_not_when_there_are_none(window, qt
 
 @pytest.mark.parametrize("selected", [False, True])
 def test_loop_without_a_selection_says_it_plays_to_the_end(window, qtbot, tmp_path, selected):
-    assert window.open_midi_file(little_tune(tmp_path / "tune.mid"))
+    assert window.pieces.open_midi_file(little_tune(tmp_path / "tune.mid"))
     view = window.documents.current_editor().view
     if selected:
         view.set_selection(0, 960)
@@ -52,10 +52,10 @@ def test_loop_without_a_selection_says_it_plays_to_the_end(window, qtbot, tmp_pa
     window.actions_by_name["loop_selection"].setChecked(True)
     said = []
     window.state_label.setText("")
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: bool(window.state_label.text()), timeout=10_000)
     said.append(window.state_label.text())
-    window.stop_playback()
+    window.player.stop_playback()
     assert ("Loop repeats the bars selected" in said[0]) is not selected
 
 
@@ -102,6 +102,7 @@ def test_the_view_menu_brings_back_every_panel(window, qtbot):
         assert dock.isVisible(), name
 
 
+@pytest.mark.slow
 def test_the_library_reopens_the_folder_of_last_time(window, qtbot, tmp_path):
     import shutil
 
@@ -124,6 +125,7 @@ def test_the_library_reopens_the_folder_of_last_time(window, qtbot, tmp_path):
         again.close_keeping_session()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(1024, 700), (1600, 1000)])
 def test_no_panel_control_is_clipped_with_steer_and_advanced_open(window, qtbot, tmp_path, size):
     """At the smallest window Composer supports and a large one, with the Steer box and the
@@ -186,9 +188,9 @@ def test_panel_settings_persist_across_starts_and_reset_to_defaults(window, qtbo
 def test_a_continuation_opens_showing_the_whole_piece_as_an_opened_file_does(
     window, qtbot, tmp_path
 ):
-    from tests.test_documents import generate
+    from tests.app.test_documents import generate
 
-    assert window.open_midi_file(little_tune(tmp_path / "tune.mid"))  # two bars
+    assert window.pieces.open_midi_file(little_tune(tmp_path / "tune.mid"))  # two bars
     view = window.documents.current_editor().view
     view.set_selection(0, 4 * 480)
     window.generation.primer.setCurrentIndex(2)  # "Continue the selected range"

@@ -201,7 +201,7 @@ def test_exporting_a_resolution_midi_cannot_hold_says_so(window, tmp_path):
     document = window.documents.new_document("wide")
     document.model.set_notes(app_piece("x").notes, 40_000)  # no event loop runs till it is 480
     window.documents.add_documents([document])
-    assert window.export_variation(0, tmp_path / "wide.mid") is None
+    assert window.exporting.export_variation(0, tmp_path / "wide.mid") is None
     assert "32767 ticks per beat" in window.told[-1] and not (tmp_path / "wide.mid").exists()
     document.model.set_notes(app_piece("x").notes, 480)  # what a session can hold
 
@@ -225,7 +225,7 @@ def test_exporting_a_time_signature_midi_cannot_hold_says_so(
     document = window.documents.new_document("odd")
     document.model.set_notes(app_piece("x").notes, 480, time_signatures=metre)
     window.documents.add_documents([document])
-    assert window.export_variation(0, tmp_path / "odd.mid") is None
+    assert window.exporting.export_variation(0, tmp_path / "odd.mid") is None
     assert words in window.told[-1] and not (tmp_path / "odd.mid").exists()
 
 

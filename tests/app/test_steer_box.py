@@ -4,11 +4,12 @@ it were music."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from composer.app.panels.generation_panel import FILE_PRIMER
-from tests.test_constraints import _resting_copy_of_the_bundled_model
-from tests.test_training_start import _check_box_of
+from tests.app.test_training_start import _check_box_of
+from tests.core.test_constraints import _resting_copy_of_the_bundled_model
 
 
 def _steer_to(window, qtbot, programs: str) -> None:
@@ -35,7 +36,7 @@ def test_choosing_the_violin_in_the_steer_box_generates_violin_music(window, qtb
     _steer_to(window, qtbot, "40")
     _generate(window, qtbot, seconds=6, variations=2)
     assert "No notes" not in window.generation.message.text()
-    for model, _ in window.variations[-2:]:
+    for model, _ in window.pieces.variations[-2:]:
         piece = model.to_piece()
         violin = sum(len(t.notes) for t in piece.tracks if t.program == 40 and not t.is_drum)
         assert violin >= 10 and violin == piece.note_count, [
@@ -43,6 +44,7 @@ def test_choosing_the_violin_in_the_steer_box_generates_violin_music(window, qtb
         ]
 
 
+@pytest.mark.slow
 def test_a_variation_without_notes_is_said_in_the_panel_and_not_opened(window, qtbot, tmp_path):
     """A model that only rests after its primer leaves a variation empty (from silence the
     grammar has it start within 2 s): the panel's sentence says which, and its tab goes (it
@@ -56,13 +58,13 @@ def test_a_variation_without_notes_is_said_in_the_panel_and_not_opened(window, q
     panel.model.setCurrentIndex(0)
     panel.primer_file = sorted(corpus("bach_chorales").glob("*.mid"))[0]
     panel.primer.setCurrentIndex(panel.primer.findData(FILE_PRIMER))
-    tabs, steps = len(window.variations), window.documents.undo_stack.count()
+    tabs, steps = len(window.pieces.variations), window.documents.undo_stack.count()
     _generate(window, qtbot, seconds=3, variations=2)
     assert panel.message.text().endswith(
         "No notes were written in variations 1, 2, so they were not opened; "
         "try another seed or temperature."
     ), panel.message.text()
-    assert len(window.variations) == tabs  # nothing opened, and no Generate step to undo
+    assert len(window.pieces.variations) == tabs  # nothing opened, and no Generate step to undo
     assert window.documents.undo_stack.count() == steps
 
 

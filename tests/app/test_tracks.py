@@ -15,15 +15,15 @@ from composer.app.pianoroll.render import MUTED_GROUP
 from composer.app.piece.tracks import TrackInfo, tracks_from_json, tracks_to_json
 from composer.core.midi import read_midi
 from composer.core.midi.piece import Piece, Track, make_notes, make_tempos
+from tests.app.test_playback import FakePort
 from tests.conftest import corpus
 from tests.editing_helpers import click_box, little_tune, note_point
-from tests.test_playback import FakePort
 
 
 @pytest.fixture
 def tune(window, tmp_path):
     """The window showing a two-track file (Piano, Bass), the Tracks panel beside the roll."""
-    assert window.open_midi_file(little_tune(tmp_path / "tune.mid"))
+    assert window.pieces.open_midi_file(little_tune(tmp_path / "tune.mid"))
     editor = window.documents.current_editor()
     editor.resize(1400, 700)
     return editor
@@ -101,7 +101,7 @@ def test_track_edits_are_undo_steps_written_to_midi_and_undone_to_the_same_bytes
 
     # Exported and read back: names, instruments and notes, tick for tick.
     path = tmp_path / "tracks.mid"
-    assert window.export_variation(0, path) == path
+    assert window.exporting.export_variation(0, path) == path
     back = read_midi(path)
     assert [(t.name, t.program) for t in back.tracks] == [
         ("Lead", 0), ("Bass", 35), ("Cello", 42),
@@ -117,6 +117,7 @@ def test_track_edits_are_undo_steps_written_to_midi_and_undone_to_the_same_bytes
     assert document.modified  # it differs from what was exported
 
 
+@pytest.mark.slow
 def test_mute_and_solo_are_heard_when_playing_and_muted_notes_are_faded(window, tune, qtbot):
     table, model = window.tracks.table, tune.document.model
     port = FakePort()
@@ -124,7 +125,7 @@ def test_mute_and_solo_are_heard_when_playing_and_muted_notes_are_faded(window, 
     click_box(qtbot, table, 1, MUTE)  # the bass
     assert [t.muted for t in model.tracks] == [False, True]
     assert not tune.document.modified  # how it sounds, not what it is
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: window.player.state == "stopped" and bool(port.sent), timeout=10_000)
     pitches = {m.note for m in port.sent if m.type == "note_on" and m.velocity}
     assert pitches and not pitches & {36, 43}  # no bass note was played
@@ -143,7 +144,7 @@ def test_mute_and_solo_are_heard_when_playing_and_muted_notes_are_faded(window, 
     click_box(qtbot, table, 1, SOLO)  # only the bass now
     port.sent.clear()
     tune.view.set_playhead(0)
-    window.play_pause()
+    window.player.play_pause()
     qtbot.waitUntil(lambda: window.player.state == "stopped" and bool(port.sent), timeout=10_000)
     pitches = {m.note for m in port.sent if m.type == "note_on" and m.velocity}
     assert pitches == {36, 43}
@@ -205,12 +206,12 @@ def test_tracks_from_a_damaged_or_hostile_session_fall_back_to_instruments(qtbot
 def test_a_chorale_keeps_its_voices_as_tracks_through_export(window, qtbot, tmp_path):
     path = sorted(corpus("bach_chorales").glob("*.mid"))[0]
     original = read_midi(path)
-    assert window.open_midi_file(path)
+    assert window.pieces.open_midi_file(path)
     table = window.tracks.table
     names = [table.item(r, NAME).text() for r in range(table.rowCount())]
     assert names == [t.name for t in original.tracks]  # four voices, one instrument
     out = tmp_path / "out.mid"
-    assert window.export_variation(0, out) == out
+    assert window.exporting.export_variation(0, out) == out
     back = read_midi(out)
     assert [t.name for t in back.tracks] == names
     for mine, theirs in zip(original.tracks, back.tracks):

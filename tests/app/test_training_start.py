@@ -45,6 +45,7 @@ def test_cancelling_another_run_keeps_the_choice_before(qtbot, monkeypatch):
     assert choice.kind == "base" and choice.run_dir is None
 
 
+@pytest.mark.slow
 def test_starting_from_another_run_reaches_the_trainer(window, qtbot, tiny_run, tmp_path,
                                                         monkeypatch):  # fmt: skip
     base_dir, base_run = tiny_run
@@ -119,7 +120,7 @@ def test_the_steer_box_reaches_the_sampler_and_is_kept_with_the_piece(window, qt
     panel.random_seed.setChecked(False)
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.is_running, timeout=60_000)
-    model, _ = window.variations[-1]
+    model, _ = window.pieces.variations[-1]
     piece = model.to_piece()
     d_minor = parse_key("D minor").pitch_classes
     eighth = piece.ticks_per_beat // 2
@@ -167,7 +168,7 @@ def test_the_steer_box_can_take_the_key_of_the_primer(window, qtbot):
     panel.variations.setValue(1)
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.is_running, timeout=60_000)
-    piece = window.variations[-1][0].to_piece()
+    piece = window.pieces.variations[-1][0].to_piece()
     original = read_midi(primer)
     last = max(int(t.notes["end"].max()) for t in original.tracks if len(t.notes))
     primer_end = last / original.ticks_per_beat * piece.ticks_per_beat  # in the piece's ticks

@@ -153,9 +153,9 @@ def test_the_window_has_the_transport_and_it_follows_the_piece_shown(window, tmp
         make_tempos([(0, 750_000)]),
         signatures((0, 3, 4)),
     )
-    assert window.open_midi_file(write_midi(piece, tmp_path / "waltz.mid"))
+    assert window.pieces.open_midi_file(write_midi(piece, tmp_path / "waltz.mid"))
     assert window.transport.tempo.text() == "80 BPM"
-    window.current()[1].set_selection(2880, 3360)  # a drag on the ruler over bar 3
+    window.pieces.current()[1].set_selection(2880, 3360)  # a drag on the ruler over bar 3
     assert window.transport.position.text() == "3.1"
     assert window.transport.clock.text() == "0:04.5"
 
@@ -173,19 +173,19 @@ def _press_space_on(widget, window, qtbot) -> int:
     qtbot.waitUntil(widget.hasFocus, timeout=5_000)
     qtbot.keyClick(widget, Qt.Key.Key_Space)
     action.triggered.disconnect(count)
-    window.stop_playback()
+    window.player.stop_playback()
     return len(triggered)
 
 
 def test_space_plays_from_anywhere_but_a_text_field(window, qtbot):
-    assert window.open_midi_file(sorted(corpus("bach_chorales").glob("*.mid"))[0])
+    assert window.pieces.open_midi_file(sorted(corpus("bach_chorales").glob("*.mid"))[0])
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
     panel = window.generation
     for dock in window.docks.values():
         dock.show()
     plays = {
-        "the piano roll": window.current()[1],
+        "the piano roll": window.pieces.current()[1],
         "a button": next(b for b in panel.findChildren(QPushButton) if b.isEnabled()),
         "a list to choose from": next(
             c for c in panel.findChildren(QComboBox) if c.isEnabled() and not c.isEditable()

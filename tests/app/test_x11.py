@@ -9,7 +9,9 @@ import subprocess
 import sys
 import textwrap
 
-from tests.test_desktop_files import tool
+import pytest
+
+from tests.project.test_desktop_files import tool
 
 CTRL_E_IN_A_TEXT_FIELD = textwrap.dedent(
     """
@@ -47,6 +49,7 @@ CTRL_E_IN_A_TEXT_FIELD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_ctrl_e_exports_even_while_a_text_field_has_the_focus(tmp_path):
     xvfb = tool("xvfb-run", "xvfb xauth")
     env = dict(os.environ, QT_QPA_PLATFORM="xcb", COMPOSER_DATA_DIR=str(tmp_path / "data"))

@@ -9,7 +9,7 @@ trainings and resumes, sometimes killed; bytes flipped in cache packs and folder
 - no file that Composer did not write was removed;
 - no command printed a traceback.
 
-    COMPOSER_CHAOS=200 ./test tests/test_chaos.py        # a long run (default: 12 operations)
+    COMPOSER_CHAOS=200 ./test tests/cli/test_chaos.py        # a long run (default: 12 operations)
     COMPOSER_CHAOS_SEED=7 ...                            # another draw (default: 0)
 """
 
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from composer.core.corpus import TokenCache
 from composer.core.midi import read_midi
@@ -176,6 +177,7 @@ class Chaos:
         return found
 
 
+@pytest.mark.slow
 def test_chaos_keeps_every_invariant(tmp_path):
     chaos = Chaos(tmp_path, random.Random(SEED))
     for _ in range(OPERATIONS):

@@ -11,7 +11,7 @@ from pathlib import Path
 from composer.cli import build_parser, main
 from tests.conftest import corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "command-line.md"
 
 

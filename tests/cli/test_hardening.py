@@ -108,6 +108,7 @@ def mutated_midi(draw) -> bytes:
         HealthCheck.function_scoped_fixture,
     ],
 )
+@pytest.mark.slow
 @given(data=mutated_midi())
 def test_fuzzed_files_end_as_music_or_as_a_failure_with_a_reason(tmp_path, data):
     path = tmp_path / "fuzzed.mid"
@@ -174,6 +175,7 @@ def _check_run_is_consistent(run_dir: Path) -> int:
     return run["step"]
 
 
+@pytest.mark.slow
 def test_training_killed_at_random_moments_resumes_from_the_last_complete_checkpoint(tmp_path):
     folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)
     run_dir = tmp_path / "run"

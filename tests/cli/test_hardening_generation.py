@@ -33,7 +33,7 @@ from tests.conftest import corpus
 from tests.training_helpers import tiny_trained_run
 
 VOCAB = Vocabulary(TokenizerConfig())
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _id(kind: str, value: int = 0) -> int:
@@ -182,6 +182,7 @@ def test_logits_that_are_not_numbers_end_generation_with_a_sentence(models, tmp_
     assert not (tmp_path / "t.mid").exists()
 
 
+@pytest.mark.slow
 def test_a_model_that_never_moves_time_forward_is_stopped(models, tmp_path):
     # In tokens the run is bounded anyway, but the music it wrote has no length: say so.
     sampler = Sampler(load_model(models.stuck), SamplingSettings(seconds=None, max_tokens=5000))
@@ -212,7 +213,7 @@ def test_the_app_shows_the_sentence_when_the_model_goes_wrong_while_sampling(win
     panel.model.setCurrentIndex(0)
     panel.seconds.setValue(2)
     panel.variations.setValue(1)
-    window.generate()
+    window.generating.generate()
     qtbot.waitUntil(lambda: not panel.is_running, timeout=60_000)
     with pytest.raises(ModelFileError) as core:  # what the core says, which the CLI prints too
         list(Sampler(load_model(models.overflowing), SamplingSettings(seconds=2)).run())

@@ -45,6 +45,7 @@ def test_two_trainings_cannot_share_a_folder(tmp_path, chorales):
     resume_run(tmp_path / "run", collection).close()  # free again once the first has ended
 
 
+@pytest.mark.slow
 def test_resuming_a_folder_that_another_process_trains_names_that_process(tmp_path, chorales):
     env = {**os.environ, "COMPOSER_CACHE_DIR": str(tmp_path / "cache")}
     run_dir = tmp_path / "run"
@@ -163,6 +164,7 @@ def test_a_checkpoint_naming_weights_outside_its_folder_is_refused(tmp_path, cho
     assert code != 0 and "names no weights file beside it" in error, error
 
 
+@pytest.mark.slow
 def test_a_run_started_on_a_relative_folder_resumes_from_anywhere(tmp_path, chorales, monkeypatch):
     monkeypatch.chdir(chorales.parent)
     cache = ["--cache-dir", str(tmp_path / "cache")]

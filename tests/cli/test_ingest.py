@@ -86,6 +86,7 @@ def test_an_edited_file_is_read_again(tmp_path):
     assert report.notes == 3 and report.from_cache == 0
 
 
+@pytest.mark.slow
 def test_a_crashing_parser_costs_only_its_file(tmp_path):
     folder = tmp_path / "songs"
     folder.mkdir()
@@ -120,6 +121,7 @@ def test_missing_folder_is_a_clear_error(tmp_path):
         ingest(tmp_path / "nowhere", tmp_path / "cache")
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 def test_nottingham_counts_every_file_and_each_duplicate_once(tmp_path):
     folder = corpus("nottingham", stand_in=False)  # the figures are the real collection's
@@ -137,6 +139,7 @@ def run_cli(*args, env=None):
     )
 
 
+@pytest.mark.slow
 def test_cli_json_summary_and_exit_status(mixed_folder, tmp_path):
     result = run_cli("ingest", str(mixed_folder), "--cache-dir", str(tmp_path / "c"), "--json")
     assert result.returncode == 0, result.stderr
@@ -158,6 +161,7 @@ def test_cli_readable_summary_lists_bad_files(mixed_folder, tmp_path, capsys):
     assert "empty.mid: the file is empty" in out
 
 
+@pytest.mark.slow
 def test_cli_fails_clearly_for_a_missing_folder_or_no_usable_file(tmp_path):
     result = run_cli("ingest", str(tmp_path / "nowhere"))
     assert result.returncode == 2 and "does not exist" in result.stderr
@@ -239,6 +243,7 @@ def _bound_by_permissions():
     return give_up_reading_everything
 
 
+@pytest.mark.slow
 def test_a_folder_that_cannot_be_read_is_named_with_the_reason(tmp_path):
     """Issue 25: an unreadable folder read as "0 MIDI files" and an unreadable subfolder was
     skipped without a word. The real os.walk of a real `composer ingest` process, for which the

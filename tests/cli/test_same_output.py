@@ -1,12 +1,12 @@
 """The same seed and settings write the same MIDI bytes, before and after any speed work (issue
 29): the bundled model through the command line, plain sampling, top-k, every steering
 constraint at once, a continuation, a filled span and an accompaniment, compared with the files
-today's code wrote (their SHA-256 in tests/same_output.json).
+today's code wrote (their SHA-256 in tests/cli/same_output.json).
 
 When a change is meant to change the music (a new bundled model, a new sampling rule), record
 again and say why in the commit:
 
-    .venv/bin/python -m tests.test_same_output --record
+    .venv/bin/python -m tests.cli.test_same_output --record
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def written(name: str, folder: Path, chorales: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_same_seed_and_settings_write_the_same_bytes(name, tmp_path, capsys):
     from tests.conftest import corpus

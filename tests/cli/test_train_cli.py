@@ -39,6 +39,7 @@ def _composer(*args, env=None, **kwargs) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_train_writes_a_run_and_resume_extends_it(tmp_path, chorales, capsys):
     run = tmp_path / "run"
     assert (
@@ -89,6 +90,7 @@ def test_train_refusals_are_one_clear_sentence(tmp_path, chorales, capsys):
         assert "sees no usable NVIDIA GPU; use --device cpu" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, chorales):
     run = tmp_path / "run"
     process = _composer(
@@ -114,6 +116,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, chorales):
     assert f"Resuming at step {saved['step']}" in out
 
 
+@pytest.mark.slow
 def test_two_processes_with_gloo_train_like_one_with_both_batches(tmp_path, chorales):
     """torchrun with 2 CPU processes x 4 lanes reaches the weights of 1 process x 8 lanes."""
     common = ["--steps", "4", "--eval-every", "2", "--dropout", "0", *TINY]
@@ -159,6 +162,7 @@ def test_two_processes_with_gloo_train_like_one_with_both_batches(tmp_path, chor
     assert all(name.endswith((".json", ".jsonl", ".safetensors")) for name in files)
 
 
+@pytest.mark.slow
 def test_two_processes_fine_tune_from_a_run_for_a_time_budget(tmp_path, chorales):
     """--from and --minutes under torchrun: both ranks load the weights, and both stop at the
     same step when the time is spent (a rank that stopped alone would hang the other)."""

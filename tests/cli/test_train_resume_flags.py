@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from composer.cli import main
 from tests.conftest import corpus
 from tests.training_helpers import copy_chorales
@@ -14,6 +16,7 @@ FIRST = ["--preset", "small", "--seed", "1", "--window", "32", "--batch-size", "
          "--eval-every", "2", "--device", "cpu"]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_resume_accepts_the_runs_own_preset_and_seed_and_refuses_only_changes(tmp_path, capsys):
     chorales = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 4)
     run = tmp_path / "run"

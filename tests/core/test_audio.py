@@ -36,6 +36,7 @@ def _rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples)))) if len(samples) else 0.0
 
 
+@pytest.mark.slow
 @needs_fluidsynth
 def test_composer_render_writes_a_wav_as_long_as_the_music(tmp_path, capsys):
     out = tmp_path / "band.wav"
@@ -54,6 +55,7 @@ def test_composer_render_writes_a_wav_as_long_as_the_music(tmp_path, capsys):
     assert "already exists; choose another --out or add --force" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", [pytest.param("fluidsynth", marks=needs_fluidsynth), "built-in"])
 def test_drums_and_pitched_instruments_both_sound(engine):
     piece = _first_seconds(read_midi(_band_file()), 100.0)  # the drums start softly (hi-hats)

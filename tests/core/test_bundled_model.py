@@ -15,7 +15,7 @@ from composer.resources import default_model
 from tests.conftest import bundled_model_name
 from tests.training_helpers import tiny_trained_run
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets" / "model"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "model"
 
 
 def test_the_bundled_model_is_small_documented_and_makes_music(tmp_path, capsys):

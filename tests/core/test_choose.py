@@ -33,6 +33,7 @@ def choose_on_tensors(logits, allowed, settings, generators):
     return (order.gather(1, index) if order is not None else index)[:, 0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ties", [False, True], ids=["distinct logits", "tied logits"])
 def test_numpy_choice_draws_what_the_tensor_choice_drew(ties):
     rng = np.random.default_rng(7)

@@ -84,6 +84,7 @@ constraint_sets = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(constraints=constraint_sets, seed=st.integers(0, 10_000))
 def test_every_constraint_holds_for_any_settings_and_seed(untrained, constraints, seed):
@@ -176,6 +177,7 @@ def test_the_command_line_steers_the_bundled_model(tmp_path, capsys):
         assert words in error and error.count("\n") == 1, error
 
 
+@pytest.mark.slow
 def test_density_lands_near_the_target(tmp_path):
     """Steered to 1 and to 4 notes per beat, the bundled model lands near them over 30 seconds
     (hard bounds at 10% plus a soft bias)."""
@@ -221,6 +223,7 @@ def test_detect_takes_the_key_and_density_of_the_primer(tmp_path, capsys):
     assert "add --primer" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_programs_without_piano_steer_the_bundled_model_to_them(tmp_path, capsys):
     """Issue 25: `--programs 40` wrote files of 0 notes (the stream starts as piano; the model,
     denied its piano notes, wrote rests to the end), and `--programs 33` tempo after tempo. Now
@@ -286,6 +289,7 @@ def test_a_density_the_polyphony_and_grid_cannot_hold_is_refused_naming_them(tmp
         ConstraintMask(Constraints(density=13, polyphony=1), VOCAB)  # no grid: 12 steps a beat
 
 
+@pytest.mark.slow
 def test_stuck_under_steering_names_the_steering_not_a_damaged_model():
     """Issue 25: the stuck check blamed a "damaged or barely trained" model even where the
     steering may have left it nothing it would play. The bundled model, damaged to write

@@ -182,6 +182,7 @@ def assert_fed_as_trained(sampler: Sampler, recorder: RecordingStepper) -> None:
         assert np.array_equal(rows, context_ids(expected, tokens, size, spec))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["context", "phrases"])
 def test_the_sampler_feeds_the_rows_training_computes(which, context_model, phrase_model, chorale):
     """A primer piece, a tempo asked for (a token after the primer) and a length that cuts the
@@ -227,6 +228,7 @@ def phrase_model(tmp_path_factory):
     return loaded
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["context", "copy", "phrases"])
 def test_stepping_token_by_token_gives_the_logits_of_one_forward_pass(
     which, context_model, copy_model, phrase_model, chorale
@@ -284,6 +286,7 @@ def outside(piece, start, end):
     return [t.notes[(t.notes["start"] < start) | (t.notes["start"] >= end)] for t in piece.tracks]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["context", "bundled"])
 def test_generate_and_fill_work_with_and_without_context(
     which, context_model, bundled, song, tmp_path
@@ -312,6 +315,7 @@ def test_generate_and_fill_work_with_and_without_context(
             assert (new["end"] <= end).all()
 
 
+@pytest.mark.slow
 def test_composer_evaluate_scores_a_model_with_context(tmp_path, capsys):
     model = grown_model(tmp_path / "model")
     folder = tmp_path / "chorales"

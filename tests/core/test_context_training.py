@@ -25,7 +25,7 @@ from composer.core.training import TrainControl, TrainingError, new_run, resume_
 from composer.core.training.data import Batcher, PieceSet
 from composer.core.training.start_from import hearing_context, load_weights, read_start
 from tests.conftest import corpus, corpus_file
-from tests.test_training import events, latest_weights
+from tests.core.test_training import events, latest_weights
 from tests.training_helpers import (
     collection_of,
     copy_chorales,
@@ -89,6 +89,7 @@ def test_a_window_reads_what_the_sampler_computes_on_the_augmented_piece(spec):
     assert reached_back > 100
 
 
+@pytest.mark.slow
 def test_a_run_with_context_learns_and_its_checkpoints_hold_the_tables(tmp_path, capsys):
     folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)
     run = tmp_path / "run"
@@ -123,6 +124,7 @@ def test_a_run_with_context_learns_and_its_checkpoints_hold_the_tables(tmp_path,
     assert "drop --context" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_resumed_run_with_context_reaches_the_same_weights(tmp_path, chorales):
     # As test_training's, across an epoch border, with dropout, transposition and tempo stretch.
     config = tiny_training(steps=24, eval_every=5, batch_size=8, tempo_stretch=0.1)

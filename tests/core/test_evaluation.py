@@ -82,6 +82,7 @@ def test_chromatic_music_is_less_scale_consistent_and_rests_are_empty_beats():
     assert f["empty_beat_rate"] == pytest.approx(3 / 5)  # beats 2-4 are silent
 
 
+@pytest.mark.slow
 def test_identical_sets_overlap_almost_fully_and_different_ones_barely():
     rng = np.random.default_rng(0)
     a = list(rng.normal(0, 1, 60))
@@ -122,6 +123,7 @@ def test_kneser_ney_is_a_distribution_and_learns():
     assert model.nll(pieces[:5]) < np.log(20) - 1  # far better than a uniform guess
 
 
+@pytest.mark.slow
 def test_composer_evaluate_reports_every_figure(tmp_path, capsys):
     from composer.core.training import new_run
     from tests.training_helpers import collection_of, copy_chorales, tiny_model, tiny_training
@@ -167,6 +169,7 @@ def test_composer_evaluate_reports_every_figure(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_evaluating_on_a_folder_never_read_before_works_the_first_time(tmp_path, capsys):
     """The run's files and DIR both new to the cache (COMPOSER_CACHE_DIR is fresh per test):
     the cache read for the run's files must still find DIR's files, ingested after it."""

@@ -171,6 +171,7 @@ def bundled():
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(first=st.integers(1, 40), bars=st.integers(1, 4), seed=st.integers(0, 2**20))
 def test_a_filled_span_is_exact_and_leaves_the_rest_as_it_was(
     bundled, song, tmp_path, first, bars, seed
@@ -201,6 +202,7 @@ def test_a_filled_span_is_exact_and_leaves_the_rest_as_it_was(
             assert (new["end"] <= end).all() and (new["end"] > new["start"]).all()
 
 
+@pytest.mark.slow
 def test_the_same_seed_fills_alike_and_only_the_chosen_tracks_change(model, song):
     start, end = bar_ticks(song, 9, 12)
 
@@ -275,6 +277,7 @@ def test_fine_tuning_an_older_model_adds_the_marks_and_keeps_its_weights(tmp_pat
 
 
 # --- the command line and the evaluation ---------------------------------------------------------
+@pytest.mark.slow
 def test_composer_fill_writes_the_piece_with_new_bars(run_dir, song, tmp_path, capsys):
     source = write_midi(song, tmp_path / "song.mid")
     out = tmp_path / "out.mid"
@@ -303,6 +306,7 @@ def test_composer_fill_writes_the_piece_with_new_bars(run_dir, song, tmp_path, c
         assert said in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_composer_fill_refuses_bars_past_the_end_naming_the_last_bar(song, tmp_path, capsys):
     """Issue 25: `--bars 1-100000` of a short piece sampled for over 900 s (bars past the end were
     accepted) and `--bars 99999999999999999999` was a traceback. A real process, so that the old
@@ -404,7 +408,7 @@ def test_bars_the_model_leaves_empty_are_said(song, tmp_path, capsys):
     """Issue 25: `fill --programs 40` emptied the bars without a word. A model that only rests
     (the bundled one, its head changed) leaves them empty: the file is written, since the rest
     of the piece is music, and a sentence says the bars are empty."""
-    from tests.test_constraints import _resting_copy_of_the_bundled_model
+    from tests.core.test_constraints import _resting_copy_of_the_bundled_model
 
     folder = tmp_path / "resting"
     folder.mkdir()

@@ -110,6 +110,7 @@ def test_evaluating_a_fine_tuned_run_scores_the_model_it_started_from(trained, t
     assert untouched["start_from"] is None
 
 
+@pytest.mark.slow
 def test_the_word_base_names_the_bundled_model(tmp_path, capsys):
     folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 2)
     args = ["train", str(folder), "--out", str(tmp_path / "x"), "--from", "base",

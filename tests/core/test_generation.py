@@ -139,6 +139,7 @@ def test_stop_ends_generation_at_once(model):
     assert sampler.pieces()[0].duration_seconds < 600
 
 
+@pytest.mark.slow
 def test_sampled_streams_obey_the_grammar():
     """An untrained model at a high temperature proposes anything; the grammar must hold."""
     torch.manual_seed(0)
@@ -208,6 +209,7 @@ def test_music_from_silence_starts_within_two_seconds_but_a_continuation_may_res
             model.model.head.bias[first : first + count] -= 12.0
 
 
+@pytest.mark.slow
 def test_no_note_is_held_past_ten_seconds_even_by_a_model_that_forgets_to_end_them():
     """The bundled model made to forget the note-offs of C3-B5: no note lasts over 10 s, and the
     music still moves on."""

@@ -36,7 +36,7 @@ from composer.core.training.data import Batcher, PieceSet
 from composer.core.training.given_data import heard_examples, split_voices
 from composer.resources import default_model
 from tests.conftest import corpus
-from tests.test_context_generation import RecordingStepper, core_of, grown_model
+from tests.core.test_context_generation import RecordingStepper, core_of, grown_model
 from tests.training_helpers import tiny_model
 
 VOCAB = Vocabulary(TokenizerConfig())
@@ -192,6 +192,7 @@ def test_a_model_grown_with_the_given_music_at_zero_fills_as_before(tmp_path):
             assert np.array_equal(x.notes, y.notes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["plain", "given"])
 def test_accompany_keeps_every_track_tick_for_tick(tmp_path, model, given_model):
     # plain: a model that hears nothing inside the span (the bundled one's core, as models
@@ -230,6 +231,7 @@ def test_accompany_keeps_every_track_tick_for_tick(tmp_path, model, given_model)
             assert new.notes["pitch"].min() >= 28 and new.notes["pitch"].max() <= 60
 
 
+@pytest.mark.slow
 def test_composer_accompany_on_the_command_line(tmp_path, capsys, given_model):
     tune = sorted(corpus("nottingham").glob("*.mid"))[0]
     out = tmp_path / "with-bass.mid"
@@ -269,9 +271,10 @@ def test_a_model_without_the_given_music_has_no_table():
     assert table.rows.shape == (SPB * 4 + 1, GIVEN_WIDTH)
 
 
+@pytest.mark.slow
 def test_a_run_that_hears_given_music_learns_it_and_resumes_bit_for_bit(tmp_path):
     from composer.core.training import TrainControl, new_run, resume_run
-    from tests.test_training import events, latest_weights
+    from tests.core.test_training import events, latest_weights
     from tests.training_helpers import collection_of, copy_chorales, tiny_training
 
     folder = copy_chorales(corpus("bach_chorales"), tmp_path / "chorales", 8)

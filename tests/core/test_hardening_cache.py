@@ -192,6 +192,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(tmp_path):
     import signal
     import subprocess
@@ -250,6 +251,7 @@ def test_sigterm_during_ingest_keeps_the_work_done_and_leaves_no_worker_behind(t
         lambda meta: meta.update(parts=[0, 1]),
     ],
 )
+@pytest.mark.slow
 def test_an_entry_missing_a_fact_or_of_the_wrong_type_is_read_again_not_a_crash(
     folder, tmp_path, damage
 ):
@@ -278,6 +280,7 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
 def test_workers_end_when_ingest_is_killed_outright(tmp_path):
     """SIGKILL gives the parent no chance to shut its pool down: the workers must notice on their

@@ -47,6 +47,7 @@ def real_sequences():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", [SPEC, REPEATS, PHRASES], ids=["lookback", "repeats", "phrases"])
 @pytest.mark.parametrize("index", range(18))
 def test_the_rows_at_once_equal_the_rows_token_by_token(index, spec):

@@ -24,7 +24,7 @@ from composer.core.tokens.meter import METER_BEATS, Meter, Placement, rows_probl
 from composer.core.training.reading import read_pieces
 from composer.core.training.run_info import read_run_info
 from tests.conftest import corpus
-from tests.test_context_generation import RecordingStepper, assert_fed_as_trained, grown_model
+from tests.core.test_context_generation import RecordingStepper, assert_fed_as_trained, grown_model
 from tests.training_helpers import collection_of, tiny_model, tiny_training
 
 VOCAB = Vocabulary(TokenizerConfig())

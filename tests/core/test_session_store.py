@@ -32,7 +32,7 @@ from composer.core.session import (
 )
 from composer.core.session.store import _save_error
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and FIFOs")
 
 
@@ -232,7 +232,7 @@ _CHILD = """
 import sys, time
 from pathlib import Path
 from composer.core.session import SessionStore
-from tests.test_session_store import make_piece
+from tests.core.test_session_store import make_piece
 
 session = SessionStore(Path(sys.argv[1])).open()
 session.save([make_piece("survivor", 50, 3), make_piece("other", 5, 4)], 1)
@@ -279,7 +279,7 @@ _FULL_DISK_CHILD = """
 import json, resource, signal, sys
 from pathlib import Path
 from composer.core.session import SessionError, SessionStore
-from tests.test_session_store import make_piece
+from tests.core.test_session_store import make_piece
 
 session = SessionStore(Path(sys.argv[1])).open()
 session.save([make_piece("small", 10, 1)], 0)

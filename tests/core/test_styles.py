@@ -150,6 +150,7 @@ def test_stepping_with_a_style_equals_one_forward_pass():
     assert not model.style.weight[0].any()  # any style: no vector
 
 
+@pytest.mark.slow
 def test_a_run_learns_its_folders_styles_and_generates_in_each(tmp_path, capsys):
     folder = two_styles(tmp_path)
     run = tmp_path / "run"
@@ -214,7 +215,7 @@ def test_a_fine_tuned_run_adds_its_collection_at_zero_and_plays_as_its_start_did
 
 def test_a_resumed_run_with_styles_reaches_the_same_weights(tmp_path):
     from composer.core.training import TrainControl, resume_run
-    from tests.test_training import events, latest_weights
+    from tests.core.test_training import events, latest_weights
 
     collection = collection_of(two_styles(tmp_path), tmp_path / "cache")
     config = tiny_training(steps=16, eval_every=5, batch_size=4, styles="tunes=folk,bach=chorale")

@@ -92,6 +92,7 @@ def test_quantize_moves_notes_by_at_most_half_a_step(tmp_path):
     assert nearest.max() <= half_step
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config_name", CONFIGS)
 @pytest.mark.parametrize("folder", ["bach_chorales", "nottingham", "library_testdata"])
 def test_decode_of_encode_equals_quantize_on_real_files(folder, config_name):
@@ -154,6 +155,7 @@ def grid_pieces(draw, config: TokenizerConfig):
     return Piece(config.steps_per_beat * per_step, tracks, make_tempos(tempo_rows))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config_name", CONFIGS)
 def test_generated_grid_pieces_round_trip_exactly(config_name):
     config = CONFIGS[config_name]

@@ -27,6 +27,7 @@ def _events(trainer):
 
 
 # --- a time budget ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_time_budget_stops_on_time_and_decays_the_rate_over_it(chorales, tmp_path):
     folder, cache = chorales
     # 3 s: long enough for several steps even on a loaded machine (1.5 s gave 2 steps there).
@@ -67,6 +68,7 @@ def test_a_resumed_run_counts_the_time_it_already_trained(chorales, tmp_path):
     assert _events(short)[-1].event == "finished" and short.step == 4
 
 
+@pytest.mark.slow
 def test_minutes_on_the_command_line(chorales, tmp_path, capsys):
     folder, cache = chorales
     tiny = ["--batch-size", "4", "--window", "64", "--device", "cpu", "--preset", "small"]

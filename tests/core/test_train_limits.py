@@ -40,6 +40,7 @@ def _one_sentence(err: str, command: str) -> str:
     return err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [99999999999999999999, -1, MAX_SEED + 1])
 def test_a_seed_out_of_range_is_one_sentence_for_train(tmp_path, chorales, capsys, seed):
     assert main(_train(tmp_path, chorales, "--seed", seed)) == 2
@@ -90,12 +91,14 @@ def test_every_seed_has_the_same_limit():
         (["--batch-size", "4096", "--window", "4096"], f"at most {MAX_BATCH_TOKENS:,} tokens"),
     ],
 )
+@pytest.mark.slow
 def test_a_length_or_batch_out_of_range_is_one_sentence(tmp_path, chorales, capsys, flags, words):
     args = _train(tmp_path, chorales, *flags, length=(), tiny=["--hidden-size", "32"])
     assert main(args) == 2
     assert words in _one_sentence(capsys.readouterr().err, "train")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("minutes", [float("inf"), 1e308])
 def test_a_run_json_with_an_endless_budget_names_the_file_on_resume(
     tmp_path, chorales, capsys, minutes
@@ -113,6 +116,7 @@ def test_a_run_json_with_an_endless_budget_names_the_file_on_resume(
     assert str(run_file) in err and "minutes must be more than 0 and at most" in err
 
 
+@pytest.mark.slow
 def test_a_batch_the_cpu_cannot_allocate_is_the_out_of_memory_sentence(tmp_path, chorales):
     """Real allocation failure: the process may use 3 GB more than torch itself, and a step of
     the largest batch allowed needs its logits (2**20 tokens x 503 ids x 4 bytes) several times."""
@@ -472,6 +476,7 @@ def test_a_start_whose_checkpoint_is_pruned_before_the_run_is_built_still_starts
         trainer.close()
 
 
+@pytest.mark.slow
 def test_from_a_run_while_it_trains_and_prunes_always_reads_a_whole_checkpoint(trained, tmp_path):
     """A real run checkpointing (and pruning) every step in another thread, read again and
     again: each read names a checkpoint that exists, or reads run.json again once."""

@@ -24,7 +24,7 @@ import pytest
 from composer.cli import desktop
 from composer.resources import APP_ID
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LINUX = ROOT / "assets" / "linux"
 ICONS = ROOT / "assets" / "icons"
 DESKTOP_FILE = LINUX / f"{APP_ID}.desktop"

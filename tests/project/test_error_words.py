@@ -14,7 +14,7 @@ from composer.app.panels.training_jobs import in_app_words
 from composer.cli.fixes import in_cli_words
 from composer.core.training import DeviceError, NanLoss, OutOfMemory, RunExists
 
-CORE = Path(__file__).resolve().parents[1] / "composer" / "core"
+CORE = Path(__file__).resolve().parents[2] / "composer" / "core"
 FLAG = re.compile(r"(?<![\w-])--[a-z]")
 
 

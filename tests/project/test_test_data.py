@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+import pytest
+
 from composer.core.midi import read_midi
 from tests.conftest import DATA, STAND_IN_FILES, STAND_INS
 
@@ -19,6 +21,7 @@ def _script():
     return module
 
 
+@pytest.mark.slow
 def test_the_committed_files_are_what_the_script_writes(tmp_path):
     _script().write_all(tmp_path)
     made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())

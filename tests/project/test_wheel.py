@@ -25,7 +25,7 @@ import pytest
 from composer.resources import APP_ID
 from tests.conftest import bundled_model_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(command: list, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -69,6 +69,7 @@ def fresh_env(dist, tmp_path_factory) -> Path:
     return env
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_the_model_and_every_asset(dist):
     (wheel,) = dist.glob("composer_midi-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -99,6 +100,7 @@ def test_the_wheel_carries_the_model_and_every_asset(dist):
     assert "Requires-Dist: torch>=2.2" in text
 
 
+@pytest.mark.slow
 def test_the_sdist_can_rebuild_and_test_the_project(dist):
     (sdist,) = dist.glob("composer_midi-*.tar.gz")
     with tarfile.open(sdist) as archive:
@@ -122,6 +124,7 @@ def test_the_sdist_can_rebuild_and_test_the_project(dist):
     assert not any(n.startswith(("packaging/dist/", "packaging/build/", "build/")) for n in names)
 
 
+@pytest.mark.slow
 def test_installed_composer_reports_its_version_from_anywhere(fresh_env, tmp_path):
     from composer import __version__
 
@@ -130,6 +133,7 @@ def test_installed_composer_reports_its_version_from_anywhere(fresh_env, tmp_pat
     _run([sys.executable, "-m", "pip", "--python", fresh_env / "bin" / "python", "check"], tmp_path)
 
 
+@pytest.mark.slow
 def test_installed_composer_generates_with_the_bundled_model(fresh_env, tmp_path):
     python = fresh_env / "bin" / "python"
     where = _run(

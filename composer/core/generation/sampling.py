@@ -156,7 +156,7 @@ def choose(
     cumulative probability passes its number (inverse transform sampling).
 
     Every float and every order is computed as when this ran on tensors alone, so that a seed
-    gives the same music as before (tests/test_choose.py compares the two on random logits):
+    gives the same music as before (tests/core/test_choose.py compares the two on random logits):
     the softmax and the cumulative sums are torch's (NumPy's exp and sums round otherwise), and
     so is the order of equal logits (torch.sort's is its own). The rest is NumPy's, whose calls
     cost 1-2 us where torch's cost about 5: a step of the small model costs 0.2-0.3 ms on a

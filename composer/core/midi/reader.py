@@ -2,7 +2,7 @@
 
 symusic (a C++ parser) does the parsing: measured here it reads files hundreds of times faster than
 mido or pretty_midi, and it rejects malformed files with an exception. Two of its habits are
-corrected on purpose, each covered by tests/test_midi_reader.py:
+corrected on purpose, each covered by tests/core/test_midi_reader.py:
 
 - A note that is never turned off is dropped by symusic (and by pretty_midi). We keep it, ending
   at the end of its track, as a DAW would play it: before parsing, every track gets note-offs for all

@@ -28,7 +28,7 @@ pieces, not notes); a drum part can be written to given music all the same.
 
 `example_given_rows` makes the rows of a whole training example at once; `GivenTable` holds the
 same rows per time step for the sampler, which reads them by the time each variation has reached.
-Both call `given_rows`, so they agree (tests/test_given.py holds them together on real music).
+Both call `given_rows`, so they agree (tests/core/test_given.py holds them together on real music).
 """
 
 from __future__ import annotations

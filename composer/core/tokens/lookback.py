@@ -32,7 +32,7 @@ next token is the one 4 or 8 bars before 45% of the time, 28% a bar before).
 
 `context_rows` computes every position of a token sequence at once (training, validation, a
 primer); `ContextTracker` computes the same rows one token at a time (the sampler). They agree
-position for position; tests/test_lookback.py holds them together on real music.
+position for position; tests/core/test_lookback.py holds them together on real music.
 
 The bar: for a model that follows the meter (ContextSpec.meter), the piece's own time signatures
 (tokens/meter.py: a Placement places each part of the sequence in the piece), the beat in the bar

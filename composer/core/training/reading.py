@@ -2,7 +2,7 @@
 pieces, and beside each the given music, the style and the meter its model hears.
 
 Everything here is a pure function of the run's files, its settings and its seed, so that a
-resumed run reads exactly what it read before (tests/test_training.py and test_styles.py hold a
+resumed run reads exactly what it read before (tests/core/test_training.py and test_styles.py hold a
 resumed run's weights equal to an uninterrupted one's).
 """
 
