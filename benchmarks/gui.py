@@ -106,17 +106,17 @@ def stalls(steps: int, seconds: float) -> dict[str, float]:
     window.training.steps.setValue(steps)
     window.training.fields["eval_every"].setValue(max(1, steps // 2))
     meter.start()
-    window.start_training()
+    window.learning.start_training()
     wait_until(app, lambda: not window.training.is_running, 600)
     training = meter.stop()
 
     window.generation.seconds.setValue(seconds)
     window.generation.variations.setValue(4)
     meter.start()
-    window.generate()
+    window.generating.generate()
     wait_until(app, lambda: not window.generation.is_running, 600)
     generating = meter.stop()
-    notes = sum(len(model) for model, _ in window.variations)
+    notes = sum(len(model) for model, _ in window.pieces.variations)
     window.close_keeping_session()  # a data folder of its own: nothing to ask about
     return {"idle": idle, "training": training, "generating": generating, "notes": notes}
 

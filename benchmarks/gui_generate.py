@@ -81,7 +81,7 @@ def _measure(data: Path, turns: int, seconds: float) -> None:
         ]
         panel.style.setCurrentIndex(chorales[0])  # the same music asked of both
         started = time.perf_counter()
-        window.generate()
+        window.generating.generate()
         while panel.is_running:
             app.processEvents()
             time.sleep(0.002)

@@ -112,7 +112,7 @@ def _measure(args, data: str) -> None:
     window.resize(1600, 1000)
     window.show()
     path = write_midi(big_piece(args.tracks, args.notes), Path(data) / "big.mid")
-    assert window.open_midi_file(path)
+    assert window.pieces.open_midi_file(path)
     app.processEvents()
     view, table = window.documents.current_editor().view, window.tracks.table
     view.zoom_to_fit()

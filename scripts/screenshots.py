@@ -65,7 +65,7 @@ def main() -> int:
         window.training.length.set_unit("steps")
         window.training.steps.setValue(args.steps)
         window.training.context.setChecked(True)  # it hears the parts it plays along with
-        window.start_training()
+        window.learning.start_training()
         wait_until(app, lambda: not window.training.is_running, 3600)
         run = window.training.run_dir
     else:
@@ -82,9 +82,9 @@ def main() -> int:
     panel.seconds.setValue(40)
     panel.variations.setValue(3)
     panel.temperature.setValue(90)
-    window.generate()
+    window.generating.generate()
     wait_until(app, lambda: not panel.is_running, 600)
-    model, view = window.variations[0]
+    model, view = window.pieces.variations[0]
     view.zoom_to_fit()
     beat = model.ticks_per_beat
     view.set_selection(8 * beat, 16 * beat)
@@ -119,12 +119,14 @@ def regenerate(app, window, out: Path) -> None:
     view.fit_pitch_range()
     view.set_selection(16 * beat, 24 * beat)
     app.processEvents()
-    window.regenerate_selection()
-    wait_until(app, lambda: getattr(window.regeneration, "state", None) == "choosing", 300)
-    window.next_alternative()
+    window.regenerating.regenerate_selection()
+    wait_until(
+        app, lambda: getattr(window.regenerating.regeneration, "state", None) == "choosing", 300
+    )
+    window.regenerating.next_alternative()
     app.processEvents()
     window.grab().save(str(out / "regenerate.png"))
-    window.restore_original()
+    window.regenerating.restore_original()
     app.processEvents()
 
 
@@ -134,7 +136,7 @@ def add_part(app, window, out: Path) -> None:
     from composer.core.midi.timeline import Timeline
 
     chorale = sorted(CORPUS.glob("*.mid"))[3]
-    window.open_midi_file(chorale)
+    window.pieces.open_midi_file(chorale)
     editor = window.documents.current_editor()
     view, model = editor.view, editor.document.model
     timeline = Timeline(model.ticks_per_beat, model.tempos, model.time_signatures)
@@ -142,17 +144,19 @@ def add_part(app, window, out: Path) -> None:
     view.fit_pitch_range()
     view.set_selection(0, timeline.tick_of(5))
     app.processEvents()
-    window.add_part()
+    window.regenerating.add_part()
     dialog = window.regenerating.part_dialog
     dialog.select(42)  # Cello
     settle(app)
     dialog.grab().save(str(out / "add-part-dialog.png"))
     dialog.accept()
-    wait_until(app, lambda: getattr(window.regeneration, "state", None) == "choosing", 300)
-    window.next_alternative()
+    wait_until(
+        app, lambda: getattr(window.regenerating.regeneration, "state", None) == "choosing", 300
+    )
+    window.regenerating.next_alternative()
     settle(app)
     window.grab().save(str(out / "add-part.png"))
-    window.restore_original()
+    window.regenerating.restore_original()
     app.processEvents()
 
 
@@ -160,7 +164,7 @@ def tracks(app, window, out: Path) -> None:
     """A POP909 song in the Tracks panel: its three tracks (all piano), the bridge muted and
     drawn faded, the melody the active track with its notes selected."""
     song = ROOT.parent / "shared" / "corpora" / "pop909" / "001.mid"
-    window.open_midi_file(song)
+    window.pieces.open_midi_file(song)
     editor = window.documents.current_editor()
     view, document = editor.view, editor.document
     panel = window.tracks

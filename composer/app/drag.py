@@ -43,11 +43,11 @@ class MidiDragButton(QToolButton):
     def write_temporary(self) -> Path | None:
         """The variation shown, written to a fresh temporary folder under a readable name."""
         window = self.window_
-        found = window.current()
+        found = window.pieces.current()
         if found is None or len(found[0]) == 0:
             window.show_status("Nothing to drag yet; generate some music first.")
             return None
         name = window.documents.current().title.replace(" ", "-").lower()
         folder = Path(tempfile.mkdtemp(prefix="composer-drag-"))
         # A copy for the DAW, not an export: the piece stays "not exported" in the window.
-        return window.write_piece(window.tabs.currentIndex(), folder / f"{name}.mid")
+        return window.exporting.write_piece(window.tabs.currentIndex(), folder / f"{name}.mid")

@@ -86,11 +86,11 @@ def open_given_files(window, files: list[Path]) -> None:
         if not path.exists():
             window.tell(f"{path} does not exist; check the name, or use File → Open MIDI file.")
         elif path.is_dir():
-            window.open_paths([path])  # a folder is read into the library, as when dropped
+            window.pieces.open_paths([path])  # a folder is read into the library, as when dropped
         elif path.suffix.lower() not in MIDI_SUFFIXES:
             window.tell(f"{path.name} is not a MIDI file; Composer opens .mid and .midi files.")
         else:
-            window.open_midi_file(path)
+            window.pieces.open_midi_file(path)
 
 
 def _probe_and_close(window) -> None:

@@ -52,7 +52,7 @@ class SmokeTest(QObject):
         panel.generate_button.click()
 
     def _generated(self, pieces, description: str) -> None:
-        found = self.window.current()
+        found = self.window.pieces.current()
         shown = len(found[0]) if found is not None else 0
         if shown == 0 or pieces[0] is None or pieces[0].note_count == 0:
             self._fail(f"generation finished but the piano roll shows no notes ({description})")

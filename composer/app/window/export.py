@@ -20,15 +20,15 @@ from composer.app.workers import UserError, Worker
 
 
 class Exporting(QObject):
-    """Needs the window's `documents`, `tabs`, `threads`, its `pieces` part (the piece shown) and
-    `playback` (the soundfont of WAV export); asks through `window.choose_save`, `window.ask`
+    """Given the window's `documents`, `tabs`, `threads`, its `pieces` part (the piece shown),
+    `playback` (the soundfont of WAV export) and `library` (never saved into); asks through `window.choose_save`, `window.ask`
     and `window.tell`, which tests replace."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, *, documents, tabs, threads, pieces, playback, library) -> None:
         super().__init__(window)
         self.window = window
-        self.documents, self.tabs, self.threads = window.documents, window.tabs, window.threads
-        self.pieces, self.playback = window.pieces, window.playback
+        self.documents, self.tabs, self.threads = documents, tabs, threads
+        self.pieces, self.playback, self.library = pieces, playback, library
 
     def ask_save(self, document) -> str:
         """Save, discard or keep `document`, whose changes were not saved: SAVE (after saving
@@ -110,7 +110,7 @@ class Exporting(QObject):
     def save_folder(self) -> Path:
         """Where Save As starts: the folder last saved or exported in, else Music or the home
         folder; never inside the folder the library reads (what the model learns from)."""
-        library = getattr(self.window.library, "folder", None)
+        library = getattr(self.library, "folder", None)
         for candidate in (settings.read(settings.EXPORT_FOLDER), Path.home() / "Music"):
             if not candidate or not Path(candidate).is_dir():
                 continue

@@ -8,17 +8,14 @@ from PySide6.QtCore import QObject, Slot
 
 
 class Generating(QObject):
-    """Needs the window's `generation` panel, `documents` and `docks`, and its `regenerating`
+    """Given the window's `generation` panel, `documents` and `docks`, and its `regenerating`
     part (Esc stops a Regenerate selection first)."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, *, generation, documents, docks, regenerating) -> None:
         super().__init__(window)
         self.window = window
-        self.generation, self.documents, self.docks = (
-            window.generation,
-            window.documents,
-            window.docks,
-        )
+        self.generation, self.documents, self.docks = generation, documents, docks
+        self.regenerating = regenerating  # Esc stops new bars before a new piece
         self._generating: list = []  # the documents being written
         self.generation.started.connect(self._on_started)
         self.generation.streamed.connect(self._on_streamed)
@@ -30,7 +27,7 @@ class Generating(QObject):
         self.generation.generate()
 
     def stop_generating(self) -> None:
-        if not self.window.regenerating.stop_regenerating():  # Esc stops new bars first
+        if not self.regenerating.stop_regenerating():  # Esc stops new bars first
             self.generation.stop()
 
     @Slot(int, object)

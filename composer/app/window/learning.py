@@ -13,16 +13,16 @@ from composer.app.workers import Worker
 
 
 class Learning(QObject):
-    """Needs the window's `library`, `training` and `generation` panels, `docks` and `threads`;
+    """Given the window's `library`, `training` and `generation` panels, `docks` and `threads`;
     says things through `window.tell` and `window.show_status`."""
 
     evaluation = None  # the last EvaluationDialog shown
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, *, library, training, generation, docks, threads) -> None:
         super().__init__(window)
         self.window = window
-        self.library, self.training = window.library, window.training
-        self.generation, self.docks, self.threads = window.generation, window.docks, window.threads
+        self.library, self.training, self.generation = library, training, generation
+        self.docks, self.threads = docks, threads
         self.library.collection_ready.connect(self._on_collection)
         self.training.run_finished.connect(self._on_run_finished)
 

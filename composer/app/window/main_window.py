@@ -95,16 +95,56 @@ class MainWindow(QMainWindow):
         for panel in (self.library, self.training, self.generation):
             panel.status.connect(self.show_status)
 
-        self.pieces = Pieces(self)
+        # The window's parts, each given what it works with (no part reads another off the
+        # window), so a part that needs one not yet made cannot be written.
+        documents, threads, docks, tabs = self.documents, self.threads, self.docks, self.tabs
+        self.pieces = Pieces(self, documents=documents, library=self.library)
         self.generation.selection_primer = self.pieces.selected_piece
-        self.learning = Learning(self)
-        self.generating = Generating(self)
-        self.player = Player(self)
+        self.learning = Learning(
+            self,
+            library=self.library,
+            training=self.training,
+            generation=self.generation,
+            docks=docks,
+            threads=threads,
+        )
+        self.player = Player(
+            self,
+            pieces=self.pieces,
+            actions_by_name=self.actions_by_name,
+            threads=threads,
+            tabs=tabs,
+            menu=self.menus["Playback"],
+        )
         self.playback, self.transport = self.player.playback, self.player.transport
         self.midi_menu = self.player.midi_menu
-        self.exporting = Exporting(self)
+        self.exporting = Exporting(
+            self,
+            documents=documents,
+            tabs=tabs,
+            threads=threads,
+            pieces=self.pieces,
+            playback=self.playback,
+            library=self.library,
+        )
         self.documents.ask_save = self.exporting.ask_save
-        self.regenerating = Regenerating(self)
+        self.regenerating = Regenerating(
+            self,
+            documents=documents,
+            tabs=tabs,
+            generation=self.generation,
+            threads=threads,
+            actions_by_name=self.actions_by_name,
+            docks=docks,
+            player=self.player,
+        )
+        self.generating = Generating(
+            self,
+            generation=self.generation,
+            documents=documents,
+            docks=docks,
+            regenerating=self.regenerating,
+        )
         parts = (self.pieces, self.learning, self.generating, self.player, self.exporting)
         connect_actions(self.actions_by_name, (*parts, self.regenerating, self.editing, self))
 
@@ -218,98 +258,6 @@ class MainWindow(QMainWindow):
         document = self.documents.current()
         parts = [p for p in (self.item_name, document.title if document else "") if p]
         self.setWindowTitle(" — ".join(["Composer", *dict.fromkeys(parts)]))
-
-    # --- the parts' API, kept on the window for scripts and tests -------------------------------
-    @property
-    def variations(self) -> list[tuple]:
-        """(NoteModel, PianoRollView) of every open piece, in tab order."""
-        return self.pieces.variations
-
-    def current(self) -> tuple | None:
-        return self.pieces.current()
-
-    def show_pieces(self, pieces, titles: list[str], text: str = "Open") -> list:
-        return self.pieces.show_pieces(pieces, titles, text)
-
-    def open_midi_file(self, path: Path) -> bool:
-        return self.pieces.open_midi_file(path)
-
-    def open_paths(self, paths: list[Path]) -> None:
-        self.pieces.open_paths(paths)
-
-    def selected_piece(self):
-        return self.pieces.selected_piece()
-
-    def zoom_in(self) -> None:
-        self.pieces.zoom_in()
-
-    def start_training(self) -> None:
-        self.learning.start_training()
-
-    def evaluate_model(self) -> None:
-        self.learning.evaluate_model()
-
-    def generate(self) -> None:
-        self.generating.generate()
-
-    def stop_generating(self) -> None:
-        self.generating.stop_generating()
-
-    def play_pause(self) -> None:
-        self.player.play_pause()
-
-    def stop_playback(self) -> None:
-        self.player.stop_playback()
-
-    def set_soundfont(self, path: Path | None) -> None:
-        self.player.set_soundfont(path)
-
-    def use_internal_synth(self) -> None:
-        self.player.use_internal_synth()
-
-    def export_variation(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
-        return self.exporting.export_variation(index, path, overwrite=overwrite)
-
-    def write_piece(self, index: int, path: Path, *, overwrite: bool = False) -> Path | None:
-        return self.exporting.write_piece(index, path, overwrite=overwrite)
-
-    def export_all_to(self, folder: Path) -> list[Path]:
-        return self.exporting.export_all_to(folder)
-
-    def export_wav_to(self, index: int, path: Path, *, overwrite: bool = False):
-        return self.exporting.export_wav_to(index, path, overwrite=overwrite)
-
-    @property
-    def regeneration(self):
-        """The Regenerate selection under way, or None."""
-        return self.regenerating.regeneration
-
-    def regenerate_selection(self) -> None:
-        self.regenerating.regenerate_selection()
-
-    def add_part(self) -> None:
-        self.regenerating.add_part()
-
-    def next_alternative(self) -> None:
-        self.regenerating.next_alternative()
-
-    def previous_alternative(self) -> None:
-        self.regenerating.previous_alternative()
-
-    def keep_alternative(self) -> None:
-        self.regenerating.keep_alternative()
-
-    def restore_original(self) -> None:
-        self.regenerating.restore_original()
-
-    def select_all_notes(self) -> None:
-        self.editing.select_all_notes()
-
-    def transpose_up(self) -> None:
-        self.editing.transpose_up()
-
-    def delete_notes(self) -> None:
-        self.editing.delete_notes()
 
     # --- dropping files, and the window's own menu items ----------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name

@@ -23,14 +23,13 @@ def is_openable(path: Path) -> bool:
 
 
 class Pieces(QObject):
-    """Needs the window's `documents` and `library`; says things through `window.tell` and
+    """Given the window's `documents` and `library`; says things through `window.tell` and
     `window.show_status`, and names what is open with `window.set_item_name`."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, *, documents, library) -> None:
         super().__init__(window)
         self.window = window
-        self.documents = window.documents
-        self.library = window.library
+        self.documents, self.library = documents, library
 
     @property
     def variations(self) -> list[tuple]:

@@ -18,18 +18,19 @@ from composer.app.playback.transport import TransportBar
 
 
 class Player(QObject):
-    """Makes the window's `playback` and `transport` bar. Needs its `threads`, `tabs`, `menus`,
-    `actions_by_name` and `pieces` part (the piece shown); says things through `window.tell`
-    and `window.show_status`."""
+    """Makes the window's `playback` and `transport` bar (a toolbar of the window). Given its
+    `threads`, `tabs`, Playback `menu`, `actions_by_name` and `pieces` part (the piece shown);
+    says things through `window.tell` and `window.show_status`."""
 
     state = PlaybackState.STOPPED  # as Playback last said
     _playing_view = None  # the piano roll whose music is playing (or was, last)
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, *, pieces, actions_by_name, threads, tabs, menu) -> None:
+        """menu: the Playback menu, which gets the MIDI output submenu."""
         super().__init__(window)
         self.window = window
-        self.pieces, self.actions_by_name = window.pieces, window.actions_by_name
-        self.playback = Playback(window.threads, window)
+        self.pieces, self.actions_by_name = pieces, actions_by_name
+        self.playback = Playback(threads, window)
         self.playback.playhead.connect(self._on_playhead)
         self.playback.message.connect(window.show_status)
         self.playback.state.connect(self._on_playback_state)
@@ -39,8 +40,8 @@ class Player(QObject):
         # The tab bar, not the tab widget: the window blocks the widget's signals while it
         # replaces the tabs, and a new tab's notes arrive after it is shown.
         self._watched = weakref.WeakSet()  # the piano rolls whose changes the transport shows
-        window.tabs.tabBar().currentChanged.connect(self._on_tab_shown)
-        self.midi_menu = self._build_midi_menu(window.menus["Playback"])
+        tabs.tabBar().currentChanged.connect(self._on_tab_shown)
+        self.midi_menu = self._build_midi_menu(menu)
         self.playback.soundfont = settings.read_file(settings.SOUNDFONT)
         if not self.playback.available:
             window.show_status(self.playback.reason)

@@ -22,7 +22,7 @@ from composer.core.errors import SettingsError
 
 
 class Regenerating(QObject):
-    """Needs the window's `documents`, `tabs`, `generation` panel, `threads`, `actions_by_name`,
+    """Given the window's `documents`, `tabs`, `generation` panel, `threads`, `actions_by_name`,
     `docks` and `player` part (to hear the alternative shown); says things through
     `window.tell` and `window.show_status`."""
 
@@ -32,20 +32,14 @@ class Regenerating(QObject):
     part_dialog = None  # the Add a part dialog while it is open
     _last_part = (DEFAULT_PROGRAM, False)  # the instrument chosen last: offered next time
 
-    def __init__(self, window) -> None:
+    def __init__(
+        self, window, *, documents, tabs, generation, threads, actions_by_name, docks, player
+    ) -> None:
         super().__init__(window)
         self.window = window
-        self.documents, self.tabs, self.generation = (
-            window.documents,
-            window.tabs,
-            window.generation,
-        )
-        self.threads, self.actions_by_name, self.docks = (
-            window.threads,
-            window.actions_by_name,
-            window.docks,
-        )
-        self.player = window.player
+        self.documents, self.tabs, self.generation = documents, tabs, generation
+        self.threads, self.actions_by_name, self.docks = threads, actions_by_name, docks
+        self.player = player
         self._selection_watched = weakref.WeakSet()  # the piano rolls whose ranges we follow
         self.documents.changed.connect(self._watch_selection)  # tabs, edits, busy pieces done
         self._watch_selection()
