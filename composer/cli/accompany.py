@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from composer.cli.fill import parse_bars, parse_tracks
-from composer.cli.generate import add_sampling_options, check_outputs, output_paths
+from composer.cli.fill import parse_bars, parse_tracks, span_start
+from composer.cli.generate import add_sampling_options
 from composer.cli.steering import add_steering_options, constraints_from
 from composer.cli.writing import run_writing, sample_whole_pieces
 from composer.core.errors import SettingsError
-from composer.core.generation.settings import SamplingSettings, random_seed  # torch-free
 
 
 def add_parser(commands) -> None:
@@ -65,7 +64,6 @@ def _accompany(args, written: list[Path]) -> int:
     from composer.core.generation.accompany import Accompaniment
     from composer.core.generation.fill import bar_span
     from composer.core.generation.steering_text import parse_program
-    from composer.core.midi import read_midi
     from composer.core.midi.piece import gm_program_name
     from composer.resources import default_model
 
@@ -73,21 +71,7 @@ def _accompany(args, written: list[Path]) -> int:
         program = 0 if args.drums else parse_program(args.program)
     except SettingsError as exc:
         raise SettingsError(f"--program: {exc}") from None
-    seed = args.seed if args.seed is not None else random_seed()
-    settings = SamplingSettings(
-        temperature=args.temperature,
-        top_p=args.top_p,
-        seed=seed,
-        variations=args.variations,
-        style=args.style,
-    )
-    paths = output_paths(args.out, args.variations)
-    check_outputs(paths, args.force)
-    piece = read_midi(args.piece)
-    if not piece.note_count:
-        raise SettingsError(
-            f"{args.piece} has no notes; give a piece with music to play along with"
-        )
+    settings, paths, piece = span_start(args, "give a piece with music to play along with")
     heard = parse_tracks(args.heard, len(piece.tracks))
     start = end = None
     where = "the whole piece"
@@ -119,7 +103,7 @@ def _accompany(args, written: list[Path]) -> int:
             f"hearing only the music before and after ({model.name} was not trained with "
             "--context, so it cannot hear the other tracks inside those bars)"
         )
-    print(f"Model {model.name}; seed {seed}; a new {name} part for {where}, {how}")
+    print(f"Model {model.name}; seed {settings.seed}; a new {name} part for {where}, {how}")
     sample_whole_pieces(
         "accompany", part, paths, args, written,
         said=lambda piece: f"{len(piece.tracks[-1].notes)} notes in the new part",

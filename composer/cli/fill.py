@@ -67,16 +67,12 @@ def parse_tracks(text: str | None, count: int) -> list[int] | None:
     return [n - 1 for n in numbers]
 
 
-def run(args: argparse.Namespace) -> int:
-    return run_writing("fill", _fill, args)
-
-
-def _fill(args, written: list[Path]) -> int:
-    from composer.core.generation import load_model
-    from composer.core.generation.fill import SpanFiller, bar_span
+def span_start(args, no_notes: str) -> tuple[SamplingSettings, list[Path], object]:
+    """What `fill` and `accompany` begin with: the sampling settings (a random seed, printed
+    later, when none is given), the output files (refused if they exist, without --force) and
+    the piece read (SettingsError '{piece} has no notes; {no_notes}' when it has none)."""
     from composer.core.midi import read_midi
 
-    first, last = parse_bars(args.bars)
     seed = args.seed if args.seed is not None else random_seed()
     settings = SamplingSettings(
         temperature=args.temperature,
@@ -89,7 +85,20 @@ def _fill(args, written: list[Path]) -> int:
     check_outputs(paths, args.force)
     piece = read_midi(args.piece)
     if not piece.note_count:
-        raise SettingsError(f"{args.piece} has no notes; fill bars of a piece with music in it")
+        raise SettingsError(f"{args.piece} has no notes; {no_notes}")
+    return settings, paths, piece
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_writing("fill", _fill, args)
+
+
+def _fill(args, written: list[Path]) -> int:
+    from composer.core.generation import load_model
+    from composer.core.generation.fill import SpanFiller, bar_span
+
+    first, last = parse_bars(args.bars)
+    settings, paths, piece = span_start(args, "fill bars of a piece with music in it")
     tracks = parse_tracks(args.tracks, len(piece.tracks))
     try:
         start, end = bar_span(piece, first, last)
@@ -111,7 +120,7 @@ def _fill(args, written: list[Path]) -> int:
             else f" (the other tracks inside the bars are not heard: {model.name} was not "
             "trained with --context)"
         )
-    print(f"Model {model.name}; seed {seed}; filling {bars} {how}")
+    print(f"Model {model.name}; seed {settings.seed}; filling {bars} {how}")
     sample_whole_pieces(
         "fill", filler, paths, args, written,
         said=lambda piece: f"{piece.note_count} notes",
