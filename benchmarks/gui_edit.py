@@ -94,7 +94,7 @@ def drag_frames(count: int, selected: int, whole_piece: bool) -> dict[str, list[
     documents, editor = _editor(random_notes(count, seed=1))
     view, model = editor.view, editor.document.model
     if whole_piece:
-        view.zoom_to_fit()
+        view.framing.zoom_to_fit()
         QApplication.processEvents()
     m = view.mapping
     order = np.argsort(model.notes["start"], kind="stable")

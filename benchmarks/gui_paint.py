@@ -126,7 +126,7 @@ def paint_time_ms(notes: int = 50_000, repeats: int = 20) -> dict:
         "naive_roll_ms": _median_ms(naive.viewport(), repeats, naive),
         "cached_roll_ms": _median_ms(ours.viewport(), repeats, ours, full=False),
     }
-    ours.zoom_to_fit()
+    ours.framing.zoom_to_fit()
     result["whole_piece_ms"] = _median_ms(ours, repeats, ours)
     result["whole_piece_roll_ms"] = _median_ms(ours.viewport(), repeats, ours)
     result["speedup"] = result["naive_ms"] / result["ours_ms"]

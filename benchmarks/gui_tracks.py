@@ -115,7 +115,7 @@ def _measure(args, data: str) -> None:
     assert window.pieces.open_midi_file(path)
     app.processEvents()
     view, table = window.documents.current_editor().view, window.tracks.table
-    view.zoom_to_fit()
+    view.framing.zoom_to_fit()
     view.viewport().repaint()
     left = Qt.MouseButton.LeftButton
     idle = [timed(app, view, view.redraw) for _ in range(TURNS)]

@@ -85,7 +85,7 @@ def main() -> int:
     window.generating.generate()
     wait_until(app, lambda: not panel.is_running, 600)
     model, view = window.pieces.variations[0]
-    view.zoom_to_fit()
+    view.framing.zoom_to_fit()
     beat = model.ticks_per_beat
     view.set_selection(8 * beat, 16 * beat)
     app.processEvents()
@@ -116,7 +116,7 @@ def regenerate(app, window, out: Path) -> None:
     editor = window.documents.current_editor()
     view, beat = editor.view, editor.document.model.ticks_per_beat
     view.mapping.fit_ticks(0, 40 * beat, view.viewport().width())
-    view.fit_pitch_range()
+    view.framing.fit_pitch_range()
     view.set_selection(16 * beat, 24 * beat)
     app.processEvents()
     window.regenerating.regenerate_selection()
@@ -141,7 +141,7 @@ def add_part(app, window, out: Path) -> None:
     view, model = editor.view, editor.document.model
     timeline = Timeline(model.ticks_per_beat, model.tempos, model.time_signatures)
     view.mapping.fit_ticks(0, timeline.tick_of(7), view.viewport().width())
-    view.fit_pitch_range()
+    view.framing.fit_pitch_range()
     view.set_selection(0, timeline.tick_of(5))
     app.processEvents()
     window.regenerating.add_part()
@@ -172,7 +172,7 @@ def tracks(app, window, out: Path) -> None:
     document.set_active_track(0)
     window.editing.select_all_notes()
     view.mapping.fit_ticks(0, 16 * 4 * document.model.ticks_per_beat, view.viewport().width())
-    view.fit_pitch_range()
+    view.framing.fit_pitch_range()
     settle(app)
     window.grab().save(str(out / "tracks.png"))
 
@@ -223,7 +223,7 @@ def edit(app, window, out: Path) -> None:
     view, lane, m = editor.view, editor.lane, editor.view.mapping
     beat = editor.document.model.ticks_per_beat
     m.fit_ticks(0, 16 * beat, view.viewport().width())
-    view.fit_pitch_range()
+    view.framing.fit_pitch_range()
     app.processEvents()
     ruler = QPoint(round(m.tick_to_x(6 * beat)), m.ruler_height // 2)
     QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, ruler)  # the playhead

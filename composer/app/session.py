@@ -53,7 +53,7 @@ class SessionKeeper(QObject):
         if documents:
             self.documents.add_documents(documents)
             for document, saved in zip(documents, self.session.pieces):
-                self.documents.editor(document).view.restore_view_state(saved.view)
+                self.documents.editor(document).view.framing.restore_view_state(saved.view)
             self.documents.tabs.setCurrentIndex(min(self.session.current, len(documents) - 1))
         sentences = list(self.session.warnings)
         if documents:
@@ -129,7 +129,7 @@ class SessionKeeper(QObject):
             export_path=str(document.export_path) if document.export_path else None,
             modified=document.modified,
             metadata=document.metadata,
-            view={k: v for k, v in view.view_state().items() if math.isfinite(v)},
+            view={k: v for k, v in view.framing.view_state().items() if math.isfinite(v)},
             tracks=tracks_to_json(
                 r.original_tracks() if (r := document.regeneration) else model.tracks
             ),

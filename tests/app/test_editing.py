@@ -22,7 +22,7 @@ def tune(window, tmp_path):
     editor = window.documents.current_editor()
     editor.view.resize(1000, 600)
     editor.view.mapping.fit_ticks(0, 8 * TPB, editor.view.viewport().width())
-    editor.view.fit_pitch_range()
+    editor.view.framing.fit_pitch_range()
     return editor
 
 
@@ -262,9 +262,12 @@ def test_note_names_on_hover_the_tracks_panel_and_the_shortcuts_list(window, tun
 
     view = tune.view
     note = QPointF(note_point(view, 960, 67))
-    assert view.describe_at(note) == "G4 · Acoustic Grand Piano · velocity 70 · bar 1, beat 3"
+    assert (
+        view.note_input.describe_at(note)
+        == "G4 · Acoustic Grand Piano · velocity 70 · bar 1, beat 3"
+    )
     key = QPointF(10, view.mapping.pitch_to_y(61) + 3)
-    assert view.describe_at(key) == "C#4"
+    assert view.note_input.describe_at(key) == "C#4"
     table = window.tracks.table  # the Tracks panel is the colour legend now
     instruments = [table.item(r, 1).text() for r in range(table.rowCount())]
     assert instruments == ["▾ Acoustic Grand Piano", "▾ Electric Bass (finger)"]

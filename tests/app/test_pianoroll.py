@@ -353,7 +353,7 @@ def test_moving_the_playhead_repaints_the_overlay_not_the_notes(view, qtbot):
 
 
 def test_zoom_to_fit_and_follow_show_the_notes(view):
-    view.zoom_to_fit()
+    view.framing.zoom_to_fit()
     m, model = view.mapping, view.model
     t0, t1 = m.visible_ticks(view.viewport().width())
     low, high = m.visible_pitches(view.viewport().height())
@@ -381,7 +381,7 @@ def test_zoom_to_fit_before_the_view_is_shown_applies_when_it_is(qtbot):
     view = PianoRollView(model)
     qtbot.addWidget(view)
     model.set_notes(random_notes(500, span=480 * 4 * 200), 480)  # 200 bars: opens on 16
-    view.zoom_to_fit()
+    view.framing.zoom_to_fit()
     view.resize(900, 500)
     view.show()
     qtbot.waitExposed(view)
@@ -409,7 +409,7 @@ def test_notes_are_drawn_where_they_are_in_their_colours(qtbot):
     green, drum_color = colors.notes[40 // 8][3].rgb(), colors.notes[16][3].rgb()
     for zoom in ("fit", "close"):
         if zoom == "fit":
-            view.zoom_to_fit()  # all 50,002 notes in view
+            view.framing.zoom_to_fit()  # all 50,002 notes in view
         else:
             view.mapping.left_tick = 480 * 4 * 299
             view.mapping.top_pitch = 112

@@ -133,7 +133,7 @@ def test_mute_and_solo_are_heard_when_playing_and_muted_notes_are_faded(window, 
     view = tune.view
     view.resize(1000, 600)
     view.mapping.fit_ticks(0, 8 * 480, view.viewport().width())
-    view.fit_pitch_range()
+    view.framing.fit_pitch_range()
     view.refresh()
     image = view.viewport().grab().toImage()
     faded = view.colors().notes[MUTED_GROUP][3].rgb()

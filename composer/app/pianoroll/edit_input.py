@@ -1,8 +1,10 @@
 """Editing gestures on the notes area of the piano roll, kept apart from painting and zooming.
 
-A mixin for PianoRollView, before RollInput in its bases. Gestures become calls on the view's
-`editor` (a NoteEditor: every change is an undo step on the document); with no editor the roll
-is read-only and these handlers pass everything on. Positions are viewport pixels, times ticks.
+A part of PianoRollView (`view.note_input`), given the view, whose public calls it makes; the
+view hands it every mouse and key event first, and each handler returns whether it took it
+(what it leaves goes to the roll's navigation, interaction.py). Gestures become calls on the
+view's `editor` (a NoteEditor: every change is an undo step on the document); with no editor the
+roll is read-only and these handlers take nothing. Positions are viewport pixels, times ticks.
 
 Select tool: click a note to select it (Shift or Ctrl+click adds or removes it), drag it to move
 the selection (snapped to the grid; Alt bypasses snapping), drag its right end to change lengths,
@@ -50,17 +52,22 @@ class Drag:
 
 
 class NoteEditInput:
-    editor = None  # a NoteEditor, or None for a read-only roll
-    _edit_drag: Drag | None = None
+    def __init__(self, view) -> None:
+        self._view = view
+        self._edit_drag: Drag | None = None
 
-    def set_drag_preview(self, rows: np.ndarray | None) -> None:
-        """Implemented by the view: draw `rows` (the selected notes where a drag would put
-        them) over the picture of the other notes; None ends it."""
-        raise NotImplementedError
+    @property
+    def editor(self):
+        """The view's NoteEditor, or None for a read-only roll."""
+        return self._view.editor
 
-    def set_editor(self, editor) -> None:
-        self.editor = editor
-        self.viewport().setMouseTracking(True)  # for note names on hover
+    @property
+    def _mapping(self):
+        return self._view.mapping
+
+    @property
+    def _model(self):
+        return self._view.model
 
     def band_rect(self) -> QRectF | None:
         """The rubber band being dragged, in viewport pixels, or None."""
@@ -77,14 +84,14 @@ class NoteEditInput:
     def _editable(self) -> bool:
         return self.editor is not None and not self.editor.document.busy
 
-    def mousePressEvent(self, event) -> None:
+    def press(self, event) -> bool:
         if self._edit_drag is not None and self._edit_drag.macro:  # its release never came
             self._edit_drag = None
             self.editor.document.undo_stack.endMacro()
         pos = event.position()
         if not (self._editable() and self._in_notes_area(pos)):
-            return super().mousePressEvent(event)
-        self.setFocus(Qt.FocusReason.MouseFocusReason)
+            return False
+        self._view.setFocus(Qt.FocusReason.MouseFocusReason)
         model, m = self._model, self._mapping
         tick, pitch = m.x_to_tick(pos.x()), m.pitch_at(pos.y())
         index = model.note_at(tick, pitch)
@@ -97,9 +104,9 @@ class NoteEditInput:
             if index is not None:
                 model.select([index])
                 self.editor.delete()
-            return
+            return True
         if event.button() != Qt.MouseButton.LeftButton:
-            return
+            return True
         if index is None:
             if self.editor.settings.tool == "draw":
                 self._draw_at(pos, mods)
@@ -108,14 +115,15 @@ class NoteEditInput:
                 if not additive:
                     model.clear_selection()
                 self._edit_drag = Drag(DragKind.BAND, pos, base, model.notes[base], None, 0, base)
-            return
+            return True
         if additive:
             model.select([index], toggle=True)
             if not model.selected_mask()[index]:
-                return  # taken out of the selection: nothing to drag
+                return True  # taken out of the selection: nothing to drag
         elif not model.selected_mask()[index]:
             model.select([index])
         self._start_drag(pos, index)
+        return True
 
     def _start_drag(self, pos: QPointF, index: int) -> None:
         model, m = self._model, self._mapping
@@ -130,7 +138,7 @@ class NoteEditInput:
             kind, pos, indices, model.notes[indices].copy(), note.copy(), new_gesture(), indices
         )
         # The picture without the grabbed notes is made now, not on the first move.
-        self.set_drag_preview(self._edit_drag.origin)
+        self._view.set_drag_preview(self._edit_drag.origin)
 
     def _draw_at(self, pos: QPointF, mods, *, then_length: bool = True) -> None:
         """Draw a note at the grid cell under `pos`; with `then_length`, a drag that follows
@@ -152,18 +160,18 @@ class NoteEditInput:
             np.array([index]), macro=True,
         )  # fmt: skip
 
-    def mouseMoveEvent(self, event) -> None:
+    def move(self, event) -> bool:
         drag = self._edit_drag
         if drag is None:
-            return super().mouseMoveEvent(event)
+            return False
         event.accept()
         pos, mods = event.position(), event.modifiers()
         m = self._mapping
         if drag.kind == DragKind.BAND:
             drag.last = (pos,)
             self._select_band(drag)
-            self.viewport().update()
-            return
+            self._view.viewport().update()
+            return True
         raw = round(m.x_to_tick(pos.x()) - m.x_to_tick(drag.press.x()))
         grabbed = drag.grabbed
         if drag.kind == DragKind.MOVE:
@@ -174,31 +182,33 @@ class NoteEditInput:
             last = (self._snapped_delta(int(grabbed["end"]), raw, mods),)
         if last != drag.last:
             drag.last = last
-            self.set_drag_preview(self._dragged_rows(drag))
+            self._view.set_drag_preview(self._dragged_rows(drag))
+        return True
 
     def _dragged_rows(self, drag: Drag) -> np.ndarray:
         if drag.kind == DragKind.MOVE:
             return note_math.moved(drag.origin, *drag.last)
         return self.editor.resized_rows(drag.origin, *drag.last)
 
-    def mouseReleaseEvent(self, event) -> None:
+    def release(self, event) -> bool:
         drag = self._edit_drag
         if drag is None:
-            return super().mouseReleaseEvent(event)
+            return False
         self._edit_drag = None
         event.accept()
         # The notes follow the pointer as a picture while dragging; the piece changes once, at
         # the release, as one undo step.
-        self.set_drag_preview(None)
+        self._view.set_drag_preview(None)
         if drag.kind == DragKind.MOVE and drag.last:
             self.editor.move(drag.indices, drag.origin, *drag.last)
         elif drag.kind == DragKind.RESIZE and drag.last:
             self.editor.resize(drag.indices, drag.origin, *drag.last, drag.gesture)
         if drag.macro:
             self.editor.document.undo_stack.endMacro()
-        self.viewport().update()
+        self._view.viewport().update()
+        return True
 
-    def mouseDoubleClickEvent(self, event) -> None:
+    def double_click(self, event) -> bool:
         pos = event.position()
         if (
             self._editable()
@@ -211,8 +221,8 @@ class NoteEditInput:
         ):
             self._draw_at(pos, event.modifiers(), then_length=False)
             event.accept()
-            return
-        super().mouseDoubleClickEvent(event)
+            return True
+        return False
 
     def _snapping(self, mods) -> bool:
         return self.editor.settings.snap and not mods & Qt.KeyboardModifier.AltModifier
@@ -232,7 +242,7 @@ class NoteEditInput:
         self._model.select(np.union1d(drag.base_selection, inside))
 
     # --- keys -----------------------------------------------------------------------------------
-    def keyPressEvent(self, event) -> None:
+    def key(self, event) -> bool:
         key, shift = event.key(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1),
                   Qt.Key.Key_Down: (0, -1)}  # fmt: skip
@@ -242,21 +252,22 @@ class NoteEditInput:
                 steps *= max(round(self._mapping.bar_ticks / self.editor.step()), 1)
             self.editor.nudge(steps, semitones * (12 if shift else 1))
             event.accept()
-            return
-        super().keyPressEvent(event)
+            return True
+        return False
 
     # --- note names on hover --------------------------------------------------------------------
-    def viewportEvent(self, event) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            text = self.describe_at(
-                event.position() if hasattr(event, "position") else QPointF(event.pos())
-            )
-            if text:
-                QToolTip.showText(event.globalPos(), text, self.viewport())
-            else:
-                QToolTip.hideText()
-            return True
-        return super().viewportEvent(event)
+    def tooltip(self, event) -> bool:
+        """Show the note or key under the pointer for a tooltip event; False for any other."""
+        if event.type() != QEvent.Type.ToolTip:
+            return False
+        text = self.describe_at(
+            event.position() if hasattr(event, "position") else QPointF(event.pos())
+        )
+        if text:
+            QToolTip.showText(event.globalPos(), text, self._view.viewport())
+        else:
+            QToolTip.hideText()
+        return True
 
     def describe_at(self, pos: QPointF) -> str:
         """What is under a viewport position, in words: the key's name on the keyboard, the

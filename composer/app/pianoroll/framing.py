@@ -1,16 +1,20 @@
 """What part of the piece the piano roll shows: the opening view, zoom to fit, following a
 stream or the playhead page by page, and the zoom and scroll saved with a session.
 
-A mixin for PianoRollView (it uses the view's mapping, model, viewport and refresh). Framing
-that needs the view's real size waits for it: `_pending` names what to apply on the first
-resize ("home", "fit" or "state").
+A part of PianoRollView (`view.framing`), given what it works with: the roll's mapping, its
+notes, its viewport and two of its functions. Framing that needs the view's real size waits for
+it: `pending` names what to apply on the first resize ("home", "fit" or "state").
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from composer.app.pianoroll.mapping import HIGHEST_PITCH
+from PySide6.QtWidgets import QWidget
+
+from composer.app.pianoroll.mapping import HIGHEST_PITCH, RollMapping
+from composer.app.piece.notes import NoteModel
 
 FOLLOW_MARGIN = 0.25  # following a stream jumps so the newest note sits this far across the view
 PAGE_MARGIN = 0.02  # following the playhead turns the page: it lands this far across the view
@@ -20,12 +24,42 @@ VIEW_STATE_KEYS = ("pixels_per_tick", "key_height", "left_tick", "top_pitch")
 
 
 class Framing:
+    """mapping: the roll's zoom and scroll; model: its notes; viewport: the widget the notes
+    are drawn in (its size); laid_out: whether that has its real size yet; refresh: brings the
+    scroll bars and the picture up to date after the mapping changed."""
+
+    def __init__(
+        self,
+        mapping: RollMapping,
+        model: NoteModel,
+        viewport: QWidget,
+        laid_out: Callable[[], bool],
+        refresh: Callable[[], None],
+    ) -> None:
+        self._mapping, self._model, self._viewport = mapping, model, viewport
+        self._laid_out, self.refresh = laid_out, refresh
+        self.pending: str | None = "home"  # what to apply once laid out
+        self._restore: dict[str, float] = {}
+
+    def in_view(self, tick: float) -> bool:
+        t0, t1 = self._mapping.visible_ticks(self._viewport.width())
+        return t0 <= tick <= t1
+
+    def resized(self) -> None:
+        """The viewport has a new size: apply what waited for it."""
+        if self.pending == "home":
+            self.home()
+        elif self.pending == "fit":
+            self.zoom_to_fit()
+        elif self.pending == "state":
+            self._apply_restore()
+
     def ensure_visible(self, tick: float, margin: float = FOLLOW_MARGIN) -> None:
         """Scroll, if needed, so `tick` is in view (page by page: it lands `margin` of the
         view's width from the left)."""
-        if self._in_view(tick):
+        if self.in_view(tick):
             return
-        t0, t1 = self._mapping.visible_ticks(self.viewport().width())
+        t0, t1 = self._mapping.visible_ticks(self._viewport.width())
         self._mapping.left_tick = tick - margin * (t1 - t0)
         self.refresh()
 
@@ -49,12 +83,12 @@ class Framing:
         }
         if not self._restore:
             return
-        self._pending = "state"
+        self.pending = "state"
         if self._laid_out():
             self._apply_restore()
 
     def _apply_restore(self) -> None:
-        self._pending = None
+        self.pending = None
         for name in VIEW_STATE_KEYS:
             if name in self._restore:
                 setattr(self._mapping, name, self._restore[name])
@@ -69,27 +103,27 @@ class Framing:
     def zoom_to_fit(self) -> None:
         """Zoom both ways so the whole piece (every note) is in view (once laid out, when
         called before the view was shown)."""
-        m, self._pending = self._mapping, "fit"
+        m, self.pending = self._mapping, "fit"
         if not self._laid_out():
             return  # resizeEvent comes back here
-        self._pending = None
+        self.pending = None
         end = self._model.end_tick or HOME_BARS * m.bar_ticks  # empty: the opening width
-        m.fit_ticks(0, max(end, m.bar_ticks), self.viewport().width())
+        m.fit_ticks(0, max(end, m.bar_ticks), self._viewport.width())
         self._fit_pitches(MAX_FIT_KEY_HEIGHT)
         self.refresh()
 
     def show_opening(self) -> None:
         """The view a piece opens with (a generated or continued piece once it is written, as
         an opened file)."""
-        self._home()
+        self.home()
 
-    def _home(self) -> None:
+    def home(self) -> None:
         """The opening view: the start of the piece, the whole of it when short (HOME_BARS when
         long or empty), its pitch range filling the height."""
-        m, width, self._pending = self._mapping, self.viewport().width(), "home"
+        m, width, self.pending = self._mapping, self._viewport.width(), "home"
         if not self._laid_out():
             return  # resizeEvent comes back here
-        self._pending = None
+        self.pending = None
         bars = self._model.end_tick / m.bar_ticks
         bars = max(bars, 1) if 0 < bars <= 2 * HOME_BARS else HOME_BARS
         m.fit_ticks(0, bars * m.bar_ticks, width)
@@ -100,4 +134,4 @@ class Framing:
         """Show the notes' pitch range, two semitones to spare (middle octaves if no notes)."""
         low, high = self._model.pitch_range() or (48, 83)
         low, high = max(low - 2, 0), min(high + 2, HIGHEST_PITCH)
-        self._mapping.fit_pitches(low, high, self.viewport().height(), max_key_height)
+        self._mapping.fit_pitches(low, high, self._viewport.height(), max_key_height)

@@ -26,7 +26,7 @@ from composer.app.piece.notes import NoteModel
 KEY_ZOOM = 1.25  # horizontal zoom factor of one press of + or -
 
 
-class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
+class PianoRollView(QAbstractScrollArea):
     """Displays the notes of a NoteModel; with an editor (`set_editor`) its gestures edit them
     (see edit_input.py), the edits themselves being made on the model by the editor.
 
@@ -44,6 +44,11 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
 
     def __init__(self, model: NoteModel, parent: QWidget | None = None):
         super().__init__(parent)
+        self.editor = None  # a NoteEditor (set_editor), or None for a read-only roll
+        # The mouse and keys: note editing first, then zoom, scroll and the ruler, then Qt (first,
+        # as Qt sends events while the view is being built).
+        self.note_input = NoteEditInput(self)
+        self.roll_input = RollInput(self)
         self._model = model
         self._mapping = RollMapping(model.ticks_per_beat)
         self._colors: render.RollColors | None = None
@@ -56,14 +61,14 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         self._playhead: int | None = None
         self._follow = False
         self._syncing = False  # set while the scroll bars are moved to match the mapping
-        # "home" or "fit": the framing to apply once the viewport has its real size.
-        self._pending: str | None = "home"
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         # Every pixel is painted from the cache, so Qt need not clear the background first.
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._overlay = PlayheadOverlay(self.viewport(), self._paint_playhead)
+        #: What part of the piece is shown: the opening view, zoom to fit, following.
+        self.framing = Framing(self._mapping, model, self.viewport(), self._laid_out, self.refresh)
         self.horizontalScrollBar().valueChanged.connect(self._on_horizontal_scroll)
         self.verticalScrollBar().valueChanged.connect(self._on_vertical_scroll)
         model.changed.connect(self._on_model_changed)
@@ -117,8 +122,8 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         following is on and the tick is out of view, which scrolls."""
         old_x = self._playhead_x()
         self._playhead = None if tick is None else int(tick)
-        if self._follow and tick is not None and not self._in_view(tick):
-            self.ensure_visible(tick, PAGE_MARGIN)
+        if self._follow and tick is not None and not self.framing.in_view(tick):
+            self.framing.ensure_visible(tick, PAGE_MARGIN)
             return
         new_x = self._playhead_x()
         if new_x == old_x:
@@ -165,16 +170,16 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         self._content_version += 1
         if self._selection is not None:
             self.clear_selection()  # its ticks belonged to the previous notes
-        if self._follow and self._pending is None:
+        if self._follow and self.framing.pending is None:
             # Following a stream, a new piece is its final version: keep the view where it is.
             self.refresh()
             return
-        self._home()
+        self.framing.home()
 
     def _on_notes_added(self, first: int, count: int) -> None:
         new = self._model.notes[first : first + count]
         if self._follow and count:
-            self.ensure_visible(int(new["end"].max()))
+            self.framing.ensure_visible(int(new["end"].max()))
         t0, t1 = self._mapping.visible_ticks(self.viewport().width())
         low, high = self._mapping.visible_pitches(self.viewport().height())
         pitch = new["pitch"]
@@ -212,7 +217,7 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
             render.paint_selection(
                 painter, self._mapping, *self._selection, width, height, self.colors()
             )
-        if (band := self.band_rect()) is not None:
+        if (band := self.note_input.band_rect()) is not None:
             render.paint_band(painter, band, self.colors())
         if self._preview is not None:
             self._paint_preview(painter, width, height)
@@ -254,6 +259,38 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         self.render_count += 1
         return image
 
+    def set_editor(self, editor) -> None:
+        """Make the roll edit its notes through `editor` (a NoteEditor)."""
+        self.editor = editor
+        self.viewport().setMouseTracking(True)  # for note names on hover
+
+    # --- the mouse and keys, handed to the input parts in turn ---------------------------------
+    def mousePressEvent(self, event) -> None:
+        if not (self.note_input.press(event) or self.roll_input.press(event)):
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if not (self.note_input.move(event) or self.roll_input.move(event)):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if not (self.note_input.release(event) or self.roll_input.release(event)):
+            super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if not self.note_input.double_click(event):
+            super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        self.roll_input.wheel(event)
+
+    def keyPressEvent(self, event) -> None:
+        if not (self.note_input.key(event) or self.roll_input.key(event)):
+            super().keyPressEvent(event)
+
+    def viewportEvent(self, event) -> bool:
+        return self.note_input.tooltip(event) or super().viewportEvent(event)
+
     def set_drag_preview(self, rows: np.ndarray | None) -> None:
         if (rows is None) != (self._preview is None):
             self._content_version += 1  # the picture with or without the selected notes
@@ -292,12 +329,7 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         self._mapping.view_height = self.viewport().height()
         self._mapping.top_pitch = self._mapping.top_pitch  # re-clamp for the new height
         self._overlay.setGeometry(self.viewport().rect())
-        if self._pending == "home":
-            self._home()
-        elif self._pending == "fit":
-            self.zoom_to_fit()
-        elif self._pending == "state":
-            self._apply_restore()
+        self.framing.resized()
         self._sync_scroll_bars()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
@@ -338,10 +370,6 @@ class PianoRollView(Framing, NoteEditInput, RollInput, QAbstractScrollArea):
         return not self.testAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent) and (
             viewport.width() - self._mapping.keyboard_width >= 50 and viewport.height() > 60
         )
-
-    def _in_view(self, tick: float) -> bool:
-        t0, t1 = self._mapping.visible_ticks(self.viewport().width())
-        return t0 <= tick <= t1
 
     def _playhead_x(self) -> float | None:
         """Pixel column of the playhead, or None when it is hidden or out of view."""

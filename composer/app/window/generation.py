@@ -67,7 +67,7 @@ class Generating(QObject):
             view.set_follow(False)
             # Streaming kept the first bars and pitches in view (a continuation: the primer's):
             # the finished piece opens as an opened file does.
-            view.show_opening()
+            view.framing.show_opening()
         if documents:
             count = len(documents)
             text = f"Generate {count} variation{'s' if count > 1 else ''}"

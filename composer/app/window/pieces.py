@@ -49,7 +49,7 @@ class Pieces(QObject):
         ]
         self.documents.open(documents, text)
         for document in documents:
-            self.documents.editor(document).view.zoom_to_fit()
+            self.documents.editor(document).view.framing.zoom_to_fit()
         return documents
 
     # --- opening --------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ class Pieces(QObject):
 
     def zoom_to_fit(self) -> None:
         if found := self.current():
-            found[1].zoom_to_fit()
+            found[1].framing.zoom_to_fit()
 
 
 def _how_made(path: Path) -> dict:

@@ -238,7 +238,7 @@ class Regenerating(QObject):
             return
         if running.state == RegenerationState.CHOOSING:
             bar.set_choosing(True)
-            self.editor.view.ensure_visible(running.request.start)
+            self.editor.view.framing.ensure_visible(running.request.start)
         elif running.state == RegenerationState.ENDED:
             bar.hide()
             bar.deleteLater()
