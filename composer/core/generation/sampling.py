@@ -172,19 +172,34 @@ def choose(
         if scale != 1.0:
             ordered = ordered / scale
     probs = torch.softmax(torch.from_numpy(ordered), dim=-1)
-    cdf = torch.cumsum(probs, dim=-1)
+    cdf = torch.cumsum(probs, dim=-1).numpy()
     if settings.top_p < 1.0:  # keep tokens while the likelier ones hold less than top_p
-        probs, sums = probs.numpy(), cdf.numpy()
-        kept = np.where(sums - probs >= np.float32(settings.top_p), np.float32(0), probs)
-        cdf = torch.cumsum(torch.from_numpy(kept), dim=-1)
-    cdf = cdf.numpy()
+        cdf = _nucleus(probs.numpy(), cdf, np.float32(settings.top_p))
     chosen = np.empty(rows, np.int64)
     for row in range(rows):
+        sums = cdf[row]
         # Strictly inside the kept mass, which rounding may leave off 1 (u < 1 - 2^-24).
-        u = uniform[row] * cdf[row, -1]
-        index = int(np.searchsorted(cdf[row], u, side="right"))
+        index = int(np.searchsorted(sums, uniform[row] * sums[-1], side="right"))
         chosen[row] = index if order is None else order[row, index]
     return chosen
+
+
+def _nucleus(probs: np.ndarray, cdf: np.ndarray, top_p: np.float32) -> list[np.ndarray]:
+    """The cumulative sums (B,) of each row's probabilities (sorted likeliest first) once those
+    that come after top_p of the mass are set to 0: kept while the likelier ones hold less than
+    top_p. Where the kept ones are the first n (always, but for rounding), that is the first n
+    of `cdf` as it is (float32 sums of float64 additions, the same to the bit); otherwise the
+    sums are made again, as torch.cumsum makes them."""
+    rows = []
+    for row_probs, row_cdf in zip(probs, cdf):
+        dropped = row_cdf - row_probs >= top_p
+        n = int(dropped.argmax()) if dropped.any() else len(dropped)
+        if dropped[n:].all():
+            rows.append(row_cdf[: max(n, 1)])
+        else:
+            kept = np.where(dropped, np.float32(0), row_probs)
+            rows.append(torch.cumsum(torch.from_numpy(kept), dim=0).numpy())
+    return rows
 
 
 def _likeliest_first(
