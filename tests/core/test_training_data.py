@@ -108,6 +108,9 @@ def test_validation_reads_a_bounded_share_of_the_training_between_two():
     assert TrainConfig().validation_tokens() == 61_440  # 100 steps x 32 x 128 x 0.15
     assert TrainConfig().validation_tokens(world_size=8) == 200_000  # the cap
     assert TrainConfig(max_validation_tokens=1_000).validation_tokens() == 1_000
+    # A run made before keeps its validation, so that its losses compare across a resume.
+    before = {k: v for k, v in TrainConfig().to_dict().items() if k != "validation_share"}
+    assert TrainConfig.from_dict(before).validation_tokens() == 200_000
     config = TrainConfig(eval_every=10, batch_size=4, window=32)
     assert config.validation_tokens() == 192
     rng = np.random.default_rng(0)

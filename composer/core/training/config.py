@@ -48,8 +48,8 @@ MAX_LEARNING_RATE = 1.0
 #: itself refuses a negative one with a traceback.
 MAX_WEIGHT_DECAY = 1.0
 
-#: At most this share of a run's time goes to validation: one reads at most VALIDATION_SHARE x
-#: READ_COST_RATIO x the tokens trained between two validations. Reading a token without
+#: At most this share of a run's time goes to validation (TrainConfig.validation_share): one
+#: reads at most the share x READ_COST_RATIO x the tokens trained between two validations. Reading a token without
 #: learning from it costs about a third of training on it (the chorales, small model, 2 CPU
 #: cores: 52k tokens/s read, 17k trained), so a default run (100 steps of 32 x 128 between two
 #: validations) reads at most 61k tokens; max_validation_tokens alone (200k) would have taken
@@ -82,6 +82,9 @@ class TrainConfig:
     grad_clip: float = 1.0  # global gradient norm; LSTMs explode without it
     validation_fraction: float = 0.1  # of the files, chosen by content hash and split_seed
     max_validation_tokens: int = 200_000  # cap so that validation stays quick on big collections
+    # At most this share of the run's time goes to validation (validation_tokens); None: the cap
+    # above alone, as runs made before had it, so that their losses stay comparable on resume.
+    validation_share: float | None = VALIDATION_SHARE
     eval_every: int = 100  # steps between validations; each also writes a checkpoint
     log_every: int = 10  # steps between train-loss lines in metrics.jsonl
     seed: int = 0  # weights, data order, augmentation and dropout
@@ -106,8 +109,10 @@ class TrainConfig:
     def validation_tokens(self, world_size: int = 1) -> int:
         """The most tokens one validation reads: max_validation_tokens, or fewer where that
         would take more than VALIDATION_SHARE of the time between two validations."""
+        if self.validation_share is None:
+            return self.max_validation_tokens
         between = self.eval_every * self.batch_size * self.window * world_size
-        share = int(VALIDATION_SHARE * READ_COST_RATIO * between)
+        share = int(self.validation_share * READ_COST_RATIO * between)
         return max(1, min(self.max_validation_tokens, share))
 
     def __post_init__(self) -> None:
@@ -148,6 +153,10 @@ class TrainConfig:
             (self.warmup_steps >= 0, "warm-up steps must be 0 or more"),
             (self.grad_clip > 0, "gradient clip must be positive"),
             (0 <= self.validation_fraction < 1, "validation fraction must be 0 or more, below 1"),
+            (
+                self.validation_share is None or 0 < self.validation_share <= 1,
+                "the validation's share of a run must be above 0, at most 1",
+            ),
             (self.eval_every >= 1 and self.log_every >= 1, "eval/log intervals must be at least 1"),
             (0 <= self.transpose <= 24, "transpose must be 0 to 24 semitones"),
             (0 <= self.tempo_stretch < 0.5, "tempo stretch must be 0 to 0.5"),
@@ -183,8 +192,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        # Runs made before fill-in training had none, and before the tracks no voices by track.
-        data = {"fill_in": 0.0, "voices_by_track": False, **data}
+        # Runs made before fill-in training had none, before the tracks no voices by track, and
+        # before issue 29 validation read max_validation_tokens whatever it cost.
+        data = {"fill_in": 0.0, "voices_by_track": False, "validation_share": None, **data}
         kinds = {f.name: str(f.type) for f in fields(cls)}
         unknown = set(data) - set(kinds)
         if unknown:
