@@ -199,11 +199,9 @@ class ConstraintMask:
                 "choose an instrument too"
             )
         check_density_reachable(constraints, vocab.config.steps_per_beat, self.slots)
-        if constraints.grid_steps:  # [time % grid, shift - 1]: the shift lands on the grid
-            shifts = np.arange(1, self.shifts + 1)
-            self.lands = (np.arange(constraints.grid_steps)[:, None] + shifts) % (
-                constraints.grid_steps
-            ) == 0
+        self.lands = None  # [time % grid, shift - 1]: the shift lands on the grid
+        if grid := constraints.grid_steps:
+            self.lands = (np.arange(grid)[:, None] + np.arange(1, self.shifts + 1)) % grid == 0
         if constraints.tempo_bpm is not None:
             first, count = r["Tempo"]
             self.fixed[first : first + count] = False

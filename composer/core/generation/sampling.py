@@ -168,9 +168,7 @@ def choose(
         # top-k: the k likeliest (-inf where fewer are allowed); top-p: all, in order
         ordered, order = _likeliest_first(logits, allowed, scale, settings.top_k or None)
     else:
-        ordered, order = np.where(allowed, logits, _MINUS_INFINITY), None
-        if scale != 1.0:
-            ordered = ordered / scale
+        ordered, order = _masked(logits, allowed, scale), None
     probs = torch.softmax(torch.from_numpy(ordered), dim=-1)
     cdf = torch.cumsum(probs, dim=-1).numpy()
     if settings.top_p < 1.0:  # keep tokens while the likelier ones hold less than top_p
@@ -185,9 +183,9 @@ def choose(
 
 
 def _nucleus(probs: np.ndarray, cdf: np.ndarray, top_p: np.float32) -> list[np.ndarray]:
-    """The cumulative sums (B,) of each row's probabilities (sorted likeliest first) once those
-    that come after top_p of the mass are set to 0: kept while the likelier ones hold less than
-    top_p. Where the kept ones are the first n (always, but for rounding), that is the first n
+    """Per row, the cumulative sums of its probabilities (B, V; sorted likeliest first) once
+    those that come after top_p of the mass are set to 0: kept while the likelier ones hold less
+    than top_p. Where the kept ones are the first n (always, but for rounding), that is the first n
     of `cdf` as it is (float32 sums of float64 additions, the same to the bit); otherwise the
     sums are made again, as torch.cumsum makes them."""
     rows = []
@@ -222,10 +220,7 @@ def _likeliest_first(
         by_likelihood = np.argsort(values)[::-1]
         values = values[by_likelihood]
         if (values[1:] == values[:-1]).any():  # ties: torch's order for them
-            masked = np.where(allowed[row], logits[row], _MINUS_INFINITY)
-            if scale != 1.0:
-                masked = masked / scale
-            masked = torch.from_numpy(masked)
+            masked = torch.from_numpy(_masked(logits[row], allowed[row], scale))
             if top_k:
                 values, indices = torch.topk(masked, k)
             else:
@@ -236,6 +231,12 @@ def _likeliest_first(
         ordered[row, len(values) :] = _MINUS_INFINITY
         order[row, : len(ids)] = ids[by_likelihood]
     return ordered, order[:, :k]
+
+
+def _masked(logits: np.ndarray, allowed: np.ndarray, scale: np.float32) -> np.ndarray:
+    """The logits divided by the temperature, -inf where not allowed (any shape, float32)."""
+    masked = np.where(allowed, logits, _MINUS_INFINITY)
+    return masked / scale if scale != 1.0 else masked
 
 
 _MINUS_INFINITY = np.float32(-np.inf)

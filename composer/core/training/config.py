@@ -49,11 +49,11 @@ MAX_LEARNING_RATE = 1.0
 MAX_WEIGHT_DECAY = 1.0
 
 #: At most this share of a run's time goes to validation (TrainConfig.validation_share): one
-#: reads at most the share x READ_COST_RATIO x the tokens trained between two validations. Reading a token without
-#: learning from it costs about a third of training on it (the chorales, small model, 2 CPU
-#: cores: 52k tokens/s read, 17k trained), so a default run (100 steps of 32 x 128 between two
-#: validations) reads at most 61k tokens; max_validation_tokens alone (200k) would have taken
-#: about a sixth of the run on POP909 (issue 29).
+#: reads at most the share x READ_COST_RATIO x the tokens trained between two validations.
+#: Reading a token without learning from it costs about a third of training on it (the
+#: chorales, small model, 2 CPU cores: 52k tokens/s read, 17k trained), so a default run (100
+#: steps of 32 x 128 between two validations) reads at most 61k tokens; max_validation_tokens
+#: alone (200k) would have taken about a sixth of the run on POP909 (issue 29).
 VALIDATION_SHARE = 0.05
 READ_COST_RATIO = 3.0
 
@@ -108,7 +108,7 @@ class TrainConfig:
 
     def validation_tokens(self, world_size: int = 1) -> int:
         """The most tokens one validation reads: max_validation_tokens, or fewer where that
-        would take more than VALIDATION_SHARE of the time between two validations."""
+        would take more than validation_share of the time between two validations."""
         if self.validation_share is None:
             return self.max_validation_tokens
         between = self.eval_every * self.batch_size * self.window * world_size

@@ -35,6 +35,14 @@ class EpochPlan:
     def steps(self) -> int:
         return len(self.piece)
 
+    @classmethod
+    def empty(cls, steps: int, lanes: int) -> EpochPlan:
+        """Every lane idle at every step, to place windows in."""
+        shape = (steps, lanes)
+        return cls(
+            np.full(shape, -1, np.int32), np.zeros(shape, np.int32), np.zeros(shape, np.int32)
+        )
+
 
 def plan_epoch(lengths: np.ndarray, order: np.ndarray, lanes: int, window: int) -> EpochPlan:
     """Deal pieces (in `order`) to the lane that frees up first; each piece fills consecutive steps.
@@ -48,8 +56,7 @@ def plan_epoch(lengths: np.ndarray, order: np.ndarray, lanes: int, window: int) 
     free = [(0, lane) for lane in range(lanes)]
     lane_of, starts = _deal(windows, order, free)
     steps = max(step for step, _ in free)
-    plan = EpochPlan(*(np.zeros((steps, lanes), np.int32) for _ in range(3)))
-    plan.piece[:] = -1
+    plan = EpochPlan.empty(steps, lanes)
     _place(plan, 0, lengths, windows, window, order, lane_of, starts)
     return plan
 
@@ -145,9 +152,8 @@ class WindowStream:
         self._deal_until(end)
         # Deals that ended before this chunk are not needed while steps move forward.
         self._deals = [d for d in self._deals if (d[3] + self.windows[d[1]]).max() > first]
-        shape = (self.chunk, self.lanes)
-        plan = EpochPlan(np.full(shape, -1, np.int32), *(np.zeros(shape, np.int32) for _ in "ot"))
-        epochs = np.zeros(shape, np.int32)
+        plan = EpochPlan.empty(self.chunk, self.lanes)
+        epochs = np.zeros((self.chunk, self.lanes), np.int32)
         for epoch, order, lanes, starts in self._deals:
             rows, cols = _place(
                 plan, first, self.lengths, self.windows, self.window, order, lanes, starts

@@ -113,16 +113,14 @@ def out_of_memory_said(
     """Turn the device running out of memory inside the block into the OutOfMemory sentence.
     CUDA raises torch.OutOfMemoryError; the CPU allocator a plain RuntimeError ("can't allocate
     memory", "not enough memory" on Windows), which reached the user as a traceback."""
-    said = OutOfMemory(device.type, config.batch_size, model.layers, model.hidden_size)
     try:
         yield
-    except torch.OutOfMemoryError:
-        raise said from None
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # torch.OutOfMemoryError is one too
         text = str(exc)
-        if not any(words in text for words in ("can't allocate memory", "not enough memory")):
+        cpu = any(words in text for words in ("can't allocate memory", "not enough memory"))
+        if not (isinstance(exc, torch.OutOfMemoryError) or cpu):
             raise
-        raise said from None
+        raise OutOfMemory(device.type, config.batch_size, model.layers, model.hidden_size) from None
 
 
 def write_failed(files: RunFiles, exc: OSError) -> str:

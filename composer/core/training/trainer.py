@@ -141,7 +141,7 @@ class Trainer:
         if latest is not None:
             args = (self.lanes, self.my_lanes, r.rank, r.world_size)
             self.training.restore(self.run_dir, run.latest, latest, *args)
-            self.files.saved_step = self.training.step
+            self.files.saved_step = self.step
 
     # --- the loop ---------------------------------------------------------------------------------
     def run(self) -> Iterator[TrainProgress]:
@@ -159,7 +159,7 @@ class Trainer:
 
     def _run(self) -> Iterator[TrainProgress]:
         c = self.config
-        resumed = self.training.step > 0
+        resumed = self.step > 0
         if not resumed:
             self.files.start()
         self.files.log(
@@ -178,7 +178,7 @@ class Trainer:
         ended: EndReason | None = None  # why the run ends by itself (None: stopped)
         clock = time.perf_counter()  # training time is counted from here (pauses are not)
         while not stop and ended is None:
-            if self.schedule.out_of_steps(self.training.step):
+            if self.schedule.out_of_steps(self.step):
                 ended = EndReason.STEPS
                 break
             if self.control.pause_requested and not self.ranks.distributed:
@@ -192,7 +192,7 @@ class Trainer:
                 yield self._progress(TrainEvent.RESUMED)
             if self.control.stop_requested and not self.ranks.distributed:
                 break
-            pieces, offsets, targets, epochs = self.stream.row(self.training.step)
+            pieces, offsets, targets, epochs = self.stream.row(self.step)
             mine = self.my_lanes
             batch = self.batcher.batch(
                 pieces[mine], offsets[mine], *self.augmentations.lanes(pieces[mine], epochs[mine])
@@ -200,7 +200,7 @@ class Trainer:
             if self.style_dropout is not None:
                 batch = replace(batch, style=self.style_dropout.lanes(pieces[mine], epochs[mine]))
             count = int(targets.sum())  # all ranks' targets this step
-            lr = self.schedule.learning_rate(self.training.step)
+            lr = self.schedule.learning_rate(self.step)
             started, cpu = time.perf_counter(), time.process_time()
             loss, stop, out_of_time = self._train_step(batch, count, lr)
             now = time.perf_counter()
@@ -212,14 +212,14 @@ class Trainer:
             self.training.tokens_seen += count
             losses.append(loss)
             pace.tick(count)
-            self.total_steps = self.schedule.total_steps(self.training.step, pace.seconds_per_step)
+            self.total_steps = self.schedule.total_steps(self.step, pace.seconds_per_step)
             if out_of_time:
                 ended = EndReason.TIME
-            if self.training.step % c.log_every == 0:
+            if self.step % c.log_every == 0:
                 self.files.log(
                     {
                         "event": LogEvent.TRAIN,
-                        "step": self.training.step,
+                        "step": self.step,
                         "epoch": self.epoch,
                         "loss": round(float(np.mean(losses[-c.log_every :])), 5),
                         "lr": lr,
@@ -232,29 +232,26 @@ class Trainer:
                 learning_rate=lr,
                 pace=pace,
             )
-            last = ended is not None or self.schedule.out_of_steps(self.training.step)
-            if self.training.step % c.eval_every == 0 or last:
+            last = ended is not None or self.schedule.out_of_steps(self.step)
+            if self.step % c.eval_every == 0 or last:
                 yield self._validate(pace)
-                counted = (
-                    self.training.last_val_loss is not None
-                )  # no validation files: never stale
+                # No validation files: never stale.
+                counted = self.training.last_val_loss is not None
                 if counted and self.schedule.validated(self.training.improved) and ended is None:
                     ended = EndReason.PATIENCE
                 yield self._checkpoint(pace)
                 self.schedule.elapsed_s += time.perf_counter() - clock
                 clock = time.perf_counter()
                 pace.restart()  # the pace shown is training's own
-        ended = ended or (
-            EndReason.STEPS if self.schedule.out_of_steps(self.training.step) else None
-        )
+        ended = ended or (EndReason.STEPS if self.schedule.out_of_steps(self.step) else None)
 
-        if self.training.step > self.saved_step:  # stopped between checkpoints: keep what was done
+        if self.step > self.saved_step:  # stopped between checkpoints: keep what was done
             yield self._checkpoint(pace)
-        self.total_steps = self.training.step if ended else self.total_steps
+        self.total_steps = self.step if ended else self.total_steps
         self.files.log(
             {
                 "event": LogEvent.FINISH if ended else LogEvent.STOP,
-                "step": self.training.step,
+                "step": self.step,
                 "why": ended,
             }
         )
@@ -357,11 +354,11 @@ class Trainer:
             args = (self.info, self.stream.steps_per_epoch, self.ranks.world_size)
             tensors, info = self.training.snapshot(*args, (h, c), rng)
         path = self.files.checkpoint(
-            self.training.step,
+            self.step,
             tensors,
             info,
-            best=self.training.improved
-            or not len(self.val_set),  # without validation, best is latest
+            # Without validation files, the best is the latest.
+            best=self.training.improved or not len(self.val_set),
             best_val_loss=self.training.best_val_loss,
         )
         self.training.improved = False
@@ -374,18 +371,18 @@ class Trainer:
     @property
     def epoch(self) -> int:
         """The pass over the training files that the last step was in (1-based)."""
-        return 1 + int(max(self.training.step - 1, 0) / self.stream.steps_per_epoch)
+        return 1 + int(max(self.step - 1, 0) / self.stream.steps_per_epoch)
 
     def _progress(self, event: TrainEvent, *, pace=None, **fields) -> TrainProgress:
         rate = pace.tokens_per_s if pace else 0.0
         eta = (
-            pace.seconds_per_step * (self.total_steps - self.training.step)
+            pace.seconds_per_step * (self.total_steps - self.step)
             if pace and pace.seconds_per_step
             else None
         )
         return TrainProgress(
             event=event,
-            step=self.training.step,
+            step=self.step,
             total_steps=self.total_steps,
             epoch=self.epoch,
             val_loss=self.training.last_val_loss,
